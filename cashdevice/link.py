@@ -1,0 +1,444 @@
+"""The SSP serial link: the only code in cashdevice that touches a port.
+
+One :class:`SSPLink` owns one port (anything :func:`serial.serial_for_url` opens: a device
+path, ``socket://host:port``, ``rfc2217://...``, ``spy://...``, ``hwgrep://...`` and the
+emulator's URLs) and performs whole transactions for one or more slave addresses on it.
+
+Rules it implements (ssp-protocol.md §1.5, §1.6, §2.5; GA138 transport chapter; GA973 §3):
+
+* per address, a sequence flag that toggles only after a valid reply; SYNC is always sent
+  with flag 1, so the next command after it goes out with flag 0;
+* a reply must repeat the command's SEQ/ID byte; anything else on the line is ignored
+  (counted in ``counters.ignored``);
+* on a timeout the identical bytes are sent again (same flag; for eSSP the same ciphertext
+  and eCOUNT), ``retries`` times, then :class:`~cashdevice.ssp.SSPTimeoutError`.  The flag
+  is *not* toggled after a failed transaction: the caller should SYNC before going on;
+* per address an optional eSSP session (AES key, eCOUNT).  While one exists every command
+  except SYNC and the three key-exchange commands is encrypted; an encrypted reply must
+  carry eCOUNT = sent + 1, after which the host count becomes sent + 1 (+1 per exchange).
+  A plain reply to an encrypted command (e.g. ``FA`` KEY NOT SET) is returned as is and
+  leaves the count alone;
+* one re-entrant lock per port: threads interleave whole transactions, never bytes.  Hold
+  :attr:`SSPLink.lock` to make a sequence of transactions atomic;
+* counters of packets sent, retries, timeouts, CRC errors, ignored replies;
+* raw-packet tracing: wire bytes both ways to ``trace`` / the ``<logger>.raw`` child at
+  DEBUG; decrypted payloads only when ``log_decrypted`` is set; key material never.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol, cast
+
+import serial
+from serial.serialutil import SerialBase
+
+from . import ssp
+from .ssp import (
+    Command,
+    Response,
+    SSPEncryptionError,
+    SSPPortError,
+    SSPReplyError,
+    SSPTimeoutError,
+)
+
+__all__ = ["DEFAULT_RETRIES", "DEFAULT_TIMEOUT", "LinkCounters", "SSPLink", "TraceHook"]
+
+DEFAULT_TIMEOUT = 1.0
+"""Reply timeout per attempt in seconds (GA973: 1000 ms)."""
+DEFAULT_RETRIES = 3
+"""Retransmissions after the first attempt (GA973: RetryLevel 3)."""
+
+TraceHook = Callable[[bool, bytes], None]
+"""``trace(sending, wire_bytes)``: called for every packet written and every packet read."""
+
+_PLAIN_ALWAYS = frozenset(
+    {Command.SYNC, Command.SET_GENERATOR, Command.SET_MODULUS, Command.REQUEST_KEY_EXCHANGE}
+)
+
+
+class _Port(Protocol):
+    """What the link uses of a pyserial port (``in_waiting`` lives on the concrete classes)."""
+
+    port: str | None
+    timeout: float | None
+
+    @property
+    def is_open(self) -> bool: ...
+    @property
+    def in_waiting(self) -> int: ...
+    def read(self, size: int = ...) -> bytes: ...
+    def write(self, data: bytes, /) -> int | None: ...
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class LinkCounters:
+    """Traffic statistics of one link (all monotonically increasing)."""
+
+    transactions: int = 0
+    sent: int = 0
+    """Packets written, retransmissions included."""
+    retries: int = 0
+    timeouts: int = 0
+    """Transactions that failed after the retry limit."""
+    received: int = 0
+    """Valid replies accepted."""
+    ignored: int = 0
+    """Valid packets whose SEQ/ID did not match the command."""
+    crc_errors: int = 0
+    stale_bytes: int = 0
+    """Bytes found waiting before a command was sent (flushed)."""
+    encryption_errors: int = 0
+
+
+class _Session:
+    __slots__ = ("count", "key")
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self.count = 0
+
+
+class _AddressState:
+    __slots__ = ("seq_flag", "session")
+
+    def __init__(self) -> None:
+        self.seq_flag = False
+        self.session: _Session | None = None
+
+
+class SSPLink:
+    """One serial port and the SSP transactions on it.
+
+    ``port`` is a pyserial URL or path (opened 9600 8N2 by default with
+    ``exclusive=True``) or an already configured :class:`SerialBase`.  ``timeout`` is
+    the reply timeout per attempt, ``retries`` the number of retransmissions after it.
+    """
+
+    def __init__(
+        self,
+        port: str | SerialBase,
+        *,
+        baudrate: int = 9600,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        logger: logging.Logger | None = None,
+        trace: TraceHook | None = None,
+        open_now: bool = True,
+        **serial_kwargs: Any,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if retries < 0:
+            raise ValueError("retries must be >= 0")
+        self.timeout = timeout
+        self.retries = retries
+        self.trace = trace
+        self.log_raw = False
+        """Log wire packets (both ways) at DEBUG on ``<logger>.raw``."""
+        self.log_decrypted = False
+        """Also log decrypted eSSP payloads (off by default; keys are never logged)."""
+        self.counters = LinkCounters()
+        self.lock = threading.RLock()
+        self.log = logger or logging.getLogger("cashdevice.link")
+        self._raw_log = self.log.getChild("raw")
+        self._parser = ssp.PacketParser()
+        self._frames: collections.deque[str] = collections.deque(maxlen=16)
+        self._addresses: dict[int, _AddressState] = {}
+        self._url: str | None
+        if isinstance(port, SerialBase):
+            self._serial: _Port | None = cast(_Port, port)
+            self._url = port.port
+        else:
+            self._serial = None
+            self._url = port
+            self._baudrate = baudrate
+            self._serial_kwargs = serial_kwargs
+            if open_now:
+                self.open()
+
+    # ----------------------------------------------------------------------- lifecycle
+
+    @property
+    def url(self) -> str | None:
+        return self._url
+
+    @property
+    def is_open(self) -> bool:
+        return self._serial is not None and self._serial.is_open
+
+    @property
+    def serial(self) -> _Port:
+        """The underlying port (raises :class:`SSPPortError` when closed)."""
+        if self._serial is None or not self._serial.is_open:
+            raise SSPPortError(f"port {self._url!r} is not open")
+        return self._serial
+
+    def open(self) -> None:
+        """Open the port (idempotent).  Raises :class:`SSPPortError` on failure."""
+        with self.lock:
+            if self.is_open:
+                return
+            if self._url is None:
+                raise SSPPortError("no port to open")
+            kwargs: dict[str, Any] = {
+                "baudrate": self._baudrate,
+                "bytesize": serial.EIGHTBITS,
+                "parity": serial.PARITY_NONE,
+                "stopbits": serial.STOPBITS_TWO,
+                "timeout": self.timeout,
+                "exclusive": True,
+            }
+            kwargs.update(self._serial_kwargs)
+            try:
+                self._serial = cast(_Port, serial.serial_for_url(self._url, **kwargs))
+            except (serial.SerialException, OSError, ValueError) as exc:
+                raise SSPPortError(f"cannot open {self._url!r}: {exc}") from exc
+            self._parser.reset()
+
+    def close(self) -> None:
+        """Close the port (idempotent).  Sequence flags and eSSP sessions are forgotten."""
+        with self.lock:
+            port, self._serial = self._serial, None
+            self._addresses.clear()
+            if port is not None:
+                try:
+                    port.close()
+                except (serial.SerialException, OSError) as exc:  # pragma: no cover - best effort
+                    self.log.debug("closing %s: %s", self._url, exc)
+
+    def __enter__(self) -> SSPLink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "open" if self.is_open else "closed"
+        name = type(self).__name__
+        return f"{name}({self._url!r}, timeout={self.timeout}, retries={self.retries}, {state})"
+
+    # ----------------------------------------------------------------------- per-address state
+
+    def _state(self, address: int) -> _AddressState:
+        state = self._addresses.get(address)
+        if state is None:
+            state = self._addresses[address] = _AddressState()
+        return state
+
+    def seq_flag(self, address: int) -> bool:
+        """The flag the next new command to ``address`` will carry."""
+        with self.lock:
+            return self._state(address).seq_flag
+
+    def encrypted(self, address: int) -> bool:
+        """True while an eSSP session is installed for ``address``."""
+        with self.lock:
+            return self._state(address).session is not None
+
+    def ecount(self, address: int) -> int | None:
+        """The eCOUNT the next encrypted command to ``address`` will carry (None if plain)."""
+        with self.lock:
+            session = self._state(address).session
+            return None if session is None else session.count
+
+    def set_key(self, address: int, key: bytes | None, count: int = 0) -> None:
+        """Install (or with ``None`` drop) the 16-byte AES key for ``address``."""
+        with self.lock:
+            state = self._state(address)
+            if key is None:
+                state.session = None
+                return
+            if len(key) != 16:
+                raise ValueError("an eSSP key is 16 bytes")
+            state.session = _Session(bytes(key))
+            state.session.count = count
+
+    # ----------------------------------------------------------------------- transactions
+
+    def transact(self, address: int, data: bytes, *, encrypt: bool | None = None) -> bytes:
+        """Send one command to ``address`` and return the reply's DATA (decrypted).
+
+        ``encrypt=None`` encrypts when a session exists (SYNC and key-exchange commands are
+        always plain); ``True`` requires a session; ``False`` forces plain.  Raises
+        :class:`SSPTimeoutError` after the retry limit, :class:`SSPEncryptionError` for a
+        reply that does not decrypt or carries the wrong eCOUNT, :class:`SSPPortError` when
+        the port is closed or fails, ``ValueError`` for an invalid command.
+        """
+        data = bytes(data)
+        if not data:
+            raise ValueError("empty command")
+        with self.lock:
+            port = self.serial
+            state = self._state(address)
+            if data[0] == Command.SYNC:
+                state.seq_flag = True
+            session = state.session
+            if encrypt is None:
+                use_enc = session is not None and data[0] not in _PLAIN_ALWAYS
+            else:
+                use_enc = encrypt
+                if use_enc and session is None:
+                    raise SSPEncryptionError(f"no eSSP key for address 0x{address:02X}")
+            if use_enc:
+                assert session is not None
+                payload = ssp.encrypt_data(session.key, session.count, data)
+                if self.log_decrypted:
+                    self._raw_log.debug("-> %02X plain eCOUNT=%d %s", address, session.count, data.hex(" "))
+            else:
+                payload = data
+            wire = ssp.encode_packet(address, state.seq_flag, payload)
+            seq_id = address | (0x80 if state.seq_flag else 0)
+            self.counters.transactions += 1
+            self._flush_stale(port)
+            attempts = 0
+            reply: ssp.Packet | None = None
+            while reply is None:
+                if attempts > self.retries:
+                    self.counters.timeouts += 1
+                    raise SSPTimeoutError(
+                        f"no reply from address 0x{address:02X} to command 0x{data[0]:02X} "
+                        f"after {attempts} attempts",
+                        address,
+                        attempts,
+                        tuple(self._frames),
+                    )
+                if attempts:
+                    self.counters.retries += 1
+                    self.log.debug("retry %d to 0x%02X (same bytes)", attempts, address)
+                attempts += 1
+                self._write(port, wire)
+                reply = self._await_reply(port, seq_id)
+            self.counters.received += 1
+            result = reply.data
+            if use_enc:
+                assert session is not None
+                result = self._open_reply(address, session, result)
+            state.seq_flag = not state.seq_flag
+            return result
+
+    def _open_reply(self, address: int, session: _Session, data: bytes) -> bytes:
+        if not data or data[0] != ssp.STEX:
+            return data  # plain reply to an encrypted command (FA, F4 ...): count unchanged
+        try:
+            count, plain = ssp.decrypt_data(session.key, data)
+        except SSPEncryptionError:
+            self.counters.encryption_errors += 1
+            raise
+        if count != (session.count + 1) & 0xFFFFFFFF:
+            self.counters.encryption_errors += 1
+            raise SSPEncryptionError(
+                f"reply eCOUNT {count} from 0x{address:02X}, expected {session.count + 1}"
+            )
+        session.count = count
+        if self.log_decrypted:
+            self._raw_log.debug("<- %02X plain eCOUNT=%d %s", address, count, plain.hex(" "))
+        return plain
+
+    def _flush_stale(self, port: _Port) -> None:
+        try:
+            waiting = port.in_waiting
+            if waiting:
+                stale = port.read(waiting)
+                self.counters.stale_bytes += len(stale)
+                self.log.debug("flushed %d stale bytes: %s", len(stale), stale.hex(" "))
+        except (serial.SerialException, OSError) as exc:
+            raise SSPPortError(f"{self._url}: {exc}") from exc
+        self._parser.reset()
+
+    def _write(self, port: _Port, wire: bytes) -> None:
+        self._record(True, wire)
+        try:
+            port.write(wire)
+            port.flush()
+        except (serial.SerialException, OSError) as exc:
+            raise SSPPortError(f"{self._url}: write failed: {exc}") from exc
+        self.counters.sent += 1
+
+    def _await_reply(self, port: _Port, seq_id: int) -> ssp.Packet | None:
+        deadline = time.monotonic() + self.timeout
+        crc_before = self._parser.counters.crc_errors
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                wait = max(0.001, round(remaining, 3))
+                if port.timeout != wait:
+                    port.timeout = wait
+                chunk = port.read(port.in_waiting or 1)
+                if not chunk:
+                    continue
+                for packet in self._parser.feed(chunk):
+                    self._record(False, packet.encode())
+                    if packet.seq_id == seq_id:
+                        return packet
+                    self.counters.ignored += 1
+                    self.log.debug("ignored packet with SEQ/ID %02X (want %02X)", packet.seq_id, seq_id)
+        except (serial.SerialException, OSError) as exc:
+            raise SSPPortError(f"{self._url}: read failed: {exc}") from exc
+        finally:
+            self.counters.crc_errors += self._parser.counters.crc_errors - crc_before
+
+    def _record(self, sending: bool, wire: bytes) -> None:
+        self._frames.append(f"{'->' if sending else '<-'} {wire.hex(' ')}")
+        if self.log_raw:
+            self._raw_log.debug("%s %s", "->" if sending else "<-", wire.hex(" "))
+        if self.trace is not None:
+            try:
+                self.trace(sending, wire)
+            except Exception:
+                self.log.exception("raw-packet trace hook failed")
+
+    # ----------------------------------------------------------------------- session helpers
+
+    def sync(self, address: int) -> None:
+        """SYNC (0x11): reset the sequence flag.  Raises :class:`SSPReplyError` unless ``F0``."""
+        reply = self.transact(address, bytes((Command.SYNC,)))
+        _expect_ok(reply, "SYNC")
+
+    def negotiate_key(
+        self,
+        address: int,
+        fixed_key: int = ssp.DEFAULT_FIXED_KEY,
+        *,
+        limit: int = ssp.KEY_LIMIT,
+    ) -> None:
+        """Run SET GENERATOR, SET MODULUS, REQUEST KEY EXCHANGE in plain and install the key.
+
+        Parameters come from :func:`cashdevice.ssp.new_key_exchange` (primes and host random
+        below ``limit``, default 2**31).  eCOUNT starts at 0.  Raises :class:`SSPReplyError`
+        if the device refuses a step.  The whole exchange holds the link lock.
+        """
+        with self.lock:
+            self.set_key(address, None)
+            params = ssp.new_key_exchange(limit)
+            for command, value in (
+                (Command.SET_GENERATOR, params.generator),
+                (Command.SET_MODULUS, params.modulus),
+                (Command.REQUEST_KEY_EXCHANGE, params.host_inter_key),
+            ):
+                reply = self.transact(address, bytes((command,)) + value.to_bytes(8, "little"))
+                _expect_ok(reply, command.name.replace("_", " "))
+            if len(reply) < 9:
+                raise SSPReplyError("REQUEST KEY EXCHANGE reply too short", reply[0], reply)
+            slave_inter = int.from_bytes(reply[1:9], "little")
+            self.set_key(address, ssp.aes_key(fixed_key, params.shared_key(slave_inter)))
+            self.log.debug("eSSP key negotiated with 0x%02X", address)
+
+
+def _expect_ok(reply: bytes, what: str) -> None:
+    if not reply or reply[0] != Response.OK:
+        code = reply[0] if reply else -1
+        try:
+            name = Response(code).name
+        except ValueError:
+            name = f"0x{code:02X}"
+        raise SSPReplyError(f"{what} refused: {name}", code, reply)
