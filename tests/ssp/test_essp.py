@@ -1,0 +1,105 @@
+"""eSSP primitives: primes, key exchange, AES round trip, tamper detection."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cashdevice import ssp
+
+KEY = ssp.aes_key(ssp.DEFAULT_FIXED_KEY, 0x38E39)
+
+
+def test_aes_key_layout() -> None:
+    assert KEY.hex(" ") == "67 45 23 01 67 45 23 01 39 8e 03 00 00 00 00 00"
+    with pytest.raises(ValueError):
+        ssp.aes_key(2**64, 1)
+
+
+def test_is_prime_small_and_known() -> None:
+    primes = [n for n in range(200) if ssp.is_prime(n)]
+    assert primes[:10] == [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]
+    assert len(primes) == 46
+    assert ssp.is_prime(982451653) and ssp.is_prime(1287821)  # the manual's examples
+    assert ssp.is_prime(2**31 - 1) and not ssp.is_prime(2**31 + 1)
+    assert not ssp.is_prime(3215031751)  # strong pseudoprime to bases 2, 3, 5, 7
+    assert ssp.is_prime(2**61 - 1) and not ssp.is_prime((2**31 - 1) * (2**31 + 11))
+
+
+def test_new_key_exchange_limits_and_agreement() -> None:
+    for _ in range(20):
+        params = ssp.new_key_exchange()
+        assert params.modulus < params.generator < 2**31
+        assert ssp.is_prime(params.generator) and ssp.is_prime(params.modulus)
+        assert 1 <= params.host_random < 2**31
+        slave_random = 123456789
+        slave_inter = ssp.dh_inter_key(params.generator, params.modulus, slave_random)
+        assert params.shared_key(slave_inter) == ssp.dh_shared_key(
+            params.host_inter_key, slave_random, params.modulus
+        )
+        assert "host_random" not in repr(params)
+
+
+def test_generate_prime_respects_limit() -> None:
+    assert all(ssp.generate_prime(1000) < 1000 for _ in range(50))
+    assert len({ssp.generate_prime() for _ in range(10)}) > 1  # random, not fixed
+
+
+@given(st.binary(min_size=1, max_size=ssp.MAX_ENCRYPTED_DATA), st.integers(0, 2**32 - 1))
+def test_round_trip(data: bytes, count: int) -> None:
+    field = ssp.encrypt_data(KEY, count, data)
+    assert field[0] == 0x7E and (len(field) - 1) % 16 == 0 and len(field) <= 255
+    assert ssp.decrypt_data(KEY, field) == (count, data)
+
+
+def test_packing_is_random() -> None:
+    assert ssp.encrypt_data(KEY, 0, b"\x07") != ssp.encrypt_data(KEY, 0, b"\x07")
+
+
+@given(st.binary(min_size=1, max_size=60), st.data())
+def test_flipped_bit_detected(data: bytes, draw: st.DataObject) -> None:
+    field = bytearray(ssp.encrypt_data(KEY, 5, data))
+    bit = draw.draw(st.integers(0, (len(field) - 1) * 8 - 1))
+    field[1 + bit // 8] ^= 1 << (bit % 8)
+    with pytest.raises(ValueError):
+        ssp.decrypt_data(KEY, bytes(field))
+
+
+def test_wrong_key_detected() -> None:
+    field = ssp.encrypt_data(KEY, 0, b"\x07")
+    other = ssp.aes_key(ssp.DEFAULT_FIXED_KEY, 0x38E3A)
+    with pytest.raises(ssp.SSPEncryptionError):
+        ssp.decrypt_data(other, field)
+
+
+def test_wrong_count_is_reported() -> None:
+    count, _ = ssp.decrypt_data(KEY, ssp.encrypt_data(KEY, 7, b"\xf0"))
+    assert count == 7  # callers compare with what they expect; the link does (tests/link)
+
+
+@pytest.mark.parametrize(
+    "field",
+    [b"", b"\x7e", b"\x7e" + bytes(15), b"\x7f" + bytes(16), b"\x7e" + bytes(17)],
+)
+def test_malformed_fields_raise_value_error(field: bytes) -> None:
+    with pytest.raises(ValueError):
+        ssp.decrypt_data(KEY, field)
+
+
+def test_encrypt_rejects_bad_input() -> None:
+    with pytest.raises(ValueError):
+        ssp.encrypt_data(KEY, 0, b"")
+    with pytest.raises(ValueError):
+        ssp.encrypt_data(KEY, 0, bytes(234))
+    with pytest.raises(ValueError):
+        ssp.encrypt_data(KEY, 0, b"\x07", packing=b"\x00")
+    with pytest.raises(ValueError):
+        ssp.encrypt_data(KEY, 2**32, b"\x07")
+
+
+def test_manual_worked_example_block() -> None:
+    """ssp-protocol.md §2.8: HOST PROTOCOL VERSION 8 at eCOUNT 0 with zero packing."""
+    field = ssp.encrypt_data(KEY, 0, b"\x06\x08", packing=bytes(7))
+    wire = ssp.encode_packet(0, True, field)
+    assert wire.hex(" ") == "7f 80 11 7e 52 5b ab ae 3c 3d a4 10 bc 33 3b 21 40 9c 8f 45 87 70"
