@@ -383,7 +383,10 @@ class PacketParser:
     * bytes outside a packet (garbage before or between packets) are discarded and counted
       in ``counters.discarded_bytes``;
     * a frame may be split at any byte, including between the two bytes of a stuffed 0x7F;
-    * ``7F 7F`` inside a packet is one data byte 0x7F (SEQ/ID, LEN, DATA and CRC alike);
+    * ``7F 7F`` inside a packet is one data byte 0x7F (LEN, DATA and CRC alike);
+    * a 0x7F where the SEQ/ID belongs is a new STX: no SEQ/ID can be 0x7F (address 0x7F does
+      not exist), so a stray ``7F 7F`` left by line noise cannot pair with the next packet's STX
+      and make every retransmission of a packet ending in a stuffed CRC byte vanish;
     * a lone ``7F`` followed by anything but ``7F`` inside a packet discards the partial
       packet (``counters.restarts``) and starts a new one whose SEQ/ID is the next byte;
     * LEN = 0 is not a valid frame: the partial packet is dropped (``counters.length_errors``)
@@ -418,6 +421,12 @@ class PacketParser:
                     self._start()
                 else:
                     self.counters.discarded_bytes += 1
+                continue
+            if not self._buf and byte == STX:
+                # STX where the SEQ/ID belongs: a new packet starts here
+                self.counters.restarts += 1
+                self.counters.discarded_bytes += 1
+                self._start()
                 continue
             if self._escape:
                 self._escape = False

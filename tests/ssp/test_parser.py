@@ -138,3 +138,21 @@ def test_encode_rejects_bad_input() -> None:
     for address, data in ((0x7E, b"\x07"), (-1, b"\x07"), (0, b""), (0, bytes(256))):
         with pytest.raises(ValueError):
             encode_packet(address, True, data)
+
+
+def test_stray_stuffed_tail_does_not_swallow_retransmissions() -> None:
+    """Line noise leaves the stuffed tail ``7F 7F`` of a cut packet while the parser is idle; every
+    later identical retransmission must still be received (regression: it paired with their STX)."""
+    retry = encode_packet(0, False, bytes((0x07, 0x11, 0x40)))
+    assert retry.endswith(b"\x7f\x7f")  # its CRC holds a stuffed 7F
+    parser = PacketParser()
+    assert parser.feed(retry[-2:]) == []
+    for _ in range(3):
+        assert [p.data for p in parser.feed(retry)] == [bytes((0x07, 0x11, 0x40))]
+    assert parser.feed(retry[1:]) == []  # STX lost: the rest is garbage up to the stuffed tail
+    assert [p.data for p in parser.feed(retry)] == [bytes((0x07, 0x11, 0x40))]
+
+
+@given(packets, st.integers(min_value=1, max_value=4))
+def test_any_run_of_stx_before_a_packet(packet: Packet, run: int) -> None:
+    assert PacketParser().feed(b"\x7f" * run + packet.encode()) == [packet]
