@@ -399,12 +399,16 @@ class DownloadState(enum.IntEnum):
     ``"State": "IDLE"`` L2278, ``"state": "UPDATING"`` L11059).
 
     Class name ours. Numbers: not shown; position in the seed's list. The seed shows no failure state (REST
-    GetDownloadStatus adds ``Success``, "True if the download is complete", L11049); none is invented here.
+    GetDownloadStatus adds ``Success``, "True if the download is complete", L11049). ``FAILED`` is **ours**
+    (issue 7: a failed download must end in a clear state): appended last so the seed's three keep their
+    positions; ``Success`` stays false for it.
     """
 
     IDLE = 0
     UPDATING = 1
     COMPLETE = 2
+    FAILED = 3
+    """Ours, not in the seed: the download stopped on an error (message in the state event)."""
 
 
 # --------------------------------------------------------------------------------------------

@@ -610,10 +610,12 @@ class DeviceModuleStateChangedEventArgs:
 @dataclass(frozen=True)
 class DownloadStateEventArgs:
     """Payload of ``DownloadStateEvent`` (L11471): the new :class:`DownloadState` (IDLE/UPDATING/COMPLETE,
-    L11039-L11043). No REST counterpart: class, fields and message are ours."""
+    L11039-L11043, plus our FAILED). No REST counterpart: class, fields and message are ours. ``detail``
+    (ours) carries the reason of a FAILED state or a progress note; it is appended to :attr:`message`."""
 
     TYPE: ClassVar[str] = "DownloadStateEvent"
     state: DownloadState
+    detail: str = ""
 
     @property
     def stateAsString(self) -> str:
@@ -621,7 +623,8 @@ class DownloadStateEventArgs:
 
     @property
     def message(self) -> str:
-        return f"Download state changed: {self.state.name}"
+        base = f"Download state changed: {self.state.name}"
+        return f"{base} - {self.detail}" if self.detail else base
 
     def to_json(self) -> JsonDict:
         return {
@@ -636,14 +639,19 @@ class DownloadStateEventArgs:
 class DownloadBlockEventArgs:
     """Payload of ``DownloadBlockEvent`` (L11473): block progress, named after ``downloadStatus``'s
     ``CurrentDownloadBlock`` / ``TotalDownloadBlocks`` (L2281-L2282). No REST counterpart: class and message
-    are ours."""
+    are ours. ``currentRamBlock`` / ``totalRamBlocks`` (ours, after ``CurrentRamBlock`` / ``TotalRamBlocks``)
+    report the RAM phase, during which the download counters stay 0."""
 
     TYPE: ClassVar[str] = "DownloadBlockEvent"
     currentDownloadBlock: int
     totalDownloadBlocks: int
+    currentRamBlock: int = 0
+    totalRamBlocks: int = 0
 
     @property
     def message(self) -> str:
+        if self.currentDownloadBlock == 0 and self.totalRamBlocks:
+            return f"Download RAM block {self.currentRamBlock} of {self.totalRamBlocks}"
         return f"Download block {self.currentDownloadBlock} of {self.totalDownloadBlocks}"
 
     def to_json(self) -> JsonDict:
@@ -651,6 +659,8 @@ class DownloadBlockEventArgs:
             "type": self.TYPE,
             "currentDownloadBlock": self.currentDownloadBlock,
             "totalDownloadBlocks": self.totalDownloadBlocks,
+            "currentRamBlock": self.currentRamBlock,
+            "totalRamBlocks": self.totalRamBlocks,
             "message": self.message,
         }
 

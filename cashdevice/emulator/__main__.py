@@ -1,0 +1,178 @@
+"""Command line: run an emulated device and drive it with typed commands.
+
+    python -m cashdevice.emulator --model SPECTRAL_PAYOUT --currency EUR --pty
+
+prints the port (``PTY /tmp/.../tty``, ``TCP 127.0.0.1:PORT``) on stdout, then reads one
+command a line from stdin: ``insert 2000 [EUR]``, ``coin 100``, ``take``, ``status``,
+``power-cycle``, ``unplug``, ``replug``, ``jam [safe|unsafe]``, ``clear-jam``, ``coin-jam``,
+``coin-return``, ``payout-error [CODE]``, ``cashbox remove|replace``, ``path open|close``,
+``ledger``, ``help``, ``quit``.
+Results go to stdout, diagnostics to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import TextIO
+
+from .datasets import MODELS
+from .emulator import Emulator
+
+__all__ = ["main"]
+
+
+def _out(text: str, stream: TextIO | None = None) -> None:
+    target = stream if stream is not None else sys.stdout
+    target.write(text + "\n")
+    target.flush()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m cashdevice.emulator", description="Emulated ITL SSP/eSSP cash device"
+    )
+    p.add_argument("--model", required=True, choices=sorted(MODELS), help="device model")
+    p.add_argument("--currency", default="EUR", help="dataset currency, e.g. EUR or EUR,GBP")
+    p.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal")
+    p.add_argument("--link", help="path of the pty symlink (default: a temporary path)")
+    p.add_argument("--tcp", type=int, metavar="PORT", help="serve on TCP 127.0.0.1:PORT (0 = any free port)")
+    p.add_argument("--host", default="127.0.0.1", help="TCP bind address")
+    p.add_argument("--address", type=lambda s: int(s, 0), help="SSP address (default: the model's)")
+    p.add_argument("--protocol-max", type=int, help="highest HOST PROTOCOL VERSION accepted")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--escrow-timeout", type=float, default=10.0)
+    p.add_argument("--payout-step", type=float, default=1.0, help="seconds per note paid")
+    p.add_argument("--auto-take", type=float, help="customer takes paid notes after this many seconds")
+    p.add_argument("--pacing", action="store_true", help="pace replies as a 9600 8N2 line with turnaround")
+    p.add_argument("--level", action="append", default=[], metavar="VALUE=COUNT", help="initial store level")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="log to stderr (-vv: debug)")
+    return p
+
+
+def _commands(emu: Emulator) -> dict[str, Callable[[list[str]], str]]:
+    def insert(args: list[str]) -> str:
+        ok = emu.insert_note(int(args[0]), args[1] if len(args) > 1 else None)
+        return "inserted" if ok else "refused (unit not accepting)"
+
+    def coin(args: list[str]) -> str:
+        ok = emu.insert_coin(int(args[0]), args[1] if len(args) > 1 else None)
+        return "inserted" if ok else "refused (unit not accepting)"
+
+    def cashbox(args: list[str]) -> str:
+        if args and args[0] == "remove":
+            emu.remove_cashbox()
+            return "cashbox removed"
+        emu.replace_cashbox(emptied=True)
+        return "cashbox replaced (emptied)"
+
+    def path(args: list[str]) -> str:
+        if args and args[0] == "open":
+            emu.open_note_path()
+            return "note path open"
+        emu.close_note_path()
+        return "note path closed"
+
+    def ledger(args: list[str]) -> str:
+        view = emu.ledger
+        rows = {str(d): {k: v for k, v in vars(c).items() if v} for d, c in sorted(view.counts.items())}
+        return json.dumps({"balanced": view.balanced(), "counts": rows})
+
+    def payout_error(args: list[str]) -> str:
+        emu.payout_error(int(args[0]) if args else 0)
+        return "the next note paid will fail"
+
+    def jam(args: list[str]) -> str:
+        emu.jam(args[0] if args else "safe")
+        return "jammed"
+
+    def action(fn: Callable[[], object], text: str) -> Callable[[list[str]], str]:
+        def run(args: list[str]) -> str:
+            fn()
+            return text
+
+        return run
+
+    return {
+        "insert": insert,
+        "coin": coin,
+        "take": lambda args: f"taken {emu.take_notes()}",
+        "status": lambda args: json.dumps(emu.status()),
+        "power-cycle": action(emu.power_cycle, "power cycled"),
+        "unplug": action(emu.unplug, "unplugged"),
+        "replug": action(emu.replug, "replugged"),
+        "jam": jam,
+        "clear-jam": action(emu.clear_jam, "jam cleared"),
+        "coin-jam": action(emu.coin_mech_jam, "coin mech jammed"),
+        "coin-return": action(emu.press_coin_return, "coin return pressed"),
+        "payout-error": payout_error,
+        "cashbox": cashbox,
+        "path": path,
+        "ledger": ledger,
+    }
+
+
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.verbose:
+        logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if args.verbose > 1 else logging.INFO)
+    if not args.pty and args.tcp is None:
+        args.pty = True
+    levels = {}
+    for item in args.level:
+        value, _, count = item.partition("=")
+        levels[int(value)] = int(count)
+    try:
+        emu = Emulator(
+            args.model,
+            args.currency,
+            address=args.address,
+            protocol_max=args.protocol_max,
+            seed=args.seed,
+            escrow_timeout=args.escrow_timeout,
+            payout_step=args.payout_step,
+            auto_take=args.auto_take,
+            pacing=args.pacing,
+            levels=levels or None,
+        )
+    except ValueError as exc:
+        _out(f"error: {exc}", sys.stderr)
+        return 2
+    stream = stdin if stdin is not None else sys.stdin
+    commands = _commands(emu)
+    try:
+        if args.pty:
+            _out(f"PTY {emu.start_pty(args.link)}")
+        if args.tcp is not None:
+            _out(f"TCP {args.host}:{emu.start_tcp(args.tcp, args.host)}")
+        _out(f"READY {emu.model} address 0x{emu.address:02X}")
+        for line in stream:
+            words = line.split()
+            if not words:
+                continue
+            name, rest = words[0].lower(), words[1:]
+            if name in ("quit", "exit"):
+                break
+            if name == "help":
+                _out("commands: " + ", ".join(sorted([*commands, "help", "quit"])))
+                continue
+            handler = commands.get(name)
+            if handler is None:
+                _out(f"unknown command {name!r} (try help)", sys.stderr)
+                continue
+            try:
+                _out(handler(rest))
+            except (ValueError, TypeError, IndexError) as exc:  # bad arguments or wrong model
+                _out(f"error: {exc}", sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emu.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

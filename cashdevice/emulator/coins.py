@@ -1,0 +1,270 @@
+"""Coin devices: the attached coin mech, hopper options, levels, SMART System commands.
+
+SMART Hopper (unit type 3), SMART Coin System / Twin (9) and SMART Hopper 4.  Coins
+arrive through the attached mech (``insert_coin``): COIN CREDIT ``DF`` (VC7) or, with
+REG0 bit 7 on a SMART System, VALUE ADDED ``BF`` (MC7); then into the hopper (route 0)
+or the cashbox (route 1, or hopper full).
+
+Commands whose bytes no public source gives (ssp-coin-nv4000.md §2 "?" rows) are kept in
+the single table :data:`UNVERIFIED_COMMANDS`; only the rows listed there are emulated.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ..events import Event
+from ..ssp import Command, PollEvent, Response
+from .core import OK, DeviceCore, Handler, reply
+from .datasets import COINS, UNVERIFIED_COMMANDS, Denomination
+
+__all__ = ["UNVERIFIED_COMMANDS", "CoinMixin"]
+
+
+REG0_DEFAULT: Final = 0x26  # GA138: level check, high speed, high-efficiency split
+REG1_DEFAULT: Final = 0x00
+
+
+class CoinMixin(DeviceCore):
+    """Coin mech and hopper behaviour (coin models only)."""
+
+    def power_on_state(self) -> None:
+        super().power_on_state()
+        self.mech_enabled = True
+        self.coin_inhibited: set[Denomination] = set()
+        self.mech_options = 0
+        self.reg0, self.reg1 = REG0_DEFAULT, REG1_DEFAULT
+        self.calibration_mode = 0
+        self.twin_mode = 0
+        self.sorter_routes: dict[Denomination, int] = {}
+        self.enable_echo = False  # SMART Hopper: DISABLED once more after ENABLE (GA973)
+        self.mech_jammed = False
+
+    def _register(self, table: dict[int, Handler]) -> None:
+        super()._register(table)
+        if self.spec.kind != COINS:
+            return
+        table.update(
+            {
+                Command.SET_DENOMINATION_LEVEL: self._cmd_set_level,
+                Command.SET_COIN_MECH_INHIBITS: self._cmd_coin_inhibits,
+                Command.COIN_MECH_GLOBAL_INHIBIT: self._cmd_global_inhibit,
+                Command.COIN_MECH_OPTIONS: self._cmd_mech_options,
+                Command.SET_OPTIONS: self._cmd_set_options,
+                Command.GET_OPTIONS: lambda data: OK + bytes((self.reg0, self.reg1)),
+                Command.SET_CASHBOX_PAYOUT_LIMIT: self._cmd_cashbox_limit,
+                Command.SET_COMMAND_CALIBRATION: self._cmd_calibration,
+            }
+        )
+        if self.spec.rtc:
+            table[Command.COIN_STIR] = self._cmd_coin_stir
+            table[Command.GET_REAL_TIME_CLOCK_CONFIGURATION] = lambda data: OK + b"\x01"
+            table[Command.GET_REAL_TIME_CLOCK] = lambda data: OK + self.persistent.rtc
+            table[Command.SET_REAL_TIME_CLOCK] = self._cmd_set_rtc
+        if self.family.value == "smart_system":
+            setup = table[Command.SETUP_REQUEST]
+            table[Command.SETUP_REQUEST] = lambda data: self._setup_or_sub(data, setup)
+            u = UNVERIFIED_COMMANDS
+            table[u["SET_PAYOUT_LIMIT"][0]] = self._cmd_payout_limit
+            table[u["GET_PAYOUT_COUNT"][0]] = lambda data: OK + self.last_payout_count.to_bytes(2, "little")
+            table[u["GET_COIN_ACCEPTANCE"][0]] = self._cmd_coin_acceptance
+
+    # ---------------------------------------------------------------------- physical
+
+    def insert_coin(self, value: int, country: str | None) -> bool:
+        d = Denomination(value, country or self.currencies[0])
+        if not self.enabled or self.payout_busy() or self.awaiting_ack() or self.mech_jammed:
+            self.ledger.record("refused", d, detail="unit not accepting")
+            return False
+        self.ledger.record("inserted", d)
+        if d not in self.channels or not self.mech_enabled or d in self.coin_inhibited:
+            self.ledger.record("rejected", d, detail="coin mech reject")
+            self.count("feeder_rejects")
+            if self.family.value == "smart_system" and self.reg1 & 1:
+                self.emit(
+                    Event(
+                        PollEvent.COIN_REJECTED,
+                        amounts=self.amounts(value if self.reg1 & 2 else 1, d.country),
+                    )
+                )
+            return True
+        self.ledger.record("credited", d)
+        self.count("coins_in")
+        if self.family.value == "smart_system" and self.reg0 & 0x80:
+            self.emit(Event(PollEvent.VALUE_ADDED, amounts=self.amounts(d.value, d.country)))
+        else:
+            self.emit(Event(PollEvent.COIN_CREDIT, amounts=self.amounts(d.value, d.country)))
+        if self.persistent.routes.get(d, 0) == 0 and self.capacity_left(d) > 0:
+            self.store[d] = self.store.get(d, 0) + 1
+            self.ledger.record("stored", d)
+        else:
+            box = self.persistent.cashbox
+            box[d] = box.get(d, 0) + 1
+            self.ledger.record("stacked", d)
+            self.count("to_cashbox")
+        return True
+
+    def _cmd_enable(self, data: bytes) -> bytes:
+        answer = super()._cmd_enable(data)
+        if answer == OK and self.family.value == "smart_hopper" and self.timing.enable_echo:
+            self.enable_echo = True
+        return answer
+
+    def status_events(self) -> list[Event]:
+        out = super().status_events()
+        if self.enable_echo and self.enabled:
+            out.append(Event(PollEvent.DISABLED))
+        return out
+
+    def after_poll(self, reported: list[Event]) -> None:
+        super().after_poll(reported)
+        self.enable_echo = False
+
+    def coin_mech_jam(self) -> None:
+        """The attached coin mech jams: COIN MECH JAMMED once; coins refused until cleared."""
+        self.mech_jammed = True
+        self.emit(Event(PollEvent.COIN_MECH_JAMMED))
+
+    def press_coin_return(self) -> None:
+        self.emit(Event(PollEvent.COIN_MECH_RETURN_PRESSED))
+
+    # ---------------------------------------------------------------------- commands
+
+    def _cmd_set_level(self, data: bytes) -> bytes:
+        if len(data) < 3:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        count = int.from_bytes(data[1:3], "little")
+        parsed = self.parse_value_country(data, 3, 4 if self.level >= 6 else 2)
+        if parsed is None or parsed[1] != len(data):
+            return reply(Response.WRONG_NO_PARAMETERS)
+        d = parsed[0]
+        if d is None:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        if count == 0:
+            n = self.store.pop(d, 0)
+            self.ledger.record("unloaded", d, n, detail="SET DENOMINATION LEVEL 0")
+        else:
+            if count > self.capacity_left(d):
+                return reply(Response.PARAMETER_OUT_OF_RANGE)
+            self.load(d, count)
+        return OK
+
+    def _cmd_coin_inhibits(self, data: bytes) -> bytes:
+        if len(data) < 2 or data[1] > 1:
+            return reply(Response.WRONG_NO_PARAMETERS if len(data) < 2 else Response.PARAMETER_OUT_OF_RANGE)
+        parsed = self.parse_value_country(data, 2, 2)
+        if parsed is None or parsed[1] != len(data):
+            return reply(Response.WRONG_NO_PARAMETERS)
+        d = parsed[0]
+        if d is None:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        if data[1]:
+            self.coin_inhibited.discard(d)
+        else:
+            self.coin_inhibited.add(d)
+        return OK
+
+    def _cmd_global_inhibit(self, data: bytes) -> bytes:
+        if len(data) != 2:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        enabled = bool(data[1] & 1)
+        if enabled != self.mech_enabled:
+            self.emit(
+                Event(
+                    PollEvent.ATTACHED_COIN_MECH_ENABLED if enabled else PollEvent.ATTACHED_COIN_MECH_DISABLED
+                )
+            )
+        self.mech_enabled = enabled
+        return OK
+
+    def _cmd_mech_options(self, data: bytes) -> bytes:
+        if len(data) != 2:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        self.mech_options = data[1]
+        return OK
+
+    def _cmd_set_options(self, data: bytes) -> bytes:
+        if self.level < 6:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        if len(data) != 3:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        self.reg0, self.reg1 = data[1], data[2]
+        # GA138's reply: a mode byte FC..FF from pay mode (bit0) and cashbox-pay (bit3).
+        mode = 0xFC | (self.reg0 & 1) | (0 if self.reg0 & 0x08 else 0x02)
+        return OK + bytes((mode,))
+
+    def _cmd_cashbox_limit(self, data: bytes) -> bytes:
+        if len(data) < 2 or len(data) != 2 + 9 * data[1]:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        limits: dict[Denomination, int] = {}
+        for i in range(data[1]):
+            p = 2 + 9 * i
+            d = self.denomination(
+                int.from_bytes(data[p + 2 : p + 6], "little"), data[p + 6 : p + 9].decode("latin-1")
+            )
+            if d is None:
+                return reply(Response.PARAMETER_OUT_OF_RANGE)
+            limits[d] = int.from_bytes(data[p : p + 2], "little")
+        self.cashbox_limits = limits
+        return OK
+
+    def _cmd_payout_limit(self, data: bytes) -> bytes:
+        if len(data) != 3:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        self.payout_limit = int.from_bytes(data[1:3], "little")
+        return OK
+
+    def _cmd_coin_acceptance(self, data: bytes) -> bytes:
+        if len(data) != 2:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        if data[1] > (2 if self.spec.twin else 1):
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        view = self.ledger.view({}, {}, {}, {}, {})
+        inserted, credited = view.count("inserted"), view.count("credited")
+        return OK + bytes((100 if not inserted else credited * 100 // inserted,))
+
+    def _cmd_calibration(self, data: bytes) -> bytes:
+        if len(data) != 2 or data[1] > 1:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        self.calibration_mode = data[1]
+        return OK
+
+    def _cmd_coin_stir(self, data: bytes) -> bytes:
+        if len(data) != 2:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        if data[1] == 0:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        return OK
+
+    def _cmd_set_rtc(self, data: bytes) -> bytes:
+        if len(data) != 7:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        day, month, year, hour, minute, second = data[1:]
+        if not (
+            1 <= day <= 31 and 1 <= month <= 12 and year <= 99 and hour < 24 and minute < 60 and second < 60
+        ):
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        self.persistent.rtc = bytes(data[1:])
+        return OK
+
+    def _setup_or_sub(self, data: bytes, setup: Handler) -> bytes:
+        if len(data) >= 2 and bytes(data[:2]) == UNVERIFIED_COMMANDS["SET_TWIN_MODE"]:
+            if not self.spec.twin:
+                return reply(Response.COMMAND_NOT_KNOWN)
+            if len(data) != 3:
+                return reply(Response.WRONG_NO_PARAMETERS)
+            if data[2] > 3 or data[2] == self.twin_mode or self.payout_busy():
+                return reply(Response.COMMAND_CANNOT_BE_PROCESSED)
+            self.twin_mode = data[2]
+            return OK
+        if len(data) >= 2 and bytes(data[:2]) == UNVERIFIED_COMMANDS["CHANNEL_SET_ROUTE"]:
+            if not self.spec.twin:
+                return reply(Response.COMMAND_NOT_KNOWN)
+            if len(data) != 10:
+                return reply(Response.WRONG_NO_PARAMETERS)
+            d = self.denomination(int.from_bytes(data[2:6], "little"), data[6:9].decode("latin-1"))
+            if d is None or data[9] > 1:
+                return reply(Response.PARAMETER_OUT_OF_RANGE)
+            self.sorter_routes[d] = data[9]
+            return OK
+        return setup(data)

@@ -1,0 +1,480 @@
+"""Device core: state shared by every model, the event queue, poll, identification commands.
+
+Behaviour by concern lives in mixins built on :class:`DeviceCore`: :mod:`.notes` (note path),
+:mod:`.payout` (recyclers and hoppers), :mod:`.coins` (coin mech, hopper options,
+SMART System commands).  Every command handler takes the command DATA and returns the
+reply DATA (generic response first).  All methods run under the emulator's lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..events import EVENT_SPECS, Amount, DeviceFamily, Event, decode_events, encode_events, event_supported
+from ..ssp import DEFAULT_FIXED_KEY, Command, PollEvent, Response
+from .datasets import (
+    COINS,
+    NOTES,
+    UNVERIFIED_COMMANDS,
+    Denomination,
+    ModelSpec,
+    build_dataset,
+    dataset_string,
+)
+from .engine import CREDIT_EVENTS
+from .ledger import Ledger
+
+__all__ = ["OK", "DeviceCore", "Handler", "Interrupted", "Persistent", "Timing", "reply"]
+
+Handler = Callable[[bytes], bytes]
+
+OK = bytes((Response.OK,))
+
+
+def reply(code: int, *data: int) -> bytes:
+    return bytes((code, *data))
+
+
+@dataclass
+class Timing:
+    """Mechanical timings in seconds (defaults are the manuals' or typical hardware)."""
+
+    read_time: float = 1.0
+    stack_time: float = 1.5
+    reject_time: float = 1.0
+    escrow_timeout: float = 10.0
+    watchdog: float | None = None  # None: the model's (10 s, SMART Hopper family 5 s)
+    payout_step: float = 1.0  # per note moved by a recycler
+    coin_step: float = 0.2  # per coin moved by a hopper
+    auto_take: float | None = None  # customer takes notes from the bezel after this delay
+    enable_echo: bool = False  # SMART Hopper: DISABLED once more after ENABLE (GA973)
+
+
+@dataclass
+class Interrupted:
+    """A payout or float cut by a power loss (persisted, reported after restart)."""
+
+    kind: str  # "payout" or "float"
+    country: str
+    requested: int
+    paid: int
+
+
+@dataclass
+class Persistent:
+    """State that survives a power cycle (EEPROM / mechanics)."""
+
+    fixed_key: int = DEFAULT_FIXED_KEY
+    store: dict[Denomination, int] = field(default_factory=dict)
+    cashbox: dict[Denomination, int] = field(default_factory=dict)
+    routes: dict[Denomination, int] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    float_order: list[Denomination] = field(default_factory=list)  # NV11 LIFO
+    interrupted: Interrupted | None = None
+    bezel: Denomination | None = None
+    baud: int = 9600
+    rtc: bytes = bytes((1, 1, 0, 0, 0, 0))
+    reset_events: list[Event] = field(default_factory=list)  # reported after the next power-up
+    firmware: str | None = None  # set by a completed download
+    dataset: str | None = None
+
+
+@dataclass
+class Pending:
+    event: Event
+    ack: bool
+    fallback: Event | None = None  # used when ``event`` is not reportable at the level
+    reported: bool = False
+
+
+class DeviceCore:
+    """State and plumbing common to all models."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        currencies: tuple[str, ...],
+        timing: Timing,
+        rng: random.Random,
+        log: logging.Logger,
+        initial_protocol: int,
+        protocol_max: int,
+    ) -> None:
+        self.spec = spec
+        self.family: DeviceFamily = spec.family
+        self.currencies = currencies
+        self.channels: tuple[Denomination, ...] = build_dataset(spec, currencies)
+        self.timing = timing
+        self.rng = rng
+        self.log = log
+        self.initial_protocol = initial_protocol
+        self.protocol_max = protocol_max
+        self.ledger = Ledger()
+        self.persistent = Persistent()
+        self.clock: Callable[[], float] = time.monotonic
+        self.handlers: dict[int, Handler] = {}
+        self.reset_requested = False
+        self.power_on_state()
+        self._register(self.handlers)
+
+    # ---------------------------------------------------------------------- lifecycle
+
+    @property
+    def fixed_key(self) -> int:
+        return self.persistent.fixed_key
+
+    @fixed_key.setter
+    def fixed_key(self, value: int) -> None:
+        self.persistent.fixed_key = value
+
+    @property
+    def firmware_version(self) -> str:
+        return self.persistent.firmware or self.spec.firmware
+
+    @property
+    def dataset_version(self) -> str:
+        return self.persistent.dataset or dataset_string(self.currencies)
+
+    @property
+    def watchdog(self) -> float:
+        return self.timing.watchdog if self.timing.watchdog is not None else self.spec.watchdog
+
+    def power_on_state(self) -> None:
+        """Reset the volatile state as at power-up (subclasses extend it)."""
+        now = self.clock()
+        self.level = self.initial_protocol
+        self.enabled = False
+        self.pending: list[Pending] = [Pending(Event(PollEvent.SLAVE_RESET), ack=False)]
+        for event in self.persistent.reset_events:
+            self.emit(event)
+        self.persistent.reset_events = []
+        self.last_command = now
+        self.reset_requested = False
+        self.baud = self.persistent.baud
+        self.cashbox_limits: dict[Denomination, int] = {}
+        self.payout_limit = 0  # most coins in one payout (0 = none; unverified command)
+        self.last_payout_count = 0
+        self.count("resets")
+
+    def power_cut(self) -> None:
+        """Hook: power is lost now (mixins settle items caught mid-way)."""
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.persistent.counters[name] = (self.persistent.counters.get(name, 0) + n) & 0xFFFFFFFF
+
+    def _register(self, table: dict[int, Handler]) -> None:
+        table.update(
+            {
+                Command.RESET: self._cmd_reset,
+                Command.SETUP_REQUEST: self._cmd_setup_request,
+                Command.HOST_PROTOCOL_VERSION: self._cmd_protocol,
+                Command.POLL: lambda data: self._cmd_poll(data, with_ack=False),
+                Command.POLL_WITH_ACK: lambda data: self._cmd_poll(data, with_ack=True),
+                Command.EVENT_ACK: self._cmd_event_ack,
+                Command.DISABLE: self._cmd_disable,
+                Command.ENABLE: self._cmd_enable,
+                Command.GET_SERIAL_NUMBER: self._cmd_serial,
+                Command.GET_FIRMWARE_VERSION: lambda data: OK + self.firmware_version.encode("ascii"),
+                Command.GET_DATASET_VERSION: lambda data: OK + self.dataset_version.encode("ascii"),
+                Command.GET_BUILD_REVISION: self._cmd_build_revision,
+                Command.SET_BAUD_RATE: self._cmd_baud,
+                Command.RESET_FIXED_ENCRYPTION_KEY: self._cmd_reset_key,
+                Command.GET_COUNTERS: self._cmd_counters,
+                Command.RESET_COUNTERS: self._cmd_reset_counters,
+            }
+        )
+
+        if self.family in (DeviceFamily.SMART_SYSTEM, DeviceFamily.NV4000):
+            u = UNVERIFIED_COMMANDS
+            table[u["EXTENDED_GET_FIRMWARE_VERSION"][0]] = lambda data: (
+                OK + self._extended(self.firmware_version)
+            )
+            table[u["EXTENDED_GET_DATASET_VERSION"][0]] = lambda data: (
+                OK + self._extended(self.dataset_version)
+            )
+
+    def _extended(self, version: str) -> bytes:
+        return f"{version}_{self.spec.build_stamp}".encode("ascii")
+
+    # ---------------------------------------------------------------------- dispatch
+
+    def execute(self, data: bytes, encrypted: bool) -> bytes:
+        """Run one command; return the reply DATA."""
+        self.last_command = self.clock()
+        self.on_command(data[0])
+        if data[0] == Command.SYNC:
+            return OK
+        handler = self.handlers.get(data[0])
+        if handler is None:
+            return reply(Response.COMMAND_NOT_KNOWN)
+        return handler(bytes(data))
+
+    def on_command(self, code: int) -> None:
+        """Hook: any command arrived (escrow timer restart in the note mixin)."""
+
+    def tick(self, now: float) -> None:
+        """Advance timed behaviour (watchdog here; mechanics in the mixins)."""
+        if self.enabled and now - self.last_command > self.watchdog:
+            self.log.info("watchdog: no command for %.1f s, disabling", now - self.last_command)
+            self.enabled = False
+
+    def reply_has_credit(self, data: bytes) -> bool:
+        if len(data) < 2 or data[0] != Response.OK:
+            return False
+        return any(e.code in CREDIT_EVENTS for e in decode_events(data[1:], self.level, self.family))
+
+    # ---------------------------------------------------------------------- events
+
+    def emit(self, event: Event, fallback: Event | None = None) -> None:
+        spec_ack = _ackable(event.code)
+        self.pending.append(Pending(event, spec_ack, fallback))
+
+    def amounts(self, value: int, country: str) -> tuple[Amount, ...]:
+        """One amount (country stripped at poll time below protocol 6)."""
+        return (Amount(value, country),)
+
+    def awaiting_ack(self) -> bool:
+        return any(p.reported and p.ack for p in self.pending)
+
+    def status_events(self) -> list[Event]:
+        """Repeating, state-derived events (mixins extend; DISABLED last)."""
+        return [Event(PollEvent.DISABLED)] if not self.enabled else []
+
+    def before_poll(self) -> None:
+        """Hook: a POLL arrived (escrow accept in the note mixin)."""
+
+    def _reportable(self, event: Event) -> bool:
+        return event_supported(event.code, self.level, self.family)
+
+    def _cmd_poll(self, data: bytes, with_ack: bool) -> bytes:
+        self.before_poll()
+        out: list[Event] = []
+        keep: list[Pending] = []
+        for p in self.pending:
+            ev = p.event if self._reportable(p.event) else p.fallback
+            if ev is not None and self._reportable(ev):
+                out.append(ev)
+                if with_ack and p.ack:
+                    p.reported = True
+                    keep.append(p)
+        self.pending = keep
+        out.extend(e for e in self.status_events() if self._reportable(e))
+        self.after_poll(out)
+        return OK + encode_events(self._localise(out), self.level, self.family)
+
+    def _localise(self, events: list[Event]) -> list[Event]:
+        """Drop country codes below protocol 6."""
+        if self.level >= 6:
+            return events
+        return [
+            Event(
+                e.code,
+                e.channel,
+                tuple(Amount(a.value) for a in e.amounts),
+                tuple(Amount(a.value) for a in e.requested),
+                e.error,
+                e.data,
+            )
+            for e in events
+        ]
+
+    def after_poll(self, reported: list[Event]) -> None:
+        """Hook: the events just reported (escrow 'reported' flag in the note mixin)."""
+
+    def _cmd_event_ack(self, data: bytes) -> bytes:
+        before = len(self.pending)
+        self.pending = [p for p in self.pending if not (p.reported and p.ack)]
+        if len(self.pending) == before:
+            return reply(Response.COMMAND_CANNOT_BE_PROCESSED)
+        return OK
+
+    # ---------------------------------------------------------------------- generic commands
+
+    def _cmd_reset(self, data: bytes) -> bytes:
+        self.reset_requested = True
+        return OK
+
+    def _cmd_reset_key(self, data: bytes) -> bytes:
+        self.persistent.fixed_key = DEFAULT_FIXED_KEY
+        self.reset_requested = True
+        return OK
+
+    def _cmd_protocol(self, data: bytes) -> bytes:
+        if len(data) != 2:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        if not 4 <= data[1] <= self.protocol_max:
+            return reply(Response.FAIL)
+        self.level = data[1]
+        return OK
+
+    def _cmd_disable(self, data: bytes) -> bytes:
+        self.enabled = False
+        return OK
+
+    def _cmd_enable(self, data: bytes) -> bytes:
+        if self.enable_refused():
+            return reply(Response.COMMAND_CANNOT_BE_PROCESSED)
+        self.enabled = True
+        return OK
+
+    def enable_refused(self) -> bool:
+        """Hook: True while the unit cannot be enabled (jam)."""
+        return False
+
+    def _cmd_serial(self, data: bytes) -> bytes:
+        if len(data) == 1 or data[1] == 0:
+            serial = self.spec.serial
+        elif data[1] in self.spec.sub_serials:
+            serial = self.spec.sub_serials[data[1]]
+        else:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        return OK + serial.to_bytes(4, "big")
+
+    def _cmd_build_revision(self, data: bytes) -> bytes:
+        return OK + b"".join(bytes((t,)) + rev.to_bytes(2, "little") for t, rev in self.spec.build_revisions)
+
+    def _cmd_baud(self, data: bytes) -> bytes:
+        if len(data) != 3:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        rates = {0: 9600, 1: 38400, 2: 115200}
+        if data[1] not in rates or data[2] > 1:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        self.baud = rates[data[1]]
+        if data[2]:
+            self.persistent.baud = self.baud
+        return OK
+
+    def _cmd_setup_request(self, data: bytes) -> bytes:
+        if len(data) > 2:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        spec = self.spec
+        head = (
+            bytes((spec.unit_type,))
+            + spec.firmware_short.encode("ascii")
+            + self.currencies[0].encode("ascii")
+        )
+        if spec.kind == COINS:
+            body = bytes((self.level, len(self.channels)))
+            body += b"".join(d.value.to_bytes(2, "little") for d in self.channels)
+            if self.level >= 6:
+                body += b"".join(d.country.encode("ascii") for d in self.channels)
+            return OK + head + body
+        return OK + head + self._validator_setup()
+
+    def _validator_setup(self) -> bytes:
+        n = len(self.channels)
+        majors = [d.value // 100 for d in self.channels]
+        small = all(v <= 255 for v in majors)
+        multiplier = 1 if small else 0
+        body = multiplier.to_bytes(3, "big") + bytes((n,))
+        body += bytes(majors) if small else bytes(n)
+        body += bytes((2 if multiplier else 0,) * n)
+        body += (100).to_bytes(3, "big") + bytes((self.level,))
+        if self.level >= 6:
+            body += b"".join(d.country.encode("ascii") for d in self.channels)
+            body += b"".join(v.to_bytes(4, "little") for v in majors)
+        return body
+
+    def counter_values(self) -> list[int]:
+        c = self.persistent.counters
+        if self.spec.kind == NOTES:
+            names = ["stacked", "stored", "dispensed", "transferred", "rejected"]
+        else:
+            names = [
+                "coins_out",
+                "coins_in",
+                "feeder_rejects",
+                "hopper_jams",
+                "feeder_jams",
+                "fraud",
+                "calibration_fails",
+                "resets",
+                "to_cashbox",
+            ]
+        return [c.get(n, 0) for n in names]
+
+    def _cmd_counters(self, data: bytes) -> bytes:
+        values = self.counter_values()
+        if self.spec.counters == 0:  # SMART Hopper 3: six counters, no count byte
+            return OK + b"".join(v.to_bytes(4, "little") for v in values[:6])
+        values = values[: self.spec.counters]
+        return OK + bytes((len(values),)) + b"".join(v.to_bytes(4, "little") for v in values)
+
+    def _cmd_reset_counters(self, data: bytes) -> bytes:
+        self.persistent.counters.clear()
+        return OK
+
+    # ---------------------------------------------------------------------- store (recycler / hopper)
+
+    @property
+    def store(self) -> dict[Denomination, int]:
+        return self.persistent.store
+
+    def store_total(self) -> int:
+        return sum(self.store.values())
+
+    def capacity_left(self, d: Denomination) -> int:
+        if self.spec.kind == COINS:
+            return self.spec.store_capacity - self.store.get(d, 0)
+        return self.spec.store_capacity * self.spec.modules - self.store_total()
+
+    def load(self, d: Denomination, count: int) -> None:
+        """Operator fill (initial levels, SET DENOMINATION LEVEL)."""
+        self.store[d] = self.store.get(d, 0) + count
+        self.persistent.float_order.extend([d] * count)
+        self.ledger.record("loaded", d, count)
+
+    def take_from_store(self, d: Denomination) -> None:
+        self.store[d] -= 1
+        if not self.store[d]:
+            del self.store[d]
+        order = self.persistent.float_order
+        for i in range(len(order) - 1, -1, -1):
+            if order[i] == d:
+                del order[i]
+                break
+
+    def payout_busy(self) -> bool:
+        """Hook: a payout job is running (payout mixin)."""
+        return False
+
+    def route_to_store(self, d: Denomination) -> bool:
+        """Hook: a credited note goes to the recycler (payout mixin)."""
+        return False
+
+    def store_note(self, d: Denomination) -> None:
+        """Hook: put a credited note into the recycler (payout mixin)."""
+        raise RuntimeError("this model has no recycler")
+
+    # ---------------------------------------------------------------------- helpers
+
+    def denomination(self, value: int, country: str | None) -> Denomination | None:
+        country = country or self.currencies[0]
+        d = Denomination(value, country)
+        return d if d in self.channels else None
+
+    def channel_of(self, d: Denomination) -> int:
+        return self.channels.index(d) + 1
+
+    def parse_value_country(
+        self, data: bytes, pos: int, width: int = 4
+    ) -> tuple[Denomination | None, int] | None:
+        """Read ``value [+ country at v>=6]`` at ``pos``; None when too short."""
+        if self.level >= 6:
+            if pos + width + 3 > len(data):
+                return None
+            value = int.from_bytes(data[pos : pos + width], "little")
+            country = data[pos + width : pos + width + 3].decode("latin-1")
+            return self.denomination(value, country), pos + width + 3
+        if pos + width > len(data):
+            return None
+        return self.denomination(int.from_bytes(data[pos : pos + width], "little"), None), pos + width
+
+
+def _ackable(code: int) -> bool:
+    spec = EVENT_SPECS.get(code)
+    return bool(spec and spec.ack)

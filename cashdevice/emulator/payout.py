@@ -1,0 +1,531 @@
+"""Recyclers and hoppers: levels, routes, payout / float / empty jobs and their events.
+
+A job moves items one at a time (``payout_step`` per note, ``coin_step`` per coin):
+
+* payout (notes): DISPENSING (value so far, repeats) ... a note reaches the bezel (NOTE HELD
+  IN BEZEL, v8, repeats until the customer takes it) ... DISPENSED (total, once, ack-able);
+* payout (coins): DISPENSING ... CASHBOX PAID (coins moved above the cashbox payout limit) +
+  DISPENSED;
+* float: FLOATING ... FLOATED; empty all: EMPTYING ... EMPTIED; smart empty: SMART EMPTYING
+  ... SMART EMPTIED;
+* HALT PAYOUT ends a job at the next step with HALTED.
+
+The unit reports DISABLED while a job runs and stays disabled after it (the host
+re-enables, ssp-protocol.md §8 item 11).  A power cut leaves :class:`~.core.Interrupted`
+in the persistent store; the next power-up reports INCOMPLETE PAYOUT / FLOAT and moves a
+note left in the bezel into the cashbox (NOTE INTO STACKER AT RESET, or NOTE CLEARED INTO
+CASHBOX below v8).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..events import Event
+from ..ssp import Command, PollEvent, Response
+from .core import OK, DeviceCore, Handler, Interrupted, reply
+from .datasets import COINS, Denomination
+
+__all__ = ["Job", "PayoutMixin", "split_exact"]
+
+TEST, REAL = 0x19, 0x58
+F5 = Response.COMMAND_CANNOT_BE_PROCESSED
+NOT_ENOUGH, NOT_EXACT, BUSY, DISABLED = 1, 2, 3, 4
+
+
+def split_exact(
+    amount: int, stock: dict[Denomination, int], prefer_high: bool = True
+) -> list[Denomination] | None:
+    """Items from ``stock`` summing exactly to ``amount`` (fewest items first when
+    ``prefer_high``), or None.  Depth-first over denominations with memoised failures."""
+    denoms = sorted((d for d, n in stock.items() if n > 0), key=lambda d: d.value, reverse=prefer_high)
+    failed: set[tuple[int, int]] = set()
+
+    def search(i: int, rest: int) -> list[Denomination] | None:
+        if rest == 0:
+            return []
+        if i == len(denoms) or (i, rest) in failed:
+            return None
+        d = denoms[i]
+        most = min(stock[d], rest // d.value)
+        for k in range(most, -1, -1):
+            tail = search(i + 1, rest - k * d.value)
+            if tail is not None:
+                return [d] * k + tail
+        failed.add((i, rest))
+        return None
+
+    return search(0, amount)
+
+
+@dataclass
+class Job:
+    kind: str  # payout / float / empty / smart_empty
+    country: str
+    items: list[Denomination]
+    requested: int
+    due: float
+    moved: list[Denomination] = field(default_factory=list)
+    bezel: Denomination | None = None
+    bezel_since: float = 0.0
+    halted: bool = False
+
+    @property
+    def value(self) -> int:
+        return sum(d.value for d in self.moved) + (self.bezel.value if self.bezel else 0)
+
+
+class PayoutMixin(DeviceCore):
+    """Payout behaviour shared by note recyclers and coin hoppers."""
+
+    def power_on_state(self) -> None:
+        super().power_on_state()
+        self.job: Job | None = None
+        self.payout_enabled = self.spec.kind == COINS  # SMART Payout / NV11 need ENABLE PAYOUT
+        self.payout_options = 0
+        self.last_smart_empty: dict[Denomination, int] = {}
+        self.fail_next: int | None = None  # ERROR DURING PAYOUT code for the next note paid
+        self.needs_reset = False  # after a hopper fraud attempt: ENABLE refused until RESET
+        self._report_interrupted()
+
+    def _report_interrupted(self) -> None:
+        p = self.persistent
+        if p.interrupted is not None:
+            i, p.interrupted = p.interrupted, None
+            code = PollEvent.INCOMPLETE_PAYOUT if i.kind == "payout" else PollEvent.INCOMPLETE_FLOAT
+            self.emit(
+                Event(
+                    code,
+                    amounts=self.amounts(i.paid, i.country),
+                    requested=self.amounts(i.requested, i.country),
+                )
+            )
+        bezel, p.bezel = p.bezel, None
+        if bezel is not None:
+            p.cashbox[bezel] = p.cashbox.get(bezel, 0) + 1
+            self.ledger.record("cleared", bezel, detail="note in bezel at power loss")
+            fallback = Event(PollEvent.NOTE_CLEARED_INTO_CASHBOX, channel=0)
+            self.emit(
+                Event(PollEvent.NOTE_INTO_STACKER_AT_RESET, amounts=self.amounts(bezel.value, bezel.country)),
+                fallback,
+            )
+
+    def _register(self, table: dict[int, Handler]) -> None:
+        super()._register(table)
+        if not self.spec.payout:
+            return
+        table.update(
+            {
+                Command.GET_ALL_LEVELS: self._cmd_all_levels,
+                Command.PAYOUT_AMOUNT: self._cmd_payout_amount,
+                Command.GET_DENOMINATION_LEVEL: self._cmd_get_level,
+                Command.HALT_PAYOUT: self._cmd_halt,
+                Command.SET_DENOMINATION_ROUTE: self._cmd_set_route,
+                Command.GET_DENOMINATION_ROUTE: self._cmd_get_route,
+                Command.FLOAT_AMOUNT: self._cmd_float_amount,
+                Command.GET_MINIMUM_PAYOUT: self._cmd_min_payout,
+                Command.EMPTY_ALL: lambda data: self._cmd_empty(data, "empty"),
+                Command.SMART_EMPTY: lambda data: self._cmd_empty(data, "smart_empty"),
+                Command.CASHBOX_PAYOUT_OPERATION_DATA: self._cmd_operation_data,
+                Command.FLOAT_BY_DENOMINATION: self._cmd_float_by_denomination,
+                Command.PAYOUT_BY_DENOMINATION: self._cmd_payout_by_denomination,
+            }
+        )
+        if self.spec.kind != COINS:
+            table[Command.ENABLE_PAYOUT_DEVICE] = self._cmd_enable_payout
+            table[Command.DISABLE_PAYOUT_DEVICE] = self._cmd_disable_payout
+
+    # ---------------------------------------------------------------------- store
+
+    def payout_busy(self) -> bool:
+        return self.job is not None
+
+    def route_to_store(self, d: Denomination) -> bool:
+        return (
+            self.spec.payout
+            and self.payout_enabled
+            and self.persistent.routes.get(d, 0) == 0
+            and self.capacity_left(d) > 0
+        )
+
+    def store_note(self, d: Denomination) -> None:
+        self.store[d] = self.store.get(d, 0) + 1
+        self.persistent.float_order.append(d)
+        self.ledger.record("stored", d)
+        self.count("stored")
+        if self.family.value == "nv11" and self.payout_options & 1:
+            self.emit(Event(PollEvent.NOTE_STORED_IN_PAYOUT, amounts=self.amounts(d.value, d.country)))
+        else:
+            self.emit(Event(PollEvent.NOTE_STORED_IN_PAYOUT))
+
+    # ---------------------------------------------------------------------- jobs
+
+    def status_events(self) -> list[Event]:
+        out = super().status_events()
+        job = self.job
+        if job is None:
+            return out
+        code = {
+            "payout": PollEvent.DISPENSING,
+            "float": PollEvent.FLOATING,
+            "empty": PollEvent.EMPTYING,
+            "smart_empty": PollEvent.SMART_EMPTYING,
+        }[job.kind]
+        if getattr(self, "jam", None) is not None:
+            code = PollEvent.JAMMED
+        head = [Event(code, amounts=self.amounts(job.value, job.country))]
+        if job.bezel is not None:
+            head.append(
+                Event(PollEvent.NOTE_HELD_IN_BEZEL, amounts=self.amounts(job.bezel.value, job.bezel.country))
+            )
+        return head + out
+
+    def start_job(self, kind: str, country: str, items: list[Denomination], requested: int) -> None:
+        self.enabled = False
+        self.job = Job(kind, country, items, requested, self.clock() + self._step())
+        if kind in ("payout", "float"):
+            self.persistent.interrupted = Interrupted(kind, country, requested, 0)
+
+    def _step(self) -> float:
+        return self.timing.coin_step if self.spec.kind == COINS else self.timing.payout_step
+
+    def take_notes(self) -> int:
+        """The customer takes the note in the bezel; returns how many were taken (0/1)."""
+        job = self.job
+        if job is None or job.bezel is None:
+            return 0
+        d, job.bezel = job.bezel, None
+        self.persistent.bezel = None
+        job.moved.append(d)
+        self.ledger.record("dispensed", d)
+        self.count("dispensed")
+        job.due = self.clock() + self._step()
+        self._progress(job)
+        return 1
+
+    def _progress(self, job: Job) -> None:
+        if self.persistent.interrupted is not None:
+            self.persistent.interrupted.paid = sum(d.value for d in job.moved)
+
+    def tick(self, now: float) -> None:
+        super().tick(now)
+        job = self.job
+        if job is None or self.awaiting_ack() or getattr(self, "jam", None) is not None:
+            return
+        if job.bezel is not None:
+            if self.timing.auto_take is not None and now - job.bezel_since >= self.timing.auto_take:
+                self.take_notes()
+            return
+        if now < job.due:
+            return
+        if job.halted or not job.items:
+            self._finish(job)
+            return
+        d = job.items.pop(0)
+        self.take_from_store(d)
+        job.due = now + self._step()
+        if job.kind == "payout" and self.spec.kind != COINS:
+            if self.fail_next is not None:
+                self._payout_error(job, d, self.fail_next)
+                return
+            job.bezel, job.bezel_since = d, now
+            self.persistent.bezel = d
+            return
+        job.moved.append(d)
+        if job.kind == "payout":
+            self.ledger.record("dispensed", d)
+            self.count("coins_out")
+        else:
+            self._to_cashbox(d, "floated" if job.kind == "float" else "emptied")
+            if job.kind == "smart_empty":
+                self.last_smart_empty[d] = self.last_smart_empty.get(d, 0) + 1
+        self._progress(job)
+
+    def enable_refused(self) -> bool:
+        return self.needs_reset or super().enable_refused()
+
+    def hopper_fraud(self) -> None:
+        """A fraud attempt on a hopper (GA973 flows): FRAUD ATTEMPT with the value paid so far,
+        a running payout stops, the unit disables itself and refuses ENABLE until RESET."""
+        job, self.job = self.job, None
+        country = job.country if job is not None else self.currencies[0]
+        paid = job.value if job is not None else 0
+        self.persistent.interrupted = None
+        self.needs_reset = True
+        self.enabled = False
+        self.count("fraud")
+        self.emit(Event(PollEvent.FRAUD_ATTEMPT, amounts=self.amounts(paid, country)))
+
+    def _payout_error(self, job: Job, d: Denomination, code: int) -> None:
+        """The note fails on its way out (GA138 ERROR DURING PAYOUT): it goes to the cashbox
+        and the payout stops -- ``B1 <paid so far> <code>`` then NOTE TRANSFERRED TO STACKER."""
+        self.fail_next = None
+        self.job = None
+        self.persistent.interrupted = None
+        self._to_cashbox(d, "transferred")
+        self.emit(
+            Event(PollEvent.ERROR_DURING_PAYOUT, amounts=self.amounts(job.value, job.country), error=code)
+        )
+        self.emit(Event(PollEvent.NOTE_TRANSFERRED_TO_STACKER, amounts=self.amounts(d.value, d.country)))
+
+    def _to_cashbox(self, d: Denomination, counter: str) -> None:
+        box = self.persistent.cashbox
+        box[d] = box.get(d, 0) + 1
+        self.ledger.record(counter, d)
+        self.count("to_cashbox")
+        self.count("transferred")
+
+    def _finish(self, job: Job) -> None:
+        self.job = None
+        self.persistent.interrupted = None
+        total = self.amounts(job.value, job.country)
+        if job.halted:
+            self.emit(Event(PollEvent.HALTED, amounts=total))
+            return
+        if job.kind == "payout":
+            if self.spec.kind == COINS:
+                paid = self._apply_cashbox_limits(job.country)
+                self.emit(Event(PollEvent.CASHBOX_PAID, amounts=self.amounts(paid, job.country)))
+            self.emit(Event(PollEvent.DISPENSED, amounts=total))
+        elif job.kind == "float":
+            self.emit(Event(PollEvent.FLOATED, amounts=total))
+        elif job.kind == "empty":
+            self.emit(Event(PollEvent.EMPTIED))
+        else:
+            self.emit(Event(PollEvent.SMART_EMPTIED, amounts=total))
+
+    def _apply_cashbox_limits(self, country: str) -> int:
+        paid = 0
+        for d, limit in self.cashbox_limits.items():
+            while d.country == country and self.store.get(d, 0) > limit:
+                self.take_from_store(d)
+                box = self.persistent.cashbox
+                box[d] = box.get(d, 0) + 1
+                self.ledger.record("cashbox_paid", d)
+                paid += d.value
+        return paid
+
+    # ---------------------------------------------------------------------- commands
+
+    def _refusal(self) -> int | None:
+        if self.job is not None or getattr(self, "note", None) is not None:
+            return BUSY
+        if not self.payout_enabled:
+            return DISABLED
+        return None
+
+    def _amount_args(self, data: bytes, fixed: int) -> tuple[int, str, int] | bytes:
+        """Parse ``value u32 [country 3, option]`` after ``fixed`` leading bytes."""
+        pos = 1 + fixed
+        if self.level >= 6:
+            if len(data) != pos + 8:
+                return reply(Response.WRONG_NO_PARAMETERS)
+            value = int.from_bytes(data[pos : pos + 4], "little")
+            country = data[pos + 4 : pos + 7].decode("latin-1")
+            option = data[pos + 7]
+            if option not in (TEST, REAL):
+                return reply(Response.PARAMETER_OUT_OF_RANGE)
+            return value, country, option
+        if len(data) != pos + 4:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        return int.from_bytes(data[pos : pos + 4], "little"), self.currencies[0], REAL
+
+    def _stock(self, country: str) -> dict[Denomination, int]:
+        return {d: n for d, n in self.store.items() if d.country == country}
+
+    def _cmd_payout_amount(self, data: bytes) -> bytes:
+        args = self._amount_args(data, 0)
+        if isinstance(args, bytes):
+            return args
+        value, country, option = args
+        refusal = self._refusal()
+        if refusal is not None:
+            return reply(F5, refusal)
+        if country not in self.currencies:
+            return reply(F5, NOT_ENOUGH)
+        stock = self._stock(country)
+        if sum(d.value * n for d, n in stock.items()) < value or value <= 0:
+            return reply(F5, NOT_ENOUGH)
+        items = split_exact(value, stock)
+        if items is None:
+            return reply(F5, NOT_EXACT)
+        self.last_payout_count = len(items)
+        if self.payout_limit and len(items) > self.payout_limit:
+            return reply(F5, NOT_EXACT)
+        if option == REAL:
+            self.start_job("payout", country, items, value)
+        return OK
+
+    def _denomination_list(self, data: bytes) -> tuple[list[tuple[Denomination, int]], int] | bytes:
+        if self.level < 6:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        if len(data) < 2:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        n = data[1]
+        if n > 20 or len(data) != 2 + 9 * n + 1:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        entries: list[tuple[Denomination, int]] = []
+        for i in range(n):
+            p = 2 + 9 * i
+            count = int.from_bytes(data[p : p + 2], "little")
+            d = self.denomination(
+                int.from_bytes(data[p + 2 : p + 6], "little"), data[p + 6 : p + 9].decode("latin-1")
+            )
+            if d is None:
+                return reply(Response.PARAMETER_OUT_OF_RANGE)
+            entries.append((d, count))
+        option = data[-1]
+        if option not in (TEST, REAL):
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        return entries, option
+
+    def _cmd_payout_by_denomination(self, data: bytes) -> bytes:
+        parsed = self._denomination_list(data)
+        if isinstance(parsed, bytes):
+            return parsed
+        entries, option = parsed
+        refusal = self._refusal()
+        if refusal is not None:
+            return reply(F5, refusal)
+        need: dict[Denomination, int] = {}
+        for d, count in entries:
+            need[d] = need.get(d, 0) + count
+        if any(self.store.get(d, 0) < n for d, n in need.items()) or not sum(need.values()):
+            return reply(F5, NOT_ENOUGH)
+        countries = {d.country for d in need if need[d]}
+        if len(countries) != 1:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        items = [d for d, n in sorted(need.items(), reverse=True) for _ in range(n)]
+        if option == REAL:
+            self.start_job("payout", countries.pop(), items, sum(d.value for d in items))
+        return OK
+
+    def _cmd_float_amount(self, data: bytes) -> bytes:
+        # Minimum-payout width: 2 bytes on hoppers, 4 on SMART Payout -- decided by length.
+        v6 = self.level >= 6
+        width = 2 if len(data) in ((11 if v6 else 7),) else 4
+        args = self._amount_args(data, width)
+        if isinstance(args, bytes):
+            return args
+        value, country, option = args
+        refusal = self._refusal()
+        if refusal is not None:
+            return reply(F5, refusal)
+        if country not in self.currencies:
+            return reply(F5, NOT_ENOUGH)
+        stock = self._stock(country)
+        if sum(d.value * n for d, n in stock.items()) < value:
+            return reply(F5, NOT_ENOUGH)
+        keep = split_exact(value, stock, prefer_high=False) if value else []
+        if keep is None:
+            return reply(F5, NOT_EXACT)
+        rest = dict(stock)
+        for d in keep:
+            rest[d] -= 1
+        items = [d for d, n in sorted(rest.items(), reverse=True) for _ in range(n)]
+        if option == REAL:
+            self.start_job("float", country, items, value)
+        return OK
+
+    def _cmd_float_by_denomination(self, data: bytes) -> bytes:
+        parsed = self._denomination_list(data)
+        if isinstance(parsed, bytes):
+            return parsed
+        entries, option = parsed
+        refusal = self._refusal()
+        if refusal is not None:
+            return reply(F5, refusal)
+        items: list[Denomination] = []
+        countries = {d.country for d, _ in entries}
+        for d, leave in entries:
+            items += [d] * max(0, self.store.get(d, 0) - leave)
+        if len(countries) != 1:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        if option == REAL:
+            keep = sum(min(leave, self.store.get(d, 0)) * d.value for d, leave in entries)
+            self.start_job("float", countries.pop(), items, keep)
+        return OK
+
+    def _cmd_empty(self, data: bytes, kind: str) -> bytes:
+        if self.job is not None or getattr(self, "note", None) is not None:
+            return reply(F5, BUSY)
+        items = [d for d, n in sorted(self.store.items(), reverse=True) for _ in range(n)]
+        if kind == "smart_empty":
+            self.last_smart_empty = {}
+        self.start_job(kind, self.currencies[0], items, sum(d.value for d in items))
+        return OK
+
+    def _cmd_operation_data(self, data: bytes) -> bytes:
+        body = bytes((len(self.channels),))
+        for d in self.channels:
+            body += self.last_smart_empty.get(d, 0).to_bytes(2, "little") + d.value.to_bytes(4, "little")
+            body += d.country.encode("ascii")
+        return OK + body + (0).to_bytes(4, "little")
+
+    def _cmd_halt(self, data: bytes) -> bytes:
+        if self.job is None:
+            return reply(F5)
+        self.job.halted = True
+        return OK
+
+    def _cmd_all_levels(self, data: bytes) -> bytes:
+        body = bytes((len(self.channels),))
+        for d in self.channels:
+            body += self.store.get(d, 0).to_bytes(2, "little") + d.value.to_bytes(4, "little")
+            body += d.country.encode("ascii")
+        return OK + body
+
+    def _route_width(self) -> int:
+        return 2 if self.spec.kind == COINS and self.level < 6 else 4
+
+    def _cmd_get_level(self, data: bytes) -> bytes:
+        parsed = self.parse_value_country(data, 1, self._route_width())
+        if parsed is None or parsed[1] != len(data):
+            return reply(Response.WRONG_NO_PARAMETERS)
+        if parsed[0] is None:
+            return reply(F5)
+        return OK + self.store.get(parsed[0], 0).to_bytes(2, "little")
+
+    def _cmd_set_route(self, data: bytes) -> bytes:
+        if len(data) < 2:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        parsed = self.parse_value_country(data, 2, self._route_width())
+        if parsed is None or parsed[1] != len(data):
+            return reply(Response.WRONG_NO_PARAMETERS)
+        if parsed[0] is None or data[1] > 1:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        self.persistent.routes[parsed[0]] = data[1]
+        return OK
+
+    def _cmd_get_route(self, data: bytes) -> bytes:
+        parsed = self.parse_value_country(data, 1, self._route_width())
+        if parsed is None or parsed[1] != len(data):
+            return reply(Response.WRONG_NO_PARAMETERS)
+        if parsed[0] is None:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        return OK + bytes((self.persistent.routes.get(parsed[0], 0),))
+
+    def _cmd_min_payout(self, data: bytes) -> bytes:
+        if self.level >= 6:
+            if len(data) != 4:
+                return reply(Response.WRONG_NO_PARAMETERS)
+            country = data[1:4].decode("latin-1")
+        else:
+            country = self.currencies[0]
+        values = [d.value for d in self.channels if d.country == country]
+        if not values:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        return OK + min(values).to_bytes(4, "little")
+
+    def _cmd_enable_payout(self, data: bytes) -> bytes:
+        if len(data) > 2:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        if self.job is not None:
+            return reply(F5, 3)
+        self.payout_options = data[1] if len(data) == 2 else 0
+        self.payout_enabled = True
+        return OK
+
+    def _cmd_disable_payout(self, data: bytes) -> bytes:
+        self.payout_enabled = False
+        return OK

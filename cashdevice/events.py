@@ -1,0 +1,442 @@
+"""Poll-event codec: the bytes after ``F0`` in a POLL / POLL WITH ACK reply.
+
+Pure functions shared by the emulator (encode) and the host (decode).  The one table
+:data:`EVENT_SPECS` holds ssp-protocol.md §5.3: per event code, the device families that
+report it, the data format, the minimum protocol level and the repeat / ack flags, with
+per-family overrides where devices differ (NV11 count-prefixed note events versus the
+7-byte SMART Payout forms, §5.3 "NV11 vs SMART Payout").
+
+Data formats (§5.2), selected by :class:`Fmt`:
+
+* ``NONE``   no data;
+* ``CHANNEL`` 1 byte channel (0 = unknown);
+* ``ERROR``  1 byte error / detail code;
+* ``VALUE``  protocol < 6: uint32 LE value (V4); >= 6: MC7 = n, n x [uint32 value, country 3];
+* ``MC7``    always MC7;
+* ``VC7``    protocol < 6: V4; >= 6: uint32 value + country 3, no count byte;
+* ``MC11``   protocol < 6: V4 dispensed + V4 requested; >= 6: n, n x [uint32 dispensed,
+  uint32 requested, country 3];
+* ``VALUE_ERROR`` (ERROR DURING PAYOUT) protocol < 7: 1 error byte; >= 7: MC7 + 1 error byte;
+* ``OPT_MC7`` (NV11 NOTE STORED) MC7 when the unit gives the value, nothing otherwise; decoded
+  defensively (a count byte <= 0x10 followed by 4 value bytes and 3 ASCII capitals).
+
+:func:`decode_events` never raises on wire bytes: an unknown code, or data too short for
+the code's format, ends parsing with ``Event(code, data=rest)``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from .ssp import PollEvent
+
+__all__ = [
+    "EVENT_SPECS",
+    "Amount",
+    "DeviceFamily",
+    "Event",
+    "EventSpec",
+    "Fmt",
+    "decode_events",
+    "encode_events",
+    "event_format",
+    "event_supported",
+]
+
+
+class DeviceFamily(enum.Enum):
+    """Which event dialect a device speaks."""
+
+    VALIDATOR = "validator"
+    SMART_PAYOUT = "smart_payout"
+    NV11 = "nv11"
+    SMART_HOPPER = "smart_hopper"
+    SMART_SYSTEM = "smart_system"  # SMART Coin System, Twin SCS, SMART Hopper 4
+    NV4000 = "nv4000"
+
+
+class Fmt(enum.Enum):
+    """Event data formats (module docstring)."""
+
+    NONE = "none"
+    CHANNEL = "channel"
+    ERROR = "error"
+    VALUE = "value"
+    MC7 = "mc7"
+    VC7 = "vc7"
+    MC11 = "mc11"
+    VALUE_ERROR = "value_error"
+    OPT_MC7 = "opt_mc7"
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A money amount in minor units; ``country`` is "" below protocol 6."""
+
+    value: int
+    country: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One decoded poll event."""
+
+    code: int
+    channel: int | None = None
+    amounts: tuple[Amount, ...] = ()
+    requested: tuple[Amount, ...] = ()
+    error: int | None = None
+    data: bytes = b""
+
+    @property
+    def name(self) -> str:
+        try:
+            return PollEvent(self.code).name
+        except ValueError:
+            return f"0x{self.code:02X}"
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One row of ssp-protocol.md §5.3."""
+
+    code: int
+    families: frozenset[DeviceFamily]
+    fmt: Fmt = Fmt.NONE
+    min_level: int = 4
+    repeat: bool = False
+    ack: bool = False
+    overrides: Mapping[DeviceFamily, tuple[Fmt, int]] = field(default_factory=dict)
+
+
+F = DeviceFamily
+_NOTES: Final = frozenset({F.VALIDATOR, F.SMART_PAYOUT, F.NV11, F.NV4000})
+_RECYCLERS: Final = frozenset({F.SMART_PAYOUT, F.NV11, F.NV4000})
+_NOTE_PAYOUT: Final = frozenset({F.SMART_PAYOUT, F.NV4000})
+_COINS: Final = frozenset({F.SMART_HOPPER, F.SMART_SYSTEM})
+_PAYOUTS: Final = _RECYCLERS | _COINS
+_FLOATERS: Final = _NOTE_PAYOUT | _COINS
+_ALL: Final = frozenset(F)
+_NV200ISH: Final = frozenset({F.VALIDATOR, F.SMART_PAYOUT, F.NV4000})
+
+
+def _s(
+    code: int,
+    families: frozenset[DeviceFamily],
+    fmt: Fmt = Fmt.NONE,
+    min_level: int = 4,
+    repeat: bool = False,
+    ack: bool = False,
+    overrides: Mapping[DeviceFamily, tuple[Fmt, int]] | None = None,
+) -> EventSpec:
+    return EventSpec(code, families, fmt, min_level, repeat, ack, dict(overrides or {}))
+
+
+P = PollEvent
+_NV11_MC7: Final = {F.NV11: (Fmt.MC7, 6)}
+
+# ssp-protocol.md §5.3 / ssp-coin-nv4000.md §5, one row per code.
+EVENT_SPECS: Final[Mapping[int, EventSpec]] = {
+    spec.code: spec
+    for spec in (
+        _s(P.SLAVE_RESET, _ALL),
+        _s(P.READ, _NOTES, Fmt.CHANNEL, repeat=True),
+        _s(P.CREDIT, _NOTES, Fmt.CHANNEL, repeat=True, ack=True),
+        _s(P.REJECTING, _NOTES, repeat=True),
+        _s(P.REJECTED, _NOTES),
+        _s(P.STACKING, _NOTES, repeat=True),
+        _s(P.STACKED, _NOTES),
+        _s(P.SAFE_JAM, _NOTES, repeat=True),
+        _s(P.UNSAFE_JAM, _NOTES, repeat=True),
+        _s(P.DISABLED, _ALL),
+        # Fraud: validators and (by GA138's per-event page) SMART Payout a channel byte;
+        # SMART Hopper / System V4 or MC7 (§8 item 8 -- README "conflicts").
+        _s(
+            P.FRAUD_ATTEMPT,
+            _ALL,
+            Fmt.CHANNEL,
+            ack=True,
+            overrides={F.SMART_HOPPER: (Fmt.VALUE, 4), F.SMART_SYSTEM: (Fmt.VALUE, 4)},
+        ),
+        _s(P.STACKER_FULL, _NOTES),
+        _s(P.NOTE_CLEARED_FROM_FRONT, _NOTES, Fmt.CHANNEL),
+        _s(P.NOTE_CLEARED_INTO_CASHBOX, _NOTES, Fmt.CHANNEL, ack=True),
+        _s(P.CASHBOX_REMOVED, _NV200ISH, min_level=5, repeat=True),
+        _s(P.CASHBOX_REPLACED, _NV200ISH, min_level=5),
+        _s(P.BARCODE_TICKET_VALIDATED, _NV200ISH),
+        _s(P.BARCODE_TICKET_ACK, _NV200ISH, ack=True),
+        _s(P.NOTE_PATH_OPEN, _NV200ISH, min_level=6, repeat=True),
+        _s(P.CHANNEL_DISABLE, _NOTES, min_level=7),
+        _s(P.INITIALISING, _NV200ISH | _COINS | {F.SMART_PAYOUT}, min_level=7, repeat=True),
+        _s(P.DISPENSING, _PAYOUTS, Fmt.VALUE, repeat=True),
+        _s(P.DISPENSED, _PAYOUTS, Fmt.VALUE, ack=True),
+        _s(P.COINS_LOW, frozenset({F.SMART_HOPPER})),
+        _s(P.COINS_EMPTY, frozenset({F.SMART_HOPPER})),
+        _s(P.JAMMED, _PAYOUTS, Fmt.VALUE, repeat=True),
+        _s(P.HALTED, _PAYOUTS, Fmt.VALUE),
+        _s(P.FLOATING, _FLOATERS, Fmt.VALUE, repeat=True),
+        _s(P.FLOATED, _FLOATERS, Fmt.VALUE, ack=True),
+        _s(P.TIMEOUT, _COINS | _NOTE_PAYOUT, Fmt.VALUE, ack=True),
+        _s(P.INCOMPLETE_PAYOUT, _PAYOUTS, Fmt.MC11, ack=True),
+        _s(P.INCOMPLETE_FLOAT, _FLOATERS, Fmt.MC11, ack=True),
+        _s(P.CASHBOX_PAID, _COINS, Fmt.VALUE),
+        _s(P.COIN_CREDIT, _COINS, Fmt.VC7),
+        _s(P.COIN_MECH_JAMMED, _COINS, min_level=5),
+        _s(P.COIN_MECH_RETURN_PRESSED, _COINS, min_level=5),
+        _s(P.EMPTYING, _PAYOUTS, min_level=5, repeat=True),
+        _s(P.EMPTIED, _PAYOUTS, min_level=5),
+        _s(P.SMART_EMPTYING, _PAYOUTS, Fmt.VALUE, repeat=True),
+        _s(P.SMART_EMPTIED, _PAYOUTS, Fmt.VALUE, ack=True),
+        _s(P.CALIBRATION_FAILED, _COINS, Fmt.ERROR, min_level=7),
+        _s(P.NOTE_STORED_IN_PAYOUT, _RECYCLERS, overrides={F.NV11: (Fmt.OPT_MC7, 4)}),
+        _s(P.PAYOUT_OUT_OF_SERVICE, frozenset({F.NV11, F.SMART_PAYOUT})),
+        _s(P.JAM_RECOVERY, _NOTE_PAYOUT, min_level=7, repeat=True),
+        _s(P.ERROR_DURING_PAYOUT, _NOTE_PAYOUT, Fmt.VALUE_ERROR, ack=True),
+        _s(P.NOTE_TRANSFERRED_TO_STACKER, _RECYCLERS, Fmt.VC7, min_level=6, ack=True, overrides=_NV11_MC7),
+        _s(P.NOTE_HELD_IN_BEZEL, _RECYCLERS, Fmt.VC7, min_level=8, repeat=True, overrides=_NV11_MC7),
+        _s(
+            P.NOTE_INTO_STORE_AT_RESET,
+            _RECYCLERS,
+            Fmt.VC7,
+            min_level=8,
+            ack=True,
+            overrides={F.NV11: (Fmt.VC7, 6)},
+        ),
+        _s(
+            P.NOTE_INTO_STACKER_AT_RESET,
+            _RECYCLERS,
+            Fmt.VC7,
+            min_level=8,
+            ack=True,
+            overrides={F.NV11: (Fmt.VC7, 6)},
+        ),
+        _s(P.NOTE_DISPENSED_AT_RESET, frozenset({F.NV11}), Fmt.VC7, min_level=6, ack=True),
+        _s(P.NOTE_FLOAT_REMOVED, frozenset({F.NV11}), min_level=5),
+        _s(P.NOTE_FLOAT_ATTACHED, frozenset({F.NV11}), min_level=5),
+        _s(P.DEVICE_FULL, frozenset({F.NV11, F.SMART_SYSTEM}), min_level=5, repeat=True),
+        _s(P.COIN_MECH_ERROR, _COINS, Fmt.ERROR, min_level=7),
+        # COIN REJECTED: GA138 text only; taken as uint32 (count or value) + country.
+        _s(P.COIN_REJECTED, frozenset({F.SMART_SYSTEM}), Fmt.VC7, min_level=6),
+        _s(P.ATTACHED_COIN_MECH_DISABLED, _COINS, min_level=6),
+        _s(P.ATTACHED_COIN_MECH_ENABLED, _COINS, min_level=6),
+        _s(P.VALUE_ADDED, frozenset({F.SMART_SYSTEM}), Fmt.MC7, min_level=7, ack=True),
+        _s(P.PAY_IN_ACTIVE, frozenset({F.SMART_SYSTEM}), min_level=7, repeat=True),
+        _s(P.MAINTENANCE_REQUIRED, frozenset({F.SMART_SYSTEM})),
+        _s(P.ESCROW_ACTIVE, frozenset({F.SMART_SYSTEM}), repeat=True),
+        _s(P.CASHBOX_OUT_OF_SERVICE, frozenset({F.VALIDATOR}), Fmt.ERROR, min_level=6, repeat=True),
+        _s(P.TEBS_CASHBOX_TAMPER, frozenset({F.VALIDATOR})),
+        _s(P.CASHBOX_BACK_IN_SERVICE, frozenset({F.VALIDATOR}), min_level=6),
+        _s(P.CASHBOX_UNLOCK_ENABLED, frozenset({F.VALIDATOR}), min_level=6),
+        # Printer / TITO events (A8 TICKET PRINTING ERROR carries an error byte).
+        *(_s(code, _NV200ISH, Fmt.ERROR if code == 0xA8 else Fmt.NONE) for code in range(0xA0, 0xB0)),
+    )
+}
+"""Event code -> spec (ssp-protocol.md §5.3)."""
+
+
+def event_format(code: int, family: DeviceFamily) -> tuple[Fmt, int] | None:
+    """``(format, minimum level)`` of ``code`` on ``family`` (None for an unknown code).
+
+    A known code outside its families gets its default format (decoding stays lenient).
+    """
+    spec = EVENT_SPECS.get(code)
+    if spec is None:
+        return None
+    return spec.overrides.get(family, (spec.fmt, spec.min_level))
+
+
+def event_supported(code: int, level: int, family: DeviceFamily) -> bool:
+    """True when ``family`` reports ``code`` at protocol ``level``."""
+    spec = EVENT_SPECS.get(code)
+    if spec is None or family not in spec.families:
+        return False
+    fmt = event_format(code, family)
+    return fmt is not None and level >= fmt[1]
+
+
+# ------------------------------------------------------------------------------- encoding
+
+
+def _country(text: str) -> bytes:
+    raw = text.encode("ascii")
+    if len(raw) != 3:
+        raise ValueError(f"country code must be 3 ASCII letters, got {text!r}")
+    return raw
+
+
+def _v4(value: int) -> bytes:
+    return int(value).to_bytes(4, "little")
+
+
+def _mc7(amounts: tuple[Amount, ...]) -> bytes:
+    return bytes((len(amounts),)) + b"".join(_v4(a.value) + _country(a.country) for a in amounts)
+
+
+def _first(amounts: tuple[Amount, ...]) -> Amount:
+    return amounts[0] if amounts else Amount(0, "")
+
+
+def _encode_one(event: Event, fmt: Fmt, level: int) -> bytes:
+    code = bytes((event.code,))
+    if fmt is Fmt.NONE:
+        return code
+    if fmt is Fmt.CHANNEL:
+        return code + bytes((event.channel or 0,))
+    if fmt is Fmt.ERROR:
+        return code + bytes((event.error or 0,))
+    if fmt is Fmt.VALUE:
+        if level < 6:
+            return code + _v4(_first(event.amounts).value)
+        return code + _mc7(event.amounts)
+    if fmt is Fmt.MC7:
+        return code + _mc7(event.amounts)
+    if fmt is Fmt.VC7:
+        first = _first(event.amounts)
+        if level < 6:
+            return code + _v4(first.value)
+        return code + _v4(first.value) + _country(first.country)
+    if fmt is Fmt.MC11:
+        if len(event.amounts) != len(event.requested):
+            raise ValueError("MC11 needs one requested amount per dispensed amount")
+        if level < 6:
+            return code + _v4(_first(event.amounts).value) + _v4(_first(event.requested).value)
+        body = b"".join(
+            _v4(paid.value) + _v4(req.value) + _country(paid.country)
+            for paid, req in zip(event.amounts, event.requested)
+        )
+        return code + bytes((len(event.amounts),)) + body
+    if fmt is Fmt.VALUE_ERROR:
+        err = bytes((event.error or 0,))
+        if level < 7:
+            return code + err
+        return code + _mc7(event.amounts) + err
+    # OPT_MC7
+    return code + (_mc7(event.amounts) if event.amounts else b"")
+
+
+def encode_events(events: Iterable[Event], level: int, family: DeviceFamily) -> bytes:
+    """The poll reply bytes after ``F0`` for ``events`` at protocol ``level``.
+
+    Raises ``ValueError`` for an event whose fields cannot be encoded (country code not 3
+    letters, values out of range).  Unknown codes are written as ``code + data``.
+    """
+    out = bytearray()
+    for event in events:
+        fmt = event_format(event.code, family)
+        if fmt is None:
+            out += bytes((event.code,)) + event.data
+            continue
+        out += _encode_one(event, fmt[0], level)
+    return bytes(out)
+
+
+# ------------------------------------------------------------------------------- decoding
+
+
+def _read_mc7(data: bytes, pos: int) -> tuple[tuple[Amount, ...], int] | None:
+    if pos >= len(data):
+        return None
+    n = data[pos]
+    end = pos + 1 + 7 * n
+    if end > len(data):
+        return None
+    amounts = tuple(
+        Amount(
+            int.from_bytes(data[p : p + 4], "little"),
+            data[p + 4 : p + 7].decode("latin-1"),
+        )
+        for p in range(pos + 1, end, 7)
+    )
+    return amounts, end
+
+
+def _looks_like_mc7(data: bytes, pos: int) -> bool:
+    if pos + 8 > len(data) or not 1 <= data[pos] <= 0x10:
+        return False
+    country = data[pos + 5 : pos + 8]
+    return all(0x41 <= b <= 0x5A for b in country)
+
+
+def _decode_one(code: int, fmt: Fmt, data: bytes, pos: int, level: int) -> tuple[Event, int] | None:
+    """Decode the event at ``pos`` (after its code byte); None if the data is too short."""
+    if fmt is Fmt.NONE:
+        return Event(code), pos
+    if fmt in (Fmt.CHANNEL, Fmt.ERROR):
+        if pos >= len(data):
+            return None
+        if fmt is Fmt.CHANNEL:
+            return Event(code, channel=data[pos]), pos + 1
+        return Event(code, error=data[pos]), pos + 1
+    if (fmt is Fmt.VALUE and level < 6) or (fmt is Fmt.VC7 and level < 6):
+        if pos + 4 > len(data):
+            return None
+        return Event(code, amounts=(Amount(int.from_bytes(data[pos : pos + 4], "little")),)), pos + 4
+    if fmt in (Fmt.VALUE, Fmt.MC7):
+        mc = _read_mc7(data, pos)
+        if mc is None:
+            return None
+        return Event(code, amounts=mc[0]), mc[1]
+    if fmt is Fmt.VC7:
+        if pos + 7 > len(data):
+            return None
+        value = int.from_bytes(data[pos : pos + 4], "little")
+        return Event(code, amounts=(Amount(value, data[pos + 4 : pos + 7].decode("latin-1")),)), pos + 7
+    if fmt is Fmt.MC11:
+        if level < 6:
+            if pos + 8 > len(data):
+                return None
+            paid = int.from_bytes(data[pos : pos + 4], "little")
+            req = int.from_bytes(data[pos + 4 : pos + 8], "little")
+            return Event(code, amounts=(Amount(paid),), requested=(Amount(req),)), pos + 8
+        if pos >= len(data):
+            return None
+        n = data[pos]
+        end = pos + 1 + 11 * n
+        if end > len(data):
+            return None
+        paid_list: list[Amount] = []
+        req_list: list[Amount] = []
+        for p in range(pos + 1, end, 11):
+            country = data[p + 8 : p + 11].decode("latin-1")
+            paid_list.append(Amount(int.from_bytes(data[p : p + 4], "little"), country))
+            req_list.append(Amount(int.from_bytes(data[p + 4 : p + 8], "little"), country))
+        return Event(code, amounts=tuple(paid_list), requested=tuple(req_list)), end
+    if fmt is Fmt.VALUE_ERROR:
+        if level < 7:
+            if pos >= len(data):
+                return None
+            return Event(code, error=data[pos]), pos + 1
+        mc = _read_mc7(data, pos)
+        if mc is None or mc[1] >= len(data):
+            return None
+        return Event(code, amounts=mc[0], error=data[mc[1]]), mc[1] + 1
+    # OPT_MC7
+    if _looks_like_mc7(data, pos):
+        mc = _read_mc7(data, pos)
+        if mc is not None:
+            return Event(code, amounts=mc[0]), mc[1]
+    return Event(code), pos
+
+
+def decode_events(data: bytes, level: int, family: DeviceFamily) -> list[Event]:
+    """Decode the poll reply bytes after ``F0``.  Never raises on wire bytes.
+
+    An unknown code, or a known one whose data is cut short, ends parsing with
+    ``Event(code, data=rest)``.
+    """
+    data = bytes(data)
+    out: list[Event] = []
+    pos = 0
+    while pos < len(data):
+        code = data[pos]
+        fmt = event_format(code, family)
+        decoded = None if fmt is None else _decode_one(code, fmt[0], data, pos + 1, level)
+        if decoded is None:
+            out.append(Event(code, data=data[pos + 1 :]))
+            break
+        out.append(decoded[0])
+        pos = decoded[1]
+    return out
