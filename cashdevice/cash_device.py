@@ -1,0 +1,1283 @@
+"""``CashDevice``: ITL's C#.NET cash-device class, method for method, over :class:`~cashdevice.link.SSPLink`.
+
+C# ``cashDevice.CashEvent += OnCash`` becomes ``device.CashEvent.connect(on_cash)`` with
+``def on_cash(sender, e)``; every C# event is a per-instance blinker signal of the same name,
+sent as ``signal.send(device, e=args)``.  Receivers are held strongly (like C# ``+=``);
+pass ``weak=True`` to ``connect`` for blinker's weak references.
+
+Lifecycle semantics chosen for this port (seed L11559-L11725; seed-digest §9):
+
+* ``Open(...)`` opens the port, establishes the session (SYNC, eSSP key exchange, the highest
+  common protocol version <= 8, SETUP REQUEST, unit information, initial inhibits, routes
+  and levels, ENABLE PAYOUT DEVICE, one POLL, ENABLE) and starts the poll thread.  It
+  returns ``OK``; ``ALREADY_OPEN`` if this instance is open; ``PORT_ERROR`` if the port
+  cannot be opened or the device does not complete the session (the port is closed again).
+* ``Connect()`` re-establishes the session if it is not up; ``startRunning()`` starts the
+  poll thread if it is not running (and re-enables an acceptor that ``stopRunning`` disabled).
+  Both are harmless no-ops when the step already happened, so ``Open`` -> ``Connect`` ->
+  ``startRunning`` (the C# sequence) and ``Open`` alone behave the same.
+* ``stopRunning()`` stops the poll thread and sends DISABLE so no note is taken while nobody
+  polls; the port stays open.  ``Close()`` and ``Disconnect()`` stop the thread, send DISABLE,
+  close the port and set ``NOT_CONNECTED``; both are idempotent and safe after a failed Open.
+
+The poll thread polls every ``poll_interval`` seconds (default 0.2 s) with POLL WITH ACK,
+falling back to POLL on ``F2``; it never dies: a lost link, a SLAVE RESET or KEY NOT SET
+re-establishes the session (reopening the port after an unplug) until ``stopRunning`` /
+``Close``.  Credits are reported exactly once: acknowledged events that reappear after a
+failed EVENT ACK are not reported again, and a note credit still pending when the session is
+lost is reported before anything else.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+import warnings
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Callable
+
+import blinker
+
+from . import events as ev
+from ._notes import COIN_MODELS as _COIN_MODELS
+from ._notes import PAYOUT_MODELS as _PAYOUT_MODELS
+from ._notes import NoteMethods
+from ._variable_properties import VariableProperties
+from .commands import CommandTable
+from .enums import (
+    CashEventType,
+    CashSystemOpenResult,
+    CurrencyType,
+    DenominationRoute,
+    DeviceError,
+    DeviceModel,
+    DeviceState,
+    DispenserTransactionState,
+    DispenserTransactionType,
+    DownloadState,
+)
+from .link import SSPLink
+from .records import (
+    CashEventResponse,
+    CurrencyAssignmentEntry,
+    DeviceStatusResponse,
+    DispenserTransactionEventResponse,
+    DownloadBlockEventArgs,
+    DownloadStateEventArgs,
+    ValueCountryCode,
+)
+from .replies import (
+    BuildRevision,
+    SetupInfo,
+    parse_all_levels,
+    parse_build_revisions,
+    parse_serial_number,
+    parse_setup_request,
+)
+from .ssp import (
+    DEFAULT_FIXED_KEY,
+    KEY_LIMIT,
+    Command,
+    PollEvent,
+    Response,
+    SSPEncryptionError,
+    SSPError,
+    SSPPortError,
+    SSPReplyError,
+    SSPTimeoutError,
+)
+from .variables import default_values, to_json
+
+if TYPE_CHECKING:
+    from .download import FirmwareDownload
+
+__all__ = ["CashDevice", "DeviceEvent"]
+
+EventArgs = Any
+"""The payload of a device event: one of the response classes of :mod:`cashdevice.records`."""
+
+MAX_PROTOCOL = 8
+_SYNC_ATTEMPTS = 3
+_STATUS_QUEUE_LIMIT = 10_000
+_FAMILY = {
+    DeviceModel.NOTE_VALIDATOR: ev.DeviceFamily.VALIDATOR,
+    DeviceModel.SPECTRAL_DEVICE: ev.DeviceFamily.SMART_PAYOUT,
+    DeviceModel.SPECTRAL_PAYOUT: ev.DeviceFamily.SMART_PAYOUT,
+    DeviceModel.NV11: ev.DeviceFamily.NV11,
+    DeviceModel.NV4000: ev.DeviceFamily.NV4000,
+    DeviceModel.SMART_HOPPER: ev.DeviceFamily.SMART_HOPPER,
+    DeviceModel.SMART_HOPPER_4: ev.DeviceFamily.SMART_SYSTEM,
+    DeviceModel.SMART_COIN_SYSTEM: ev.DeviceFamily.SMART_SYSTEM,
+    DeviceModel.TWIN_SMART_COIN_SYSTEM: ev.DeviceFamily.SMART_SYSTEM,
+}
+
+# State-bearing poll events (the DeviceState a poll reply containing them puts the device in).
+P = PollEvent
+_EVENT_STATE: dict[int, DeviceState] = {
+    P.SLAVE_RESET: DeviceState.RESET,
+    P.READ: DeviceState.ACCEPTING,
+    P.STACKING: DeviceState.ACCEPTING,
+    P.CREDIT: DeviceState.ACCEPTING,
+    P.REJECTING: DeviceState.REJECTING,
+    P.REJECTED: DeviceState.REJECTED,
+    P.SAFE_JAM: DeviceState.ERROR,
+    P.UNSAFE_JAM: DeviceState.ERROR,
+    P.STACKER_FULL: DeviceState.DEVICE_FULL,
+    P.DEVICE_FULL: DeviceState.DEVICE_FULL,
+    P.FRAUD_ATTEMPT: DeviceState.FRAUD_ATTEMPT,
+    P.CASHBOX_REMOVED: DeviceState.CASHBOX_REMOVED,
+    P.CASHBOX_REPLACED: DeviceState.CASHBOX_REPLACED,
+    P.NOTE_PATH_OPEN: DeviceState.NOTE_PATH_OPEN,
+    P.CHANNEL_DISABLE: DeviceState.CHANNEL_DISABLE,
+    P.INITIALISING: DeviceState.INITIALISING,
+    P.DISPENSING: DeviceState.DISPENSING,
+    P.DISPENSED: DeviceState.DISPENSING,
+    P.NOTE_HELD_IN_BEZEL: DeviceState.NOTE_HELD_IN_BEZEL,
+    P.FLOATING: DeviceState.FLOATING,
+    P.FLOATED: DeviceState.FLOATING,
+    P.EMPTYING: DeviceState.EMPTYING,
+    P.EMPTIED: DeviceState.EMPTYING,
+    P.SMART_EMPTYING: DeviceState.EMPTYING,
+    P.SMART_EMPTIED: DeviceState.EMPTYING,
+    P.JAMMED: DeviceState.ERROR,
+    P.JAM_RECOVERY: DeviceState.JAM_RECOVERY,
+    P.PAY_IN_ACTIVE: DeviceState.PAY_IN_ACTIVE,
+    P.COIN_MECH_JAMMED: DeviceState.COIN_MECH_JAMMED,
+    P.ATTACHED_COIN_MECH_ENABLED: DeviceState.COIN_MECH_ENABLED,
+    P.ATTACHED_COIN_MECH_DISABLED: DeviceState.COIN_MECH_DISABLED,
+    P.MAINTENANCE_REQUIRED: DeviceState.MAINTENANCE_REQUIRED,
+    P.CALIBRATION_FAILED: DeviceState.CALIBRATION_FAILED,
+    P.BARCODE_TICKET_VALIDATED: DeviceState.BAR_CODE_TICKET_VALIDATED,
+    P.BARCODE_TICKET_ACK: DeviceState.BAR_CODE_TICKET_ACKNOWLEDGE,
+    P.NOTE_FLOAT_REMOVED: DeviceState.NOTE_FLOAT_REMOVED,
+    P.NOTE_FLOAT_ATTACHED: DeviceState.NOTE_FLOAT_ATTACHED,
+}
+# Poll events that are themselves a CashEvent carrying the event's amounts.
+_AMOUNT_CASH_EVENT: dict[int, CashEventType] = {
+    P.DISPENSING: CashEventType.DISPENSING,
+    P.DISPENSED: CashEventType.DISPENSED,
+    P.HALTED: CashEventType.HALTED,
+    P.JAMMED: CashEventType.JAMMED,
+    P.TIMEOUT: CashEventType.TIME_OUT,
+    P.INCOMPLETE_PAYOUT: CashEventType.INCOMPLETE_PAYOUT,
+    P.INCOMPLETE_FLOAT: CashEventType.INCOMPLETE_FLOAT,
+    P.COIN_CREDIT: CashEventType.COIN_CREDIT,
+    P.VALUE_ADDED: CashEventType.VALUE_ADDED,
+    P.ERROR_DURING_PAYOUT: CashEventType.ERROR_DURING_PAYOUT,
+    P.NOTE_TRANSFERRED_TO_STACKER: CashEventType.MOVED_TO_CASHBOX,
+    P.NOTE_INTO_STACKER_AT_RESET: CashEventType.NOTE_CLEARED_TO_CASHBOX,
+    P.NOTE_INTO_STORE_AT_RESET: CashEventType.STORED,
+    P.NOTE_DISPENSED_AT_RESET: CashEventType.DISPENSED,
+}
+# Dispenser transactions: progress and terminal events, with the transaction type.
+_TRANSACTION_PROGRESS: dict[int, DispenserTransactionType] = {
+    P.DISPENSING: DispenserTransactionType.PAYOUT,
+    P.FLOATING: DispenserTransactionType.FLOAT,
+    P.EMPTYING: DispenserTransactionType.EMPTY,
+    P.SMART_EMPTYING: DispenserTransactionType.EMPTY,
+}
+_TRANSACTION_DONE: dict[int, DispenserTransactionType] = {
+    P.DISPENSED: DispenserTransactionType.PAYOUT,
+    P.FLOATED: DispenserTransactionType.FLOAT,
+    P.EMPTIED: DispenserTransactionType.EMPTY,
+    P.SMART_EMPTIED: DispenserTransactionType.EMPTY,
+}
+_TRANSACTION_FAILED = frozenset({P.HALTED, P.JAMMED, P.TIMEOUT, P.ERROR_DURING_PAYOUT})
+_EVENT_ERROR: dict[int, DeviceError] = {
+    P.SAFE_JAM: DeviceError.SAFE_JAM,
+    P.UNSAFE_JAM: DeviceError.UNSAFE_JAM,
+    P.STACKER_FULL: DeviceError.STACKER_FULL,
+    P.JAMMED: DeviceError.JAMMED,
+    P.ERROR_DURING_PAYOUT: DeviceError.ERROR_DURING_PAYOUT,
+    P.PAYOUT_OUT_OF_SERVICE: DeviceError.PAYOUT_OUT_OF_SERVICE,
+    P.CASHBOX_OUT_OF_SERVICE: DeviceError.CASHBOX_OUT_OF_SERVICE,
+    P.CALIBRATION_FAILED: DeviceError.CALIBRATION_FAILED,
+    P.COIN_MECH_ERROR: DeviceError.COIN_MECH_ERROR,
+    P.COIN_MECH_JAMMED: DeviceError.COIN_MECH_JAMMED,
+    P.MAINTENANCE_REQUIRED: DeviceError.MAINTENANCE_REQUIRED,
+}
+_ERROR_DURING_PAYOUT_TEXT = {
+    0: "Note not correctly detected as it is routed",
+    1: "Note jammed in transport",
+    2: "Cashbox error",
+    3: "Payout stalled",
+    4: "Payout cancelled by poll timeout",
+}
+_STARTUP_READY = frozenset(
+    {DeviceState.CONNECTED, DeviceState.STARTED, DeviceState.STOPPED, DeviceState.IDLE, DeviceState.DISABLED}
+)
+_LIMP_STATES = frozenset(
+    {
+        DeviceState.CASHBOX_REMOVED,
+        DeviceState.DEVICE_FULL,
+        DeviceState.JAM_RECOVERY,
+        DeviceState.NOTE_PATH_OPEN,
+        DeviceState.CHANNEL_DISABLE,
+        DeviceState.COIN_MECH_JAMMED,
+        DeviceState.COIN_MECH_DISABLED,
+        DeviceState.MAINTENANCE_REQUIRED,
+        DeviceState.CALIBRATION_FAILED,
+        DeviceState.NOTE_FLOAT_REMOVED,
+    }
+)
+_LIMP_ERRORS = frozenset(
+    {
+        DeviceError.STACKER_FULL,
+        DeviceError.PAYOUT_OUT_OF_SERVICE,
+        DeviceError.CASHBOX_OUT_OF_SERVICE,
+        DeviceError.COIN_MECH_ERROR,
+        DeviceError.COIN_MECH_JAMMED,
+        DeviceError.MAINTENANCE_REQUIRED,
+        DeviceError.CALIBRATION_FAILED,
+    }
+)
+
+
+class DeviceEvent(blinker.Signal):
+    """A C# event as a blinker signal: ``connect`` holds receivers strongly by default (C# ``+=``)."""
+
+    def connect(self, receiver: Any, sender: Any = blinker.ANY, weak: bool = False) -> Any:
+        return super().connect(receiver, sender, weak)
+
+
+class _SessionLost(SSPError):
+    """The device no longer answers in our session (KEY NOT SET, reset, eCOUNT error)."""
+
+
+@dataclass
+class _Pending:
+    """A note credit seen (CREDIT) but not yet reported as STACKED/STORED."""
+
+    value: int
+    country: str
+
+
+class CashDevice(NoteMethods, VariableProperties):
+    """One ITL cash device (C# ``CashDevice``).  See the module docstring for the lifecycle.
+
+    ``poll_interval`` (seconds between polls), ``timeout`` / ``retries`` (per SSP exchange),
+    ``auto_accept`` (accept notes from escrow without asking; C# REST ``SetAutoAccept``) and
+    ``allow_unverified`` (send the emulator's codes for commands ITL never published, see
+    :mod:`cashdevice.commands`) are Python-side options; everything else has the C# names.
+    """
+
+    def __init__(
+        self,
+        *,
+        poll_interval: float = 0.2,
+        timeout: float = 1.0,
+        retries: int = 3,
+        auto_accept: bool = True,
+        reconnect_interval: float = 1.0,
+        allow_unverified: bool = False,
+    ) -> None:
+        self.commands = CommandTable(allow_unverified=allow_unverified)
+        """This device's command table (:mod:`cashdevice.commands`); override rows here."""
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self.retries = retries
+        self.reconnect_interval = reconnect_interval
+        self.DeviceStateChangedEvent = DeviceEvent(
+            doc="DeviceStateChangedEvent(sender, e: DeviceStatusResponse)"
+        )
+        self.DeviceModuleStateChangedEvent = DeviceEvent(doc="DeviceModuleStateChangedEvent(sender, e)")
+        self.CashEvent = DeviceEvent(doc="CashEvent(sender, e: CashEventResponse)")
+        self.ReplenishEvent = DeviceEvent(doc="ReplenishEvent(sender, e: ReplenishEventResponse)")
+        self.DispenserTransactionEvent = DeviceEvent(doc="DispenserTransactionEvent(sender, e)")
+        self.DownloadStateEvent = DeviceEvent(doc="DownloadStateEvent(sender, e)")
+        self.DownloadBlockEvent = DeviceEvent(doc="DownloadBlockEvent(sender, e)")
+        self.SetDenominationRouteFinishedEvent = DeviceEvent(
+            doc="SetDenominationRouteFinishedEvent(sender, e)"
+        )
+        self._v: dict[str, Any] = default_values()
+        self._state_lock = threading.RLock()
+        self._status_queue: collections.deque[EventArgs] = collections.deque(maxlen=_STATUS_QUEUE_LIMIT)
+        self._link: SSPLink | None = None
+        self._address = 0
+        self._enc_key = DEFAULT_FIXED_KEY
+        self._model_hint = DeviceModel.NOTE_VALIDATOR
+        self._key_limit = KEY_LIMIT
+        self._log_raw = False
+        self._file_handler: logging.Handler | None = None
+        self.log = logging.getLogger(f"cashdevice.device.{id(self):x}")
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._session_up = False
+        self._encrypted = False
+        self._family = ev.DeviceFamily.VALIDATOR
+        self._setup: SetupInfo | None = None
+        self._poll_with_ack = True
+        self._unacked: list[ev.Event] = []
+        self._pending: _Pending | None = None
+        self._escrow_channel = 0
+        self._rejecting_channel = 0
+        self._hold = False
+        self._bezel_reported = False
+        self._transaction: DispenserTransactionType | None = None
+        self._transaction_amount = ev.Amount(0, "")
+        self._reenable = False
+        self._port_read_error = False
+        self._auto_accept = auto_accept
+        self._acceptor_enabled = True
+        self._payout_enabled = False
+        self._disabled_by_stop = False
+        self._download: FirmwareDownload | None = None
+
+    # ------------------------------------------------------------------------------ helpers
+
+    def _get(self, name: str) -> Any:
+        with self._state_lock:
+            return self._v[name]
+
+    def _set(self, **values: Any) -> None:
+        with self._state_lock:
+            for name, value in values.items():
+                if name not in self._v:
+                    raise KeyError(name)
+                self._v[name] = value
+
+    def __repr__(self) -> str:
+        state = self._v["deviceState"]
+        return (
+            f"{type(self).__name__}(comPort={self._v['comPort']!r}, sspAddress={self._address}, "
+            f"deviceModel={self._v['deviceModel'].name}, deviceState={state.name}, "
+            f"isOpen={self._v['isOpen']})"
+        )
+
+    def __enter__(self) -> CashDevice:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.Close()
+
+    def __del__(self) -> None:
+        thread = getattr(self, "_thread", None)
+        if thread is not None and thread.is_alive():
+            warnings.warn(f"{self!r} collected while its poll thread runs; call Close()", ResourceWarning, 2)
+            self._stop.set()
+
+    # ------------------------------------------------------------------------------ events
+
+    def _fire(self, signal: DeviceEvent, args: EventArgs) -> None:
+        """Queue ``args`` for GetDeviceStatus and call every receiver; a failing one is logged."""
+        self._status_queue.append(args)
+        for receiver in list(signal.receivers_for(self)):
+            try:
+                receiver(self, e=args)
+            except Exception:
+                self.log.exception("a %s receiver raised", type(args).__name__)
+
+    def _set_state(self, state: DeviceState) -> None:
+        with self._state_lock:
+            if self._v["deviceState"] == state:
+                return
+            self._v["deviceState"] = state
+        self.log.info("Device state changed: %s", state.name)
+        self._fire(self.DeviceStateChangedEvent, DeviceStatusResponse(state, self.isRunning))
+
+    def _cash(self, kind: CashEventType, value: int = 0, country: str = "", value2: int = 0) -> None:
+        self.log.info(
+            "Cash event: %s - Value: %d Value2: %d - CountryCode: %s", kind.name, value, value2, country
+        )
+        self._fire(self.CashEvent, CashEventResponse(kind, value, value2, country))
+
+    def GetDeviceStatus(self) -> list[EventArgs]:
+        """Return and drain the queue of every event fired so far (REST GetDeviceStatus, L2453)."""
+        out = []
+        while True:
+            try:
+                out.append(self._status_queue.popleft())
+            except IndexError:
+                return out
+
+    # ------------------------------------------------------------------------------ lifecycle
+
+    @property
+    def isRunning(self) -> bool:
+        """True while the poll thread runs (REST DeviceStatusResponse ``isRunning``)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def Open(
+        self,
+        comPort: str,
+        sspAddress: int = 0,
+        devModel: DeviceModel = DeviceModel.NOTE_VALIDATOR,
+        encKey: int = DEFAULT_FIXED_KEY,
+        logFilePath: str | None = None,
+        logRawPackets: bool = False,
+    ) -> CashSystemOpenResult:
+        """C# ``CashSystemOpenResult Open(string comPort, byte sspAddress = 0, DeviceModel devModel =
+        DeviceModel.NOTE_VALIDATOR, UInt64 encKey = 0x0123456701234567, string logFilePath = null,
+        bool logRawPackets = false)`` (seed L11569-L11604).
+
+        ``comPort`` is any pyserial URL (``COM5``, ``/dev/ttyACM0``, ``socket://127.0.0.1:7000``,
+        the emulator's ``cashdevice://...``).  ``devModel`` is a hint: the model is read from the
+        device (unit type) and the hint only chooses between models sharing a unit type.
+        Returns ``OK``, ``ALREADY_OPEN`` or ``PORT_ERROR`` (port unusable or the device did not
+        complete the session).
+        """
+        if self._v["isOpen"]:
+            self.log.warning("Open(%s): already open", comPort)
+            return CashSystemOpenResult.ALREADY_OPEN
+        if not 0 <= int(sspAddress) <= 0x7D or not 0 <= int(encKey) < 2**64:
+            self.log.error("Open(%s): invalid sspAddress %r or encKey", comPort, sspAddress)
+            return CashSystemOpenResult.PORT_ERROR
+        self._address = int(sspAddress)
+        self._enc_key = int(encKey)
+        self._model_hint = DeviceModel(devModel)
+        self.log = logging.getLogger(f"cashdevice.device.{_logger_name(comPort, self._address)}")
+        if logFilePath:
+            self._add_file_handler(logFilePath)
+        self._log_raw = bool(logRawPackets)
+        self._set(comPort=comPort, deviceModel=self._model_hint)
+        try:
+            self._link = SSPLink(
+                comPort, timeout=self.timeout, retries=self.retries, logger=self.log.getChild("link")
+            )
+        except SSPPortError as exc:
+            self.log.error("Open(%s): %s", comPort, exc)
+            self._link = None
+            return CashSystemOpenResult.PORT_ERROR
+        self._link.log_raw = self._log_raw
+        self._set(isOpen=True)
+        self._stop.clear()
+        try:
+            self._establish()
+        except (SSPError, ValueError) as exc:
+            self.log.error("Open(%s): the device did not complete the session: %s", comPort, exc)
+            self._close_port()
+            self._set_state(DeviceState.NOT_CONNECTED)
+            return CashSystemOpenResult.PORT_ERROR
+        self.startRunning()
+        return CashSystemOpenResult.OK
+
+    def Connect(self) -> None:
+        """C# ``void Connect()`` (L11635): establish the session (SYNC, keys, protocol, setup, unit
+        information, initial configuration) unless it is already up.  Requires ``Open``."""
+        if not self._v["isOpen"] or self._link is None:
+            self.log.error("Connect(): the port is not open; call Open first")
+            return
+        if self._session_up:
+            self.log.debug("Connect(): session already established")
+            return
+        try:
+            self._establish()
+        except (SSPError, ValueError) as exc:
+            self.log.error("Connect(): %s", exc)
+            self._set_state(DeviceState.NOT_CONNECTED)
+
+    def startRunning(self) -> None:
+        """C# ``void startRunning()`` (L11665): start the poll thread (no-op if it runs)."""
+        if not self._v["isOpen"]:
+            self.log.error("startRunning(): the port is not open; call Open first")
+            return
+        if self.isRunning:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=self._run, name=f"cashdevice-poll {self._v['comPort']}@{self._address:#04x}", daemon=True
+        )
+        self._thread.start()
+
+    def stopRunning(self) -> None:
+        """C# ``void stopRunning()`` (L11688): stop the poll thread, DISABLE the device; the port
+        stays open."""
+        if not self.isRunning:
+            return
+        self._set_state(DeviceState.STOPPING)
+        self._stop_thread()
+        self._disabled_by_stop = self._best_effort(Command.DISABLE)
+        self._set_state(DeviceState.STOPPED)
+
+    def Close(self) -> None:
+        """C# ``void Close()`` (L11705): stop the poll thread and close the port (idempotent)."""
+        self._stop_thread()
+        if self._link is not None and self._link.is_open and self._session_up:
+            self._best_effort(Command.DISABLE)
+        self._close_port()
+        self._set_state(DeviceState.NOT_CONNECTED)
+        if self._file_handler is not None:
+            self.log.removeHandler(self._file_handler)
+            self._file_handler.close()
+            self._file_handler = None
+
+    def Disconnect(self) -> None:
+        """C# ``void Disconnect()`` (L11723): state NOT_CONNECTED, port and threads closed.  Same as
+        :meth:`Close` in this port."""
+        self.Close()
+
+    def _stop_thread(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(self.timeout * (self.retries + 1) * 4 + 5)
+            if thread.is_alive():  # pragma: no cover - would need a wedged port
+                self.log.error("poll thread did not stop in time")
+        self._thread = None
+
+    def _close_port(self) -> None:
+        self._flush_pending()
+        link, self._link = self._link, None
+        if link is not None:
+            link.close()
+        self._session_up = False
+        self._set(isOpen=False)
+
+    def _add_file_handler(self, path: str) -> None:
+        handler = logging.FileHandler(path)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        self.log.addHandler(handler)
+        if self.log.level == logging.NOTSET or self.log.level > logging.DEBUG:
+            self.log.setLevel(logging.DEBUG)
+        self._file_handler = handler
+
+    # ------------------------------------------------------------------------------ commands
+
+    def _command(self, data: bytes, *, encrypt: bool | None = None) -> bytes:
+        """One exchange; raises _SessionLost on KEY NOT SET or an eSSP error."""
+        link = self._link
+        if link is None:
+            raise SSPPortError("the port is not open")
+        try:
+            reply = link.transact(self._address, data, encrypt=encrypt)
+        except SSPEncryptionError as exc:
+            raise _SessionLost(str(exc)) from exc
+        except SSPPortError:
+            self._port_read_error = True
+            raise
+        self._port_read_error = False
+        if not reply:
+            raise SSPReplyError("empty reply", -1)
+        if reply[0] == Response.KEY_NOT_SET and data[0] not in (Command.SYNC,):
+            raise _SessionLost("device answered KEY NOT SET")
+        return reply
+
+    def _ok(self, data: bytes) -> bytes:
+        """Exchange and require ``F0``; returns the data after it."""
+        reply = self._command(data)
+        if reply[0] != Response.OK:
+            try:
+                name = Response(reply[0]).name
+            except ValueError:
+                name = f"0x{reply[0]:02X}"
+            raise SSPReplyError(f"command 0x{data[0]:02X} refused: {name}", reply[0], reply)
+        return reply[1:]
+
+    def _best_effort(self, command: Command) -> bool:
+        try:
+            self._ok(bytes((command,)))
+            return True
+        except (SSPError, ValueError) as exc:
+            self.log.debug("%s not acknowledged: %s", command.name, exc)
+            return False
+
+    # ------------------------------------------------------------------------------ session
+
+    def _establish(self) -> None:
+        """Run the start-up sequence of GA973 §6 / ssp-protocol.md §7.1 under the link lock."""
+        link = self._link
+        if link is None:
+            raise SSPPortError("the port is not open")
+        self._session_up = False
+        self._set_state(DeviceState.CONNECTING)
+        with link.lock:
+            link.set_key(self._address, None)
+            self._encrypted = False
+            last: Exception | None = None
+            for _ in range(_SYNC_ATTEMPTS):
+                try:
+                    link.sync(self._address)
+                    break
+                except (SSPTimeoutError, SSPReplyError) as exc:
+                    last = exc
+            else:
+                raise SSPTimeoutError(f"no answer to SYNC: {last}", self._address, _SYNC_ATTEMPTS)
+            self._negotiate_key()
+            self._negotiate_protocol()
+            self._apply_setup(parse_setup_request(self._ok(bytes((Command.SETUP_REQUEST,)))))
+            self.GetUnitInfo()
+            self._initial_configuration()
+            self._session_up = True
+            self._set_state(DeviceState.CONNECTED)
+            self._poll_once(startup=True)
+            if self._acceptor_enabled:
+                self._best_effort(Command.ENABLE)
+            else:
+                self._best_effort(Command.DISABLE)
+
+    def _negotiate_key(self, limit: int | None = None) -> None:
+        link = self._link
+        assert link is not None
+        try:
+            link.negotiate_key(self._address, self._enc_key, limit=limit or self._key_limit)
+            self._encrypted = True
+        except SSPReplyError as exc:
+            if (
+                exc.code == Response.COMMAND_NOT_KNOWN
+                and self._model_hint not in _PAYOUT_MODELS | _COIN_MODELS
+            ):
+                self.log.warning("device does not support eSSP; continuing unencrypted")
+                self._encrypted = False
+            else:
+                raise
+
+    def _negotiate_protocol(self) -> None:
+        for version in range(MAX_PROTOCOL, 3, -1):
+            reply = self._command(bytes((Command.HOST_PROTOCOL_VERSION, version)))
+            if reply[0] == Response.OK:
+                self._set(sspProtocolVersion=version)
+                return
+            if reply[0] not in (Response.FAIL, Response.PARAMETER_OUT_OF_RANGE):
+                break
+        raise SSPReplyError("no common protocol version (4..8)", -1)
+
+    def _apply_setup(self, setup: SetupInfo) -> None:
+        self._setup = setup
+        model = _model_from_unit_type(setup.unit_type, self._model_hint)
+        self._family = _FAMILY[model]
+        kind = CurrencyType.COIN if setup.is_coin_device else CurrencyType.BANKNOTE
+        old = {(e.Value, e.CountryCode): e for e in self._v["currencyAssignment"]}
+        entries = []
+        for ch in setup.channels:
+            prev = old.get((ch.value, ch.country))
+            entry = CurrencyAssignmentEntry(kind, ValueCountryCode(ch.value, ch.country), Channel=ch.number)
+            if prev is not None:  # a re-established session keeps what the host knew
+                entry = replace(prev, Channel=ch.number)
+            entries.append(entry)
+        self._set(
+            deviceModel=model,
+            currencyAssignment=entries,
+            isMultiCurrency=len(setup.currencies) > 1,
+            sspProtocolVersion=setup.protocol_version,
+        )
+        self.log.info(
+            "setup: unit type 0x%02X, model %s, protocol %d, %d channels %s",
+            setup.unit_type,
+            model.name,
+            setup.protocol_version,
+            len(entries),
+            ", ".join(f"{e.Value} {e.CountryCode}" for e in entries),
+        )
+
+    def _initial_configuration(self) -> None:
+        model = self._v["deviceModel"]
+        entries: list[CurrencyAssignmentEntry] = self._v["currencyAssignment"]
+        if model not in _COIN_MODELS and entries:
+            nbytes = max(2, (len(entries) + 7) // 8)
+            mask = sum(1 << (e.Channel - 1) for e in entries if not e.IsInhibited)
+            self._ok(bytes((Command.SET_INHIBITS,)) + mask.to_bytes(nbytes, "little"))
+        if model in _PAYOUT_MODELS or model in _COIN_MODELS:
+            self._read_routes()
+            self._read_levels()
+        if model in _PAYOUT_MODELS:
+            self._payout_enabled = self._best_effort(Command.ENABLE_PAYOUT_DEVICE)
+
+    def _denomination_bytes(self, entry: CurrencyAssignmentEntry) -> bytes:
+        value = entry.Value.to_bytes(4, "little")
+        if self._v["sspProtocolVersion"] >= 6:
+            return value + entry.CountryCode.encode("ascii")
+        return value
+
+    def _read_routes(self) -> None:
+        updated = []
+        for entry in self._v["currencyAssignment"]:
+            try:
+                data = self._ok(bytes((Command.GET_DENOMINATION_ROUTE,)) + self._denomination_bytes(entry))
+                recycle = bool(data) and data[0] == 0
+                entry = replace(
+                    entry,
+                    IsRecyclable=recycle,
+                    AcceptRoute=DenominationRoute.PAYOUT if recycle else DenominationRoute.CASHBOX,
+                )
+            except SSPReplyError as exc:
+                self.log.debug("route of %d %s not read: %s", entry.Value, entry.CountryCode, exc)
+            updated.append(entry)
+        self._set(currencyAssignment=updated)
+
+    def _read_levels(self) -> bool:
+        try:
+            levels = parse_all_levels(self._ok(bytes((Command.GET_ALL_LEVELS,))))
+        except (SSPReplyError, ValueError) as exc:
+            self.log.warning("GET ALL LEVELS failed: %s", exc)
+            self._set(lastGetLevelsSuccessful=False)
+            return False
+        stored = {(lv.value, lv.country): lv.stored for lv in levels}
+        ok = all((e.Value, e.CountryCode) in stored for e in self._v["currencyAssignment"])
+        entries = [
+            replace(e, Stored=stored.get((e.Value, e.CountryCode), e.Stored))
+            for e in self._v["currencyAssignment"]
+        ]
+        self._set(currencyAssignment=entries, lastGetLevelsSuccessful=ok)
+        return ok
+
+    def GetUnitInfo(self) -> bool:
+        """C# ``bool GetUnitInfo()`` (L11615): read serial numbers, firmware, dataset and build
+        revisions (GET SERIAL NUMBER 0x0C with sub-devices, 0x20, 0x21, 0x4F).  True when every
+        read succeeded; ``unit_info_retrieved`` says the same."""
+        ok = True
+        try:
+            self._set(mainSerialNumber=parse_serial_number(self._ok(bytes((Command.GET_SERIAL_NUMBER,)))))
+            self._set(mainSerialNumberValid=True)
+        except (SSPReplyError, ValueError) as exc:
+            self.log.warning("GET SERIAL NUMBER failed: %s", exc)
+            ok = False
+        for sub, name in _sub_devices(self._v["deviceModel"]):
+            try:
+                serial = parse_serial_number(self._ok(bytes((Command.GET_SERIAL_NUMBER, sub))))
+                self._set(**{f"{name}SerialNumber": serial, f"{name}SerialNumberValid": True})
+            except (SSPReplyError, ValueError) as exc:
+                self.log.warning("GET SERIAL NUMBER %d (%s) failed: %s", sub, name, exc)
+                ok = False
+        for command, name in (
+            (Command.GET_FIRMWARE_VERSION, "firmware"),
+            (Command.GET_DATASET_VERSION, "dataset"),
+        ):
+            try:
+                self._set(**{name: self._ok(bytes((command,))).decode("ascii", "replace").rstrip("\x00")})
+            except SSPReplyError as exc:
+                self.log.warning("%s failed: %s", command.name, exc)
+                ok = False
+        try:
+            self._apply_build_revisions(parse_build_revisions(self._ok(bytes((Command.GET_BUILD_REVISION,)))))
+        except (SSPReplyError, ValueError) as exc:
+            self.log.warning("GET BUILD REVISION failed: %s", exc)
+            ok = False
+        self._set(unit_info_retrieved=ok)
+        return ok
+
+    def _apply_build_revisions(self, revisions: tuple[BuildRevision, ...]) -> None:
+        main, rest = revisions[0], revisions[1:]
+        values: dict[str, Any] = {"mainBuildRevisionString": main.text}
+        for rev in rest:
+            if rev.module_type in (0x06, 0x07):
+                values["payoutModuleRevisionString"] = rev.text
+            elif rev.module_type == 0x09:
+                values["coinFeederBuildRevisionString"] = rev.text
+        last = revisions[-1]
+        values.update(
+            buildRevisionString=last.text,
+            majorBuildRevision=last.revision // 100,
+            minorBuildRevision=last.revision % 100,
+        )
+        self._set(**values)
+
+    # ------------------------------------------------------------------------------ poll thread
+
+    def _run(self) -> None:
+        self._set_state(DeviceState.STARTING)
+        if self._disabled_by_stop and self._session_up:
+            self._disabled_by_stop = False
+            if self._acceptor_enabled:
+                self._best_effort_quiet(Command.ENABLE)
+        self._set_state(DeviceState.STARTED)
+        next_due = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                if self._link is None or not self._link.is_open:
+                    self._reopen()
+                elif not self._session_up:
+                    self._establish()
+                else:
+                    self._poll_once()
+            except (SSPTimeoutError, SSPPortError, _SessionLost) as exc:
+                self._on_link_trouble(exc)
+            except Exception:
+                self.log.exception("poll loop error (the loop goes on)")
+                self._session_up = False
+            interval = self.poll_interval if self._session_up else self.reconnect_interval
+            next_due = max(next_due + interval, time.monotonic())
+            self._wake.wait(max(0.0, next_due - time.monotonic()))
+            self._wake.clear()
+
+    def _best_effort_quiet(self, command: Command) -> None:
+        try:
+            self._best_effort(command)
+        except Exception:  # pragma: no cover - _best_effort already catches protocol errors
+            self.log.exception("%s failed", command.name)
+
+    def _on_link_trouble(self, exc: Exception) -> None:
+        self.log.warning("session lost: %s", exc)
+        self._session_up = False
+        self._flush_pending()
+        if isinstance(exc, SSPPortError) and self._link is not None:
+            self._link.close()
+        self._set_state(DeviceState.NOT_CONNECTED)
+
+    def _reopen(self) -> None:
+        link = self._link
+        if link is None:
+            return
+        link.open()  # raises SSPPortError while unplugged
+        link.log_raw = self._log_raw
+        self.log.info("port reopened")
+
+    def _poll_once(self, startup: bool = False) -> None:
+        link = self._link
+        if link is None:
+            raise SSPPortError("the port is not open")
+        with link.lock:
+            if self._hold and not startup:
+                reply = self._command(bytes((Command.HOLD,)))
+                if reply[0] == Response.OK:
+                    return
+                self._hold = False  # nothing in escrow any more: poll to see what happened
+            command = Command.POLL_WITH_ACK if self._poll_with_ack and self._encrypted else Command.POLL
+            reply = self._command(bytes((command,)))
+            if reply[0] == Response.COMMAND_NOT_KNOWN and command == Command.POLL_WITH_ACK:
+                self.log.info("POLL WITH ACK not supported; using POLL")
+                self._poll_with_ack = False
+                command = Command.POLL
+                reply = self._command(bytes((command,)))
+            if reply[0] != Response.OK:
+                self.log.warning("poll answered 0x%02X", reply[0])
+                return
+            events = ev.decode_events(reply[1:], self._v["sspProtocolVersion"], self._family)
+            fresh = self._drop_repeats(events)
+            ackable = [e for e in events if _ackable(e)]
+            if ackable and command == Command.POLL_WITH_ACK:
+                self._unacked = ackable
+                ack = self._command(bytes((Command.EVENT_ACK,)))
+                if ack[0] in (Response.OK, Response.COMMAND_CANNOT_BE_PROCESSED):
+                    self._unacked = []
+        self._handle_events(fresh, startup)
+        if self._reenable and not startup:
+            self._reenable = False
+            if self._acceptor_enabled:
+                self._best_effort(Command.ENABLE)
+
+    def _drop_repeats(self, events: list[ev.Event]) -> list[ev.Event]:
+        """Events already reported whose EVENT ACK failed come again first: drop them once."""
+        if not self._unacked:
+            return events
+        repeats = list(self._unacked)
+        self._unacked = []
+        fresh = []
+        for event in events:
+            if repeats and _ackable(event) and event == repeats[0]:
+                repeats.pop(0)
+                continue
+            fresh.append(event)
+        if len(fresh) != len(events):
+            self.log.info("dropped %d repeated unacknowledged event(s)", len(events) - len(fresh))
+        return fresh
+
+    # ------------------------------------------------------------------------------ events -> state
+
+    def _channel_amount(self, channel: int | None) -> tuple[int, str]:
+        for entry in self._v["currencyAssignment"]:
+            if entry.Channel == channel:
+                return entry.Value, entry.CountryCode
+        return 0, ""
+
+    def _handle_events(self, events: list[ev.Event], startup: bool = False) -> None:
+        poll_state: DeviceState | None = None
+        disabled = False
+        for event in events:
+            try:
+                self._handle_event(event, startup)
+            except Exception:
+                self.log.exception("handling event %r", event)
+            code = event.code
+            if code == P.DISABLED:
+                disabled = True
+            elif code == P.SLAVE_RESET and startup:
+                continue
+            elif code in _EVENT_STATE:
+                poll_state = _EVENT_STATE[code]
+        if code_in(events, P.SLAVE_RESET) and not startup:
+            self.log.warning("device reported SLAVE RESET mid-session; re-establishing")
+            self._session_up = False
+        if startup:
+            return  # the start-up poll only reports money events; states follow from the run loop
+        if poll_state is None:
+            poll_state = DeviceState.DISABLED if disabled else DeviceState.IDLE
+        self._set_state(poll_state)
+
+    def _handle_event(self, event: ev.Event, startup: bool) -> None:
+        code = event.code
+        if code in _EVENT_ERROR:
+            self._set(deviceError=_EVENT_ERROR[code])
+        if code == P.READ:
+            if event.channel:
+                if self._escrow_channel != event.channel:
+                    self._escrow_channel = event.channel
+                    self._set(noteInEscrow=True)
+                    value, country = self._channel_amount(event.channel)
+                    self._cash(CashEventType.ESCROW, value, country)
+                    if not self._auto_accept:
+                        self._hold = True
+            else:
+                self._flush_pending()
+        elif code in (P.STACKING, P.REJECTING):
+            if code == P.REJECTING and self._escrow_channel:
+                self._rejecting_channel = self._escrow_channel
+            self._leave_escrow()
+        elif code == P.CREDIT:
+            self._leave_escrow()
+            self._flush_pending()
+            value, country = self._channel_amount(event.channel)
+            self._pending = _Pending(value, country)
+        elif code == P.STACKED:
+            self._report_pending(CashEventType.STACKED)
+        elif code == P.NOTE_STORED_IN_PAYOUT:
+            if event.amounts and self._pending is None:
+                amount = event.amounts[0]
+                self._pending = _Pending(amount.value, amount.country)
+            stored = self._pending
+            self._report_pending(CashEventType.STORED)
+            if stored is not None:
+                self._bump_level(stored.value, stored.country, +1)
+        elif code == P.REJECTED:
+            value, country = self._channel_amount(self._escrow_channel or self._rejecting_channel)
+            self._rejecting_channel = 0
+            self._leave_escrow()
+            self._cash(CashEventType.REJECTED, value, country)
+        elif code == P.FRAUD_ATTEMPT:
+            if event.amounts:
+                value, country = event.amounts[0].value, event.amounts[0].country
+            else:
+                value, country = self._channel_amount(event.channel)
+            self._cash(CashEventType.FRAUD_ATTEMPT, value, country)
+        elif code in (P.NOTE_CLEARED_FROM_FRONT, P.NOTE_CLEARED_INTO_CASHBOX):
+            value, country = self._channel_amount(event.channel)
+            kind = (
+                CashEventType.NOTE_CLEARED_FROM_FRONT
+                if code == P.NOTE_CLEARED_FROM_FRONT
+                else CashEventType.NOTE_CLEARED_TO_CASHBOX
+            )
+            self._cash(kind, value, country)
+        elif code == P.NOTE_HELD_IN_BEZEL:
+            if not self._bezel_reported:
+                self._bezel_reported = True
+                for amount in event.amounts or (ev.Amount(0, ""),):
+                    self._cash(CashEventType.NOTE_IN_BEZEL_HOLD, amount.value, amount.country)
+        elif code == P.CALIBRATION_FAILED:
+            self._cash(CashEventType.CALIBRATION_FAILED, event.error or 0)
+        if code in _AMOUNT_CASH_EVENT:
+            kind = _AMOUNT_CASH_EVENT[code]
+            requested = {a.country: a.value for a in event.requested}
+            for amount in event.amounts or (ev.Amount(0, ""),):
+                self._cash(kind, amount.value, amount.country, requested.get(amount.country, 0))
+        if code == P.ERROR_DURING_PAYOUT:
+            text = _ERROR_DURING_PAYOUT_TEXT.get(event.error or 0, f"Error code {event.error}")
+            self._set(error_during_payout_details_string=text)
+        self._track_transaction(event)
+
+    def _begin_transaction(self, kind: DispenserTransactionType, value: int, country: str) -> None:
+        """A dispenser transaction started (a payout command was accepted, or the device reported
+        progress on its own): DispenserTransactionEvent IN_PROGRESS, once."""
+        self._transaction = kind
+        self._transaction_amount = ev.Amount(value, country)
+        self._set(dispenseState=DispenserTransactionState.IN_PROGRESS)
+        self._fire(
+            self.DispenserTransactionEvent,
+            DispenserTransactionEventResponse(DispenserTransactionState.IN_PROGRESS, kind, 0, value, country),
+        )
+
+    def _track_transaction(self, event: ev.Event) -> None:
+        code = event.code
+        amount = event.amounts[0] if event.amounts else ev.Amount(0, "")
+        if code in _TRANSACTION_PROGRESS and self._transaction is None:
+            self._begin_transaction(_TRANSACTION_PROGRESS[code], 0, amount.country)
+        elif code in _TRANSACTION_DONE or code in _TRANSACTION_FAILED:
+            kind = self._transaction or _TRANSACTION_DONE.get(code, DispenserTransactionType.PAYOUT)
+            done = code in _TRANSACTION_DONE
+            state = DispenserTransactionState.COMPLETED if done else DispenserTransactionState.ERROR
+            requested = self._transaction_amount
+            self._transaction = None
+            self._bezel_reported = False
+            self._set(dispenseState=state)
+            self._fire(
+                self.DispenserTransactionEvent,
+                DispenserTransactionEventResponse(
+                    state, kind, amount.value, requested.value, amount.country or requested.country
+                ),
+            )
+            self._reenable = True
+            if self._v["deviceModel"] in _PAYOUT_MODELS | _COIN_MODELS:
+                self._refresh_levels_later()
+
+    def _refresh_levels_later(self) -> None:
+        try:
+            self._read_levels()
+        except SSPError as exc:
+            self.log.debug("level refresh failed: %s", exc)
+
+    def _leave_escrow(self) -> None:
+        if self._escrow_channel or self._hold:
+            self._escrow_channel = 0
+            self._hold = False
+            self._set(noteInEscrow=False)
+
+    def _report_pending(self, kind: CashEventType) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._cash(kind, pending.value, pending.country)
+
+    def _flush_pending(self) -> None:
+        """A credited note whose STACKED/STORED never came is reported as STACKED (never lost)."""
+        if self._pending is not None:
+            self.log.warning("note credit without STACKED/STORED; reporting it as STACKED")
+            self._report_pending(CashEventType.STACKED)
+
+    def _bump_level(self, value: int, country: str, delta: int) -> None:
+        with self._state_lock:
+            self._v["currencyAssignment"] = [
+                replace(e, Stored=max(0, e.Stored + delta))
+                if (e.Value, e.CountryCode) == (value, country)
+                else e
+                for e in self._v["currencyAssignment"]
+            ]
+
+    # ------------------------------------------------------------------------------ C# methods
+
+    def _session_ready(self) -> bool:
+        return self._session_up and self._link is not None and self._link.is_open
+
+    def DownloadFirmware(
+        self,
+        comPort: str,
+        sspAddress: int,
+        downloadFile: str,
+        enablePacketDownload: bool = True,
+        baudRate: int = 115200,
+        encKey: int = DEFAULT_FIXED_KEY,
+    ) -> bool:
+        """C# ``bool DownloadFirmware(string comPort, byte sspAddress, string downloadFile, bool
+        enablePacketDownload = true, int baudRate = 115200, UInt64 encKey = 0x0123456701234567)``
+        (L13456): validate the ITL file, then download it in the background
+        (:class:`cashdevice.download.FirmwareDownload`).  True once the download has started;
+        ``isDownloading``, ``downloadStatus``, ``DownloadStateEvent`` and ``DownloadBlockEvent``
+        follow it.  False (with a log line, nothing sent) for an invalid file, a download already
+        running, or a port this device has open."""
+        from .download import FirmwareDownload
+
+        if self._download is not None and self._download.is_running:
+            self.log.error("DownloadFirmware: a download is already running")
+            return False
+
+        def busy(port: str) -> bool:
+            return bool(self._v["isOpen"]) and port == self._v["comPort"]
+
+        def on_state(state: DownloadState, message: str) -> None:
+            self._sync_download()
+            self._fire(self.DownloadStateEvent, DownloadStateEventArgs(state, message))
+
+        def on_block(ram: int, total_ram: int, block: int, total: int) -> None:
+            self._sync_download()
+            self._fire(self.DownloadBlockEvent, DownloadBlockEventArgs(block, total, ram, total_ram))
+
+        download = FirmwareDownload(
+            comPort,
+            sspAddress,
+            downloadFile,
+            packet_mode=enablePacketDownload,
+            max_baud=baudRate,
+            enc_key=encKey,
+            on_state=on_state,
+            on_block=on_block,
+            is_port_busy=busy,
+            logger=self.log.getChild("download"),
+        )
+        self._download = download
+        started = download.start()
+        self._sync_download()
+        return started
+
+    def _sync_download(self) -> None:
+        download = self._download
+        if download is not None:
+            self._set(isDownloading=download.is_running, downloadStatus=download.status)
+
+    def LoadCommandTable(self, path: str) -> bool:
+        """Apply a JSON/TOML file of command-table overrides (:meth:`CommandTable.load`); e.g. the
+        real bytes of an unpublished command from ITL's manual.  False (and a log line) on error."""
+        try:
+            self.commands.load(path)
+        except (OSError, ValueError, KeyError) as exc:
+            self.log.error("LoadCommandTable(%s): %s", path, exc)
+            return False
+        return True
+
+    def KeyExchangelimit32bit(self) -> bool:
+        """C# ``bool KeyExchangelimit32bit()`` (L12494; REST KeyExchangeLimit32bit): keep the
+        Diffie-Hellman generator, modulus and random within 32 bits and negotiate a new key now.
+        This port always draws them below 2**31 (ITL's reference code), which satisfies the limit;
+        the call performs a fresh key exchange and returns True once encryption is on."""
+        link = self._link
+        if link is None or not link.is_open:
+            self.log.error("KeyExchangelimit32bit(): the port is not open")
+            return False
+        self._key_limit = min(self._key_limit, 2**32)
+        try:
+            with link.lock:
+                self._negotiate_key(self._key_limit)
+        except (SSPError, ValueError) as exc:
+            self.log.error("KeyExchangelimit32bit(): %s", exc)
+            self._session_up = False
+            return False
+        return self._encrypted
+
+    def logRawPackets(self, rawPacketsOptionSelected: bool = True) -> None:
+        """C# ``void logRawPackets(bool rawPacketsOptionSelected = true)`` (L12591): log every wire
+        packet (both directions) at DEBUG on ``cashdevice.device.<port>.link.raw``."""
+        self._log_raw = bool(rawPacketsOptionSelected)
+        if self._link is not None:
+            self._link.log_raw = self._log_raw
+
+    def comPortReadError(self) -> bool:
+        """C# ``bool comPortReadError()`` (L13212): True if the last port read or write failed."""
+        return self._port_read_error
+
+    @staticmethod
+    def DeviceState_StartupReady(deviceStateToCheck: DeviceState) -> bool:
+        """C# ``bool DeviceState_StartupReady(DeviceState)`` (L13227).  The seed gives no truth
+        table; this port answers True for CONNECTED, STARTED, STOPPED, IDLE and DISABLED: states
+        in which the session is up and ``startRunning`` can proceed."""
+        return _coerce(DeviceState, deviceStateToCheck) in _STARTUP_READY
+
+    @staticmethod
+    def DeviceState_LimpMode(deviceStateToCheck: DeviceState) -> bool:
+        """C# ``bool DeviceState_LimpMode(DeviceState)`` (L13322).  True for states in which the
+        device still works but degraded (our choice; the seed gives no table): CASHBOX_REMOVED,
+        DEVICE_FULL, JAM_RECOVERY, NOTE_PATH_OPEN, CHANNEL_DISABLE, COIN_MECH_JAMMED,
+        COIN_MECH_DISABLED, MAINTENANCE_REQUIRED, CALIBRATION_FAILED, NOTE_FLOAT_REMOVED."""
+        return _coerce(DeviceState, deviceStateToCheck) in _LIMP_STATES
+
+    @staticmethod
+    def DeviceError_LimpMode(deviceErrorToCheck: DeviceError) -> bool:
+        """C# ``bool DeviceError_LimpMode(DeviceError)`` (L13305).  True for errors that leave part
+        of the device working (our choice): STACKER_FULL, PAYOUT_OUT_OF_SERVICE,
+        CASHBOX_OUT_OF_SERVICE, COIN_MECH_ERROR, COIN_MECH_JAMMED, MAINTENANCE_REQUIRED,
+        CALIBRATION_FAILED."""
+        return _coerce(DeviceError, deviceErrorToCheck) in _LIMP_ERRORS
+
+    def SetAutoAccept(self, autoAccept: bool = True) -> None:
+        """REST ``SetAutoAccept`` (L3998): with auto-accept on (default) a note in escrow is
+        accepted by the next POLL; off, it is held (HOLD, which also restarts the escrow timer)
+        and reported as CashEvent ESCROW until ``AcceptFromEscrow`` or ``ReturnFromEscrow``."""
+        self._auto_accept = bool(autoAccept)
+        if self._auto_accept and self._hold:
+            self._hold = False
+            self._wake.set()
+
+    @property
+    def autoAcceptEscrowEnabled(self) -> bool:
+        """REST OpenConnection ``autoAcceptEscrowEnabled`` (L1306)."""
+        return self._auto_accept
+
+    @property
+    def acceptorEnabled(self) -> bool:
+        """REST OpenConnection ``acceptorEnabled`` (L1305)."""
+        return self._acceptor_enabled
+
+    @property
+    def payoutEnabled(self) -> bool:
+        """REST OpenConnection ``payoutEnabled`` (L1307)."""
+        return self._payout_enabled
+
+    def AcceptFromEscrow(self) -> bool:
+        """C# ``bool AcceptFromEscrow()`` (L12458): accept the note held in escrow.  True if a note
+        was waiting (the next POLL accepts it, ssp-protocol.md §5.5); False if none was."""
+        if not self._v["noteInEscrow"]:
+            self.log.info("AcceptFromEscrow(): no note in escrow")
+            return False
+        self._hold = False
+        self._wake.set()
+        return True
+
+    def ReturnFromEscrow(self) -> bool:
+        """C# ``bool ReturnFromEscrow()`` (L12476): REJECT (0x08) the note in escrow.  True if a
+        note was returned; False if none was in escrow or the device refused (F5)."""
+        if not self._v["noteInEscrow"]:
+            self.log.info("ReturnFromEscrow(): no note in escrow")
+            return False
+        try:
+            self._ok(bytes((Command.REJECT,)))
+        except (SSPError, ValueError) as exc:
+            self.log.warning("ReturnFromEscrow(): %s", exc)
+            return False
+        self._hold = False
+        self._wake.set()
+        return True
+
+    def EnableAcceptor(self) -> None:
+        """C# ``void EnableAcceptor()`` (L12257): ENABLE (0x0A); payout modules are not touched."""
+        self._acceptor_enabled = True
+        if not self._best_effort(Command.ENABLE):
+            self.log.warning("EnableAcceptor(): ENABLE not acknowledged")
+
+    def DisableAcceptor(self) -> None:
+        """C# ``void DisableAcceptor()`` (L12275): DISABLE (0x09); payout modules stay enabled."""
+        self._acceptor_enabled = False
+        if not self._best_effort(Command.DISABLE):
+            self.log.warning("DisableAcceptor(): DISABLE not acknowledged")
+
+    # ------------------------------------------------------------------------------ variables
+
+    def GetCompleteCashDevice(self) -> dict[str, Any]:
+        """Every read-only variable with the REST GetCompleteCashDevice field names and value
+        formats (enums by name, records as PascalCase JSON), seed L1934-L2366."""
+        with self._state_lock:
+            return to_json(self._v)
+
+
+# ---------------------------------------------------------------------------------- helpers
+
+
+def code_in(events: list[ev.Event], code: int) -> bool:
+    return any(e.code == code for e in events)
+
+
+def _ackable(event: ev.Event) -> bool:
+    spec = ev.EVENT_SPECS.get(event.code)
+    return spec is not None and spec.ack
+
+
+def _coerce(enum_type: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return enum_type(value)
+    except ValueError:
+        return None
+
+
+def _logger_name(port: str, address: int) -> str:
+    clean = "".join(c if c.isalnum() else "_" for c in port).strip("_") or "port"
+    return f"{clean}_{address:02x}"
+
+
+def _model_from_unit_type(unit_type: int, hint: DeviceModel) -> DeviceModel:
+    """DeviceModel from the SETUP REQUEST unit type; ``hint`` (Open's devModel) picks among
+    models sharing a unit type (ITL reports Spectral Payout as SPECTRAL_DEVICE)."""
+    if unit_type == 0x03:
+        return hint if hint == DeviceModel.SMART_HOPPER_4 else DeviceModel.SMART_HOPPER
+    if unit_type == 0x09:
+        if hint in (DeviceModel.TWIN_SMART_COIN_SYSTEM, DeviceModel.SMART_HOPPER_4):
+            return hint
+        return DeviceModel.SMART_COIN_SYSTEM
+    if unit_type == 0x07:
+        return DeviceModel.NV11
+    if unit_type in (0x06, 0x0E):
+        return DeviceModel.NV4000 if hint == DeviceModel.NV4000 else DeviceModel.SPECTRAL_DEVICE
+    return DeviceModel.NOTE_VALIDATOR
+
+
+def _sub_devices(model: DeviceModel) -> tuple[tuple[int, str], ...]:
+    """GET SERIAL NUMBER sub-device bytes (GA138-NV9, ssp-protocol.md §4.2) per model."""
+    if model in (DeviceModel.SPECTRAL_DEVICE, DeviceModel.SPECTRAL_PAYOUT, DeviceModel.NV11):
+        return ((1, "payoutModule"),)
+    if model == DeviceModel.NV4000:
+        return (
+            (0x11, "recycler1"),
+            (0x12, "recycler2"),
+            (0x13, "recycler3"),
+            (0x14, "recycler4"),
+            (0x15, "interface"),
+        )
+    if model in (DeviceModel.SMART_COIN_SYSTEM, DeviceModel.TWIN_SMART_COIN_SYSTEM):
+        return ((1, "coinFeeder"),)
+    return ()

@@ -1,0 +1,74 @@
+"""Helpers for CashDevice tests: fast emulator timings and an event recorder to wait on
+(conditions with deadlines, never bare sleeps)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from cashdevice import CashDevice
+
+FAST = {"read_time": 0.05, "stack_time": 0.05, "reject_time": 0.05, "payout_step": 0.05, "coin_step": 0.02}
+
+
+class Recorder:
+    """Collects every event of a CashDevice, in order, and lets a test wait for a condition."""
+
+    def __init__(self, device: CashDevice) -> None:
+        self.events: list[tuple[str, Any]] = []
+        self._cond = threading.Condition()
+        for name in (
+            "DeviceStateChangedEvent",
+            "CashEvent",
+            "DispenserTransactionEvent",
+            "DeviceModuleStateChangedEvent",
+            "ReplenishEvent",
+            "SetDenominationRouteFinishedEvent",
+        ):
+            getattr(device, name).connect(self._receiver(name))
+
+    def _receiver(self, name: str) -> Callable[..., None]:
+        def receive(sender: Any, e: Any) -> None:
+            with self._cond:
+                self.events.append((name, e))
+                self._cond.notify_all()
+
+        return receive
+
+    def of(self, name: str) -> list[Any]:
+        with self._cond:
+            return [e for n, e in self.events if n == name]
+
+    def states(self) -> list[str]:
+        return [e.state.name for e in self.of("DeviceStateChangedEvent")]
+
+    def cash(self) -> list[tuple[str, int, str]]:
+        return [(e.eventType.name, e.value, e.countryCode) for e in self.of("CashEvent")]
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not predicate():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"timed out waiting for {what}; events: {self.summary()}")
+                self._cond.wait(min(remaining, 0.1))
+
+    def wait_state(self, state: str, timeout: float = 10.0) -> None:
+        self.wait_for(lambda: state in self.states(), timeout, f"state {state}")
+
+    def wait_cash(self, kind: str, count: int = 1, timeout: float = 10.0) -> None:
+        self.wait_for(lambda: [c[0] for c in self.cash()].count(kind) >= count, timeout, f"{count} x {kind}")
+
+    def summary(self) -> str:
+        out = []
+        for name, e in self.events:
+            if name == "DeviceStateChangedEvent":
+                out.append(e.state.name)
+            elif name == "CashEvent":
+                out.append(f"cash:{e.eventType.name}:{e.value}")
+            else:
+                out.append(f"{name}:{getattr(e, 'state', '')}")
+        return " ".join(out)

@@ -1,0 +1,242 @@
+"""CashDevice lifecycle, poll thread, events and variables against the emulator."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from device_helpers import Recorder
+
+from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceState
+from cashdevice.emulator import Emulator
+
+Make = Callable[..., Any]
+
+MODELS = [
+    ("NOTE_VALIDATOR", DeviceModel.NOTE_VALIDATOR, 0x00, "note"),
+    ("SPECTRAL_PAYOUT", DeviceModel.SPECTRAL_DEVICE, 0x00, "note"),
+    ("SMART_HOPPER", DeviceModel.SMART_HOPPER, 0x10, "coin"),
+    ("SMART_COIN_SYSTEM", DeviceModel.SMART_COIN_SYSTEM, 0x10, "coin"),
+]
+OPEN_HINT = {
+    "NOTE_VALIDATOR": DeviceModel.NOTE_VALIDATOR,
+    "SPECTRAL_PAYOUT": DeviceModel.SPECTRAL_PAYOUT,
+    "SMART_HOPPER": DeviceModel.SMART_HOPPER,
+    "SMART_COIN_SYSTEM": DeviceModel.SMART_COIN_SYSTEM,
+}
+
+
+def open_device(emu: Emulator, device: CashDevice, port: str | None = None) -> Recorder:
+    rec = Recorder(device)
+    result = device.Open(port or emu.url, emu.address, OPEN_HINT.get(emu.model, DeviceModel.NOTE_VALIDATOR))
+    assert result == CashSystemOpenResult.OK
+    rec.wait_for(lambda: device.deviceState in (DeviceState.IDLE, DeviceState.DISABLED), what="IDLE")
+    return rec
+
+
+def credit(emu: Emulator, kind: str, value: int) -> None:
+    if kind == "note":
+        emu.insert_note(value)
+    else:
+        emu.insert_coin(value)
+
+
+@pytest.mark.parametrize("model,expected,address,kind", MODELS, ids=[m[0] for m in MODELS])
+@pytest.mark.parametrize("transport", ["inprocess", "pty"])
+def test_open_fills_variables_and_credits_once(
+    emulators: Make, devices: Make, model: str, expected: DeviceModel, address: int, kind: str, transport: str
+) -> None:
+    emu = emulators(model)
+    port = emu.start_pty() if transport == "pty" else emu.url
+    device = devices()
+    rec = open_device(emu, device, port)
+    states = rec.states()
+    assert states[:4] == ["CONNECTING", "CONNECTED", "STARTING", "STARTED"], states
+    assert device.deviceState == DeviceState.IDLE
+    assert device.isOpen and device.isRunning
+    assert device.deviceModel == expected
+    assert device.mainSerialNumberValid and device.mainSerialNumber > 0
+    assert device.firmware and device.dataset
+    assert device.unit_info_retrieved
+    assert 6 <= device.sspProtocolVersion <= 8
+    assert device.comPort == port
+    values = [c.Value for c in device.currencyAssignment]
+    assert (
+        values and values == sorted(values) and all(c.CountryCode == "EUR" for c in device.currencyAssignment)
+    )
+    assert [c.Channel for c in device.currencyAssignment] == list(range(1, len(values) + 1))
+    assert not device.isMultiCurrency
+    complete = device.GetCompleteCashDevice()
+    assert complete["deviceState"] == "IDLE" and complete["deviceModel"] == expected.name
+    assert len(complete["currencyAssignment"]) == len(values)
+
+    value = values[1]
+    rec.events.clear()
+    credit(emu, kind, value)
+    if kind == "note":
+        stored_or_stacked = "STORED" if model == "SPECTRAL_PAYOUT" else "STACKED"
+        rec.wait_cash(stored_or_stacked)
+        rec.wait_state("IDLE")
+        cash = rec.cash()
+        assert cash == [("ESCROW", value, "EUR"), (stored_or_stacked, value, "EUR")]
+        assert rec.states()[0] == "ACCEPTING"
+    else:
+        rec.wait_cash("COIN_CREDIT")
+        assert [c for c in rec.cash() if c[0] == "COIN_CREDIT"] == [("COIN_CREDIT", value, "EUR")]
+    assert emu.ledger.credited_total() == value
+    assert device.GetDeviceStatus()  # the REST-style queue saw them too
+    assert device.GetDeviceStatus() == []  # and was drained
+
+
+def test_escrow_hold_accept_and_return(emulators: Make, devices: Make) -> None:
+    emu = emulators("NOTE_VALIDATOR", escrow_timeout=1.0)
+    device = devices(auto_accept=False)
+    rec = open_device(emu, device)
+    emu.insert_note(1000)
+    rec.wait_cash("ESCROW")
+    assert device.noteInEscrow
+    # held well past the device's 1 s escrow time-out: HOLD keeps restarting it
+    with pytest.raises(AssertionError, match="timed out"):
+        rec.wait_for(lambda: not device.noteInEscrow, timeout=2.5, what="note leaving escrow")
+    assert device.noteInEscrow and rec.cash() == [("ESCROW", 1000, "EUR")]
+    assert device.AcceptFromEscrow()
+    rec.wait_cash("STACKED")
+    assert not device.noteInEscrow
+    assert not device.AcceptFromEscrow() and not device.ReturnFromEscrow()
+
+    emu.insert_note(2000)
+    rec.wait_cash("ESCROW", 2)
+    assert device.ReturnFromEscrow()
+    rec.wait_cash("REJECTED")
+    assert rec.cash()[-1] == ("REJECTED", 2000, "EUR")
+    assert emu.ledger.credited_total() == 1000
+
+
+def test_csharp_three_call_sequence(emulators: Make, devices: Make) -> None:
+    emu = emulators("SPECTRAL_PAYOUT")
+    device = devices()
+    rec = Recorder(device)
+    assert device.Open(emu.url, 0, DeviceModel.SPECTRAL_PAYOUT) == CashSystemOpenResult.OK
+    device.Connect()
+    device.startRunning()
+    rec.wait_state("IDLE")
+    assert rec.states().count("CONNECTED") == 1 and rec.states().count("STARTED") == 1
+    assert device.Open(emu.url) == CashSystemOpenResult.ALREADY_OPEN
+    emu.insert_note(500)
+    rec.wait_cash("STORED")
+
+
+def test_open_errors(devices: Make, emulators: Make) -> None:
+    device = devices()
+    assert device.Open("/dev/does-not-exist-cashdevice") == CashSystemOpenResult.PORT_ERROR
+    assert not device.isOpen and not device.isRunning
+    emu = emulators("NOTE_VALIDATOR")
+    # a port that opens but where nobody answers at this address
+    assert device.Open(emu.url, 0x33) == CashSystemOpenResult.PORT_ERROR
+    assert not device.isOpen
+    device.Close()  # safe after a failed Open
+    assert device.Open(emu.url) == CashSystemOpenResult.OK
+
+
+def test_stop_and_start_running(emulators: Make, devices: Make) -> None:
+    emu = emulators("NOTE_VALIDATOR")
+    device = devices()
+    rec = open_device(emu, device)
+    device.stopRunning()
+    assert not device.isRunning and device.isOpen
+    assert device.deviceState == DeviceState.STOPPED
+    assert rec.states()[-2:] == ["STOPPING", "STOPPED"]
+    assert emu.enabled is False  # stopRunning disabled the acceptor
+    device.startRunning()
+    rec.wait_for(lambda: rec.states()[-1] == "IDLE", what="IDLE after restart")
+    assert emu.enabled is True
+    emu.insert_note(500)
+    rec.wait_cash("STACKED")
+    device.Close()
+    assert not device.isOpen and not device.isRunning
+    assert device.deviceState == DeviceState.NOT_CONNECTED
+    device.Close()  # idempotent
+    device.Disconnect()
+
+
+def test_power_cycle_restores_session_without_lost_or_duplicate_credit(
+    emulators: Make, devices: Make
+) -> None:
+    emu = emulators("SPECTRAL_PAYOUT")
+    device = devices()
+    rec = open_device(emu, device)
+    emu.insert_note(500)
+    rec.wait_cash("STORED")
+    emu.power_cycle()
+    rec.wait_for(lambda: "NOT_CONNECTED" in rec.states() or "RESET" in rec.states(), what="session loss")
+    rec.wait_for(lambda: rec.states()[-1] == "IDLE" and device.isRunning, what="session restored")
+    emu.insert_note(2000)
+    rec.wait_cash("STORED", 2)
+    stored = [c for c in rec.cash() if c[0] in ("STORED", "STACKED")]
+    assert stored == [("STORED", 500, "EUR"), ("STORED", 2000, "EUR")]
+    assert emu.ledger.credited_total() == 2500
+
+
+def test_unplug_and_replug(emulators: Make, devices: Make) -> None:
+    emu = emulators("NOTE_VALIDATOR")
+    path = emu.start_pty()
+    device = devices()
+    rec = open_device(emu, device, path)
+    emu.unplug()
+    rec.wait_state("NOT_CONNECTED")
+    assert device.isRunning  # the poll thread keeps trying
+    emu.replug()
+    rec.wait_for(lambda: rec.states()[-1] == "IDLE", timeout=15, what="running again")
+    emu.insert_note(500)
+    rec.wait_cash("STACKED")
+
+
+def test_two_devices_in_one_process(emulators: Make, devices: Make) -> None:
+    a, b = emulators("NOTE_VALIDATOR"), emulators("SMART_HOPPER")
+    da, db = devices(), devices()
+    ra, rb = open_device(a, da), open_device(b, db)
+    a.insert_note(500)
+    b.insert_coin(100)
+    ra.wait_cash("STACKED")
+    rb.wait_cash("COIN_CREDIT")
+    assert [c for c in ra.cash()] == [("ESCROW", 500, "EUR"), ("STACKED", 500, "EUR")]
+    assert ("COIN_CREDIT", 100, "EUR") in rb.cash() and not any(c[0] == "STACKED" for c in rb.cash())
+    assert da.comPort != db.comPort
+
+
+def test_raising_receiver_does_not_stop_the_poll_thread(emulators: Make, devices: Make) -> None:
+    emu = emulators("NOTE_VALIDATOR")
+    device = devices()
+    calls = threading.Event()
+
+    def bad(sender: Any, e: Any) -> None:
+        calls.set()
+        raise RuntimeError("receiver bug")
+
+    device.CashEvent.connect(bad)
+    rec = open_device(emu, device)
+    emu.insert_note(500)
+    rec.wait_cash("STACKED")
+    assert calls.is_set() and device.isRunning
+    emu.insert_note(1000)
+    rec.wait_cash("STACKED", 2)
+
+
+def test_predicates_and_switches(emulators: Make, devices: Make) -> None:
+    assert CashDevice.DeviceState_StartupReady(DeviceState.STARTED)
+    assert not CashDevice.DeviceState_StartupReady(DeviceState.CONNECTING)
+    assert CashDevice.DeviceState_LimpMode(DeviceState.CASHBOX_REMOVED)
+    assert not CashDevice.DeviceState_LimpMode(DeviceState.IDLE)
+    assert not CashDevice.DeviceState_StartupReady(99)  # type: ignore[arg-type]
+    emu = emulators("SPECTRAL_PAYOUT")
+    device = devices()
+    open_device(emu, device)
+    assert device.KeyExchangelimit32bit()
+    assert not device.comPortReadError()
+    device.logRawPackets()
+    device.DisableAcceptor()
+    assert emu.enabled is False
+    device.EnableAcceptor()
+    assert emu.enabled is True

@@ -1,0 +1,226 @@
+"""Note-validator and recycler methods of CashDevice against the emulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from device_helpers import Recorder
+
+from cashdevice import (
+    CashDevice,
+    CashSystemOpenResult,
+    DenominationRoute,
+    DeviceModel,
+)
+from cashdevice import (
+    DispenseTransactionRequestResult as DTRR,
+)
+from cashdevice import (
+    SetDenominationRouteRequestResult as SDRRR,
+)
+from cashdevice import (
+    ValueCountryCode as VCC,
+)
+from cashdevice.emulator import Emulator
+
+Make = Callable[..., Any]
+
+
+def opened(
+    emulators: Make, devices: Make, model: str = "SPECTRAL_PAYOUT", **emu: Any
+) -> tuple[Emulator, CashDevice, Recorder]:
+    e = emulators(model, **emu)
+    d = devices()
+    rec = Recorder(d)
+    hint = DeviceModel.SPECTRAL_PAYOUT if model == "SPECTRAL_PAYOUT" else DeviceModel[model]
+    assert d.Open(e.url, e.address, hint) == CashSystemOpenResult.OK
+    rec.wait_state("IDLE")
+    return e, d, rec
+
+
+def sent(d: CashDevice) -> int:
+    assert d._link is not None
+    return d._link.counters.transactions
+
+
+def test_inhibits_reject_the_note_and_report_the_reason(emulators: Make, devices: Make) -> None:
+    emu, d, rec = opened(emulators, devices, "NOTE_VALIDATOR")
+    assert d.SetDenominationInhibit(1, True)  # index 1 = second channel (10 EUR)
+    assert d.currencyAssignment[1].IsInhibited and not d.currencyAssignment[0].IsInhibited
+    value = d.currencyAssignment[1].Value
+    emu.insert_note(value)
+    rec.wait_cash("REJECTED")
+    assert d.GetLastRejectCode()
+    assert d.rejectCategory == "Reject Reason: Channel Inhibit"
+    assert d.SetDenominationInhibit(VCC(value, "EUR"), False)
+    emu.insert_note(value)
+    rec.wait_cash("STACKED")
+    assert d.SetDenominationInhibitSingleCurrency(value, True)
+    assert d.SetDenominationInhibitsSingleCurrency([value, d.currencyAssignment[0].Value], False)
+    assert not any(c.IsInhibited for c in d.currencyAssignment)
+
+
+def test_inhibit_bad_input_sends_nothing(
+    emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    _emu, d, _ = opened(emulators, devices, "NOTE_VALIDATOR")
+    before = sent(d)
+    assert not d.SetDenominationInhibits(None, True)
+    assert not d.SetDenominationInhibits([], True)
+    assert not d.SetDenominationInhibits([VCC(123, "EUR")], True)
+    assert not d.SetDenominationInhibits([VCC(500, "GBP")], True)
+    assert not d.SetDenominationInhibit(99, True)
+    assert not d.SetDenominationInhibit(-1, True)
+    assert not d.SetDenominationInhibitsSingleCurrency(None, True)
+    assert not d.SetDenominationInhibitSingleCurrency(777, True)
+    # only the poll thread talked meanwhile: every bad call was refused before the wire
+    assert "not in the dataset" in caplog.text
+    assert all(not r.message.startswith("SET_INHIBITS") for r in caplog.records) and sent(d) - before < 200
+
+
+def test_multi_currency_single_currency_methods(emulators: Make, devices: Make) -> None:
+    _emu, d, _ = opened(emulators, devices, "SPECTRAL_PAYOUT", currency="EUR,GBP")
+    assert d.isMultiCurrency
+    assert not d.SetDenominationInhibitSingleCurrency(500, True)
+    assert d.DispenseValueSingleCurrency(500) == DTRR.MULTI_CURRENCY_MODE
+    assert d.SetDenominationRouteSingleCurrency(500, DenominationRoute.CASHBOX) == SDRRR.MULTI_CURRENCY_MODE
+    gbp = next(c for c in d.currencyAssignment if c.CountryCode == "GBP")
+    assert d.SetDenominationInhibit(gbp.ValueCountryCode, True)
+
+
+def test_routes(emulators: Make, devices: Make) -> None:
+    emu, d, rec = opened(emulators, devices)
+    finished: list[Any] = []
+    d.SetDenominationRouteFinishedEvent.connect(lambda s, e: finished.append(e))
+    first = d.currencyAssignment[0]
+    assert d.SetDenominationRoute(first.ValueCountryCode, DenominationRoute.CASHBOX) == SDRRR.OK
+    assert d.currencyAssignment[0].AcceptRoute == DenominationRoute.CASHBOX
+    assert finished[-1].result is True
+    emu.insert_note(first.Value)
+    rec.wait_cash("STACKED")  # not STORED: it went to the cashbox
+    assert d.SetDenominationRoute(0, DenominationRoute.PAYOUT) == SDRRR.OK
+    assert d.currencyAssignment[0].AcceptRoute == DenominationRoute.PAYOUT
+    emu.insert_note(first.Value)
+    rec.wait_cash("STORED")
+    assert d.SetDenominationRouteSingleCurrency(first.Value, DenominationRoute.RECYCLER) == SDRRR.OK
+    assert d.SetDenominationRoute(0, DenominationRoute.RECYCLER_2) == SDRRR.NOT_SUPPORTED
+    assert d.SetDenominationRoute(VCC(1, "EUR"), DenominationRoute.CASHBOX) == SDRRR.INVALID_INPUT
+    assert d.SetDenominationRoute(42, DenominationRoute.CASHBOX) == SDRRR.INVALID_INPUT
+    assert d.SetDenominationRoute(0, 99) == SDRRR.INVALID_INPUT  # type: ignore[call-overload]
+
+
+def test_routes_not_supported_without_recycler(emulators: Make, devices: Make) -> None:
+    _emu, d, _ = opened(emulators, devices, "NOTE_VALIDATOR")
+    assert d.SetDenominationRoute(0, DenominationRoute.CASHBOX) == SDRRR.NOT_SUPPORTED
+    assert d.DispenseValue(VCC(500, "EUR")) == DTRR.NOT_SUPPORTED
+    assert not d.GetAllLevels()
+
+
+def test_dispense_value_events_and_ledger(emulators: Make, devices: Make) -> None:
+    emu, d, rec = opened(emulators, devices, levels={500: 3, 1000: 2}, auto_take=0.05)
+    assert d.GetAllLevels() and d.lastGetLevelsSuccessful
+    assert d.GetStoredValue("EUR") == 3500
+    assert d.DispenseValue(VCC(1500, "EUR")) == DTRR.OK
+    rec.wait_for(
+        lambda: any(e.state.name == "COMPLETED" for e in rec.of("DispenserTransactionEvent")),
+        what="completed",
+    )
+    tx = [(e.state.name, e.transactionType.name) for e in rec.of("DispenserTransactionEvent")]
+    assert tx == [("IN_PROGRESS", "PAYOUT"), ("COMPLETED", "PAYOUT")]
+    cash = rec.cash()
+    assert cash[-1] == ("DISPENSED", 1500, "EUR")
+    assert all(c[0] in ("DISPENSING", "NOTE_IN_BEZEL_HOLD", "DISPENSED") for c in cash)
+    rec.wait_for(lambda: d.GetStoredValue("EUR") == 2000, what="levels refreshed")
+    assert emu.ledger.dispensed_total() == 1500
+    assert d.DispenseValueSingleCurrency(700) == DTRR.CANNOT_PAY_EXACT_AMOUNT
+    assert d.DispenseValue(VCC(50000, "EUR")) == DTRR.NOT_ENOUGH_VALUE
+    assert d.DispenseValue(VCC(500, "USD")) == DTRR.INVALID_INPUT
+    assert d.DispenseValue(VCC(0, "EUR")) == DTRR.INVALID_INPUT
+    assert emu.ledger.dispensed_total() == 1500  # the refused ones moved nothing
+
+
+def test_payout_by_denomination_float_and_empty(emulators: Make, devices: Make) -> None:
+    emu, d, rec = opened(emulators, devices, levels={500: 4, 1000: 3, 2000: 2}, auto_take=0.05)
+    def done(n):
+        return (
+            lambda: sum(e.state.name != "IN_PROGRESS" for e in rec.of("DispenserTransactionEvent")) >= n
+        )
+    assert d.PayoutByDenomination(VCC(1000, "EUR"), 2) == DTRR.OK
+    rec.wait_for(done(1), what="payout by denomination")
+    assert emu.ledger.dispensed_total() == 2000
+    counts = [0] * len(d.currencyAssignment)
+    counts[0] = 1
+    assert d.PayoutByDenomination(counts) == DTRR.OK  # the array overload
+    rec.wait_for(done(2), what="array payout")
+    assert emu.ledger.dispensed_total() == 2500
+    assert d.PayoutbyDenomination([0] * len(counts)) == DTRR.INVALID_INPUT
+    assert d.PayoutbyDenomination([1]) == DTRR.INVALID_INPUT
+    # Float: keep 1 of each, the rest to the cashbox
+    assert d.Float([1] * len(counts)) == DTRR.OK
+    rec.wait_for(done(3), what="float")
+    d.GetAllLevels()
+    assert all(c.Stored <= 1 for c in d.currencyAssignment)
+    assert [
+        e.transactionType.name for e in rec.of("DispenserTransactionEvent") if e.state.name != "IN_PROGRESS"
+    ] == [
+        "PAYOUT_BY_DENOMINATION",
+        "PAYOUT_BY_DENOMINATION",
+        "FLOAT",
+    ]
+    assert d.SmartEmpty(0) == DTRR.OK
+    rec.wait_for(done(4), what="smart empty")
+    d.GetAllLevels()
+    assert d.GetStoredValue("EUR") == 0
+    assert emu.ledger.balanced()
+
+
+def test_busy_and_disabled_payout(emulators: Make, devices: Make) -> None:
+    _emu, d, rec = opened(emulators, devices, levels={500: 5}, payout_step=0.5)
+    assert d.DispenseValue(VCC(1500, "EUR")) == DTRR.OK
+    assert d.DispenseValue(VCC(500, "EUR")) == DTRR.BUSY
+    assert d.SetDenominationRoute(0, DenominationRoute.CASHBOX) == SDRRR.BUSY
+    assert d.HaltPayout()
+    rec.wait_for(
+        lambda: any(e.state.name == "ERROR" for e in rec.of("DispenserTransactionEvent")), what="halt"
+    )
+    assert d.DisablePayout() and not d.payoutEnabled
+    assert d.DispenseValue(VCC(500, "EUR")) == DTRR.BUSY  # F5 04: payout disabled
+    assert d.EnablePayout() and d.payoutEnabled
+    assert not d.EnablePayoutDevice(300)
+
+
+def test_counters_reset_custom_command(emulators: Make, devices: Make) -> None:
+    emu, d, rec = opened(emulators, devices)
+    emu.insert_note(500)
+    rec.wait_cash("STORED")
+    assert d.GetCounters()
+    lines = d.counters_string.splitlines()
+    assert lines[0] == "Number of counters in set: 5"
+    assert [line.split(":")[0] for line in lines[1:]] == [
+        "Stacked",
+        "Stored",
+        "Dispensed",
+        "Transferred to stack",
+        "Rejected",
+    ]
+    assert "Stored: 1" in lines and d.counters_string.endswith("\n")
+    assert d.SendCustomCommand(b"\x20", 1) and d.lastCustomCommandResponse[1:].decode() == d.firmware
+    assert not d.SendCustomCommand(b"\x20", 0)
+    assert not d.SendCustomCommand(b"\x20", 2)
+    assert not d.SendCustomCommand(None, 1)
+    assert d.ResetDevice()
+    rec.wait_for(
+        lambda: rec.states().count("CONNECTED") >= 2 and rec.states()[-1] == "IDLE", what="re-established"
+    )
+
+
+def test_unpublished_commands_refused_by_default(
+    emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    _emu, d, _ = opened(emulators, devices, "NV4000")
+    assert d.Replenish(5) == DTRR.NOT_SUPPORTED
+    assert not d.ExtendedGetFirmwareVersion()
+    assert "ITL has not published" in caplog.text
+    assert d.Replenish(0) == DTRR.INVALID_INPUT
