@@ -91,7 +91,7 @@ from .ssp import (
 from .variables import default_values, to_json
 
 if TYPE_CHECKING:
-    from .download import FirmwareDownload
+    from .download import DownloadTiming, FirmwareDownload
 
 __all__ = ["CashDevice", "DeviceEvent"]
 
@@ -325,6 +325,8 @@ class CashDevice(NoteMethods, VariableProperties):
         self._payout_enabled = False
         self._disabled_by_stop = False
         self._download: FirmwareDownload | None = None
+        self.download_timing: DownloadTiming | None = None
+        """Pauses and timeouts of DownloadFirmware (None: the manual's; tests shorten them)."""
 
     # ------------------------------------------------------------------------------ helpers
 
@@ -1081,6 +1083,7 @@ class CashDevice(NoteMethods, VariableProperties):
             on_state=on_state,
             on_block=on_block,
             is_port_busy=busy,
+            timing=self.download_timing,
             logger=self.log.getChild("download"),
         )
         self._download = download

@@ -327,6 +327,13 @@ class Emulator:
         with self._lock:
             return self.powered and self.device.insert_note(value, currency, reject, fraud)
 
+    def insert_ticket(self, data: str) -> bool:
+        """A customer inserts a barcode ticket (NV200-class models).  False when barcode reading
+        is not enabled (reader configuration and barcode inhibit) or the unit is busy."""
+        self._need(NOTES, "insert_ticket")
+        with self._lock:
+            return self.powered and self.device.insert_ticket(data)
+
     def insert_coin(self, value: int, currency: str | None = None) -> bool:
         """A customer drops a coin into the attached coin mech (minor units)."""
         self._need(COINS, "insert_coin")

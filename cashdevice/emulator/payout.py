@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..events import Event
+from ..events import DeviceFamily, Event
 from ..ssp import Command, PollEvent, Response
 from .core import OK, DeviceCore, Handler, Interrupted, reply
 from .datasets import COINS, Denomination
@@ -86,6 +86,7 @@ class PayoutMixin(DeviceCore):
         self.last_smart_empty: dict[Denomination, int] = {}
         self.fail_next: int | None = None  # ERROR DURING PAYOUT code for the next note paid
         self.needs_reset = False  # after a hopper fraud attempt: ENABLE refused until RESET
+        self.refill_mode = 0
         self._report_interrupted()
 
     def _report_interrupted(self) -> None:
@@ -134,6 +135,18 @@ class PayoutMixin(DeviceCore):
         if self.spec.kind != COINS:
             table[Command.ENABLE_PAYOUT_DEVICE] = self._cmd_enable_payout
             table[Command.DISABLE_PAYOUT_DEVICE] = self._cmd_disable_payout
+        if self.family == DeviceFamily.SMART_PAYOUT:
+            table[Command.SET_REFILL_MODE] = self._cmd_refill_mode
+
+    def _cmd_refill_mode(self, data: bytes) -> bytes:
+        """0x30 manufacturer extension, SMART Payout fw >= 4.10 (GA138, GA973): ``30 05 81 10 11 xx``
+        sets refill mode (01 on, 00 off), ``30 05 81 10 01`` reads it."""
+        if data[1:5] == bytes((0x05, 0x81, 0x10, 0x11)) and len(data) == 6 and data[5] <= 1:
+            self.refill_mode = data[5]
+            return OK
+        if data[1:] == bytes((0x05, 0x81, 0x10, 0x01)):
+            return OK + bytes((self.refill_mode,))
+        return reply(Response.PARAMETER_OUT_OF_RANGE)
 
     # ---------------------------------------------------------------------- store
 

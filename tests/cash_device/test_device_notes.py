@@ -143,10 +143,10 @@ def test_dispense_value_events_and_ledger(emulators: Make, devices: Make) -> Non
 
 def test_payout_by_denomination_float_and_empty(emulators: Make, devices: Make) -> None:
     emu, d, rec = opened(emulators, devices, levels={500: 4, 1000: 3, 2000: 2}, auto_take=0.05)
+
     def done(n):
-        return (
-            lambda: sum(e.state.name != "IN_PROGRESS" for e in rec.of("DispenserTransactionEvent")) >= n
-        )
+        return lambda: sum(e.state.name != "IN_PROGRESS" for e in rec.of("DispenserTransactionEvent")) >= n
+
     assert d.PayoutByDenomination(VCC(1000, "EUR"), 2) == DTRR.OK
     rec.wait_for(done(1), what="payout by denomination")
     assert emu.ledger.dispensed_total() == 2000
@@ -224,3 +224,35 @@ def test_unpublished_commands_refused_by_default(
     assert not d.ExtendedGetFirmwareVersion()
     assert "ITL has not published" in caplog.text
     assert d.Replenish(0) == DTRR.INVALID_INPUT
+
+
+def test_barcode_configuration_inhibit_and_ticket(emulators: Make, devices: Make) -> None:
+    emu, d, rec = opened(emulators, devices)
+    assert d.GetBarcodeReaderConfiguration()
+    assert (d.barCodeHardwareStatus, d.readersEnabled) == ("Both fitted", "None")
+    assert d.GetBarcodeInhibit()
+    assert d.barCodeInhibit == "Barcode Disabled and Currency Enabled (Default)"
+    assert not emu.insert_ticket("123456789012345678")  # barcode reading is off
+    assert d.SetBarcodeReaderConfiguration(3, 1, 18)
+    assert d.SetBarcodeInhibit(0xFC)
+    assert d.GetBarcodeReaderConfiguration()
+    assert (d.readersEnabled, d.barCodeFormat, d.numberOfCharacters) == ("Both", "Interleaved 2 of 5", "18")
+    assert d.GetBarcodeInhibit() and d.barCodeInhibit == "Both Currency and Barcode Enabled"
+    assert emu.insert_ticket("123456789012345678")
+    rec.wait_state("BAR_CODE_TICKET_VALIDATED")
+    rec.wait_state("BAR_CODE_TICKET_ACKNOWLEDGE")
+    assert d.GetBarcodeData()
+    assert (d.ticketStatus, d.barcode_ascii_data) == ("Ticket stacked", "123456789012345678")
+    # bad input: nothing sent, False
+    assert not d.SetBarcodeReaderConfiguration(4, 1, 18)
+    assert not d.SetBarcodeReaderConfiguration(3, 1, 5)
+    assert not d.SetBarcodeInhibit(0x10)
+    assert emu.ledger.credited_total() == 0  # tickets are not money
+
+
+def test_refill_mode(emulators: Make, devices: Make) -> None:
+    emu, d, _ = opened(emulators, devices)
+    d.RefillMode(True)
+    assert emu.device.refill_mode == 1
+    d.RefillMode(False)
+    assert emu.device.refill_mode == 0
