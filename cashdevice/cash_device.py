@@ -47,6 +47,7 @@ from ._notes import NoteMethods
 from ._variable_properties import VariableProperties
 from .commands import CommandTable
 from .enums import (
+    CashDeviceModuleType,
     CashEventType,
     CashSystemOpenResult,
     CurrencyType,
@@ -60,8 +61,10 @@ from .enums import (
 )
 from .link import SSPLink
 from .records import (
+    CashDeviceModule,
     CashEventResponse,
     CurrencyAssignmentEntry,
+    DeviceModuleStateChangedEventArgs,
     DeviceStatusResponse,
     DispenserTransactionEventResponse,
     DownloadBlockEventArgs,
@@ -205,6 +208,13 @@ _ERROR_DURING_PAYOUT_TEXT = {
     3: "Payout stalled",
     4: "Payout cancelled by poll timeout",
 }
+_NV4000_MODULES = (
+    (CashDeviceModuleType.RECYCLER_1, "recycler1"),
+    (CashDeviceModuleType.RECYCLER_2, "recycler2"),
+    (CashDeviceModuleType.RECYCLER_3, "recycler3"),
+    (CashDeviceModuleType.RECYCLER_4, "recycler4"),
+    (CashDeviceModuleType.INTERFACE, "interface"),
+)
 _STARTUP_READY = frozenset(
     {DeviceState.CONNECTED, DeviceState.STARTED, DeviceState.STOPPED, DeviceState.IDLE, DeviceState.DISABLED}
 )
@@ -604,6 +614,7 @@ class CashDevice(NoteMethods, VariableProperties):
             self.GetUnitInfo()
             self._initial_configuration()
             self._session_up = True
+            self._update_modules(DeviceState.CONNECTED)
             self._set_state(DeviceState.CONNECTED)
             self._poll_once(startup=True)
             if self._acceptor_enabled:
@@ -751,6 +762,31 @@ class CashDevice(NoteMethods, VariableProperties):
         self._set(unit_info_retrieved=ok)
         return ok
 
+    def _update_modules(self, state: DeviceState) -> None:
+        """NV4000: ``cashDeviceModules`` = the four recycler modules and the interface module,
+        identified by GET SERIAL NUMBER sub-devices 0x11-0x15 (GA138-NV9); each state change fires
+        DeviceModuleStateChangedEvent.  Other models have no modules (``None``, as the seed shows)."""
+        if self._v["deviceModel"] != DeviceModel.NV4000:
+            return
+        old = {m.ModuleNumber: m for m in self._v["cashDeviceModules"] or ()}
+        modules = []
+        for number, (kind, name) in enumerate(_NV4000_MODULES, start=1):
+            serial_valid = bool(self._v[f"{name}SerialNumberValid"])
+            module_state = state if serial_valid or state == DeviceState.NOT_CONNECTED else DeviceState.ERROR
+            modules.append(
+                CashDeviceModule(
+                    number, kind, self._v[f"{name}SerialNumber"], serial_valid, None, module_state
+                )
+            )
+        self._set(cashDeviceModules=modules)
+        for module in modules:
+            previous = old.get(module.ModuleNumber)
+            if previous is None or previous.State != module.State:
+                self._fire(
+                    self.DeviceModuleStateChangedEvent,
+                    DeviceModuleStateChangedEventArgs(module.ModuleNumber, module.ModuleType, module.State),
+                )
+
     def _apply_build_revisions(self, revisions: tuple[BuildRevision, ...]) -> None:
         main, rest = revisions[0], revisions[1:]
         values: dict[str, Any] = {"mainBuildRevisionString": main.text}
@@ -805,6 +841,7 @@ class CashDevice(NoteMethods, VariableProperties):
         self.log.warning("session lost: %s", exc)
         self._session_up = False
         self._flush_pending()
+        self._update_modules(DeviceState.NOT_CONNECTED)
         if isinstance(exc, SSPPortError) and self._link is not None:
             self._link.close()
         self._set_state(DeviceState.NOT_CONNECTED)
@@ -895,6 +932,8 @@ class CashDevice(NoteMethods, VariableProperties):
             self._session_up = False
         if startup:
             return  # the start-up poll only reports money events; states follow from the run loop
+        if not any(e.code in _EVENT_ERROR for e in events) and poll_state in (None, DeviceState.DISABLED):
+            self._set(deviceError=DeviceError.NONE)  # the fault is no longer reported
         if poll_state is None:
             poll_state = DeviceState.DISABLED if disabled else DeviceState.IDLE
         self._set_state(poll_state)

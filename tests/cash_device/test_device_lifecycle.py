@@ -240,3 +240,88 @@ def test_predicates_and_switches(emulators: Make, devices: Make) -> None:
     assert emu.enabled is False
     device.EnableAcceptor()
     assert emu.enabled is True
+
+
+def test_log_file_and_raw_packets(emulators: Make, devices: Make, tmp_path: Any) -> None:
+    emu = emulators("NOTE_VALIDATOR")
+    device = devices()
+    log_file = tmp_path / "device.log"
+    rec = Recorder(device)
+    result = device.Open(
+        emu.url, 0, DeviceModel.NOTE_VALIDATOR, logFilePath=str(log_file), logRawPackets=True
+    )
+    assert result == CashSystemOpenResult.OK
+    rec.wait_state("IDLE")
+    device.Close()
+    text = log_file.read_text()
+    assert "-> 7f 80 01 11 65 82" in text  # SYNC on the wire, address 0, flag 1
+    assert "<- 7f 80 01 f0 23 80" in text
+    assert "Device state changed: CONNECTED" in text
+    assert " plain " not in text  # decrypted payloads are never logged unless asked
+    lines_before = len(text.splitlines())
+    device2 = devices()
+    assert device2.Open(emu.url) == CashSystemOpenResult.OK  # without a log file
+    device2.Close()
+    assert len(log_file.read_text().splitlines()) == lines_before  # the first device's handler is gone
+
+
+def test_nv4000_modules(emulators: Make, devices: Make) -> None:
+    emu = emulators("NV4000")
+    device = devices()
+    modules: list[Any] = []
+    device.DeviceModuleStateChangedEvent.connect(lambda s, e: modules.append(e))
+    rec = Recorder(device)
+    assert device.Open(emu.url, 0, DeviceModel.NV4000) == CashSystemOpenResult.OK
+    rec.wait_state("IDLE")
+    assert device.deviceModel == DeviceModel.NV4000
+    assert [m.ModuleType.name for m in device.cashDeviceModules or []] == [
+        "RECYCLER_1",
+        "RECYCLER_2",
+        "RECYCLER_3",
+        "RECYCLER_4",
+        "INTERFACE",
+    ]
+    assert all(m.SerialNumberValid and m.SerialNumber for m in device.cashDeviceModules or [])
+    assert [(e.moduleNumber, e.state.name) for e in modules] == [(n, "CONNECTED") for n in range(1, 6)]
+    assert device.recycler1SerialNumberValid and device.interfaceSerialNumber
+    emu.power_cycle()
+    rec.wait_for(lambda: len(modules) >= 10 and rec.states()[-1] == "IDLE", what="modules reconnected")
+    assert [e.state.name for e in modules[5:10]] == ["NOT_CONNECTED"] * 5
+
+
+@pytest.mark.parametrize(
+    "model,hint",
+    [
+        ("SMART_PAYOUT", DeviceModel.SPECTRAL_PAYOUT),
+        ("NV11", DeviceModel.NV11),
+        ("NV4000", DeviceModel.NV4000),
+        ("SMART_HOPPER", DeviceModel.SMART_HOPPER),
+        ("SMART_COIN_SYSTEM", DeviceModel.SMART_COIN_SYSTEM),
+    ],
+)
+def test_credit_then_dispense_on_every_payout_model(
+    emulators: Make, devices: Make, model: str, hint: DeviceModel
+) -> None:
+    from cashdevice import DispenseTransactionRequestResult, ValueCountryCode
+
+    emu = emulators(model, auto_take=0.05)
+    device = devices()
+    rec = Recorder(device)
+    assert device.Open(emu.url, emu.address, hint) == CashSystemOpenResult.OK
+    rec.wait_state("IDLE")
+    value = device.currencyAssignment[0].Value
+    for n in (1, 2):
+        credit(emu, "note" if emu.spec.kind == "notes" else "coin", value)
+        rec.wait_for(
+            lambda n=n: sum(c[0] in ("STORED", "STACKED", "COIN_CREDIT") for c in rec.cash()) >= n,
+            what=f"credit {n}",
+        )
+    rec.wait_for(lambda: device.GetAllLevels() and device.GetStoredValue("EUR") == 2 * value, what="levels")
+    assert device.DispenseValue(ValueCountryCode(value, "EUR")) == DispenseTransactionRequestResult.OK
+    rec.wait_for(
+        lambda: [e.state.name for e in rec.of("DispenserTransactionEvent")] == ["IN_PROGRESS", "COMPLETED"],
+        what="payout completed",
+    )
+    assert ("DISPENSED", value, "EUR") in rec.cash()
+    rec.wait_for(lambda: device.GetStoredValue("EUR") == value, what="levels after payout")
+    assert emu.ledger.dispensed_total() == value and emu.ledger.balanced()
