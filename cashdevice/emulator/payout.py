@@ -346,8 +346,12 @@ class PayoutMixin(DeviceCore):
     def _stock(self, country: str) -> dict[Denomination, int]:
         return {d: n for d, n in self.store.items() if d.country == country}
 
-    def _cmd_payout_amount(self, data: bytes) -> bytes:
-        args = self._amount_args(data, 0)
+    def _amount_request(
+        self, data: bytes, width: int, *, allow_zero: bool
+    ) -> tuple[int, str, int, dict[Denomination, int]] | bytes:
+        """Parse a PAYOUT / FLOAT AMOUNT request and refuse what cannot be done: the reply bytes,
+        or (value, country, option, stock of that currency)."""
+        args = self._amount_args(data, width)
         if isinstance(args, bytes):
             return args
         value, country, option = args
@@ -357,8 +361,15 @@ class PayoutMixin(DeviceCore):
         if country not in self.currencies:
             return reply(F5, NOT_ENOUGH)
         stock = self._stock(country)
-        if sum(d.value * n for d, n in stock.items()) < value or value <= 0:
+        if sum(d.value * n for d, n in stock.items()) < value or (value <= 0 and not allow_zero):
             return reply(F5, NOT_ENOUGH)
+        return value, country, option, stock
+
+    def _cmd_payout_amount(self, data: bytes) -> bytes:
+        request = self._amount_request(data, 0, allow_zero=False)
+        if isinstance(request, bytes):
+            return request
+        value, country, option, stock = request
         items = split_exact(value, stock)
         if items is None:
             return reply(F5, NOT_EXACT)
@@ -417,18 +428,10 @@ class PayoutMixin(DeviceCore):
         # Minimum-payout width: 2 bytes on hoppers, 4 on SMART Payout -- decided by length.
         v6 = self.level >= 6
         width = 2 if len(data) in ((11 if v6 else 7),) else 4
-        args = self._amount_args(data, width)
-        if isinstance(args, bytes):
-            return args
-        value, country, option = args
-        refusal = self._refusal()
-        if refusal is not None:
-            return reply(F5, refusal)
-        if country not in self.currencies:
-            return reply(F5, NOT_ENOUGH)
-        stock = self._stock(country)
-        if sum(d.value * n for d, n in stock.items()) < value:
-            return reply(F5, NOT_ENOUGH)
+        request = self._amount_request(data, width, allow_zero=True)
+        if isinstance(request, bytes):
+            return request
+        value, country, option, stock = request
         keep = split_exact(value, stock, prefer_high=False) if value else []
         if keep is None:
             return reply(F5, NOT_EXACT)
