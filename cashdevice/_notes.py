@@ -413,9 +413,7 @@ class NoteMethods:
             notes = entry.Stored
             if notes == 0:
                 return self._payout_fail(DTRR.NOT_ENOUGH_VALUE, what, f"no {vcc} stored")
-        return self._by_denomination(
-            what, [(entry, notes)], DispenserTransactionType.PAYOUT_BY_DENOMINATION
-        )
+        return self._by_denomination(what, [(entry, notes)], DispenserTransactionType.PAYOUT_BY_DENOMINATION)
 
     def PayoutbyDenomination(self, noteCounts: Sequence[int] | None) -> DTRR:
         """C# ``DispenseTransactionRequestResult PayoutbyDenomination(UInt32[] noteCounts)`` (L11986):
@@ -749,15 +747,16 @@ class NoteMethods:
         """C# ``bool GetCounters()`` (L12854): GET COUNTERS (0x58) into ``counters_string``, e.g.
         ``"Number of counters in set: 5\\nStacked: 261\\nStored: 42\\nDispensed: 30\\n
         Transferred to stack: 11\\nRejected: 26\\n"`` (L2237).  Coin systems use the nine coin
-        labels (L12859)."""
+        labels (L12859): 8 or 9 counters; a SMART Hopper 3 sends six, no count byte."""
         reply = self._try("GetCounters", "GET_COUNTERS")
         if reply is None or reply[0] != Response.OK or len(reply) < 2:
             return False
-        n = reply[1]
-        if len(reply) < 2 + 4 * n:
-            self.log.error("GetCounters: reply too short for %d counters", n)
+        try:  # the row's decoder: n, n x u32; SMART Hopper 3: six u32 and no n (GA138-NV9)
+            values = list(self.commands.row("GET_COUNTERS").decode(reply[1:]))
+        except ValueError as exc:
+            self.log.error("GetCounters: %s", exc)
             return False
-        values = [int.from_bytes(reply[2 + 4 * i : 6 + 4 * i], "little") for i in range(n)]
+        n = len(values)
         labels = COIN_COUNTER_LABELS if self._model in COIN_MODELS else NOTE_COUNTER_LABELS
         lines = [f"Number of counters in set: {n}"]
         lines += [

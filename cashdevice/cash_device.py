@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import blinker
 
 from . import events as ev
+from ._coins import CoinMethods
 from ._notes import COIN_MODELS as _COIN_MODELS
 from ._notes import PAYOUT_MODELS as _PAYOUT_MODELS
 from ._notes import NoteMethods
@@ -148,6 +149,8 @@ _EVENT_STATE: dict[int, DeviceState] = {
     P.JAM_RECOVERY: DeviceState.JAM_RECOVERY,
     P.PAY_IN_ACTIVE: DeviceState.PAY_IN_ACTIVE,
     P.COIN_MECH_JAMMED: DeviceState.COIN_MECH_JAMMED,
+    P.COIN_MECH_ERROR: DeviceState.ERROR,
+    P.COIN_REJECTED: DeviceState.REJECTED,
     P.ATTACHED_COIN_MECH_ENABLED: DeviceState.COIN_MECH_ENABLED,
     P.ATTACHED_COIN_MECH_DISABLED: DeviceState.COIN_MECH_DISABLED,
     P.MAINTENANCE_REQUIRED: DeviceState.MAINTENANCE_REQUIRED,
@@ -168,6 +171,7 @@ _AMOUNT_CASH_EVENT: dict[int, CashEventType] = {
     P.INCOMPLETE_FLOAT: CashEventType.INCOMPLETE_FLOAT,
     P.COIN_CREDIT: CashEventType.COIN_CREDIT,
     P.VALUE_ADDED: CashEventType.VALUE_ADDED,
+    P.COIN_REJECTED: CashEventType.REJECTED,
     P.ERROR_DURING_PAYOUT: CashEventType.ERROR_DURING_PAYOUT,
     P.NOTE_TRANSFERRED_TO_STACKER: CashEventType.MOVED_TO_CASHBOX,
     P.NOTE_INTO_STACKER_AT_RESET: CashEventType.NOTE_CLEARED_TO_CASHBOX,
@@ -264,7 +268,7 @@ class _Pending:
     country: str
 
 
-class CashDevice(NoteMethods, VariableProperties):
+class CashDevice(CoinMethods, NoteMethods, VariableProperties):
     """One ITL cash device (C# ``CashDevice``).  See the module docstring for the lifecycle.
 
     ``poll_interval`` (seconds between polls), ``timeout`` / ``retries`` (per SSP exchange),
@@ -998,6 +1002,14 @@ class CashDevice(NoteMethods, VariableProperties):
                     self._cash(CashEventType.NOTE_IN_BEZEL_HOLD, amount.value, amount.country)
         elif code == P.CALIBRATION_FAILED:
             self._cash(CashEventType.CALIBRATION_FAILED, event.error or 0)
+        elif code == P.CASHBOX_PAID:  # coins moved to the cashbox at the end of a payout
+            for amount in event.amounts:
+                if amount.value:
+                    self._cash(CashEventType.MOVED_TO_CASHBOX, amount.value, amount.country)
+        elif code == P.MAINTENANCE_REQUIRED:
+            self._set(maintenanceRequiredDetailsString="Maintenance required")
+        elif code == P.COIN_MECH_RETURN_PRESSED:
+            self.log.info("coin mech return lever pressed")
         if code in _AMOUNT_CASH_EVENT:
             kind = _AMOUNT_CASH_EVENT[code]
             requested = {a.country: a.value for a in event.requested}

@@ -2,9 +2,11 @@
 
 Each :class:`CommandSpec` row holds the command's leading bytes (code, plus sub-command bytes
 where a command is a family), whether GA138 requires encryption, whether ITL published the
-bytes (``verified``), the minimum protocol level, and where the bytes come from.  Request
-parameters are encoded by the methods with the helpers below; structured replies are parsed
-in :mod:`cashdevice.replies`.
+bytes (``verified``), the minimum protocol level, where the bytes come from, and the row's
+request encoder (Python values -> parameter bytes after the prefix) and reply decoder (the
+bytes after ``F0`` -> Python values).  :meth:`CommandSpec.encode` / :meth:`CommandSpec.decode`
+use them; :meth:`CommandSpec.build` appends already-encoded parameters.  The emulator derives
+its test-only codes from this same table (``emulator.datasets.UNVERIFIED_COMMANDS``).
 
 Unverified rows (``verified=False``) are the commands of SMART Coin System, Twin SCS, SMART
 Hopper 4 and NV4000 whose bytes ITL has not published (ssp-coin-nv4000.md §0, §2 rows "?").
@@ -29,8 +31,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -39,13 +41,32 @@ from .ssp import SSPError
 
 __all__ = [
     "DEFAULT_COMMANDS",
+    "SERVICE_LAYOUTS",
     "CommandSpec",
+    "Decoder",
+    "Encoder",
     "CommandTable",
     "UnverifiedCommandError",
     "country",
+    "parse_service",
+    "service_layout",
     "u16",
     "u32",
 ]
+
+Encoder = Callable[..., bytes]
+"""Request encoder: the method's Python arguments -> the parameter bytes after the prefix."""
+Decoder = Callable[[bytes], Any]
+"""Reply decoder: the reply DATA after ``F0`` -> Python values; raises ``ValueError`` if short."""
+
+
+def _raw(*params: bytes | int) -> bytes:
+    """Default encoder: parameters given as bytes (or single byte values), concatenated."""
+    return b"".join(p if isinstance(p, (bytes, bytearray)) else bytes((p,)) for p in params)
+
+
+def _as_is(data: bytes) -> bytes:
+    return bytes(data)
 
 
 @dataclass(frozen=True)
@@ -62,9 +83,20 @@ class CommandSpec:
     reply: str = ""
     """Reply layout after F0 (documentation)."""
     source: str = ""
+    encoder: Encoder = field(default=_raw, compare=False, repr=False)
+    decoder: Decoder = field(default=_as_is, compare=False, repr=False)
 
     def build(self, params: bytes = b"") -> bytes:
+        """The command DATA: prefix + already-encoded parameters."""
         return self.prefix + params
+
+    def encode(self, *args: Any) -> bytes:
+        """The command DATA: prefix + the row's encoding of ``args``."""
+        return self.prefix + self.encoder(*args)
+
+    def decode(self, data: bytes) -> Any:
+        """The row's decoding of a reply's DATA after ``F0``."""
+        return self.decoder(bytes(data))
 
 
 class UnverifiedCommandError(SSPError):
@@ -94,6 +126,179 @@ def country(code: str) -> bytes:
     return raw
 
 
+def _vcc(value: int, code: str | None) -> bytes:
+    """u32 value, then the country when given (protocol >= 6)."""
+    return u32(value) + (country(code) if code else b"")
+
+
+def _need(data: bytes, n: int, what: str) -> None:
+    if len(data) < n:
+        raise ValueError(f"{what}: reply has {len(data)} bytes, needs {n}")
+
+
+def _u8s(*values: int) -> bytes:
+    return bytes(int(v) for v in values)
+
+
+def _enc_level(count: int, value: int, code: str | None = None) -> bytes:
+    return u16(count) + _vcc(value, code)
+
+
+def _enc_coin_inhibit(accept: bool, value: int, code: str | None = None) -> bytes:
+    return bytes((1 if accept else 0,)) + u16(value) + (country(code) if code else b"")
+
+
+def _enc_limits(entries: Sequence[tuple[int, int, str]]) -> bytes:
+    return bytes((len(entries),)) + b"".join(u16(n) + u32(v) + country(c) for n, v, c in entries)
+
+
+def _enc_sorter(value: int, code: str, route: int) -> bytes:
+    return u32(value) + country(code) + bytes((route,))
+
+
+def _dec_pair(data: bytes) -> tuple[int, int]:
+    _need(data, 2, "two bytes")
+    return data[0], data[1]
+
+
+def _dec_byte(data: bytes) -> int:
+    _need(data, 1, "one byte")
+    return data[0]
+
+
+def _dec_u16(data: bytes) -> int:
+    _need(data, 2, "u16")
+    return int.from_bytes(data[:2], "little")
+
+
+def _dec_two_u16(data: bytes) -> tuple[int, int]:
+    _need(data, 4, "two u16")
+    return int.from_bytes(data[:2], "little"), int.from_bytes(data[2:4], "little")
+
+
+def _dec_rtc(data: bytes) -> tuple[int, int, int, int, int, int]:
+    _need(data, 6, "real-time clock")
+    return data[0], data[1], data[2], data[3], data[4], data[5]
+
+
+def _dec_flags3(data: bytes) -> tuple[bool, bool, bool]:
+    _need(data, 3, "lifter status")
+    return bool(data[0]), bool(data[1]), bool(data[2])
+
+
+def _dec_ascii(data: bytes) -> str:
+    return data.decode("ascii", "replace").rstrip("\x00")
+
+
+def _dec_counters(data: bytes) -> list[int]:
+    """``n, n x u32``; a reply of exactly 24 bytes is the SMART Hopper 3 form (six u32, no n)."""
+    if len(data) == 24:
+        return [int.from_bytes(data[4 * i : 4 * i + 4], "little") for i in range(6)]
+    _need(data, 1, "counters")
+    n = data[0]
+    _need(data, 1 + 4 * n, f"{n} counters")
+    return [int.from_bytes(data[1 + 4 * i : 5 + 4 * i], "little") for i in range(n)]
+
+
+def _dec_cashbox_levels(data: bytes) -> tuple[list[tuple[int, int, str]], int]:
+    """``n, n x [u16 count, u32 value, country], u32 unknown`` (the 0x53 layout)."""
+    _need(data, 1, "cashbox levels")
+    n = data[0]
+    _need(data, 1 + 9 * n + 4, f"{n} cashbox levels")
+    out = []
+    for i in range(n):
+        p = 1 + 9 * i
+        out.append(
+            (
+                int.from_bytes(data[p : p + 2], "little"),
+                int.from_bytes(data[p + 2 : p + 6], "little"),
+                data[p + 6 : p + 9].decode("ascii", "replace"),
+            )
+        )
+    return out, int.from_bytes(data[1 + 9 * n : 5 + 9 * n], "little")
+
+
+ServiceLayout = tuple[str, tuple[tuple[str, int], ...]]
+"""(title, ((label, width in bytes), ...)) of one service-information reply."""
+
+_LAST_SERVICES = tuple((f"Service {i} {part}", 1) for i in (1, 2, 3) for part in ("Type", "Month", "Year"))
+SERVICE_LAYOUTS: Mapping[tuple[int | None, int], ServiceLayout] = MappingProxyType(
+    {
+        # GetServiceInformation(subCommand), NV4000 form (module None)
+        (None, 0): ("Date Information", (("Day", 1), ("Month", 1), ("Year", 1))),
+        (
+            None,
+            1,
+        ): (
+            "Note Information",
+            (
+                ("Notes Since Maintenance Reset", 4),
+                ("Notes Since Last Download", 4),
+                ("Notes Since Power On", 4),
+                ("Notes Since Last Jam", 4),
+            ),
+        ),
+        (None, 2): (
+            "Accept Note Information",
+            (
+                ("Notes Accepted Since Maintenance Reset", 4),
+                ("Notes Accepted Since Last Download", 4),
+                ("Notes Accepted Since Power On", 4),
+            ),
+        ),
+        (None, 3): (
+            "Jam Information",
+            (
+                ("Jams Since Maintenance Reset", 4),
+                ("Jams Since Last Download", 4),
+                ("Jams In Last 1000 Notes", 4),
+            ),
+        ),
+        (None, 4): ("Service Flags", (("Service Flags", 1),)),
+        # GetServiceInformation(module, subCommand); module 5 (NV4000) is always lifetime counts
+        (0, 0): ("Service Status", (("Service Status", 1),)),
+        (0, 1): ("Next Service Due", (("Month", 1), ("Year", 1))),
+        (0, 2): ("Last Service Information", _LAST_SERVICES),
+        (0, 3): (
+            "Performance Since Last Service",
+            (("Coins Processed", 4), ("Acceptance Percentage", 1), ("Jams", 4), ("Calibration Failures", 4)),
+        ),
+        (0, 4): ("Service Flags", (("Service Flags", 1),)),
+        (0, 5): (
+            "Lifetime Counts",
+            (("Total cycles", 4), ("Power on count", 4), ("Power on time", 4)),
+        ),
+    }
+)
+"""Reply layouts of GET SERVICE INFORMATION (ours: the seed gives the titles and two samples,
+L7670-L7676 and L7814-L7819, no wire sizes).  Every module 0-3 shares the (0, sub) layouts."""
+
+
+def service_layout(module: int | None, sub: int) -> ServiceLayout | None:
+    """The layout for a request, or None for an undocumented module / sub-command."""
+    if module == 5:
+        return SERVICE_LAYOUTS[(0, 5)]
+    if module is not None:
+        if not 0 <= module <= 3:
+            return None
+        module = 0
+    return SERVICE_LAYOUTS.get((module, sub))
+
+
+def parse_service(module: int | None, sub: int, data: bytes) -> list[int]:
+    """The values of a GET SERVICE INFORMATION reply (DATA after ``F0``) in layout order; the
+    row's decoder keeps the bytes, since the layout depends on the request."""
+    layout = service_layout(module, sub)
+    if layout is None:
+        raise ValueError(f"service information: undocumented module/sub-command {module}/{sub}")
+    values, pos = [], 0
+    for _label, width in layout[1]:
+        _need(data, pos + width, "service information")
+        values.append(int.from_bytes(data[pos : pos + width], "little"))
+        pos += width
+    return values
+
+
 def _c(
     name: str,
     prefix: str,
@@ -104,8 +309,12 @@ def _c(
     request: str = "",
     reply: str = "",
     source: str = "GA138 v2.2",
+    enc: Encoder = _raw,
+    dec: Decoder = _as_is,
 ) -> CommandSpec:
-    return CommandSpec(name, bytes.fromhex(prefix), encrypted, verified, min_protocol, request, reply, source)
+    return CommandSpec(
+        name, bytes.fromhex(prefix), encrypted, verified, min_protocol, request, reply, source, enc, dec
+    )
 
 
 _UNPUBLISHED = "unpublished: test-only code of ssp-coin-nv4000.md §8.2"
@@ -140,7 +349,7 @@ _ROWS: tuple[CommandSpec, ...] = (
     ),
     _c("GET_REFILL_MODE", "30058110 01", reply="mode byte", source="GA138, GA973"),
     _c("GET_BUILD_REVISION", "4f", reply="n x [type, u16 revision]"),
-    _c("GET_COUNTERS", "58", reply="n, n x u32"),
+    _c("GET_COUNTERS", "58", reply="n, n x u32 (SMART Hopper 3: 6 x u32, no n)", dec=_dec_counters),
     _c("RESET_COUNTERS", "59"),
     _c("POLL_WITH_ACK", "56", True),
     _c("EVENT_ACK", "57", True),
@@ -148,7 +357,13 @@ _ROWS: tuple[CommandSpec, ...] = (
     _c("RESET_FIXED_ENCRYPTION_KEY", "61"),
     # ---- payout and recycling (ssp-protocol.md §4.3)
     _c("PAYOUT_AMOUNT", "33", True, request="u32 value [, country, option 0x19/0x58 at v>=6]"),
-    _c("SET_DENOMINATION_LEVEL", "34", True, request="u16 count, u32 value, country (v>=6)"),
+    _c(
+        "SET_DENOMINATION_LEVEL",
+        "34",
+        True,
+        request="u16 count, u32 value, country (v>=6)",
+        enc=_enc_level,
+    ),
     _c("GET_DENOMINATION_LEVEL", "35", request="u32 value, country (v>=6)", reply="u16 level"),
     _c("HALT_PAYOUT", "38", True),
     _c(
@@ -158,22 +373,34 @@ _ROWS: tuple[CommandSpec, ...] = (
     _c("FLOAT_AMOUNT", "3d", True, request="min payout, u32 value, country, option"),
     _c("GET_MINIMUM_PAYOUT", "3e", request="country (v>=6)", reply="u32"),
     _c("EMPTY_ALL", "3f", True),
-    _c("SET_COIN_MECH_INHIBITS", "40", True, request="state, u16 value, country (v>=6)"),
+    _c(
+        "SET_COIN_MECH_INHIBITS",
+        "40",
+        True,
+        request="state (1 accept), u16 value, country (v>=6)",
+        enc=_enc_coin_inhibit,
+    ),
     _c("FLOAT_BY_DENOMINATION", "44", True, min_protocol=6, request="n, n x [u16, u32, country], option"),
     _c("PAYOUT_BY_DENOMINATION", "46", True, min_protocol=6, request="n, n x [u16, u32, country], option"),
-    _c("COIN_MECH_GLOBAL_INHIBIT", "49", True, request="0 disabled, 1 enabled"),
-    _c("SET_CASHBOX_PAYOUT_LIMIT", "4e", True, request="n, n x [u16 limit, u32 value, country]"),
-    _c("SET_OPTIONS", "50", True, min_protocol=6, request="REG0, REG1"),
-    _c("GET_OPTIONS", "51", True, reply="REG0, REG1"),
+    _c("COIN_MECH_GLOBAL_INHIBIT", "49", True, request="0 disabled, 1 enabled", enc=_u8s),
+    _c(
+        "SET_CASHBOX_PAYOUT_LIMIT",
+        "4e",
+        True,
+        request="n, n x [u16 limit, u32 value, country]",
+        enc=_enc_limits,
+    ),
+    _c("SET_OPTIONS", "50", True, min_protocol=6, request="REG0, REG1", enc=_u8s),
+    _c("GET_OPTIONS", "51", True, reply="REG0, REG1", dec=_dec_pair),
     _c("SMART_EMPTY", "52", True),
     _c("CASHBOX_PAYOUT_OPERATION_DATA", "53", True, reply="n, n x [u16, u32, country], u32 unknown"),
     _c("COIN_MECH_OPTIONS", "5a", True, request="option byte"),
     _c("DISABLE_PAYOUT_DEVICE", "5b", True),
     _c("ENABLE_PAYOUT_DEVICE", "5c", True, request="[option byte]"),
-    _c("COIN_STIR", "5d", True, request="seconds 1..255"),
-    _c("GET_REAL_TIME_CLOCK_CONFIGURATION", "62", reply="0 volatile, 1 persistent"),
-    _c("GET_REAL_TIME_CLOCK", "63", reply="day, month, year, hour, minute, second"),
-    _c("SET_REAL_TIME_CLOCK", "64", request="day, month, year (0-99), hour, minute, second"),
+    _c("COIN_STIR", "5d", True, request="seconds 1..255", enc=_u8s),
+    _c("GET_REAL_TIME_CLOCK_CONFIGURATION", "62", reply="0 volatile, 1 persistent", dec=_dec_byte),
+    _c("GET_REAL_TIME_CLOCK", "63", reply="day, month, year, hour, minute, second", dec=_dec_rtc),
+    _c("SET_REAL_TIME_CLOCK", "64", request="day, month, year (0-99), hour, minute, second", enc=_u8s),
     # ---- unpublished (SMART Coin System / Twin / SMART Hopper 4 / NV4000; ssp-coin-nv4000.md §2)
     _c(
         "SET_TWIN_MODE",
@@ -181,6 +408,7 @@ _ROWS: tuple[CommandSpec, ...] = (
         verified=False,
         request="mode 0..3",
         source="seed 'Sub Command 0x05 0x87', H2",
+        enc=_u8s,
     ),
     _c(
         "SET_SORTER_ROUTE",
@@ -188,6 +416,7 @@ _ROWS: tuple[CommandSpec, ...] = (
         verified=False,
         request="u32 value, country, route (0 primary, 1 secondary)",
         source="seed 'Sub Command 0x05 0x85' (Channel Set Route), H2",
+        enc=_enc_sorter,
     ),
     _c(
         "COIN_STIR_WITH_MODE",
@@ -196,8 +425,9 @@ _ROWS: tuple[CommandSpec, ...] = (
         verified=False,
         request="seconds, mode",
         source="0x5D + mode byte ?",
+        enc=_u8s,
     ),
-    _c("PURGE", "1a", verified=False, request="[device [, hopper]]", source=_UNPUBLISHED),
+    _c("PURGE", "1a", verified=False, request="[device [, hopper]]", source=_UNPUBLISHED, enc=_u8s),
     _c(
         "SET_CASHBOX_LEVELS",
         "1b",
@@ -205,6 +435,7 @@ _ROWS: tuple[CommandSpec, ...] = (
         verified=False,
         request="u16 count, u32 value, country",
         source=_UNPUBLISHED,
+        enc=_enc_level,
     ),
     _c("CLEAR_CASHBOX_LEVELS", "1c", True, verified=False, source=_UNPUBLISHED),
     _c(
@@ -213,29 +444,70 @@ _ROWS: tuple[CommandSpec, ...] = (
         verified=False,
         reply="n, n x [u16, u32, country], u32 unknown (0x53 layout)",
         source=_UNPUBLISHED,
+        dec=_dec_cashbox_levels,
     ),
-    _c("SET_PAYOUT_LIMIT", "1e", verified=False, request="u16 coins", source=_UNPUBLISHED),
-    _c("GET_PAYOUT_COUNT", "1f", verified=False, reply="u16 coins", source=_UNPUBLISHED),
-    _c("GET_COINS_EXIT", "28", verified=False, reply="u16 requested, u16 seen at exit", source=_UNPUBLISHED),
-    _c("GET_COIN_ACCEPTANCE", "29", verified=False, request="device", reply="percent", source=_UNPUBLISHED),
-    _c("SET_NO_PAYIN_COUNT", "2a", verified=False, request="count", source=_UNPUBLISHED),
-    _c("GET_LIFTER_STATUS", "2b", verified=False, reply="connected, opto clear, jammed", source=_UNPUBLISHED),
-    _c("GET_SERVICE_INFORMATION", "2c", verified=False, request="[module,] sub-command", source=_UNPUBLISHED),
+    _c("SET_PAYOUT_LIMIT", "1e", verified=False, request="u16 coins", source=_UNPUBLISHED, enc=u16),
+    _c("GET_PAYOUT_COUNT", "1f", verified=False, reply="u16 coins", source=_UNPUBLISHED, dec=_dec_u16),
+    _c(
+        "GET_COINS_EXIT",
+        "28",
+        verified=False,
+        reply="u16 requested, u16 seen at exit",
+        source=_UNPUBLISHED,
+        dec=_dec_two_u16,
+    ),
+    _c(
+        "GET_COIN_ACCEPTANCE",
+        "29",
+        verified=False,
+        request="device",
+        reply="percent",
+        source=_UNPUBLISHED,
+        enc=_u8s,
+        dec=_dec_byte,
+    ),
+    _c("SET_NO_PAYIN_COUNT", "2a", verified=False, request="count", source=_UNPUBLISHED, enc=_u8s),
+    _c(
+        "GET_LIFTER_STATUS",
+        "2b",
+        verified=False,
+        reply="connected, opto clear, jammed (one byte each)",
+        source=_UNPUBLISHED,
+        dec=_dec_flags3,
+    ),
+    _c(
+        "GET_SERVICE_INFORMATION",
+        "2c",
+        verified=False,
+        request="[module,] sub-command",
+        reply="SERVICE_LAYOUTS (little-endian fields)",
+        source=_UNPUBLISHED,
+        enc=_u8s,
+    ),
     _c(
         "SET_SERVICE_INFORMATION",
         "2d",
         verified=False,
         request="module, service type, month, year",
         source=_UNPUBLISHED,
+        enc=_u8s,
     ),
-    _c("SERVICE_MAINTENANCE_RESET", "2e", verified=False, request="4 ASCII: week, year", source=_UNPUBLISHED),
-    _c("GET_GLOBAL_ERROR_CODE", "2f", verified=False, reply="2 bytes", source=_UNPUBLISHED),
+    _c(
+        "SERVICE_MAINTENANCE_RESET",
+        "2e",
+        verified=False,
+        request="4 ASCII: week, year",
+        source=_UNPUBLISHED,
+        enc=_u8s,
+    ),
+    _c("GET_GLOBAL_ERROR_CODE", "2f", verified=False, reply="2 bytes", source=_UNPUBLISHED, dec=_dec_pair),
     _c(
         "EXTENDED_GET_FIRMWARE_VERSION",
         "6a",
         verified=False,
         reply="ASCII + _dd.mm.yy_hh:mm:ss",
         source=_UNPUBLISHED,
+        dec=_dec_ascii,
     ),
     _c(
         "EXTENDED_GET_DATASET_VERSION",
@@ -243,9 +515,17 @@ _ROWS: tuple[CommandSpec, ...] = (
         verified=False,
         reply="ASCII + _dd.mm.yy_hh:mm:ss",
         source=_UNPUBLISHED,
+        dec=_dec_ascii,
     ),
-    _c("NV4000_REPLENISH", "6c", True, verified=False, request="u32 notes", source=_UNPUBLISHED),
-    _c("NV4000_GET_RC_MODE", "6d", verified=False, reply="0 replenish, 1 payout", source=_UNPUBLISHED),
+    _c("NV4000_REPLENISH", "6c", True, verified=False, request="u32 notes", source=_UNPUBLISHED, enc=u32),
+    _c(
+        "NV4000_GET_RC_MODE",
+        "6d",
+        verified=False,
+        reply="0 replenish, 1 payout",
+        source=_UNPUBLISHED,
+        dec=_dec_byte,
+    ),
     _c(
         "NV4000_SMART_EMPTY_MODULE",
         "52",
@@ -253,6 +533,7 @@ _ROWS: tuple[CommandSpec, ...] = (
         verified=False,
         request="module",
         source="0x52 + module byte ?",
+        enc=_u8s,
     ),
 )
 
@@ -294,6 +575,14 @@ class CommandTable:
 
     def build(self, name: str, params: bytes = b"") -> bytes:
         return self.get(name).build(params)
+
+    def encode(self, name: str, *args: Any) -> bytes:
+        """The command DATA from the row's encoder (refused like :meth:`get`)."""
+        return self.get(name).encode(*args)
+
+    def unverified(self) -> tuple[CommandSpec, ...]:
+        """The rows this table would refuse without ``allow_unverified``."""
+        return tuple(row for row in self._rows.values() if not row.verified)
 
     def override(
         self,

@@ -5,15 +5,17 @@ arrive through the attached mech (``insert_coin``): COIN CREDIT ``DF`` (VC7) or,
 REG0 bit 7 on a SMART System, VALUE ADDED ``BF`` (MC7); then into the hopper (route 0)
 or the cashbox (route 1, or hopper full).
 
-Commands whose bytes no public source gives (ssp-coin-nv4000.md §2 "?" rows) are kept in
-the single table :data:`UNVERIFIED_COMMANDS`; only the rows listed there are emulated.
+Commands whose bytes no public source gives (ssp-coin-nv4000.md §2 "?" rows) use the codes of
+the driver's one command table (:data:`UNVERIFIED_COMMANDS`, derived from
+:data:`cashdevice.commands.DEFAULT_COMMANDS`); their layouts are the table's encoders and
+decoders.  Test-only: real units may give these codes other meanings.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from ..events import Event
+from ..events import Amount, Event
 from ..ssp import Command, PollEvent, Response
 from .core import OK, DeviceCore, Handler, reply
 from .datasets import COINS, UNVERIFIED_COMMANDS, Denomination
@@ -39,6 +41,11 @@ class CoinMixin(DeviceCore):
         self.sorter_routes: dict[Denomination, int] = {}
         self.enable_echo = False  # SMART Hopper: DISABLED once more after ENABLE (GA973)
         self.mech_jammed = False
+        self.no_payin_limit = 0  # SET NO-PAYIN COUNT (0 = off)
+        self.no_payin_seen = 0
+        self.exit_base = self.persistent.counters.get("coins_out", 0)
+        self.lifter = [True, True, False]  # connected, opto clear, jammed (SCS / TSCS)
+        self.stuck: set[tuple[int, int]] = set()  # (device, hopper) with a coin stuck (PURGE clears)
 
     def _register(self, table: dict[int, Handler]) -> None:
         super()._register(table)
@@ -56,11 +63,8 @@ class CoinMixin(DeviceCore):
                 Command.SET_COMMAND_CALIBRATION: self._cmd_calibration,
             }
         )
-        if self.spec.rtc:
+        if self.spec.rtc:  # SMART System family (the RTC commands are in the core)
             table[Command.COIN_STIR] = self._cmd_coin_stir
-            table[Command.GET_REAL_TIME_CLOCK_CONFIGURATION] = lambda data: OK + b"\x01"
-            table[Command.GET_REAL_TIME_CLOCK] = lambda data: OK + self.persistent.rtc
-            table[Command.SET_REAL_TIME_CLOCK] = self._cmd_set_rtc
         if self.family.value == "smart_system":
             setup = table[Command.SETUP_REQUEST]
             table[Command.SETUP_REQUEST] = lambda data: self._setup_or_sub(data, setup)
@@ -68,6 +72,18 @@ class CoinMixin(DeviceCore):
             table[u["SET_PAYOUT_LIMIT"][0]] = self._cmd_payout_limit
             table[u["GET_PAYOUT_COUNT"][0]] = lambda data: OK + self.last_payout_count.to_bytes(2, "little")
             table[u["GET_COIN_ACCEPTANCE"][0]] = self._cmd_coin_acceptance
+            table[u["PURGE"][0]] = self._cmd_purge
+            table[u["SET_CASHBOX_LEVELS"][0]] = self._cmd_set_cashbox_level
+            table[u["CLEAR_CASHBOX_LEVELS"][0]] = self._cmd_clear_cashbox
+            table[u["GET_CASHBOX_LEVELS"][0]] = self._cmd_get_cashbox
+            table[u["GET_COINS_EXIT"][0]] = self._cmd_coins_exit
+            table[u["SET_NO_PAYIN_COUNT"][0]] = self._cmd_no_payin
+            table[u["GET_LIFTER_STATUS"][0]] = self._cmd_lifter
+
+    def on_command(self, code: int) -> None:
+        super().on_command(code)
+        if code in (Command.PAYOUT_AMOUNT, Command.PAYOUT_BY_DENOMINATION):
+            self.exit_base = self.persistent.counters.get("coins_out", 0)
 
     # ---------------------------------------------------------------------- physical
 
@@ -230,22 +246,126 @@ class CoinMixin(DeviceCore):
         return OK
 
     def _cmd_coin_stir(self, data: bytes) -> bytes:
-        if len(data) != 2:
+        # 2 bytes: COIN STIR (GA138); 3 bytes: the unverified COIN_STIR_WITH_MODE row (+ mode 0/1)
+        if len(data) not in (2, 3):
             return reply(Response.WRONG_NO_PARAMETERS)
-        if data[1] == 0:
+        if data[1] == 0 or (len(data) == 3 and data[2] > 1):
             return reply(Response.PARAMETER_OUT_OF_RANGE)
+        if self.payout_busy():
+            return reply(Response.COMMAND_CANNOT_BE_PROCESSED)
+        if len(data) == 3 and data[2] == 1:  # also move cashbox-routed coins to the cashbox
+            for d in [d for d in self.store if self.persistent.routes.get(d, 0) == 1]:
+                n = self.store.pop(d)
+                box = self.persistent.cashbox
+                box[d] = box.get(d, 0) + n
+                self.ledger.record("emptied", d, n, detail="coin stir mode 1")
         return OK
 
-    def _cmd_set_rtc(self, data: bytes) -> bytes:
-        if len(data) != 7:
+    # ---------------------------------------------------------------------- unverified rows
+
+    def _cmd_purge(self, data: bytes) -> bytes:
+        """PURGE [device [hopper]] (seed L12771: clear a coin stuck behind the payout flap that
+        makes start-up calibration fail): device 0 hopper, 1 feeder (not on SMART Hopper 4);
+        hopper 1 = secondary, Twin SCS only.  A stuck coin there (:meth:`coin_stuck`) is
+        cleared into the cashbox, counted as unknown."""
+        if len(data) > 3:
             return reply(Response.WRONG_NO_PARAMETERS)
-        day, month, year, hour, minute, second = data[1:]
-        if not (
-            1 <= day <= 31 and 1 <= month <= 12 and year <= 99 and hour < 24 and minute < 60 and second < 60
-        ):
+        device = data[1] if len(data) > 1 else 0
+        hopper = data[2] if len(data) > 2 else 0
+        if device > 1 or hopper > (1 if self.spec.twin else 0):
             return reply(Response.PARAMETER_OUT_OF_RANGE)
-        self.persistent.rtc = bytes(data[1:])
+        if device == 1 and not self.spec.sub_serials:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)  # no feeder (SMART Hopper 4)
+        if self.payout_busy():
+            return reply(Response.COMMAND_CANNOT_BE_PROCESSED)
+        if (device, hopper) in self.stuck:
+            self.stuck.discard((device, hopper))
+            self.persistent.cashbox_unknown += 1
         return OK
+
+    def _cmd_set_cashbox_level(self, data: bytes) -> bytes:
+        if len(data) != 10:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        count = int.from_bytes(data[1:3], "little")
+        d = self.denomination(int.from_bytes(data[3:7], "little"), data[7:10].decode("latin-1"))
+        if d is None:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        box = self.persistent.cashbox
+        box[d] = box.get(d, 0) + count if count else 0
+        return OK
+
+    def _cmd_clear_cashbox(self, data: bytes) -> bytes:
+        if len(data) != 1:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        self.persistent.cashbox.clear()
+        self.persistent.cashbox_unknown = 0
+        return OK
+
+    def _cmd_get_cashbox(self, data: bytes) -> bytes:
+        if len(data) != 1:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        box = self.persistent.cashbox
+        body = bytes((len(self.channels),)) + b"".join(
+            box.get(d, 0).to_bytes(2, "little") + d.value.to_bytes(4, "little") + d.country.encode("ascii")
+            for d in self.channels
+        )
+        return OK + body + self.persistent.cashbox_unknown.to_bytes(4, "little")
+
+    def _cmd_coins_exit(self, data: bytes) -> bytes:
+        if len(data) != 1:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        seen = self.persistent.counters.get("coins_out", 0) - self.exit_base
+        return OK + self.last_payout_count.to_bytes(2, "little") + max(0, seen).to_bytes(2, "little")
+
+    def _cmd_no_payin(self, data: bytes) -> bytes:
+        if len(data) != 2:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        self.no_payin_limit, self.no_payin_seen = data[1], 0
+        return OK
+
+    def _cmd_lifter(self, data: bytes) -> bytes:
+        if len(data) != 1:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        if not self.spec.sub_serials:
+            return reply(Response.COMMAND_NOT_KNOWN)  # SMART Hopper 4: no lifter
+        return OK + bytes(int(f) for f in self.lifter)
+
+    # ---------------------------------------------------------------------- physical (test hooks)
+
+    def coin_sensed_no_payin(self) -> None:
+        """A coin was sensed but none was paid in; the SET NO-PAYIN COUNT'th time in a row raises
+        MAINTENANCE REQUIRED (GA138)."""
+        self.no_payin_seen += 1
+        if self.no_payin_limit and self.no_payin_seen >= self.no_payin_limit:
+            self.no_payin_seen = 0
+            self.emit(Event(PollEvent.MAINTENANCE_REQUIRED))
+
+    def coin_stuck(self, device: int = 0, hopper: int = 0) -> None:
+        """A coin sticks behind the payout flap: CALIBRATION FAILED until PURGE clears it."""
+        self.stuck.add((device, hopper))
+        self.calibration_failed(0x01)
+
+    def coin_mech_error(self, code: int) -> None:
+        """COIN MECH ERROR with a ccTalk error code."""
+        self.emit(Event(PollEvent.COIN_MECH_ERROR, error=code))
+
+    def calibration_failed(self, code: int) -> None:
+        self.count("calibration_fails")
+        self.emit(Event(PollEvent.CALIBRATION_FAILED, error=code))
+
+    def pay_in_active(self) -> None:
+        self.emit(Event(PollEvent.PAY_IN_ACTIVE))
+
+    def device_full(self) -> None:
+        self.emit(Event(PollEvent.DEVICE_FULL))
+
+    def reject_coin(self, value: int, country: str | None = None) -> None:
+        """An unknown coin goes to the cashbox as unknown (counted in GET CASHBOX LEVELS)."""
+        self.persistent.cashbox_unknown += 1
+        self.count("feeder_rejects")
+        if self.family.value == "smart_system" and self.reg1 & 1:
+            cur = country or self.currencies[0]
+            self.emit(Event(PollEvent.COIN_REJECTED, amounts=(Amount(value if self.reg1 & 2 else 1, cur),)))
 
     def _setup_or_sub(self, data: bytes, setup: Handler) -> bytes:
         if len(data) >= 2 and bytes(data[:2]) == UNVERIFIED_COMMANDS["SET_TWIN_MODE"]:
@@ -257,7 +377,7 @@ class CoinMixin(DeviceCore):
                 return reply(Response.COMMAND_CANNOT_BE_PROCESSED)
             self.twin_mode = data[2]
             return OK
-        if len(data) >= 2 and bytes(data[:2]) == UNVERIFIED_COMMANDS["CHANNEL_SET_ROUTE"]:
+        if len(data) >= 2 and bytes(data[:2]) == UNVERIFIED_COMMANDS["SET_SORTER_ROUTE"]:
             if not self.spec.twin:
                 return reply(Response.COMMAND_NOT_KNOWN)
             if len(data) != 10:

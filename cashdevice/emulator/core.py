@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..commands import service_layout
 from ..events import EVENT_SPECS, Amount, DeviceFamily, Event, decode_events, encode_events, event_supported
 from ..ssp import DEFAULT_FIXED_KEY, Command, PollEvent, Response
 from .datasets import (
@@ -81,6 +82,10 @@ class Persistent:
     reset_events: list[Event] = field(default_factory=list)  # reported after the next power-up
     firmware: str | None = None  # set by a completed download
     dataset: str | None = None
+    cashbox_unknown: int = 0  # unknown coins in the cashbox (GET CASHBOX LEVELS)
+    services: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)  # module -> (type, m, y)
+    maintenance_base: int = 0  # items processed at the last maintenance reset / service
+    maintenance_stamp: bytes = b"0000"  # SERVICE MAINTENANCE RESET week + year (ASCII)
 
 
 @dataclass
@@ -158,6 +163,9 @@ class DeviceCore:
         self.cashbox_limits: dict[Denomination, int] = {}
         self.payout_limit = 0  # most coins in one payout (0 = none; unverified command)
         self.last_payout_count = 0
+        self.global_error = (0, 0)  # GET GLOBAL ERROR CODE (unverified row)
+        self.service_flags = 0
+        self.power_on_items = self.items_processed()
         self.count("resets")
 
     def power_cut(self) -> None:
@@ -188,6 +196,11 @@ class DeviceCore:
             }
         )
 
+        if self.spec.rtc:  # GA138 0x62-0x64: SMART System family, NV4000 (seed L9082 example)
+            table[Command.GET_REAL_TIME_CLOCK_CONFIGURATION] = lambda data: OK + b"\x01"
+            table[Command.GET_REAL_TIME_CLOCK] = lambda data: OK + self.persistent.rtc
+            table[Command.SET_REAL_TIME_CLOCK] = self._cmd_set_rtc
+
         if self.family in (DeviceFamily.SMART_SYSTEM, DeviceFamily.NV4000):
             u = UNVERIFIED_COMMANDS
             table[u["EXTENDED_GET_FIRMWARE_VERSION"][0]] = lambda data: (
@@ -196,6 +209,113 @@ class DeviceCore:
             table[u["EXTENDED_GET_DATASET_VERSION"][0]] = lambda data: (
                 OK + self._extended(self.dataset_version)
             )
+            table[u["GET_GLOBAL_ERROR_CODE"][0]] = lambda data: OK + bytes(self.global_error)
+            table[u["GET_SERVICE_INFORMATION"][0]] = self._cmd_get_service
+            table[u["SET_SERVICE_INFORMATION"][0]] = self._cmd_set_service
+            table[u["SERVICE_MAINTENANCE_RESET"][0]] = self._cmd_maintenance_reset
+
+    # ---------------------------------------------------------------------- service (unverified rows)
+
+    def items_processed(self) -> int:
+        c = self.persistent.counters
+        return sum(c.get(n, 0) for n in ("coins_in", "coins_out", "stacked", "stored", "dispensed"))
+
+    def _service_modules(self) -> set[int]:
+        if self.family == DeviceFamily.NV4000:
+            return {5}
+        modules = {0}
+        if self.spec.sub_serials:
+            modules |= {1, 3}  # feeder, lifter
+        if self.spec.twin:
+            modules.add(2)
+        return modules
+
+    def _service_values(self, module: int | None, sub: int) -> list[int]:
+        c = self.persistent.counters
+        total = self.items_processed()
+        since = total - self.persistent.maintenance_base
+        if module is None:
+            rtc = self.persistent.rtc
+            notes = c.get("stacked", 0) + c.get("stored", 0)
+            return {
+                0: [rtc[0], rtc[1], rtc[2]],
+                1: [since, total, total - self.power_on_items, total],
+                2: [notes, notes, notes],
+                3: [c.get("jams", 0)] * 3,
+                4: [self.service_flags],
+            }[sub]
+        if module == 5 or sub == 5:
+            return [total, c.get("resets", 0), int(self.clock()) % 100000]
+        inserted, credited = c.get("coins_in", 0) + c.get("feeder_rejects", 0), c.get("coins_in", 0)
+        last = (self.persistent.services.get(module, []) + [(0, 0, 0)] * 3)[:3]
+        due = last[0][1:] if last[0][1] else (1, 0)
+        return {
+            0: [0],
+            1: [due[0], (due[1] + 1) % 100],
+            2: [b for entry in last for b in entry],
+            3: [
+                since,
+                100 if not inserted else credited * 100 // inserted,
+                c.get("hopper_jams", 0),
+                c.get("calibration_fails", 0),
+            ],
+            4: [self.service_flags],
+        }[sub]
+
+    def _cmd_get_service(self, data: bytes) -> bytes:
+        if len(data) == 2:  # NV4000 form: sub-command only
+            if self.family != DeviceFamily.NV4000:
+                return reply(Response.WRONG_NO_PARAMETERS)
+            module, sub = None, data[1]
+        elif len(data) == 3:
+            module, sub = data[1], data[2]
+            if module not in self._service_modules():
+                return reply(Response.PARAMETER_OUT_OF_RANGE)
+        else:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        layout = service_layout(module, sub)
+        if layout is None:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        values = self._service_values(module, sub)
+        return OK + b"".join(
+            (v & ((1 << (8 * width)) - 1)).to_bytes(width, "little")
+            for (_label, width), v in zip(layout[1], values)
+        )
+
+    def _cmd_set_service(self, data: bytes) -> bytes:
+        if len(data) != 5:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        module, kind, month, year = data[1:]
+        if module not in self._service_modules() or not 1 <= month <= 12 or year > 99:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        history = self.persistent.services.setdefault(module, [])
+        history.insert(0, (kind, month, year))
+        del history[3:]
+        self.persistent.maintenance_base = self.items_processed()
+        self.service_flags = 0
+        return OK
+
+    def _cmd_maintenance_reset(self, data: bytes) -> bytes:
+        if len(data) != 5:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        text = bytes(data[1:])
+        if not text.isdigit() or not 1 <= int(text[:2]) <= 53:
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        self.persistent.maintenance_stamp = text
+        self.persistent.maintenance_base = self.items_processed()
+        self.service_flags = 0
+        return OK
+
+    def _cmd_set_rtc(self, data: bytes) -> bytes:
+        if len(data) != 7:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        day, month, year, hour, minute, second = data[1:]
+        if not (
+            1 <= day <= 31 and 1 <= month <= 12 and year <= 99 and hour < 24 and minute < 60 and second < 60
+        ):
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        self.persistent.rtc = bytes(data[1:])
+        return OK
 
     def _extended(self, version: str) -> bytes:
         return f"{version}_{self.spec.build_stamp}".encode("ascii")

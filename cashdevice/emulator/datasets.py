@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Final
 
+from ..commands import DEFAULT_COMMANDS
 from ..events import DeviceFamily
 
 __all__ = [
@@ -154,6 +156,7 @@ MODELS: Final[Mapping[str, ModelSpec]] = {
             store_capacity=60,
             cashbox_capacity=2000,
             modules=4,
+            rtc=True,  # the seed's GetRealTimeClock / SetRealTimeClock examples are NV4000's
         ),
         ModelSpec(
             "SMART_HOPPER",
@@ -270,17 +273,9 @@ def dataset_string(currencies: tuple[str, ...]) -> str:
     return f"{currencies[0]}{DATASET_REVISION}"
 
 
-UNVERIFIED_COMMANDS: Final[Mapping[str, bytes]] = {
-    # ssp-coin-nv4000.md §4.1: reading H2 (command 0x05 + sub-command) is the document's choice.
-    "SET_TWIN_MODE": bytes((0x05, 0x87)),  # + 1 byte mode 0..3 (§4.2)
-    "CHANNEL_SET_ROUTE": bytes((0x05, 0x85)),  # + value u32, country 3, route (0 primary, 1 secondary)
-    # No public bytes at all: test-only codes from the document's list of codes with no ITL
-    # meaning (§8 item 2).  Layouts follow the REST field types (§2).
-    "SET_PAYOUT_LIMIT": bytes((0x28,)),  # + u16 most coins in one payout (0 = no limit)
-    "GET_PAYOUT_COUNT": bytes((0x29,)),  # -> u16 coins the last (test) payout needed
-    "GET_COIN_ACCEPTANCE": bytes((0x2A,)),  # + device (0 primary hopper, 1 feeder, 2 secondary) -> %
-    "EXTENDED_GET_FIRMWARE_VERSION": bytes((0x2D,)),  # -> firmware + "_dd.mm.yy_hh:mm:ss"
-    "EXTENDED_GET_DATASET_VERSION": bytes((0x2E,)),  # -> dataset + "_dd.mm.yy_hh:mm:ss"
-}
-"""Every emulated command whose code is not published: name -> leading bytes.  Test-only:
-never send these to hardware."""
+UNVERIFIED_COMMANDS: Final[Mapping[str, bytes]] = MappingProxyType(
+    {row.name: row.prefix for row in DEFAULT_COMMANDS.values() if not row.verified}
+)
+"""Every command whose bytes ITL has not published: name -> leading bytes, taken from the
+driver's one command table (:data:`cashdevice.commands.DEFAULT_COMMANDS`), so emulator and
+driver cannot disagree.  Test-only: never send these to hardware."""

@@ -116,7 +116,7 @@ def test_twin_mode_unverified_table(make_emulator, make_host):
     assert emu.device.twin_mode == 1
     assert host.cmd(twin, 1) == b"\xf5"  # already active
     assert host.cmd(twin, 4) == b"\xf5"  # unknown mode
-    host.ok(UNVERIFIED_COMMANDS["CHANNEL_SET_ROUTE"], vc(100), 1)
+    host.ok(UNVERIFIED_COMMANDS["SET_SORTER_ROUTE"], vc(100), 1)
     _emu2, host2 = ready(make_emulator, make_host, "SMART_COIN_SYSTEM")
     assert host2.cmd(twin, 1) == b"\xf2"
 
@@ -185,3 +185,50 @@ def test_hopper_fraud_needs_reset(make_emulator, make_host):
     assert host.startup(7)[0].code == PollEvent.SLAVE_RESET
     host.ok(Command.ENABLE)
     emu.ledger.check()
+
+
+def test_unverified_scs_rows_on_the_wire(make_emulator, make_host):
+    """The emulator answers every SMART System row of the driver's table (test-only codes)."""
+    emu, host = ready(make_emulator, make_host, "TWIN_SMART_COIN_SYSTEM", levels={100: 5})
+    u = UNVERIFIED_COMMANDS
+    # PURGE clears a coin stuck behind the flap (CALIBRATION FAILED) into the cashbox as unknown
+    emu.device.coin_stuck(0, 1)
+    assert PollEvent.CALIBRATION_FAILED in codes(host.poll())
+    host.ok(u["PURGE"], 0, 1)
+    assert emu.device.stuck == set()
+    assert host.cmd(u["PURGE"], 2) == b"\xf4"
+    # cashbox levels: n x [u16, u32, country] + u32 unknown
+    host.ok(u["SET_CASHBOX_LEVELS"], (4).to_bytes(2, "little"), vc(50))
+    levels = host.ok(u["GET_CASHBOX_LEVELS"])
+    assert levels[0] == 6 and len(levels) == 1 + 9 * 6 + 4
+    assert levels[1 + 9 * 3 : 1 + 9 * 4] == (4).to_bytes(2, "little") + vc(50)
+    assert levels[-4:] == (1).to_bytes(4, "little")
+    host.ok(u["CLEAR_CASHBOX_LEVELS"])
+    assert host.ok(u["GET_CASHBOX_LEVELS"])[1:3] == b"\x00\x00"
+    # coins exit after a payout of 2 coins
+    host.ok(Command.PAYOUT_AMOUNT, vc(200), 0x58)
+    host.poll_until(PollEvent.DISPENSED)
+    assert emu.ledger.dispensed_total() == 200
+    assert host.ok(u["GET_COINS_EXIT"]) == bytes((2, 0, 2, 0))
+    # no-payin count -> MAINTENANCE REQUIRED
+    host.ok(u["SET_NO_PAYIN_COUNT"], 1)
+    emu.device.coin_sensed_no_payin()
+    assert PollEvent.MAINTENANCE_REQUIRED in codes(host.poll_until(PollEvent.MAINTENANCE_REQUIRED))
+    assert host.ok(u["GET_LIFTER_STATUS"]) == b"\x01\x01\x00"
+    # service information: module form, lifetime counts
+    assert len(host.ok(u["GET_SERVICE_INFORMATION"], 0, 5)) == 12
+    assert host.cmd(u["GET_SERVICE_INFORMATION"], 1) == b"\xf3"  # NV4000 form only on an NV4000
+    host.ok(u["SET_SERVICE_INFORMATION"], 2, 1, 11, 24)
+    assert host.ok(u["GET_SERVICE_INFORMATION"], 2, 2)[:3] == bytes((1, 11, 24))
+    host.ok(u["SERVICE_MAINTENANCE_RESET"], b"4724")
+    assert host.cmd(u["SERVICE_MAINTENANCE_RESET"], b"99xx") == b"\xf4"
+    assert host.ok(u["GET_GLOBAL_ERROR_CODE"]) == b"\x00\x00"
+    # coin stir with mode (0x5D + mode byte)
+    host.ok(Command.COIN_STIR, 5, 1)
+    assert host.cmd(Command.COIN_STIR, 5, 2) == b"\xf4"
+    _emu4, host4 = ready(make_emulator, make_host, "SMART_HOPPER_4")
+    assert host4.cmd(u["GET_LIFTER_STATUS"]) == b"\xf2"
+    assert host4.cmd(u["PURGE"], 1) == b"\xf4"  # no feeder
+    _emu3, host3 = ready(make_emulator, make_host, "SMART_HOPPER")
+    for name in ("PURGE", "GET_CASHBOX_LEVELS", "GET_SERVICE_INFORMATION", "GET_GLOBAL_ERROR_CODE"):
+        assert host3.cmd(u[name]) == b"\xf2", name

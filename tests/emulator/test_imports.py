@@ -1,5 +1,6 @@
 """Import discipline: events.py uses only cashdevice.ssp + stdlib; the emulator only
-cashdevice.ssp, cashdevice.events, its own modules, stdlib and pyserial -- never the link."""
+cashdevice.ssp, cashdevice.events, cashdevice.commands (the pure command table), its own
+modules, stdlib and pyserial -- never the link.  commands.py itself: cashdevice.ssp + stdlib."""
 
 from __future__ import annotations
 
@@ -46,7 +47,12 @@ def test_emulator_imports():
             ok = (
                 top in STDLIB
                 or top == "serial"
-                or name in ("cashdevice.ssp", "cashdevice.events")
+                or name in ("cashdevice.ssp", "cashdevice.events", "cashdevice.commands")
                 or name.startswith("cashdevice.emulator")
             )
             assert ok, f"{path.name} imports {name}"
+
+
+def test_commands_imports():
+    for name in imports(ROOT / "commands.py"):
+        assert name.split(".")[0] in STDLIB or name == "cashdevice.ssp", name
