@@ -322,7 +322,6 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._session_up = False
         self._encrypted = False
         self._family = ev.DeviceFamily.VALIDATOR
-        self._setup: SetupInfo | None = None
         self._poll_with_ack = True
         self._unacked: list[ev.Event] = []
         self._pending: _Pending | None = None
@@ -343,10 +342,6 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         """Pauses and timeouts of DownloadFirmware (None: the manual's; tests shorten them)."""
 
     # ------------------------------------------------------------------------------ helpers
-
-    def _get(self, name: str) -> Any:
-        with self._state_lock:
-            return self._v[name]
 
     def _set(self, **values: Any) -> None:
         with self._state_lock:
@@ -653,7 +648,6 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         raise SSPReplyError("no common protocol version (4..8)", -1)
 
     def _apply_setup(self, setup: SetupInfo) -> None:
-        self._setup = setup
         model = _model_from_unit_type(setup.unit_type, self._model_hint)
         self._family = _FAMILY[model]
         kind = CurrencyType.COIN if setup.is_coin_device else CurrencyType.BANKNOTE
@@ -814,7 +808,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         if self._disabled_by_stop and self._session_up:
             self._disabled_by_stop = False
             if self._acceptor_enabled:
-                self._best_effort_quiet(Command.ENABLE)
+                self._best_effort(Command.ENABLE)
         self._set_state(DeviceState.STARTED)
         next_due = time.monotonic()
         while not self._stop.is_set():
@@ -834,12 +828,6 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             next_due = max(next_due + interval, time.monotonic())
             self._wake.wait(max(0.0, next_due - time.monotonic()))
             self._wake.clear()
-
-    def _best_effort_quiet(self, command: Command) -> None:
-        try:
-            self._best_effort(command)
-        except Exception:  # pragma: no cover - _best_effort already catches protocol errors
-            self.log.exception("%s failed", command.name)
 
     def _on_link_trouble(self, exc: Exception) -> None:
         self.log.warning("session lost: %s", exc)
@@ -931,7 +919,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
                 continue
             elif code in _EVENT_STATE:
                 poll_state = _EVENT_STATE[code]
-        if code_in(events, P.SLAVE_RESET) and not startup:
+        if _code_in(events, P.SLAVE_RESET) and not startup:
             self.log.warning("device reported SLAVE RESET mid-session; re-establishing")
             self._session_up = False
         if startup:
@@ -1052,9 +1040,9 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             )
             self._reenable = True
             if self._v["deviceModel"] in _PAYOUT_MODELS | _COIN_MODELS:
-                self._refresh_levels_later()
+                self._refresh_levels()
 
-    def _refresh_levels_later(self) -> None:
+    def _refresh_levels(self) -> None:
         try:
             self._read_levels()
         except SSPError as exc:
@@ -1283,7 +1271,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
 # ---------------------------------------------------------------------------------- helpers
 
 
-def code_in(events: list[ev.Event], code: int) -> bool:
+def _code_in(events: list[ev.Event], code: int) -> bool:
     return any(e.code == code for e in events)
 
 
