@@ -119,7 +119,11 @@ _FAMILY = {
 
 # State-bearing poll events (the DeviceState a poll reply containing them puts the device in).
 P = PollEvent
+_LIFTER = ev.UNPUBLISHED_EVENTS["LIFTER_EVENT"]
 _EVENT_STATE: dict[int, DeviceState] = {
+    _LIFTER: DeviceState.LIFTER_EVENT,
+    ev.UNPUBLISHED_EVENTS["PURGING"]: DeviceState.PURGING,
+    ev.UNPUBLISHED_EVENTS["PURGED"]: DeviceState.PURGED,
     P.SLAVE_RESET: DeviceState.RESET,
     P.READ: DeviceState.ACCEPTING,
     P.STACKING: DeviceState.ACCEPTING,
@@ -866,9 +870,18 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             if reply[0] != Response.OK:
                 self.log.warning("poll answered 0x%02X", reply[0])
                 return
-            events = ev.decode_events(reply[1:], self._v["sspProtocolVersion"], self._family)
+            events = ev.decode_events(
+                reply[1:],
+                self._v["sspProtocolVersion"],
+                self._family,
+                unverified=self.commands.allow_unverified,
+            )
             fresh = self._drop_repeats(events)
             ackable = [e for e in events if _ackable(e)]
+            if events and not self._decodable(events[-1]):
+                # what follows an event we cannot decode is unknown: acknowledging it could lose
+                # a credit, so it is left for the device to report again
+                ackable = []
             if ackable and command == Command.POLL_WITH_ACK:
                 self._unacked = ackable
                 ack = self._command(bytes((Command.EVENT_ACK,)))
@@ -904,7 +917,23 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
                 return entry.Value, entry.CountryCode
         return 0, ""
 
+    def _decodable(self, event: ev.Event) -> bool:
+        spec = ev.EVENT_SPECS.get(event.code)
+        return spec is not None and (spec.verified or self.commands.allow_unverified) and not event.data
+
     def _handle_events(self, events: list[ev.Event], startup: bool = False) -> None:
+        known = []
+        for event in events:
+            spec = ev.EVENT_SPECS.get(event.code)
+            if spec is None or (not spec.verified and not self.commands.allow_unverified):
+                self.log.warning(
+                    "unknown poll event 0x%02X (rest of the reply not decoded: %s)",
+                    event.code,
+                    event.data.hex(" "),
+                )
+            else:
+                known.append(event)
+        events = known
         poll_state: DeviceState | None = None
         disabled = False
         for event in events:
@@ -990,6 +1019,17 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
                     self._cash(CashEventType.NOTE_IN_BEZEL_HOLD, amount.value, amount.country)
         elif code == P.CALIBRATION_FAILED:
             self._cash(CashEventType.CALIBRATION_FAILED, event.error or 0)
+        elif code == _LIFTER:  # unpublished code; status bits are ours (events.UNPUBLISHED_EVENTS)
+            status = event.error or 0
+            connected, clear, jammed = bool(status & 1), bool(status & 2), bool(status & 4)
+            self._set(
+                lifterConnected=connected,
+                lifterOptoClear=clear,
+                lifterJammed=jammed,
+                lifterEventString=(
+                    f"Lifter connected: {connected}, Lifter opto clear: {clear}, Lifter jammed: {jammed}"
+                ),
+            )
         elif code == P.CASHBOX_PAID:  # coins moved to the cashbox at the end of a payout
             for amount in event.amounts:
                 if amount.value:

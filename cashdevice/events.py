@@ -35,6 +35,7 @@ from .ssp import PollEvent
 
 __all__ = [
     "EVENT_SPECS",
+    "UNPUBLISHED_EVENTS",
     "Amount",
     "DeviceFamily",
     "Event",
@@ -110,6 +111,8 @@ class EventSpec:
     repeat: bool = False
     ack: bool = False
     overrides: Mapping[DeviceFamily, tuple[Fmt, int]] = field(default_factory=dict)
+    verified: bool = True
+    """False for events whose code ITL never published (:data:`UNPUBLISHED_EVENTS`)."""
 
 
 F = DeviceFamily
@@ -139,7 +142,7 @@ P = PollEvent
 _NV11_MC7: Final = {F.NV11: (Fmt.MC7, 6)}
 
 # ssp-protocol.md §5.3 / ssp-coin-nv4000.md §5, one row per code.
-EVENT_SPECS: Final[Mapping[int, EventSpec]] = {
+_PUBLISHED_SPECS: Final[Mapping[int, EventSpec]] = {
     spec.code: spec
     for spec in (
         _s(P.SLAVE_RESET, _ALL),
@@ -234,7 +237,26 @@ EVENT_SPECS: Final[Mapping[int, EventSpec]] = {
         *(_s(code, _NV200ISH, Fmt.ERROR if code == 0xA8 else Fmt.NONE) for code in range(0xA0, 0xB0)),
     )
 }
-"""Event code -> spec (ssp-protocol.md §5.3)."""
+"""Event code -> spec of the published events (ssp-protocol.md §5.3)."""
+
+UNPUBLISHED_EVENTS: Final[Mapping[str, int]] = {
+    "LIFTER_EVENT": 0x84,  # + 1 status byte: bit0 connected, bit1 opto clear, bit2 jammed (ours)
+    "PURGING": 0x85,
+    "PURGED": 0x86,
+}
+"""SMART Coin System events the seed names (LIFTER_EVENT, PURGING, PURGED states) whose codes ITL
+never published (ssp-coin-nv4000.md §5 rows "?").  Test-only codes, from the event codes no ITL
+document assigns; the emulator reports them and a host decodes them only when asked
+(``decode_events(..., unverified=True)``, i.e. ``CashDevice(allow_unverified=True)``)."""
+
+_UNPUBLISHED_SPECS: Final = {
+    code: EventSpec(
+        code, frozenset({F.SMART_SYSTEM}), Fmt.ERROR if name == "LIFTER_EVENT" else Fmt.NONE, verified=False
+    )
+    for name, code in UNPUBLISHED_EVENTS.items()
+}
+EVENT_SPECS: Final[Mapping[int, EventSpec]] = {**_PUBLISHED_SPECS, **_UNPUBLISHED_SPECS}
+"""Event code -> spec: every published event (ssp-protocol.md §5.3) and the unpublished ones."""
 
 
 def event_format(code: int, family: DeviceFamily) -> tuple[Fmt, int] | None:
@@ -421,11 +443,12 @@ def _decode_one(code: int, fmt: Fmt, data: bytes, pos: int, level: int) -> tuple
     return Event(code), pos
 
 
-def decode_events(data: bytes, level: int, family: DeviceFamily) -> list[Event]:
+def decode_events(data: bytes, level: int, family: DeviceFamily, *, unverified: bool = False) -> list[Event]:
     """Decode the poll reply bytes after ``F0``.  Never raises on wire bytes.
 
     An unknown code, or a known one whose data is cut short, ends parsing with
-    ``Event(code, data=rest)``.
+    ``Event(code, data=rest)``.  The codes of :data:`UNPUBLISHED_EVENTS` count as unknown unless
+    ``unverified`` is True.
     """
     data = bytes(data)
     out: list[Event] = []
@@ -433,6 +456,8 @@ def decode_events(data: bytes, level: int, family: DeviceFamily) -> list[Event]:
     while pos < len(data):
         code = data[pos]
         fmt = event_format(code, family)
+        if fmt is not None and not unverified and not EVENT_SPECS[code].verified:
+            fmt = None
         decoded = None if fmt is None else _decode_one(code, fmt[0], data, pos + 1, level)
         if decoded is None:
             out.append(Event(code, data=data[pos + 1 :]))

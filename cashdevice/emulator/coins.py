@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ..events import Amount, Event
+from ..events import UNPUBLISHED_EVENTS, Amount, Event
 from ..ssp import Command, PollEvent, Response
 from .core import OK, DeviceCore, Handler, reply
 from .datasets import COINS, UNVERIFIED_COMMANDS, Denomination
@@ -135,6 +135,8 @@ class CoinMixin(DeviceCore):
     def after_poll(self, reported: list[Event]) -> None:
         super().after_poll(reported)
         self.enable_echo = False
+        if any(e.code == UNPUBLISHED_EVENTS["PURGING"] for e in reported):
+            self.emit(Event(UNPUBLISHED_EVENTS["PURGED"]))
 
     def coin_mech_jam(self) -> None:
         """The attached coin mech jams: COIN MECH JAMMED once; coins refused until cleared."""
@@ -281,6 +283,9 @@ class CoinMixin(DeviceCore):
         if (device, hopper) in self.stuck:
             self.stuck.discard((device, hopper))
             self.persistent.cashbox_unknown += 1
+        # PURGING now, PURGED on the poll after it was reported: unpublished event codes
+        # (events.UNPUBLISHED_EVENTS), SMART System family only
+        self.emit(Event(UNPUBLISHED_EVENTS["PURGING"]))
         return OK
 
     def _cmd_set_cashbox_level(self, data: bytes) -> bytes:
@@ -339,6 +344,13 @@ class CoinMixin(DeviceCore):
         if self.no_payin_limit and self.no_payin_seen >= self.no_payin_limit:
             self.no_payin_seen = 0
             self.emit(Event(PollEvent.MAINTENANCE_REQUIRED))
+
+    def lifter_event(self, connected: bool = True, opto_clear: bool = True, jammed: bool = False) -> None:
+        """The coin lifter changes state: LIFTER EVENT (unpublished code, status byte bit0
+        connected, bit1 opto clear, bit2 jammed) and GET LIFTER STATUS follows."""
+        self.lifter = [connected, opto_clear, jammed]
+        status = int(connected) | int(opto_clear) << 1 | int(jammed) << 2
+        self.emit(Event(UNPUBLISHED_EVENTS["LIFTER_EVENT"], error=status))
 
     def coin_stuck(self, device: int = 0, hopper: int = 0) -> None:
         """A coin sticks behind the payout flap: CALIBRATION FAILED until PURGE clears it."""

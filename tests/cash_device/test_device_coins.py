@@ -582,3 +582,37 @@ def test_unverified_override_file_and_switch(emulators: Make, devices: Make, tmp
     assert d.GetCoinsExit() and d.Get_Lifter_Status()
     other = devices()
     assert not other.commands.row("GET_PAYOUT_COUNT").verified  # per-device tables
+
+
+def test_unpublished_lifter_and_purge_events(emulators: Any, devices: Any) -> None:
+    """LIFTER_EVENT / PURGING / PURGED have no published codes: decoded only with allow_unverified."""
+    emu = emulators("SMART_COIN_SYSTEM")
+    device = devices(allow_unverified=True)
+    rec = Recorder(device)
+    assert device.Open(emu.url, emu.address, DeviceModel.SMART_COIN_SYSTEM) == CashSystemOpenResult.OK
+    rec.wait_state("IDLE")
+    assert device.Purge()
+    rec.wait_state("PURGED")
+    states = rec.states()
+    assert states.index("PURGING") < states.index("PURGED")
+    with emu._lock:
+        emu.device.lifter_event(connected=True, opto_clear=False, jammed=True)
+    rec.wait_state("LIFTER_EVENT")
+    assert device.lifterEventString == "Lifter connected: True, Lifter opto clear: False, Lifter jammed: True"
+    assert (device.lifterConnected, device.lifterOptoClear, device.lifterJammed) == (True, False, True)
+    rec.wait_for(lambda: rec.states()[-1] == "IDLE", what="back to IDLE")
+
+
+def test_unpublished_event_ignored_with_a_log_line_by_default(
+    emulators: Any, devices: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    emu = emulators("SMART_COIN_SYSTEM")
+    device = devices()
+    rec = Recorder(device)
+    assert device.Open(emu.url, emu.address, DeviceModel.SMART_COIN_SYSTEM) == CashSystemOpenResult.OK
+    rec.wait_state("IDLE")
+    with emu._lock:
+        emu.device.lifter_event(connected=False)
+    rec.wait_for(lambda: "unknown poll event 0x84" in caplog.text, what="log line")
+    assert "LIFTER_EVENT" not in rec.states() and device.lifterEventString is None
+    assert device.isRunning
