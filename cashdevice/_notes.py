@@ -11,7 +11,7 @@ INVALID_INPUT, ``F2`` NOT_SUPPORTED; a device that does not answer gives BUSY.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, overload
 
@@ -101,6 +101,9 @@ class NoteMethods:
 
         def _command(self, data: bytes, *, encrypt: bool | None = None) -> bytes: ...
         def _set(self, **values: Any) -> None: ...
+        def _update_entries(
+            self, change: Callable[[CurrencyAssignmentEntry], CurrencyAssignmentEntry], **values: Any
+        ) -> None: ...
         def _read_levels(self) -> bool: ...
         def _fire(self, signal: DeviceEvent, args: Any) -> None: ...
         def _begin_transaction(self, kind: DispenserTransactionType, value: int, country: str) -> None: ...
@@ -241,11 +244,7 @@ class NoteMethods:
             nbytes = max(2, (max(e.Channel for e in entries) + 7) // 8)
             if not self._simple("SetDenominationInhibit", "SET_INHIBITS", mask.to_bytes(nbytes, "little")):
                 return False
-        self._set(
-            currencyAssignment=[
-                replace(e, IsInhibited=inhibit) if e.Channel in channels else e for e in self._entries
-            ]
-        )
+        self._update_entries(lambda e: replace(e, IsInhibited=inhibit) if e.Channel in channels else e)
         return True
 
     # ------------------------------------------------------------------------------ routes
@@ -313,13 +312,12 @@ class NoteMethods:
         if confirm is not None and confirm[0] == Response.OK and len(confirm) >= 2:
             to_cashbox = confirm[1] == 1
         accept = DenominationRoute.CASHBOX if to_cashbox else DenominationRoute.PAYOUT
-        self._set(
-            currencyAssignment=[
+        self._update_entries(
+            lambda e: (
                 replace(e, AcceptRoute=accept, IsRecyclable=not to_cashbox)
                 if e.Channel == entry.Channel
                 else e
-                for e in self._entries
-            ]
+            )
         )
         return self._route_done(SDRRR.OK, entry, route, "")
 

@@ -354,6 +354,15 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
                     raise KeyError(name)
                 self._v[name] = value
 
+    def _update_entries(
+        self, change: Callable[[CurrencyAssignmentEntry], CurrencyAssignmentEntry], **values: Any
+    ) -> None:
+        """Apply ``change`` to every ``currencyAssignment`` entry (and set ``values``) atomically:
+        the poll thread and callers on other threads update entries concurrently."""
+        with self._state_lock:
+            self._v["currencyAssignment"] = [change(e) for e in self._v["currencyAssignment"]]
+            self._set(**values)
+
     def __repr__(self) -> str:
         state = self._v["deviceState"]
         return (
@@ -698,20 +707,22 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         return value
 
     def _read_routes(self) -> None:
-        updated = []
+        routes: dict[int, bool] = {}
         for entry in self._v["currencyAssignment"]:
             try:
                 data = self._ok(bytes((Command.GET_DENOMINATION_ROUTE,)) + self._denomination_bytes(entry))
-                recycle = bool(data) and data[0] == 0
-                entry = replace(
-                    entry,
-                    IsRecyclable=recycle,
-                    AcceptRoute=DenominationRoute.PAYOUT if recycle else DenominationRoute.CASHBOX,
-                )
+                routes[entry.Channel] = bool(data) and data[0] == 0
             except SSPReplyError as exc:
                 self.log.debug("route of %d %s not read: %s", entry.Value, entry.CountryCode, exc)
-            updated.append(entry)
-        self._set(currencyAssignment=updated)
+
+        def apply(e: CurrencyAssignmentEntry) -> CurrencyAssignmentEntry:
+            if e.Channel not in routes:
+                return e
+            recycle = routes[e.Channel]
+            route = DenominationRoute.PAYOUT if recycle else DenominationRoute.CASHBOX
+            return replace(e, IsRecyclable=recycle, AcceptRoute=route)
+
+        self._update_entries(apply)
 
     def _read_levels(self) -> bool:
         try:
@@ -722,11 +733,10 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             return False
         stored = {(lv.value, lv.country): lv.stored for lv in levels}
         ok = all((e.Value, e.CountryCode) in stored for e in self._v["currencyAssignment"])
-        entries = [
-            replace(e, Stored=stored.get((e.Value, e.CountryCode), e.Stored))
-            for e in self._v["currencyAssignment"]
-        ]
-        self._set(currencyAssignment=entries, lastGetLevelsSuccessful=ok)
+        self._update_entries(
+            lambda e: replace(e, Stored=stored.get((e.Value, e.CountryCode), e.Stored)),
+            lastGetLevelsSuccessful=ok,
+        )
         return ok
 
     def GetUnitInfo(self) -> bool:
@@ -1106,13 +1116,13 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             self._report_pending(CashEventType.STACKED)
 
     def _bump_level(self, value: int, country: str, delta: int) -> None:
-        with self._state_lock:
-            self._v["currencyAssignment"] = [
+        self._update_entries(
+            lambda e: (
                 replace(e, Stored=max(0, e.Stored + delta))
                 if (e.Value, e.CountryCode) == (value, country)
                 else e
-                for e in self._v["currencyAssignment"]
-            ]
+            )
+        )
 
     # ------------------------------------------------------------------------------ C# methods
 
