@@ -195,7 +195,9 @@ _TRANSACTION_DONE: dict[int, DispenserTransactionType] = {
     P.EMPTIED: DispenserTransactionType.EMPTY,
     P.SMART_EMPTIED: DispenserTransactionType.EMPTY,
 }
-_TRANSACTION_FAILED = frozenset({P.HALTED, P.JAMMED, P.TIMEOUT, P.ERROR_DURING_PAYOUT})
+_TRANSACTION_FAILED = frozenset(
+    {P.HALTED, P.JAMMED, P.TIMEOUT, P.ERROR_DURING_PAYOUT, P.INCOMPLETE_PAYOUT, P.INCOMPLETE_FLOAT}
+)
 _EVENT_ERROR: dict[int, DeviceError] = {
     P.SAFE_JAM: DeviceError.SAFE_JAM,
     P.UNSAFE_JAM: DeviceError.UNSAFE_JAM,

@@ -256,3 +256,43 @@ def test_refill_mode(emulators: Make, devices: Make) -> None:
     assert emu.device.refill_mode == 1
     d.RefillMode(False)
     assert emu.device.refill_mode == 0
+
+
+def test_payout_cut_by_a_power_cycle(emulators: Make, devices: Make) -> None:
+    emu, d, rec = opened(emulators, devices, levels={500: 4}, payout_step=0.3, auto_take=0.05)
+    assert d.DispenseValue(VCC(2000, "EUR")) == DTRR.OK
+    rec.wait_for(
+        lambda: any(
+            c[0] == "NOTE_IN_BEZEL_HOLD" or (c[0] == "DISPENSING" and c[1] >= 500) for c in rec.cash()
+        ),
+        what="first note on its way out",
+    )
+    emu.power_cycle()
+    rec.wait_cash("INCOMPLETE_PAYOUT", timeout=15)
+    incomplete = next(e for e in rec.of("CashEvent") if e.eventType.name == "INCOMPLETE_PAYOUT")
+    assert incomplete.value2 == 2000 and 0 <= incomplete.value < 2000  # paid so far, requested
+    rec.wait_for(
+        lambda: [e.state.name for e in rec.of("DispenserTransactionEvent")] == ["IN_PROGRESS", "ERROR"],
+        what="transaction ended in ERROR",
+    )
+    rec.wait_for(lambda: rec.states()[-1] == "IDLE", what="session back")
+    assert d.GetAllLevels()
+    assert emu.ledger.balanced()
+    ledger = emu.ledger
+    assert ledger.dispensed_total() == incomplete.value
+    # a note caught in the bezel by the power cut is moved to the cashbox and reported as such
+    cleared = ledger.count("cleared")
+    assert [c for c in rec.cash() if c[0] == "NOTE_CLEARED_TO_CASHBOX"] == [
+        ("NOTE_CLEARED_TO_CASHBOX", 500, "EUR")
+    ] * cleared
+    assert d.GetStoredValue("EUR") == 2000 - incomplete.value - 500 * cleared
+    assert d.DispenseValue(VCC(500, "EUR")) == DTRR.OK  # no longer busy
+
+
+def test_route_invalid_device_state_when_not_connected(devices: Make) -> None:
+    d = devices()
+    assert d.SetDenominationRoute(0, DenominationRoute.CASHBOX) == SDRRR.INVALID_DEVICE_STATE
+    assert d.SetDenominationRouteSingleCurrency(500, DenominationRoute.CASHBOX) == SDRRR.INVALID_DEVICE_STATE
+    assert (
+        d.DispenseValue(VCC(500, "EUR")) == DTRR.NOT_SUPPORTED
+    )  # NOTE_VALIDATOR until a device says otherwise
