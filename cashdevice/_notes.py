@@ -271,8 +271,10 @@ class NoteMethods:
         ``SetDenominationRoute(Int32 index, DenominationRoute)`` (L12215): SET DENOMINATION ROUTE
         (0x3B; route byte 0 = payout/recycler, 1 = cashbox), then GET DENOMINATION ROUTE to
         confirm; fires ``SetDenominationRouteFinishedEvent`` with the outcome.  NOT_SUPPORTED on a
-        model without a recycler or for the NV4000-only routes on other models (the NV4000
-        module route bytes are unpublished: table row NV4000 route, refused unless supplied);
+        model without a recycler or for the NV4000-only routes on other models; on an NV4000,
+        RECYCLER_1..4 / REPLENISHMENT_CASSETTE send route byte 2..6 through the unverified row
+        NV4000_SET_DENOMINATION_ROUTE (ITL never published these bytes; refused, NOT_SUPPORTED,
+        unless supplied or ``allow_unverified``);
         BUSY during a payout; INVALID_DEVICE_STATE when not connected; INVALID_INPUT for a
         denomination outside the dataset or an unknown route."""
         target, route = _two_args(args, kwargs, ("valueCountryCode", "index"), "route")
@@ -292,16 +294,18 @@ class NoteMethods:
             return self._route_fail(SDRRR.INVALID_INPUT, f"unknown route {route!r}")
         if self._model not in DISPENSERS:
             return self._route_fail(SDRRR.NOT_SUPPORTED, f"{self._model.name} has no recycler")
+        command, route_byte = "SET_DENOMINATION_ROUTE", 1 if route == DenominationRoute.CASHBOX else 0
         if route in NV4000_ROUTES:
-            return self._route_fail(
-                SDRRR.NOT_SUPPORTED,
-                f"route {route.name} needs an NV4000 module route, whose SSP bytes ITL has not published",
-            )
+            if self._model != DeviceModel.NV4000:
+                return self._route_fail(SDRRR.NOT_SUPPORTED, f"route {route.name} exists on the NV4000 only")
+            try:
+                self.commands.get("NV4000_SET_DENOMINATION_ROUTE")
+            except UnverifiedCommandError as exc:
+                return self._route_fail(SDRRR.NOT_SUPPORTED, str(exc))
+            command, route_byte = "NV4000_SET_DENOMINATION_ROUTE", int(route)
         if self._transaction is not None:
             return self._route_fail(SDRRR.BUSY, "a payout is in progress")
-        to_cashbox = route == DenominationRoute.CASHBOX
-        params = bytes((1 if to_cashbox else 0,)) + self._route_value(entry)
-        reply = self._try("SetDenominationRoute", "SET_DENOMINATION_ROUTE", params)
+        reply = self._try("SetDenominationRoute", command, bytes((route_byte,)) + self._route_value(entry))
         if reply is None:
             return self._route_done(SDRRR.BUSY, entry, route, "no answer from the device")
         if reply[0] != Response.OK:
@@ -310,11 +314,11 @@ class NoteMethods:
             )
         confirm = self._try("SetDenominationRoute", "GET_DENOMINATION_ROUTE", self._route_value(entry))
         if confirm is not None and confirm[0] == Response.OK and len(confirm) >= 2:
-            to_cashbox = confirm[1] == 1
-        accept = DenominationRoute.CASHBOX if to_cashbox else DenominationRoute.PAYOUT
+            route_byte = confirm[1]
+        accept = _accept_route(route_byte)
         self._update_entries(
             lambda e: (
-                replace(e, AcceptRoute=accept, IsRecyclable=not to_cashbox)
+                replace(e, AcceptRoute=accept, IsRecyclable=accept != DenominationRoute.CASHBOX)
                 if e.Channel == entry.Channel
                 else e
             )
@@ -890,6 +894,15 @@ def _response_name(reply: bytes) -> str:
     except ValueError:
         name = f"0x{reply[0]:02X}"
     return name + (f" {reply[1:].hex(' ')}" if len(reply) > 1 else "")
+
+
+def _accept_route(route_byte: int) -> DenominationRoute:
+    """The route a device reports: 0 payout (recycler), 1 cashbox; NV4000 2-6 (unverified, ours)."""
+    if route_byte == 1:
+        return DenominationRoute.CASHBOX
+    if 2 <= route_byte <= 6:
+        return DenominationRoute(route_byte)
+    return DenominationRoute.PAYOUT
 
 
 def _route_result(reply: bytes) -> SDRRR:

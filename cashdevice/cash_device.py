@@ -44,7 +44,7 @@ from . import events as ev
 from ._coins import CoinMethods
 from ._notes import COIN_MODELS as _COIN_MODELS
 from ._notes import PAYOUT_MODELS as _PAYOUT_MODELS
-from ._notes import NoteMethods
+from ._notes import NoteMethods, _accept_route
 from ._variable_properties import VariableProperties
 from .commands import CommandTable
 from .enums import (
@@ -709,20 +709,20 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         return value
 
     def _read_routes(self) -> None:
-        routes: dict[int, bool] = {}
+        routes: dict[int, int] = {}
         for entry in self._v["currencyAssignment"]:
             try:
                 data = self._ok(bytes((Command.GET_DENOMINATION_ROUTE,)) + self._denomination_bytes(entry))
-                routes[entry.Channel] = bool(data) and data[0] == 0
+                if data:
+                    routes[entry.Channel] = data[0]
             except SSPReplyError as exc:
                 self.log.debug("route of %d %s not read: %s", entry.Value, entry.CountryCode, exc)
 
         def apply(e: CurrencyAssignmentEntry) -> CurrencyAssignmentEntry:
             if e.Channel not in routes:
                 return e
-            recycle = routes[e.Channel]
-            route = DenominationRoute.PAYOUT if recycle else DenominationRoute.CASHBOX
-            return replace(e, IsRecyclable=recycle, AcceptRoute=route)
+            route = _accept_route(routes[e.Channel])
+            return replace(e, IsRecyclable=route != DenominationRoute.CASHBOX, AcceptRoute=route)
 
         self._update_entries(apply)
 

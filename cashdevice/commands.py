@@ -527,6 +527,14 @@ _ROWS: tuple[CommandSpec, ...] = (
         dec=_dec_byte,
     ),
     _c(
+        "NV4000_SET_DENOMINATION_ROUTE",
+        "3b",
+        True,
+        verified=False,
+        request="route (ours: 2-5 recycler 1-4, 6 replenishment cassette), u32 value, country",
+        source="NV4000 module route byte ? (ssp-coin-nv4000.md §4.7: REST route numbers only)",
+    ),
+    _c(
         "NV4000_SMART_EMPTY_MODULE",
         "52",
         True,

@@ -157,7 +157,7 @@ class PayoutMixin(DeviceCore):
         return (
             self.spec.payout
             and self.payout_enabled
-            and self.persistent.routes.get(d, 0) == 0
+            and self.persistent.routes.get(d, 0) != 1
             and self.capacity_left(d) > 0
         )
 
@@ -508,7 +508,10 @@ class PayoutMixin(DeviceCore):
         parsed = self.parse_value_country(data, 2, self._route_width())
         if parsed is None or parsed[1] != len(data):
             return reply(Response.WRONG_NO_PARAMETERS)
-        if parsed[0] is None or data[1] > 1:
+        # NV4000: route bytes 2-5 = recycler module 1-4 (the unverified NV4000_SET_DENOMINATION_ROUTE
+        # row of cashdevice.commands; state only: the four modules share one pool here)
+        top = 5 if self.family == DeviceFamily.NV4000 else 1
+        if parsed[0] is None or data[1] > top:
             return reply(Response.PARAMETER_OUT_OF_RANGE)
         self.persistent.routes[parsed[0]] = data[1]
         return OK

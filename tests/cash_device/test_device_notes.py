@@ -296,3 +296,33 @@ def test_route_invalid_device_state_when_not_connected(devices: Make) -> None:
     assert (
         d.DispenseValue(VCC(500, "EUR")) == DTRR.NOT_SUPPORTED
     )  # NOTE_VALIDATOR until a device says otherwise
+
+
+def test_nv4000_routes_to_each_recycler(
+    emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The NV4000 module route bytes are unpublished: refused by default, sent when enabled."""
+    emu, d, rec = opened(emulators, devices, "NV4000")
+    assert d.SetDenominationRoute(0, DenominationRoute.RECYCLER_1) == SDRRR.NOT_SUPPORTED
+    assert "NV4000_SET_DENOMINATION_ROUTE" in caplog.text and "ITL has not published" in caplog.text
+    assert d.currencyAssignment[0].AcceptRoute != DenominationRoute.RECYCLER_1
+    d.Close()
+    enabled = devices(allow_unverified=True)
+    rec = Recorder(enabled)
+    assert enabled.Open(emu.url, 0, DeviceModel.NV4000) == CashSystemOpenResult.OK
+    rec.wait_state("IDLE")
+    for index, route in enumerate(
+        (
+            DenominationRoute.RECYCLER_1,
+            DenominationRoute.RECYCLER_2,
+            DenominationRoute.RECYCLER_3,
+            DenominationRoute.RECYCLER_4,
+        )
+    ):
+        assert enabled.SetDenominationRoute(index, route) == SDRRR.OK
+        assert enabled.currencyAssignment[index].AcceptRoute == route
+    # the emulator models the four modules as one pool: a note routed to a recycler is stored
+    emu.insert_note(enabled.currencyAssignment[2].Value)
+    rec.wait_cash("STORED")
+    # the replenishment cassette is not emulated: the emulator refuses route byte 6 (F4)
+    assert enabled.SetDenominationRoute(0, DenominationRoute.REPLENISHMENT_CASSETTE) == SDRRR.INVALID_INPUT
