@@ -97,6 +97,7 @@ class NoteMethods:
         _v: dict[str, Any]
         _transaction: DispenserTransactionType | None
         _payout_enabled: bool
+        _replenish_left: int
         SetDenominationRouteFinishedEvent: DeviceEvent
 
         def _command(self, data: bytes, *, encrypt: bool | None = None) -> bytes: ...
@@ -679,6 +680,7 @@ class NoteMethods:
             return check
         result = self._payout_result(what, self._try(what, "NV4000_REPLENISH", u32(NumberToReplinish)))
         if result == DTRR.OK:
+            self._replenish_left = NumberToReplinish
             self._begin_transaction(DispenserTransactionType.REPLENISH, 0, "")
         return result
 

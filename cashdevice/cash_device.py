@@ -59,6 +59,7 @@ from .enums import (
     DispenserTransactionState,
     DispenserTransactionType,
     DownloadState,
+    ReplenishEventType,
 )
 from .link import SSPLink
 from .records import (
@@ -70,6 +71,7 @@ from .records import (
     DispenserTransactionEventResponse,
     DownloadBlockEventArgs,
     DownloadStateEventArgs,
+    ReplenishEventResponse,
     ValueCountryCode,
 )
 from .replies import (
@@ -120,8 +122,16 @@ _FAMILY = {
 # State-bearing poll events (the DeviceState a poll reply containing them puts the device in).
 P = PollEvent
 _LIFTER = ev.UNPUBLISHED_EVENTS["LIFTER_EVENT"]
+_REPLENISH_EVENT: dict[int, ReplenishEventType] = {
+    ev.UNPUBLISHED_EVENTS[t.name]: t for t in ReplenishEventType
+}
+_REPLENISH_MOVED = frozenset(
+    {ev.UNPUBLISHED_EVENTS["REPLENISH_STORED"], ev.UNPUBLISHED_EVENTS["REPLENISH_SENT_TO_RC_TRAY"]}
+)
 _EVENT_STATE: dict[int, DeviceState] = {
     _LIFTER: DeviceState.LIFTER_EVENT,
+    ev.UNPUBLISHED_EVENTS["REPLENISH_STORED"]: DeviceState.REPLENISHING,
+    ev.UNPUBLISHED_EVENTS["REPLENISH_SENT_TO_RC_TRAY"]: DeviceState.REPLENISHING,
     ev.UNPUBLISHED_EVENTS["PURGING"]: DeviceState.PURGING,
     ev.UNPUBLISHED_EVENTS["PURGED"]: DeviceState.PURGED,
     P.SLAVE_RESET: DeviceState.RESET,
@@ -337,6 +347,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._bezel_reported = False
         self._transaction: DispenserTransactionType | None = None
         self._transaction_amount = ev.Amount(0, "")
+        self._replenish_left = 0
         self._reenable = False
         self._port_read_error = False
         self._auto_accept = auto_accept
@@ -1031,6 +1042,12 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
                     self._cash(CashEventType.NOTE_IN_BEZEL_HOLD, amount.value, amount.country)
         elif code == P.CALIBRATION_FAILED:
             self._cash(CashEventType.CALIBRATION_FAILED, event.error or 0)
+        elif code in _REPLENISH_EVENT:  # unpublished codes (events.UNPUBLISHED_EVENTS)
+            amount = event.amounts[0] if event.amounts else ev.Amount(0, "")
+            self._fire(
+                self.ReplenishEvent,
+                ReplenishEventResponse(_REPLENISH_EVENT[code], amount.value, amount.country),
+            )
         elif code == _LIFTER:  # unpublished code; status bits are ours (events.UNPUBLISHED_EVENTS)
             status = event.error or 0
             connected, clear, jammed = bool(status & 1), bool(status & 2), bool(status & 4)
@@ -1077,22 +1094,31 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         if code in _TRANSACTION_PROGRESS and self._transaction is None:
             self._begin_transaction(_TRANSACTION_PROGRESS[code], 0, amount.country)
         elif code in _TRANSACTION_DONE or code in _TRANSACTION_FAILED:
-            kind = self._transaction or _TRANSACTION_DONE.get(code, DispenserTransactionType.PAYOUT)
             done = code in _TRANSACTION_DONE
-            state = DispenserTransactionState.COMPLETED if done else DispenserTransactionState.ERROR
-            requested = self._transaction_amount
-            self._transaction = None
-            self._bezel_reported = False
-            self._set(dispenseState=state)
-            self._fire(
-                self.DispenserTransactionEvent,
-                DispenserTransactionEventResponse(
-                    state, kind, amount.value, requested.value, amount.country or requested.country
-                ),
-            )
-            self._reenable = True
-            if self._v["deviceModel"] in _PAYOUT_MODELS | _COIN_MODELS:
-                self._refresh_levels()
+            fallback = _TRANSACTION_DONE.get(code, DispenserTransactionType.PAYOUT)
+            self._end_transaction(done, amount, fallback)
+        elif code in _REPLENISH_MOVED and self._transaction == DispenserTransactionType.REPLENISH:
+            self._replenish_left -= 1
+            if self._replenish_left <= 0:
+                self._end_transaction(True, ev.Amount(0, amount.country), DispenserTransactionType.REPLENISH)
+
+    def _end_transaction(self, done: bool, amount: ev.Amount, fallback: DispenserTransactionType) -> None:
+        """The transaction ended: DispenserTransactionEvent COMPLETED or ERROR, levels refreshed."""
+        kind = self._transaction or fallback
+        state = DispenserTransactionState.COMPLETED if done else DispenserTransactionState.ERROR
+        requested = self._transaction_amount
+        self._transaction = None
+        self._bezel_reported = False
+        self._set(dispenseState=state)
+        self._fire(
+            self.DispenserTransactionEvent,
+            DispenserTransactionEventResponse(
+                state, kind, amount.value, requested.value, amount.country or requested.country
+            ),
+        )
+        self._reenable = True
+        if self._v["deviceModel"] in _PAYOUT_MODELS | _COIN_MODELS:
+            self._refresh_levels()
 
     def _refresh_levels(self) -> None:
         try:

@@ -243,15 +243,30 @@ UNPUBLISHED_EVENTS: Final[Mapping[str, int]] = {
     "LIFTER_EVENT": 0x84,  # + 1 status byte: bit0 connected, bit1 opto clear, bit2 jammed (ours)
     "PURGING": 0x85,
     "PURGED": 0x86,
+    "REPLENISH_STORED": 0x87,  # VC7: the note moved from the NV4000 cassette into a recycler
+    "REPLENISH_SENT_TO_RC_TRAY": 0x88,  # VC7: the note could not be stored
+    "REPLENISH_CASSETTE_REMOVED": 0x89,
+    "REPLENISH_CASSETTE_REPLACED": 0x8A,
+    "REPLENISH_CASSETTE_FULL": 0x8C,
 }
-"""SMART Coin System events the seed names (LIFTER_EVENT, PURGING, PURGED states) whose codes ITL
-never published (ssp-coin-nv4000.md §5 rows "?").  Test-only codes, from the event codes no ITL
+"""SMART Coin System and NV4000 events the seed names (LIFTER_EVENT, PURGING, PURGED states; the
+REPLENISH_* ReplenishEvent types) whose codes ITL never published (ssp-coin-nv4000.md §5 rows "?").
+Test-only codes, from the event codes no ITL
 document assigns; the emulator reports them and a host decodes them only when asked
 (``decode_events(..., unverified=True)``, i.e. ``CashDevice(allow_unverified=True)``)."""
 
+_UNPUBLISHED_FORMATS: Final[Mapping[str, Fmt]] = {
+    "LIFTER_EVENT": Fmt.ERROR,
+    "REPLENISH_STORED": Fmt.VC7,
+    "REPLENISH_SENT_TO_RC_TRAY": Fmt.VC7,
+}
 _UNPUBLISHED_SPECS: Final = {
     code: EventSpec(
-        code, frozenset({F.SMART_SYSTEM}), Fmt.ERROR if name == "LIFTER_EVENT" else Fmt.NONE, verified=False
+        code,
+        frozenset({F.NV4000 if name.startswith("REPLENISH") else F.SMART_SYSTEM}),
+        _UNPUBLISHED_FORMATS.get(name, Fmt.NONE),
+        min_level=6,
+        verified=False,
     )
     for name, code in UNPUBLISHED_EVENTS.items()
 }

@@ -83,6 +83,9 @@ class Persistent:
     firmware: str | None = None  # set by a completed download
     dataset: str | None = None
     cashbox_unknown: int = 0  # unknown coins in the cashbox (GET CASHBOX LEVELS)
+    cassette: dict[Denomination, int] = field(default_factory=dict)  # NV4000 replenishment cassette
+    cassette_present: bool = True
+    rc_mode: int = 0  # NV4000 RC mode: 0 replenish, 1 payout
     services: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)  # module -> (type, m, y)
     maintenance_base: int = 0  # items processed at the last maintenance reset / service
     maintenance_stamp: bytes = b"0000"  # SERVICE MAINTENANCE RESET week + year (ASCII)

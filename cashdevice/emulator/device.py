@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .barcode import BarcodeMixin
+from .cassette import CassetteMixin
 from .coins import CoinMixin
 from .notes import NoteMixin
 from .nv11 import NV11Mixin
@@ -10,5 +11,5 @@ from .nv11 import NV11Mixin
 __all__ = ["Device"]
 
 
-class Device(BarcodeMixin, NV11Mixin, NoteMixin, CoinMixin):
+class Device(CassetteMixin, BarcodeMixin, NV11Mixin, NoteMixin, CoinMixin):
     """A model's full behaviour; which commands exist depends on ``spec`` (kind, payout)."""

@@ -334,6 +334,24 @@ class Emulator:
         with self._lock:
             return self.powered and self.device.insert_ticket(data)
 
+    def load_cassette(self, value: int, count: int, currency: str | None = None) -> None:
+        """NV4000: an operator puts ``count`` notes of ``value`` into the replenishment cassette."""
+        with self._lock:
+            d = self.device.denomination(int(value), currency)
+            if self.model != "NV4000" or d is None:
+                raise ValueError(f"no NV4000 cassette denomination {value} {currency or ''}".rstrip())
+            self.device.load_cassette(d, int(count))
+
+    def remove_cassette(self) -> None:
+        """NV4000: the replenishment cassette is taken out (REPLENISH_CASSETTE_REMOVED)."""
+        with self._lock:
+            self.device.remove_cassette()
+
+    def replace_cassette(self) -> None:
+        """NV4000: the replenishment cassette is put back (REPLENISH_CASSETTE_REPLACED)."""
+        with self._lock:
+            self.device.replace_cassette()
+
     def insert_coin(self, value: int, currency: str | None = None) -> bool:
         """A customer drops a coin into the attached coin mech (minor units)."""
         self._need(COINS, "insert_coin")

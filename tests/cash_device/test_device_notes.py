@@ -326,3 +326,35 @@ def test_nv4000_routes_to_each_recycler(
     rec.wait_cash("STORED")
     # the replenishment cassette is not emulated: the emulator refuses route byte 6 (F4)
     assert enabled.SetDenominationRoute(0, DenominationRoute.REPLENISHMENT_CASSETTE) == SDRRR.INVALID_INPUT
+
+
+def test_nv4000_replenish_and_rc_mode(emulators: Make, devices: Make) -> None:
+    """Replenish / GetRCMode / ReplenishEvent on the unverified rows and event codes (allow_unverified)."""
+    emu = emulators("NV4000")
+    emu.load_cassette(1000, 3)
+    d = devices(allow_unverified=True)
+    rec = Recorder(d)
+    replenish: list[Any] = []
+    d.ReplenishEvent.connect(lambda s, e: replenish.append(e))
+    assert d.Open(emu.url, 0, DeviceModel.NV4000) == CashSystemOpenResult.OK
+    rec.wait_state("IDLE")
+    assert d.GetRCMode() and d.RC_CurrentMode.name == "RC_MODE_REPLENISH"
+    assert d.Replenish(5) == DTRR.NOT_ENOUGH_VALUE  # only 3 notes in the cassette
+    assert d.Replenish(2) == DTRR.OK
+    assert d.Replenish(1) == DTRR.BUSY
+    rec.wait_for(
+        lambda: [e.state.name for e in rec.of("DispenserTransactionEvent")] == ["IN_PROGRESS", "COMPLETED"],
+        what="replenish completed",
+    )
+    assert [e.transactionType.name for e in rec.of("DispenserTransactionEvent")] == ["REPLENISH"] * 2
+    assert [(e.eventType.name, e.value, e.countryCode) for e in replenish] == [
+        ("REPLENISH_STORED", 1000, "EUR")
+    ] * 2
+    assert "REPLENISHING" in rec.states()
+    rec.wait_for(lambda: d.GetStoredValue("EUR") == 2000, what="levels refreshed")
+    assert emu.ledger.balanced()
+    emu.remove_cassette()
+    rec.wait_for(
+        lambda: replenish[-1].eventType.name == "REPLENISH_CASSETTE_REMOVED", what="cassette removed"
+    )
+    assert d.Replenish(1) == DTRR.NOT_ENOUGH_VALUE  # no cassette

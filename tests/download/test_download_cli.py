@@ -4,7 +4,7 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import FAST
+from download_helpers import FAST
 from download_slave import DownloadSlave
 from itl_files import NEW_FIRMWARE, corrupt, make_itl_file
 

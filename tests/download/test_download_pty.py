@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import FAST, Recorder
+from download_helpers import FAST, Recorder
 from download_slave import DownloadSlave
 from itl_files import CORRUPTIONS, NEW_DATASET, NEW_FIRMWARE, corrupt, make_itl_file
 
