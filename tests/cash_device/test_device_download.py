@@ -12,22 +12,13 @@ import serial
 from device_helpers import Recorder
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel
-from cashdevice.download import DownloadTiming
 from cashdevice.enums import DownloadState
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "download"))
+from download_helpers import FAST
 from itl_files import NEW_DATASET, NEW_FIRMWARE, corrupt, make_itl_file
 
 Make = Callable[..., Any]
-FAST = DownloadTiming(
-    baud_settle=0.0,
-    ram_start=0.05,
-    reply_timeout=1.0,
-    ssp_timeout=0.3,
-    ssp_retries=2,
-    reset_timeout=3,
-    reopen_interval=0.05,
-)
 
 
 def downloader(devices: Make) -> tuple[CashDevice, list[tuple[str, Any]]]:
