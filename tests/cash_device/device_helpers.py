@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from cashdevice import CashDevice
+from cashdevice.emulator import Emulator
 
 FAST = {"read_time": 0.05, "stack_time": 0.05, "reject_time": 0.05, "payout_step": 0.05, "coin_step": 0.02}
 
@@ -72,3 +74,24 @@ class Recorder:
             else:
                 out.append(f"{name}:{getattr(e, 'state', '')}")
         return " ".join(out)
+
+
+@contextmanager
+def wire(emu: Emulator) -> Iterator[list[bytes]]:
+    """Every command DATA the emulator executes while the block runs (POLLs left out)."""
+    seen: list[bytes] = []
+    device = emu.device
+    original = device.execute
+
+    def execute(data: bytes, encrypted: bool) -> bytes:
+        if data[0] not in (0x07, 0x56, 0x57, 0x11):
+            seen.append(bytes(data))
+        return original(data, encrypted)
+
+    with emu._lock:
+        device.execute = execute  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        with emu._lock:
+            del device.execute

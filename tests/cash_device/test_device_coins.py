@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from device_helpers import Recorder
+from device_helpers import Recorder, wire
 
 from cashdevice import (
     CashDevice,
@@ -47,27 +46,6 @@ def opened(
     assert d.Open(e.url, e.address, DeviceModel[model]) == CashSystemOpenResult.OK
     rec.wait_state("IDLE")
     return e, d, rec
-
-
-@contextmanager
-def wire(emu: Emulator) -> Iterator[list[bytes]]:
-    """Every command DATA the emulator executes while the block runs (POLLs left out)."""
-    seen: list[bytes] = []
-    device = emu.device
-    original = device.execute
-
-    def execute(data: bytes, encrypted: bool) -> bytes:
-        if data[0] not in (0x07, 0x56, 0x57, 0x11):
-            seen.append(bytes(data))
-        return original(data, encrypted)
-
-    with emu._lock:
-        device.execute = execute  # type: ignore[method-assign]
-    try:
-        yield seen
-    finally:
-        with emu._lock:
-            del device.execute
 
 
 def unverified_sent(seen: list[bytes]) -> list[bytes]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from device_helpers import Recorder
+from device_helpers import Recorder, wire
 
 from cashdevice import (
     CashDevice,
@@ -40,11 +40,6 @@ def opened(
     return e, d, rec
 
 
-def sent(d: CashDevice) -> int:
-    assert d._link is not None
-    return d._link.counters.transactions
-
-
 def test_inhibits_reject_the_note_and_report_the_reason(emulators: Make, devices: Make) -> None:
     emu, d, rec = opened(emulators, devices, "NOTE_VALIDATOR")
     assert d.SetDenominationInhibit(1, True)  # index 1 = second channel (10 EUR)
@@ -65,19 +60,24 @@ def test_inhibits_reject_the_note_and_report_the_reason(emulators: Make, devices
 def test_inhibit_bad_input_sends_nothing(
     emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _emu, d, _ = opened(emulators, devices, "NOTE_VALIDATOR")
-    before = sent(d)
-    assert not d.SetDenominationInhibits(None, True)
-    assert not d.SetDenominationInhibits([], True)
-    assert not d.SetDenominationInhibits([VCC(123, "EUR")], True)
-    assert not d.SetDenominationInhibits([VCC(500, "GBP")], True)
-    assert not d.SetDenominationInhibit(99, True)
-    assert not d.SetDenominationInhibit(-1, True)
-    assert not d.SetDenominationInhibitsSingleCurrency(None, True)
-    assert not d.SetDenominationInhibitSingleCurrency(777, True)
-    # only the poll thread talked meanwhile: every bad call was refused before the wire
+    emu, d, _ = opened(emulators, devices, "NOTE_VALIDATOR")
+    with wire(emu) as seen:
+        assert not d.SetDenominationInhibits(None, True)
+        assert not d.SetDenominationInhibits([], True)
+        assert not d.SetDenominationInhibits([VCC(123, "EUR")], True)
+        assert not d.SetDenominationInhibits([VCC(500, "GBP")], True)
+        assert not d.SetDenominationInhibit(99, True)
+        assert not d.SetDenominationInhibit(-1, True)
+        assert not d.SetDenominationInhibitsSingleCurrency(None, True)
+        assert not d.SetDenominationInhibitSingleCurrency(777, True)
+        assert not d.SendCustomCommand(b"\x20", 0)
+        assert not d.SetBarcodeInhibit(0x10)
+        assert d.PayoutbyDenomination([1]) == DTRR.NOT_SUPPORTED  # a validator cannot pay out
+    assert seen == []  # every bad call was refused before the wire
     assert "not in the dataset" in caplog.text
-    assert all(not r.message.startswith("SET_INHIBITS") for r in caplog.records) and sent(d) - before < 200
+    with wire(emu) as seen:  # the same check sees a good call
+        assert d.SetDenominationInhibit(0, True)
+    assert [data[0] for data in seen] == [0x02]
 
 
 def test_multi_currency_single_currency_methods(emulators: Make, devices: Make) -> None:
