@@ -35,7 +35,7 @@ from .enums import (
     SetDenominationRouteRequestResult,
 )
 from .records import CurrencyAssignmentEntry, SetDenominationRouteFinishedEventResponse, ValueCountryCode
-from .ssp import Response, SSPError
+from .ssp import Response, SSPError, SSPTimeoutError
 
 if TYPE_CHECKING:
     from .cash_device import DeviceEvent
@@ -97,6 +97,7 @@ class NoteMethods:
         _v: dict[str, Any]
         _transaction: DispenserTransactionType | None
         _payout_enabled: bool
+        _payout_confirmed: bool
         _replenish_left: int
         SetDenominationRouteFinishedEvent: DeviceEvent
 
@@ -107,9 +108,12 @@ class NoteMethods:
         ) -> None: ...
         def _read_levels(self) -> bool: ...
         def _fire(self, signal: DeviceEvent, args: Any) -> None: ...
-        def _begin_transaction(self, kind: DispenserTransactionType, value: int, country: str) -> None: ...
+        def _begin_transaction(
+            self, kind: DispenserTransactionType, value: int, country: str, *, unconfirmed: bool = False
+        ) -> None: ...
         def _denomination_bytes(self, entry: CurrencyAssignmentEntry) -> bytes: ...
-        def _session_ready(self) -> bool: ...
+        def _session_ready(self, wait: float = 0.0) -> bool: ...
+        def _exchange_deadline(self) -> float: ...
 
     # ------------------------------------------------------------------------------ plumbing
 
@@ -509,6 +513,8 @@ class NoteMethods:
             return False
         params = b"" if optionByte is None else bytes((optionByte,))
         reply = self._try("EnablePayoutDevice", "ENABLE_PAYOUT_DEVICE", params)
+        self._payout_enabled = True  # wanted; the poll thread re-asserts it if unanswered
+        self._payout_confirmed = reply is not None
         if reply is None or reply[0] != Response.OK:
             text = "No answer" if reply is None else _response_name(reply)
             if reply is not None and reply[0] == F5 and len(reply) > 1:
@@ -527,14 +533,14 @@ class NoteMethods:
             self.log.error("DisablePayout: %s has no payout device", self._model.name)
             return False
         ok = self._simple("DisablePayout", "DISABLE_PAYOUT_DEVICE")
-        if ok:
-            self._payout_enabled = False
+        self._payout_enabled = False  # wanted; the poll thread re-asserts it if unanswered
+        self._payout_confirmed = ok
         return ok
 
     def _payout_checks(self, what: str) -> DTRR | None:
         if self._model not in DISPENSERS:
             return self._payout_fail(DTRR.NOT_SUPPORTED, what, f"{self._model.name} cannot pay out")
-        if not self._session_ready():
+        if not self._session_ready(wait=self._exchange_deadline()):
             return self._payout_fail(DTRR.BUSY, what, "the device is not connected")
         if self._transaction is not None:
             return self._payout_fail(DTRR.BUSY, what, "another payout is in progress")
@@ -579,9 +585,26 @@ class NoteMethods:
             result = self._payout_result(what, self._try(what, command, params + bytes((TEST,))))
             if result != DTRR.OK:
                 return result
-            reply = self._try(what, command, params + bytes((REAL,)))
+            real = params + bytes((REAL,))
         else:
-            reply = self._try(what, command, params)
+            real = params
+        try:
+            self._read_levels()  # what the store holds before: settles the payout if its end is lost
+        except SSPError as exc:
+            self.log.warning("%s: levels not read before the payout: %s", what, exc)
+        try:
+            reply: bytes | None = self._send(command, real)
+        except SSPTimeoutError as exc:
+            # Every identical retransmission went unanswered: the device may have received the
+            # command and be paying.  BUSY would invite a second payout, so the request is taken
+            # as accepted; DispenserTransactionEvent COMPLETED / ERROR reports what was paid
+            # (0 if the device never ran it).
+            self.log.warning("%s: no answer to the payout command (%s); the outcome follows", what, exc)
+            self._begin_transaction(kind, vcc.Value, vcc.CountryCode, unconfirmed=True)
+            return DTRR.OK
+        except (SSPError, ValueError) as exc:
+            self.log.error("%s: %s", what, exc)
+            reply = None
         result = self._payout_result(what, reply)
         if result == DTRR.OK:
             self._begin_transaction(kind, vcc.Value, vcc.CountryCode)

@@ -61,7 +61,7 @@ from .enums import (
     DownloadState,
     ReplenishEventType,
 )
-from .link import SSPLink
+from .link import LinkTimeoutError, SSPLink
 from .records import (
     CashDeviceModule,
     CashEventResponse,
@@ -208,6 +208,22 @@ _TRANSACTION_DONE: dict[int, DispenserTransactionType] = {
 _TRANSACTION_FAILED = frozenset(
     {P.HALTED, P.JAMMED, P.TIMEOUT, P.ERROR_DURING_PAYOUT, P.INCOMPLETE_PAYOUT, P.INCOMPLETE_FLOAT}
 )
+# Poll events that show a dispenser transaction still running (or just ended).
+_TRANSACTION_SIGNS = (
+    frozenset(_TRANSACTION_PROGRESS)
+    | frozenset(_TRANSACTION_DONE)
+    | _TRANSACTION_FAILED
+    | {P.NOTE_HELD_IN_BEZEL, P.CASHBOX_PAID, P.NOTE_TRANSFERRED_TO_STACKER}
+)
+_POLLS = frozenset({Command.POLL, Command.POLL_WITH_ACK, Command.EVENT_ACK})
+_ABANDONED_POLL_TRIES = 5
+"""Reconnect attempts that resend an abandoned poll before the session is rebuilt without it."""
+_PLAIN_ALWAYS = frozenset(
+    {Command.SYNC, Command.SET_GENERATOR, Command.SET_MODULUS, Command.REQUEST_KEY_EXCHANGE}
+)
+# Start-up events about a note the device moved while it powered up.
+_AT_RESET_TO_STORE = frozenset({P.NOTE_INTO_STORE_AT_RESET})
+_AT_RESET_TO_CASHBOX = frozenset({P.NOTE_INTO_STACKER_AT_RESET, P.NOTE_CLEARED_INTO_CASHBOX})
 _EVENT_ERROR: dict[int, DeviceError] = {
     P.SAFE_JAM: DeviceError.SAFE_JAM,
     P.UNSAFE_JAM: DeviceError.UNSAFE_JAM,
@@ -278,10 +294,18 @@ class _SessionLost(SSPError):
 
 @dataclass
 class _Pending:
-    """A note credit seen (CREDIT) but not yet reported as STACKED/STORED."""
+    """A note credit seen (CREDIT) but not yet reported as STACKED/STORED.  ``stored_before`` is
+    the host's level of the denomination at the credit: if the device resets before it reports
+    where the note went, the level read after the reset tells."""
 
     value: int
     country: str
+    stored_before: int | None = None
+
+
+_QUIET_POLLS_TO_RESOLVE = 2
+"""Polls in a row that show no sign of a running dispenser transaction before the host settles it
+from the device's levels (its end event was lost, e.g. to a power cut)."""
 
 
 class CashDevice(CoinMethods, NoteMethods, VariableProperties):
@@ -335,11 +359,15 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._session_up = False
+        self._session_event = threading.Event()
+        self._poll_recovered = threading.Event()
+        self._abandoned_tries = 0
         self._encrypted = False
         self._family = ev.DeviceFamily.VALIDATOR
         self._poll_with_ack = True
-        self._unacked: list[ev.Event] = []
+        self._ack_owed = False
+        self._device_reset = False
+        self._established_once = False
         self._pending: _Pending | None = None
         self._escrow_channel = 0
         self._rejecting_channel = 0
@@ -347,18 +375,34 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._bezel_reported = False
         self._transaction: DispenserTransactionType | None = None
         self._transaction_amount = ev.Amount(0, "")
+        self._transaction_levels: dict[tuple[int, str], int] = {}
+        self._transaction_stored = 0
+        self._transaction_unconfirmed = False
+        self._quiet_polls = 0
         self._replenish_left = 0
         self._reenable = False
         self._port_read_error = False
         self._auto_accept = auto_accept
         self._acceptor_enabled = True
         self._payout_enabled = False
+        self._payout_confirmed = False
         self._disabled_by_stop = False
         self._download: FirmwareDownload | None = None
         self.download_timing: DownloadTiming | None = None
         """Pauses and timeouts of DownloadFirmware (None: the manual's; tests shorten them)."""
 
     # ------------------------------------------------------------------------------ helpers
+
+    @property
+    def _session_up(self) -> bool:
+        return self._session_event.is_set()
+
+    @_session_up.setter
+    def _session_up(self, up: bool) -> None:
+        if up:
+            self._session_event.set()
+        else:
+            self._session_event.clear()
 
     def _set(self, **values: Any) -> None:
         with self._state_lock:
@@ -481,6 +525,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._link.log_raw = self._log_raw
         self._set(isOpen=True)
         self._stop.clear()
+        self._payout_enabled = True  # wanted: Open enables the payout (payout models)
         try:
             self._establish()
         except (SSPError, ValueError) as exc:
@@ -533,7 +578,10 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         """C# ``void Close()`` (L11705): stop the poll thread and close the port (idempotent)."""
         self._stop_thread()
         if self._link is not None and self._link.is_open and self._session_up:
+            if self._ack_owed:
+                self._send_event_ack_quietly()
             self._best_effort(Command.DISABLE)
+        self._flush_pending()
         self._close_port()
         self._set_state(DeviceState.NOT_CONNECTED)
         if self._file_handler is not None:
@@ -557,7 +605,6 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._thread = None
 
     def _close_port(self) -> None:
-        self._flush_pending()
         link, self._link = self._link, None
         if link is not None:
             link.close()
@@ -579,6 +626,16 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         link = self._link
         if link is None:
             raise SSPPortError("the port is not open")
+        abandoned = link.abandoned_command(self._address)
+        if (
+            abandoned in _POLLS
+            and abandoned != data[0]
+            and threading.current_thread() is not self._thread
+            and self.isRunning
+        ):
+            self._await_poll_recovery()
+        if encrypt is not False and data[0] not in _PLAIN_ALWAYS and link.needs_new_key(self._address, data):
+            self._rekey()
         try:
             reply = link.transact(self._address, data, encrypt=encrypt)
         except SSPEncryptionError as exc:
@@ -590,8 +647,27 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         if not reply:
             raise SSPReplyError("empty reply", -1)
         if reply[0] == Response.KEY_NOT_SET and data[0] not in (Command.SYNC,):
+            self._device_reset = True
             raise _SessionLost("device answered KEY NOT SET")
         return reply
+
+    def _await_poll_recovery(self) -> None:
+        """A poll was abandoned (its reply may hold a credit the device will not repeat) and another
+        thread wants to send a command, which would make the link SYNC and lose that reply.  Let
+        the poll thread resend the poll first, for at most one exchange deadline."""
+        self._poll_recovered.clear()
+        self._wake.set()
+        if not self._poll_recovered.wait(self._exchange_deadline()):
+            self.log.warning("an abandoned poll was not recovered in time; its reply is given up")
+
+    def _rekey(self) -> None:
+        """A failed encrypted exchange left the device's eCOUNT unknown: negotiate a new key (the
+        link sends SYNC first).  Cheap: three plain exchanges; the session stays up."""
+        self.log.info("eSSP count unknown after a failed exchange; negotiating a new key")
+        link = self._link
+        assert link is not None
+        with link.lock:
+            link.negotiate_key(self._address, self._enc_key, limit=self._key_limit)
 
     def _ok(self, data: bytes) -> bytes:
         """Exchange and require ``F0``; returns the data after it."""
@@ -622,6 +698,8 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._session_up = False
         self._set_state(DeviceState.CONNECTING)
         with link.lock:
+            if link.abandoned_command(self._address) in _POLLS and self._established_once:
+                self._recover_abandoned_poll()
             link.set_key(self._address, None)
             self._encrypted = False
             last: Exception | None = None
@@ -634,18 +712,77 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             else:
                 raise SSPTimeoutError(f"no answer to SYNC: {last}", self._address, _SYNC_ATTEMPTS)
             self._negotiate_key()
+            if self._ack_owed:
+                # events handled before the session was lost: clear them before any poll
+                self._send_event_ack()
             self._negotiate_protocol()
             self._apply_setup(parse_setup_request(self._ok(bytes((Command.SETUP_REQUEST,)))))
-            self.GetUnitInfo()
+            if not self._established_once or not self._same_unit():
+                self.GetUnitInfo()
             self._initial_configuration()
             self._session_up = True
+            self._established_once = True
             self._update_modules(DeviceState.CONNECTED)
             self._set_state(DeviceState.CONNECTED)
             self._poll_once(startup=True)
+            if self._device_reset:
+                self._settle_after_reset()
             if self._acceptor_enabled:
                 self._best_effort(Command.ENABLE)
             else:
                 self._best_effort(Command.DISABLE)
+
+    def _recover_abandoned_poll(self) -> None:
+        """Before SYNC throws it away, resend the poll whose replies were all lost: a device that
+        is still running answers from its cache, with any credit in it.  A device that reset
+        answers KEY NOT SET (the reply is gone; the session is rebuilt).  While it stays silent the
+        attempt is repeated on the next reconnect, up to :data:`_ABANDONED_POLL_TRIES` times."""
+        link = self._link
+        assert link is not None
+        try:
+            self._poll_once(startup=True)
+            self._abandoned_tries = 0
+            return
+        except _SessionLost:
+            pass
+        except LinkTimeoutError:
+            self._abandoned_tries += 1
+            if self._abandoned_tries < _ABANDONED_POLL_TRIES:
+                raise
+            self.log.warning("abandoned poll unanswered in %d reconnects; given up", self._abandoned_tries)
+        self._abandoned_tries = 0
+        link.forget_abandoned(self._address)
+        self._poll_recovered.set()
+
+    def _same_unit(self) -> bool:
+        """After a gap, re-read the serial number (GA138: a unit may have been swapped); the rest
+        of the unit information is read again only for another unit."""
+        try:
+            serial = parse_serial_number(self._ok(bytes((Command.GET_SERIAL_NUMBER,))))
+        except (SSPReplyError, ValueError) as exc:
+            self.log.debug("serial number not read on reconnect: %s", exc)
+            return False
+        if serial != self._v["mainSerialNumber"]:
+            self.log.warning("another unit answers (serial %s, was %s)", serial, self._v["mainSerialNumber"])
+            return False
+        return True
+
+    def _settle_after_reset(self) -> None:
+        """The device reset (power cut, SLAVE RESET, KEY NOT SET) and lost the events it had not
+        reported.  A credit whose STACKED/STORED never came, and a dispenser transaction whose end
+        never came, are settled from the levels read during the start-up."""
+        self._device_reset = False
+        pending = self._pending
+        if pending is not None:
+            now = self._stored_level(pending.value, pending.country)
+            stored = pending.stored_before is not None and now is not None and now > pending.stored_before
+            self.log.warning(
+                "device reset before it reported where the credited note went; levels say %s",
+                "the payout store" if stored else "the cashbox",
+            )
+            self._report_pending(CashEventType.STORED if stored else CashEventType.STACKED)
+        if self._transaction is not None and self._transaction != DispenserTransactionType.REPLENISH:
+            self._resolve_transaction("the device reset before it reported the end")
 
     def _negotiate_key(self, limit: int | None = None) -> None:
         link = self._link
@@ -711,7 +848,13 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             self._read_routes()
             self._read_levels()
         if model in _PAYOUT_MODELS:
-            self._payout_enabled = self._best_effort(Command.ENABLE_PAYOUT_DEVICE)
+            self._assert_payout()
+
+    def _assert_payout(self) -> None:
+        """Bring the payout to the wanted state (``_payout_enabled``); ``_payout_confirmed`` says
+        whether the device has acknowledged it, and the poll thread retries until it has."""
+        command = Command.ENABLE_PAYOUT_DEVICE if self._payout_enabled else Command.DISABLE_PAYOUT_DEVICE
+        self._payout_confirmed = self._best_effort(command)
 
     def _denomination_bytes(self, entry: CurrencyAssignmentEntry) -> bytes:
         value = entry.Value.to_bytes(4, "little")
@@ -846,6 +989,13 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
                     self._establish()
                 else:
                     self._poll_once()
+            except LinkTimeoutError as exc:
+                if exc.heard and self._session_up:
+                    # the device is there but noise broke every try: keep the session; the link
+                    # resynchronises (and the key is renegotiated) on the next exchange
+                    self.log.info("exchange failed on a noisy line (%d bytes heard); retrying", exc.heard)
+                else:
+                    self._on_link_trouble(exc)
             except (SSPTimeoutError, SSPPortError, _SessionLost) as exc:
                 self._on_link_trouble(exc)
             except Exception:
@@ -859,10 +1009,11 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
     def _on_link_trouble(self, exc: Exception) -> None:
         self.log.warning("session lost: %s", exc)
         self._session_up = False
-        self._flush_pending()
         self._update_modules(DeviceState.NOT_CONNECTED)
         if isinstance(exc, SSPPortError) and self._link is not None:
-            self._link.close()
+            # the port vanished (USB unplugged): reopen it later, keeping the link's session
+            # state, so that an abandoned poll can still be resent to a device that kept running
+            self._link.close(forget=False)
         self._set_state(DeviceState.NOT_CONNECTED)
 
     def _reopen(self) -> None:
@@ -874,10 +1025,16 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self.log.info("port reopened")
 
     def _poll_once(self, startup: bool = False) -> None:
+        """One POLL (WITH ACK).  Events are handled as soon as the reply arrives, then
+        acknowledged; an EVENT ACK that gets no answer stays owed and goes first next time, so
+        the device never repeats events the host has handled (it clears only what it reported,
+        and blocks new money events until then: ssp-protocol.md §5.4)."""
         link = self._link
         if link is None:
             raise SSPPortError("the port is not open")
         with link.lock:
+            if self._ack_owed:
+                self._send_event_ack()
             if self._hold and not startup:
                 reply = self._command(bytes((Command.HOLD,)))
                 if reply[0] == Response.OK:
@@ -899,38 +1056,60 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
                 self._family,
                 unverified=self.commands.allow_unverified,
             )
-            fresh = self._drop_repeats(events)
             ackable = [e for e in events if _ackable(e)]
             if events and not self._decodable(events[-1]):
                 # what follows an event we cannot decode is unknown: acknowledging it could lose
                 # a credit, so it is left for the device to report again
                 ackable = []
             if ackable and command == Command.POLL_WITH_ACK:
-                self._unacked = ackable
-                ack = self._command(bytes((Command.EVENT_ACK,)))
-                if ack[0] in (Response.OK, Response.COMMAND_CANNOT_BE_PROCESSED):
-                    self._unacked = []
-        self._handle_events(fresh, startup)
-        if self._reenable and not startup:
+                self._ack_owed = True
+            self._handle_events(events, startup)
+            if self._ack_owed:
+                self._send_event_ack()
+        self._poll_recovered.set()
+        if not startup:
+            self._converge(events)
+
+    def _send_event_ack(self) -> None:
+        """EVENT ACK for the events already handled.  ``F0`` (cleared) and ``F5`` (nothing to
+        clear: an earlier copy arrived, or the device reset) both settle it; a timeout keeps it
+        owed."""
+        reply = self._command(bytes((Command.EVENT_ACK,)))
+        self._ack_owed = False
+        if reply[0] not in (Response.OK, Response.COMMAND_CANNOT_BE_PROCESSED):
+            self.log.warning("EVENT ACK answered 0x%02X", reply[0])
+
+    def _send_event_ack_quietly(self) -> None:
+        try:
+            self._send_event_ack()
+        except (SSPError, ValueError) as exc:
+            self.log.warning("EVENT ACK owed at close not delivered: %s", exc)
+
+    def _converge(self, events: list[ev.Event]) -> None:
+        """Bring the device to the host's wanted state: the acceptor enabled or disabled (as
+        DISABLED in the poll shows), the payout enabled; and settle a transaction whose end the
+        device can no longer report."""
+        if not self._session_up:
+            return  # the device reset: the start-up sequence sets everything again
+        disabled = _code_in(events, P.DISABLED)
+        if self._transaction is not None:
+            if any(e.code in _TRANSACTION_SIGNS for e in events):
+                self._quiet_polls = 0
+                self._transaction_unconfirmed = False
+            elif self._transaction != DispenserTransactionType.REPLENISH:
+                self._quiet_polls += 1
+                if self._quiet_polls >= _QUIET_POLLS_TO_RESOLVE:
+                    self._resolve_transaction("the device shows no transaction any more")
+            return  # the unit is disabled while it pays; it is re-enabled after
+        if self._reenable or (disabled and self._acceptor_enabled and not self._hold):
             self._reenable = False
             if self._acceptor_enabled:
-                self._best_effort(Command.ENABLE)
-
-    def _drop_repeats(self, events: list[ev.Event]) -> list[ev.Event]:
-        """Events already reported whose EVENT ACK failed come again first: drop them once."""
-        if not self._unacked:
-            return events
-        repeats = list(self._unacked)
-        self._unacked = []
-        fresh = []
-        for event in events:
-            if repeats and _ackable(event) and event == repeats[0]:
-                repeats.pop(0)
-                continue
-            fresh.append(event)
-        if len(fresh) != len(events):
-            self.log.info("dropped %d repeated unacknowledged event(s)", len(events) - len(fresh))
-        return fresh
+                if not self._best_effort(Command.ENABLE):
+                    self.log.debug("ENABLE not accepted; retried at the next poll")
+        elif not disabled and not self._acceptor_enabled:
+            self._best_effort(Command.DISABLE)
+        if self._v["deviceModel"] in _PAYOUT_MODELS and not self._payout_confirmed:
+            self._assert_payout()
 
     # ------------------------------------------------------------------------------ events -> state
 
@@ -971,9 +1150,11 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
                 continue
             elif code in _EVENT_STATE:
                 poll_state = _EVENT_STATE[code]
-        if _code_in(events, P.SLAVE_RESET) and not startup:
-            self.log.warning("device reported SLAVE RESET mid-session; re-establishing")
-            self._session_up = False
+        if _code_in(events, P.SLAVE_RESET):
+            self._device_reset = True
+            if not startup:
+                self.log.warning("device reported SLAVE RESET mid-session; re-establishing")
+                self._session_up = False
         if startup:
             return  # the start-up poll only reports money events; states follow from the run loop
         if not any(e.code in _EVENT_ERROR for e in events) and poll_state in (None, DeviceState.DISABLED):
@@ -984,6 +1165,12 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
 
     def _handle_event(self, event: ev.Event, startup: bool) -> None:
         code = event.code
+        if self._pending is not None and code in _AT_RESET_TO_STORE | _AT_RESET_TO_CASHBOX:
+            # the credited note the host was waiting for, moved while the device powered up
+            self._report_pending(
+                CashEventType.STORED if code in _AT_RESET_TO_STORE else CashEventType.STACKED
+            )
+            return
         if code in _EVENT_ERROR:
             self._set(deviceError=_EVENT_ERROR[code])
         if code == P.READ:
@@ -1005,7 +1192,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             self._leave_escrow()
             self._flush_pending()
             value, country = self._channel_amount(event.channel)
-            self._pending = _Pending(value, country)
+            self._pending = _Pending(value, country, self._stored_level(value, country))
         elif code == P.STACKED:
             self._report_pending(CashEventType.STACKED)
         elif code == P.NOTE_STORED_IN_PAYOUT:
@@ -1016,6 +1203,8 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             self._report_pending(CashEventType.STORED)
             if stored is not None:
                 self._bump_level(stored.value, stored.country, +1)
+                if self._transaction is not None:
+                    self._transaction_stored += stored.value
         elif code == P.REJECTED:
             value, country = self._channel_amount(self._escrow_channel or self._rejecting_channel)
             self._rejecting_channel = 0
@@ -1077,11 +1266,19 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             self._set(error_during_payout_details_string=text)
         self._track_transaction(event)
 
-    def _begin_transaction(self, kind: DispenserTransactionType, value: int, country: str) -> None:
+    def _begin_transaction(
+        self, kind: DispenserTransactionType, value: int, country: str, *, unconfirmed: bool = False
+    ) -> None:
         """A dispenser transaction started (a payout command was accepted, or the device reported
-        progress on its own): DispenserTransactionEvent IN_PROGRESS, once."""
+        progress on its own): DispenserTransactionEvent IN_PROGRESS, once.  The levels known now
+        are kept: if the device cannot report the end (power cut), they tell what moved.
+        ``unconfirmed``: the command's reply was lost, so the device may or may not run it."""
         self._transaction = kind
         self._transaction_amount = ev.Amount(value, country)
+        self._transaction_levels = {(e.Value, e.CountryCode): e.Stored for e in self._v["currencyAssignment"]}
+        self._transaction_stored = 0
+        self._transaction_unconfirmed = unconfirmed
+        self._quiet_polls = 0
         self._set(dispenseState=DispenserTransactionState.IN_PROGRESS)
         self._fire(
             self.DispenserTransactionEvent,
@@ -1102,7 +1299,40 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             if self._replenish_left <= 0:
                 self._end_transaction(True, ev.Amount(0, amount.country), DispenserTransactionType.REPLENISH)
 
-    def _end_transaction(self, done: bool, amount: ev.Amount, fallback: DispenserTransactionType) -> None:
+    def _resolve_transaction(self, why: str) -> None:
+        """End a transaction whose end event will never come, from the levels: the value that
+        left the store (plus what was stored meanwhile) is what was paid, floated or emptied."""
+        kind = self._transaction
+        if kind is None:
+            return
+        if not self._read_levels():
+            self.log.warning("transaction end unknown (%s) and levels not read; trying again", why)
+            return
+        requested = self._transaction_amount
+        moved = self._transaction_stored
+        for entry in self._v["currencyAssignment"]:
+            if requested.country and entry.CountryCode != requested.country:
+                continue
+            before = self._transaction_levels.get((entry.Value, entry.CountryCode), entry.Stored)
+            moved += (before - entry.Stored) * entry.Value
+        moved = max(0, moved)
+        if kind == DispenserTransactionType.PAYOUT:
+            done = requested.value > 0 and moved >= requested.value
+        else:
+            done = moved > 0 or not self._transaction_unconfirmed
+        self.log.warning(
+            "%s transaction settled from the levels (%s): %d %s moved of %d requested",
+            kind.name,
+            why,
+            moved,
+            requested.country,
+            requested.value,
+        )
+        self._end_transaction(done, ev.Amount(moved, requested.country), kind, refresh=False)
+
+    def _end_transaction(
+        self, done: bool, amount: ev.Amount, fallback: DispenserTransactionType, *, refresh: bool = True
+    ) -> None:
         """The transaction ended: DispenserTransactionEvent COMPLETED or ERROR, levels refreshed."""
         kind = self._transaction or fallback
         state = DispenserTransactionState.COMPLETED if done else DispenserTransactionState.ERROR
@@ -1116,8 +1346,10 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
                 state, kind, amount.value, requested.value, amount.country or requested.country
             ),
         )
+        self._transaction_unconfirmed = False
+        self._quiet_polls = 0
         self._reenable = True
-        if self._v["deviceModel"] in _PAYOUT_MODELS | _COIN_MODELS:
+        if refresh and self._v["deviceModel"] in _PAYOUT_MODELS | _COIN_MODELS:
             self._refresh_levels()
 
     def _refresh_levels(self) -> None:
@@ -1143,6 +1375,12 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             self.log.warning("note credit without STACKED/STORED; reporting it as STACKED")
             self._report_pending(CashEventType.STACKED)
 
+    def _stored_level(self, value: int, country: str) -> int | None:
+        for entry in self._v["currencyAssignment"]:
+            if (entry.Value, entry.CountryCode) == (value, country):
+                return int(entry.Stored)
+        return None
+
     def _bump_level(self, value: int, country: str, delta: int) -> None:
         self._update_entries(
             lambda e: (
@@ -1154,8 +1392,18 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
 
     # ------------------------------------------------------------------------------ C# methods
 
-    def _session_ready(self) -> bool:
+    def _session_ready(self, wait: float = 0.0) -> bool:
+        """True while the session is up; ``wait`` seconds for the poll thread to re-establish it
+        (a method called while the line recovers waits instead of failing at once)."""
+        if wait > 0 and not self._session_up and self.isRunning and self._v["isOpen"]:
+            self._session_event.wait(wait)
         return self._session_up and self._link is not None and self._link.is_open
+
+    def _exchange_deadline(self) -> float:
+        link = self._link
+        if link is not None and link.deadline is not None:
+            return link.deadline
+        return self.timeout * (self.retries + 1)
 
     def DownloadFirmware(
         self,

@@ -11,8 +11,21 @@ Rules it implements (ssp-protocol.md §1.5, §1.6, §2.5; GA138 transport chapte
 * a reply must repeat the command's SEQ/ID byte; anything else on the line is ignored
   (counted in ``counters.ignored``);
 * on a timeout the identical bytes are sent again (same flag; for eSSP the same ciphertext
-  and eCOUNT), ``retries`` times, then :class:`~cashdevice.ssp.SSPTimeoutError`.  The flag
-  is *not* toggled after a failed transaction: the caller should SYNC before going on;
+  and eCOUNT) until the transaction deadline (``deadline``, default ``timeout`` x
+  (``retries`` + 1)) has passed *and* at least ``retries`` retransmissions were made, then
+  :class:`LinkTimeoutError` (an :class:`~cashdevice.ssp.SSPTimeoutError`).  A retransmission
+  goes out as soon as an attempt has clearly failed: after a broken reply (bytes that did not
+  make a valid packet, then a quiet line) or after the attempt wait, which adapts to how fast
+  the device has been answering (``timeout`` at most, :data:`MIN_ATTEMPT_WAIT` at least);
+* a transaction that fails is kept as *abandoned*: the device may have run the command and
+  cached its reply.  If the next command to that address is the same command (the poll thread
+  polls again), the abandoned packet is sent again byte for byte, so that a device that ran it
+  answers from its cache (a poll reply with a credit in it is never lost) and one that did not
+  runs it now.  Any other command would be taken for a retransmission and answered with the
+  stale reply (GA138 transport chapter), so SYNC goes first.  If the abandoned command was
+  encrypted, the device's eCOUNT is then unknown (it advances only if the command arrived):
+  :meth:`SSPLink.count_uncertain` says so until a new key is installed, and encrypted
+  transactions are refused (:class:`~cashdevice.ssp.SSPEncryptionError`) until then;
 * per address an optional eSSP session (AES key, eCOUNT).  While one exists every command
   except SYNC and the three key-exchange commands is encrypted; an encrypted reply must
   carry eCOUNT = sent + 1, after which the host count becomes sent + 1 (+1 per exchange).
@@ -47,12 +60,25 @@ from .ssp import (
     SSPTimeoutError,
 )
 
-__all__ = ["DEFAULT_RETRIES", "DEFAULT_TIMEOUT", "LinkCounters", "SSPLink", "TraceHook"]
+__all__ = [
+    "DEFAULT_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "MIN_ATTEMPT_WAIT",
+    "LinkCounters",
+    "LinkTimeoutError",
+    "SSPLink",
+    "TraceHook",
+]
 
 DEFAULT_TIMEOUT = 1.0
 """Reply timeout per attempt in seconds (GA973: 1000 ms)."""
 DEFAULT_RETRIES = 3
 """Retransmissions after the first attempt (GA973: RetryLevel 3)."""
+MIN_ATTEMPT_WAIT = 0.05
+"""The shortest wait for a reply before the identical bytes are sent again (seconds)."""
+_QUIET_GAP = 0.02
+"""Silence after a broken reply that ends the attempt early (seconds, plus 2 byte times)."""
+_LATENCY_SAMPLES = 32
 
 TraceHook = Callable[[bool, bytes], None]
 """``trace(sending, wire_bytes)``: called for every packet written and every packet read."""
@@ -96,6 +122,25 @@ class LinkCounters:
     stale_bytes: int = 0
     """Bytes found waiting before a command was sent (flushed)."""
     encryption_errors: int = 0
+    resyncs: int = 0
+    """SYNCs sent by the link itself after a failed transaction."""
+    early_retries: int = 0
+    """Retransmissions sent before the attempt wait ran out (a broken reply was seen)."""
+
+
+class LinkTimeoutError(SSPTimeoutError):
+    """No valid reply before the transaction deadline.
+
+    ``heard`` counts the bytes that arrived from the line during the transaction: a device that
+    is there but whose replies are damaged by noise (``heard > 0``) is not the same as silence
+    (an unplugged cable, a device without power).
+    """
+
+    def __init__(
+        self, message: str, address: int, attempts: int, frames: tuple[str, ...] = (), heard: int = 0
+    ) -> None:
+        super().__init__(message, address, attempts, frames)
+        self.heard = heard
 
 
 class _Session:
@@ -106,12 +151,25 @@ class _Session:
         self.count = 0
 
 
+class _Abandoned:
+    __slots__ = ("data", "encrypted", "wire")
+
+    def __init__(self, data: bytes, wire: bytes, encrypted: bool) -> None:
+        self.data = data
+        self.wire = wire
+        self.encrypted = encrypted
+
+
 class _AddressState:
-    __slots__ = ("seq_flag", "session")
+    __slots__ = ("abandoned", "count_uncertain", "seq_flag", "session")
 
     def __init__(self) -> None:
         self.seq_flag = False
         self.session: _Session | None = None
+        self.abandoned: _Abandoned | None = None
+        """The last transaction failed: resend it as it was, or SYNC before another command."""
+        self.count_uncertain = False
+        """An abandoned encrypted transaction was given up: the device's eCOUNT is unknown."""
 
 
 class SSPLink:
@@ -129,6 +187,7 @@ class SSPLink:
         baudrate: int = 9600,
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
+        deadline: float | None = None,
         logger: logging.Logger | None = None,
         trace: TraceHook | None = None,
         open_now: bool = True,
@@ -138,8 +197,13 @@ class SSPLink:
             raise ValueError("timeout must be positive")
         if retries < 0:
             raise ValueError("retries must be >= 0")
+        if deadline is not None and deadline <= 0:
+            raise ValueError("deadline must be positive")
         self.timeout = timeout
         self.retries = retries
+        self.deadline = deadline
+        """Seconds one transaction may keep retransmitting (None: ``timeout * (retries + 1)``)."""
+        self._latencies: collections.deque[float] = collections.deque(maxlen=_LATENCY_SAMPLES)
         self.trace = trace
         self.log_raw = False
         """Log wire packets (both ways) at DEBUG on ``<logger>.raw``."""
@@ -203,11 +267,14 @@ class SSPLink:
                 raise SSPPortError(f"cannot open {self._url!r}: {exc}") from exc
             self._parser.reset()
 
-    def close(self) -> None:
-        """Close the port (idempotent).  Sequence flags and eSSP sessions are forgotten."""
+    def close(self, *, forget: bool = True) -> None:
+        """Close the port (idempotent).  Sequence flags, eSSP sessions and abandoned transactions
+        are forgotten unless ``forget=False`` (a port that vanished and will be reopened to the
+        same device, which may still hold the reply to an abandoned poll)."""
         with self.lock:
             port, self._serial = self._serial, None
-            self._addresses.clear()
+            if forget:
+                self._addresses.clear()
             if port is not None:
                 try:
                     port.close()
@@ -249,10 +316,51 @@ class SSPLink:
             session = self._state(address).session
             return None if session is None else session.count
 
+    def abandoned_command(self, address: int) -> int | None:
+        """The command code of the abandoned transaction to ``address`` (None if the last one
+        succeeded): sending the same command again resends it byte for byte."""
+        with self.lock:
+            abandoned = self._state(address).abandoned
+            return None if abandoned is None else abandoned.data[0]
+
+    def needs_new_key(self, address: int, data: bytes) -> bool:
+        """True if sending ``data`` now would leave the eCOUNT unknown or meets it unknown: an
+        encrypted transaction was abandoned and ``data`` is another command (or the count is
+        already uncertain).  Negotiate a key first."""
+        with self.lock:
+            state = self._state(address)
+            if state.session is None:
+                return False
+            if state.count_uncertain:
+                return True
+            abandoned = state.abandoned
+            return abandoned is not None and abandoned.encrypted and abandoned.data != bytes(data)
+
+    def forget_abandoned(self, address: int) -> None:
+        """Give up an abandoned transaction (the device reset: its cached reply is gone)."""
+        with self.lock:
+            self._state(address).abandoned = None
+
+    def count_uncertain(self, address: int) -> bool:
+        """True after a failed encrypted transaction: the device's eCOUNT is unknown until a new
+        key is negotiated (encrypted commands are refused until then)."""
+        with self.lock:
+            state = self._state(address)
+            return state.session is not None and state.count_uncertain
+
+    def attempt_wait(self) -> float:
+        """How long one attempt waits for a reply before the identical bytes go again: three
+        times the slowest of the recent replies, between :data:`MIN_ATTEMPT_WAIT` and
+        ``timeout`` (``timeout`` until a reply has been timed)."""
+        if not self._latencies:
+            return self.timeout
+        return min(self.timeout, max(MIN_ATTEMPT_WAIT, 3 * max(self._latencies)))
+
     def set_key(self, address: int, key: bytes | None, count: int = 0) -> None:
         """Install (or with ``None`` drop) the 16-byte AES key for ``address``."""
         with self.lock:
             state = self._state(address)
+            state.count_uncertain = False
             if key is None:
                 state.session = None
                 return
@@ -268,9 +376,10 @@ class SSPLink:
 
         ``encrypt=None`` encrypts when a session exists (SYNC and key-exchange commands are
         always plain); ``True`` requires a session; ``False`` forces plain.  Raises
-        :class:`SSPTimeoutError` after the retry limit, :class:`SSPEncryptionError` for a
-        reply that does not decrypt or carries the wrong eCOUNT, :class:`SSPPortError` when
-        the port is closed or fails, ``ValueError`` for an invalid command.
+        :class:`LinkTimeoutError` after the deadline, :class:`SSPEncryptionError` for a reply
+        that does not decrypt or carries the wrong eCOUNT (and for an encrypted command while
+        :meth:`count_uncertain`), :class:`SSPPortError` when the port is closed or fails,
+        ``ValueError`` for an invalid command.
         """
         data = bytes(data)
         if not data:
@@ -278,8 +387,19 @@ class SSPLink:
         with self.lock:
             port = self.serial
             state = self._state(address)
+            abandoned = state.abandoned
+            if abandoned is not None and abandoned.data == data and data[0] != Command.SYNC:
+                # the same command again: resend the abandoned packet as it was
+                self.counters.transactions += 1
+                self._flush_stale(port)
+                self.log.debug("resending the abandoned 0x%02X to 0x%02X", data[0], address)
+                reply = self._exchange(port, address, data[0], abandoned.wire, abandoned.wire[1], state, data)
+                return self._accept(address, state, reply, abandoned.encrypted)
             if data[0] == Command.SYNC:
+                self._drop_abandoned(state)
                 state.seq_flag = True
+            elif abandoned is not None:
+                self._resync(address, state)
             session = state.session
             if encrypt is None:
                 use_enc = session is not None and data[0] not in _PLAIN_ALWAYS
@@ -289,6 +409,10 @@ class SSPLink:
                     raise SSPEncryptionError(f"no eSSP key for address 0x{address:02X}")
             if use_enc:
                 assert session is not None
+                if state.count_uncertain:
+                    raise SSPEncryptionError(
+                        f"eCOUNT of 0x{address:02X} unknown after a failed exchange; negotiate a new key"
+                    )
                 payload = ssp.encrypt_data(session.key, session.count, data)
                 if self.log_decrypted:
                     self._raw_log.debug("-> %02X plain eCOUNT=%d %s", address, session.count, data.hex(" "))
@@ -298,31 +422,78 @@ class SSPLink:
             seq_id = address | (0x80 if state.seq_flag else 0)
             self.counters.transactions += 1
             self._flush_stale(port)
-            attempts = 0
-            reply: ssp.Packet | None = None
-            while reply is None:
-                if attempts > self.retries:
-                    self.counters.timeouts += 1
-                    raise SSPTimeoutError(
-                        f"no reply from address 0x{address:02X} to command 0x{data[0]:02X} "
-                        f"after {attempts} attempts",
-                        address,
-                        attempts,
-                        tuple(self._frames),
-                    )
-                if attempts:
-                    self.counters.retries += 1
-                    self.log.debug("retry %d to 0x%02X (same bytes)", attempts, address)
-                attempts += 1
-                self._write(port, wire)
-                reply = self._await_reply(port, seq_id)
-            self.counters.received += 1
-            result = reply.data
-            if use_enc:
-                assert session is not None
-                result = self._open_reply(address, session, result)
-            state.seq_flag = not state.seq_flag
-            return result
+            try:
+                reply = self._exchange(port, address, data[0], wire, seq_id, state, data)
+            except LinkTimeoutError:
+                state.abandoned = _Abandoned(data, wire, use_enc)
+                raise
+            return self._accept(address, state, reply, use_enc)
+
+    def _accept(self, address: int, state: _AddressState, reply: ssp.Packet, use_enc: bool) -> bytes:
+        """A valid reply: the transaction is over (flag toggled; decrypted and count checked)."""
+        self.counters.received += 1
+        state.abandoned = None
+        state.seq_flag = not state.seq_flag
+        result = reply.data
+        if use_enc:
+            session = state.session
+            if session is None:
+                raise SSPEncryptionError(f"eSSP key of 0x{address:02X} gone")
+            result = self._open_reply(address, session, result)
+        return result
+
+    def _drop_abandoned(self, state: _AddressState) -> None:
+        if state.abandoned is not None and state.abandoned.encrypted:
+            state.count_uncertain = True
+        state.abandoned = None
+
+    def _exchange(
+        self,
+        port: _Port,
+        address: int,
+        code: int,
+        wire: bytes,
+        seq_id: int,
+        state: _AddressState,
+        data: bytes,
+    ) -> ssp.Packet:
+        """Send ``wire`` until its reply arrives or the deadline passes (identical bytes)."""
+        budget = self.deadline if self.deadline is not None else self.timeout * (self.retries + 1)
+        give_up = time.monotonic() + budget
+        attempts = 0
+        heard = 0
+        while True:
+            if attempts:
+                self.counters.retries += 1
+                self._parser.reset()
+                self.log.debug("retry %d to 0x%02X (same bytes)", attempts, address)
+            attempts += 1
+            self._write(port, wire)
+            sent_at = time.monotonic()
+            reply, got = self._await_reply(port, seq_id, min(self.attempt_wait(), self.timeout))
+            heard += got
+            if reply is not None:
+                self._latencies.append(time.monotonic() - sent_at)
+                return reply
+            if attempts > self.retries and time.monotonic() >= give_up:
+                break
+        self.counters.timeouts += 1
+        raise LinkTimeoutError(
+            f"no reply from address 0x{address:02X} to command 0x{code:02X} "
+            f"after {attempts} attempts ({heard} bytes heard)",
+            address,
+            attempts,
+            tuple(self._frames),
+            heard,
+        )
+
+    def _resync(self, address: int, state: _AddressState) -> None:
+        """SYNC after a failed transaction, so that the next command cannot be mistaken for a
+        retransmission of the one that failed (raises like :meth:`transact`)."""
+        self.counters.resyncs += 1
+        self.log.debug("resynchronising 0x%02X after a failed exchange", address)
+        reply = self.transact(address, bytes((Command.SYNC,)))
+        _expect_ok(reply, "SYNC")
 
     def _open_reply(self, address: int, session: _Session, data: bytes) -> bytes:
         if not data or data[0] != ssp.STEX:
@@ -362,24 +533,41 @@ class SSPLink:
             raise SSPPortError(f"{self._url}: write failed: {exc}") from exc
         self.counters.sent += 1
 
-    def _await_reply(self, port: _Port, seq_id: int) -> ssp.Packet | None:
-        deadline = time.monotonic() + self.timeout
+    def _await_reply(self, port: _Port, seq_id: int, wait: float) -> tuple[ssp.Packet | None, int]:
+        """Read until the reply with ``seq_id`` arrives (returned) or the attempt is over: ``wait``
+        passed, or bytes arrived that made no valid reply and the line then fell quiet.  Returns
+        the packet (or None) and the number of bytes read."""
+        start = time.monotonic()
+        deadline = start + wait
+        byte_time = 11.0 / max(1, getattr(port, "baudrate", 9600) or 9600)
+        quiet = _QUIET_GAP + 2 * byte_time
         crc_before = self._parser.counters.crc_errors
+        heard = 0
+        last_byte = 0.0
         try:
             while True:
-                remaining = deadline - time.monotonic()
+                now = time.monotonic()
+                remaining = deadline - now
+                if heard:
+                    # bytes came but no reply for us yet: a line quiet for ``quiet`` seconds
+                    # after them means the reply was broken on the way
+                    remaining = min(remaining, last_byte + quiet - now)
                 if remaining <= 0:
-                    return None
-                wait = max(0.001, round(remaining, 3))
-                if port.timeout != wait:
-                    port.timeout = wait
+                    if heard and now < deadline:
+                        self.counters.early_retries += 1
+                    return None, heard
+                wait_now = max(0.001, round(remaining, 3))
+                if port.timeout != wait_now:
+                    port.timeout = wait_now
                 chunk = port.read(port.in_waiting or 1)
                 if not chunk:
                     continue
+                heard += len(chunk)
+                last_byte = time.monotonic()
                 for packet in self._parser.feed(chunk):
-                    self._record(False, packet.encode())
+                    self._record(False, _wire_of(packet))
                     if packet.seq_id == seq_id:
-                        return packet
+                        return packet, heard
                     self.counters.ignored += 1
                     self.log.debug("ignored packet with SEQ/ID %02X (want %02X)", packet.seq_id, seq_id)
         except (serial.SerialException, OSError) as exc:
@@ -432,6 +620,14 @@ class SSPLink:
             slave_inter = int.from_bytes(reply[1:9], "little")
             self.set_key(address, ssp.aes_key(fixed_key, params.shared_key(slave_inter)))
             self.log.debug("eSSP key negotiated with 0x%02X", address)
+
+
+def _wire_of(packet: ssp.Packet) -> bytes:
+    """The wire bytes of a received packet, for traces.  Built without the address check of
+    :func:`ssp.encode_packet`: a stray frame may carry any SEQ/ID byte (0x7E, 0xFF ...)."""
+    body = bytes((packet.seq_id, len(packet.data))) + packet.data
+    crc = ssp.crc16(body)
+    return bytes((ssp.STX,)) + ssp.stuff(body + bytes((crc & 0xFF, crc >> 8)))
 
 
 def _expect_ok(reply: bytes, what: str) -> None:

@@ -29,11 +29,16 @@ from .datasets import (
 from .engine import CREDIT_EVENTS
 from .ledger import Ledger
 
-__all__ = ["OK", "DeviceCore", "Handler", "Interrupted", "Persistent", "Timing", "reply"]
+__all__ = ["MAX_POLL_REPLY", "OK", "DeviceCore", "Handler", "Interrupted", "Persistent", "Timing", "reply"]
 
 Handler = Callable[[bytes], bytes]
 
 OK = bytes((Response.OK,))
+
+
+MAX_POLL_REPLY = 16 * 15 - 7
+"""The most reply DATA one encrypted packet carries: LEN <= 255 holds STEX and at most 15 AES
+blocks, which hold eLENGTH, eCOUNT (4), the data and eCRC (2)."""
 
 
 def reply(code: int, *data: int) -> bytes:
@@ -374,20 +379,35 @@ class DeviceCore:
         return event_supported(event.code, self.level, self.family)
 
     def _cmd_poll(self, data: bytes, with_ack: bool) -> bytes:
+        """Report pending events, oldest first, then the state-derived ones.  The reply never
+        exceeds :data:`MAX_POLL_REPLY` bytes (what one encrypted packet carries): events that do
+        not fit stay pending, unreported, for the next poll."""
         self.before_poll()
+        status = [e for e in self.status_events() if self._reportable(e)]
         out: list[Event] = []
         keep: list[Pending] = []
+        full = False
         for p in self.pending:
             ev = p.event if self._reportable(p.event) else p.fallback
-            if ev is not None and self._reportable(ev):
-                out.append(ev)
-                if with_ack and p.ack:
-                    p.reported = True
+            if full or ev is None or not self._reportable(ev):
+                if full:
                     keep.append(p)
+                continue
+            if len(self._poll_reply([*out, ev, *status])) > MAX_POLL_REPLY:
+                full = True
+                keep.append(p)
+                continue
+            out.append(ev)
+            if with_ack and p.ack:
+                p.reported = True
+                keep.append(p)
         self.pending = keep
-        out.extend(e for e in self.status_events() if self._reportable(e))
+        out.extend(status)
         self.after_poll(out)
-        return OK + encode_events(self._localise(out), self.level, self.family)
+        return self._poll_reply(out)
+
+    def _poll_reply(self, events: list[Event]) -> bytes:
+        return OK + encode_events(self._localise(events), self.level, self.family)
 
     def _localise(self, events: list[Event]) -> list[Event]:
         """Drop country codes below protocol 6."""

@@ -130,6 +130,8 @@ class Emulator:
         )
         self.engine = SlaveEngine(self.device, addr, self.rng, self.policy, self.log.getChild("engine"))
         self.faults = Faults(self.rng)
+        self.engine.reply_filter = self.faults.allow_reply
+        self.engine.request_filter = self.faults.allow_request
         self.pacing = pacing
         self.turnaround = turnaround
         self.powered = True

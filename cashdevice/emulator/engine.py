@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Callable, Protocol
 
 from .. import ssp
 from ..ssp import Command, Response
@@ -108,6 +108,11 @@ class SlaveEngine:
         """Firmware / dataset download (PROGRAM + header, then raw bytes); knobs settable."""
         self.download_finished = False
         """Set when a download completed: the owner resets the unit with the new versions."""
+        self.reply_filter: Callable[[int], bool] | None = None
+        """Asked with the command code before each reply goes out (False drops it): faults."""
+        self.request_filter: Callable[[int], bool] | None = None
+        """Asked with the command code of each new valid packet (False: as if it never arrived)."""
+        self.last_code = -1
         self.reset()
 
     def reset(self) -> None:
@@ -139,6 +144,9 @@ class SlaveEngine:
             except Exception:  # never let wire input kill the engine thread
                 self.log.exception("error handling packet %s", packet.data.hex(" "))
                 reply = None
+            if reply is not None and self.reply_filter is not None and not self.reply_filter(self.last_code):
+                self.log.debug("reply to 0x%02X dropped (fault)", self.last_code)
+                continue
             if reply is not None:
                 out.append(reply)
         return out
@@ -160,6 +168,7 @@ class SlaveEngine:
             return None
         data = packet.data
         if data[0] == Command.SYNC:
+            self.last_code = Command.SYNC
             wire = ssp.encode_packet(self.address, packet.seq_flag, bytes((Response.OK,)))
             self.device.execute(data, False)
             self.last_flag = True
@@ -176,6 +185,8 @@ class SlaveEngine:
             reply_data = download
         else:
             plain_reply = self._plain(data)
+            if plain_reply is None:
+                return None
             reply_data = plain_reply
             if (
                 self.policy.encrypt_credit
@@ -210,12 +221,22 @@ class SlaveEngine:
             self.dropped_count += 1
             self.log.debug("eCOUNT %d != expected %d: packet dropped", count, self.ecount)
             return None
+        if not self._arrives(plain[0]):
+            return None
         download = self.download.handle(plain)
         reply = download if download is not None else self._command(plain, True)
         return self._seal(reply)
 
-    def _plain(self, data: bytes) -> bytes:
+    def _arrives(self, code: int) -> bool:
+        if self.request_filter is None or self.request_filter(code):
+            return True
+        self.log.debug("command 0x%02X lost on the way in (fault)", code)
+        return False
+
+    def _plain(self, data: bytes) -> bytes | None:
         code = data[0]
+        if not self._arrives(code):
+            return None
         if self.policy.enforce_encryption:
             if self.key is None and code not in PLAIN_BEFORE_KEY:
                 return bytes((Response.KEY_NOT_SET,))
@@ -227,6 +248,7 @@ class SlaveEngine:
 
     def _command(self, data: bytes, encrypted: bool) -> bytes:
         code = data[0]
+        self.last_code = code
         if code == Command.SET_GENERATOR:
             return self._set_prime(data, "generator")
         if code == Command.SET_MODULUS:

@@ -10,7 +10,10 @@ per byte, drawn from the emulator's seeded :class:`random.Random`:
 
 Scripted faults run once each, in order, before the probabilistic ones:
 ``script(fn)`` queues any ``bytes -> bytes`` function for the next chunk;
-:meth:`Faults.drop_replies` drops the next *n* whole replies.
+:meth:`Faults.drop_replies` drops the next *n* whole replies;
+:meth:`Faults.mute` drops the next *n* replies to one command (its retransmissions included:
+the device runs the command once and every copy of its answer is lost); :meth:`Faults.ignore`
+loses the next *n* copies of one command on the way in (the device never sees them).
 """
 
 from __future__ import annotations
@@ -85,6 +88,48 @@ class Faults:
         self.inbound = Direction(rng, lock)
         self.outbound = Direction(rng, lock)
 
+        self._muted: dict[int, int] = {}
+        self._ignored: dict[int, int] = {}
+        self._lock = lock
+
+    def ignore(self, command: int, packets: int = 1) -> None:
+        """Lose the next ``packets`` packets carrying ``command`` before the device sees them."""
+        with self._lock:
+            self._ignored[int(command)] = self._ignored.get(int(command), 0) + packets
+
+    def ignored(self, command: int) -> int:
+        """How many packets of ``command`` are still to be lost."""
+        with self._lock:
+            return self._ignored.get(int(command), 0)
+
+    def allow_request(self, command: int) -> bool:
+        """Called by the engine for every valid packet (False: it never arrived)."""
+        with self._lock:
+            left = self._ignored.get(command, 0)
+            if not left:
+                return True
+            self._ignored[command] = left - 1
+            return False
+
+    def mute(self, command: int, replies: int = 1) -> None:
+        """Drop the next ``replies`` replies to ``command`` (by its code, after decryption)."""
+        with self._lock:
+            self._muted[int(command)] = self._muted.get(int(command), 0) + replies
+
+    def muted(self, command: int) -> int:
+        """How many replies to ``command`` are still to be dropped."""
+        with self._lock:
+            return self._muted.get(int(command), 0)
+
+    def allow_reply(self, command: int) -> bool:
+        """Called by the engine for every reply it is about to send (False: drop it)."""
+        with self._lock:
+            left = self._muted.get(command, 0)
+            if not left:
+                return True
+            self._muted[command] = left - 1
+            return False
+
     def drop_replies(self, n: int = 1) -> None:
         """Drop the next ``n`` replies whole (the host times out and retries)."""
         self.outbound.script(lambda data: b"", n)
@@ -92,3 +137,6 @@ class Faults:
     def clear(self) -> None:
         self.inbound.clear()
         self.outbound.clear()
+        with self._lock:
+            self._muted.clear()
+            self._ignored.clear()

@@ -143,6 +143,7 @@ class InprocChannel(Transport):
     def unplug(self) -> None:
         with self._lock:
             self.plugged = False
+            self.generation += 1  # the host's connection is dead for good, even after a replug
             conn, self._conn = self._conn, None
         if conn is not None:
             conn.hang_up()

@@ -45,6 +45,8 @@ class FakeSlave:
     """Drop the next N replies (the command is still executed once)."""
     foreign_before_reply: bytes | None = None
     """Wire bytes sent just before each reply (e.g. a packet with another SEQ/ID)."""
+    corrupt_replies: int = 0
+    """Send the next N replies with one data bit flipped (CRC fails at the host)."""
     wrong_reply_count: bool = False
     refuse_generator: bool = False
     received: list[ssp.Packet] = field(default_factory=list)
@@ -113,6 +115,9 @@ class FakeSlave:
                 return
             if self.foreign_before_reply:
                 os.write(self._master, self.foreign_before_reply)
+            if self.corrupt_replies:
+                self.corrupt_replies -= 1
+                reply = reply[:3] + bytes((reply[3] ^ 0x10,)) + reply[4:]
             os.write(self._master, reply)
 
     def _frame(self, packet: ssp.Packet, data: bytes) -> bytes:

@@ -12,7 +12,7 @@ import pytest
 from fake_slave import FakeSlave
 
 from cashdevice import ssp
-from cashdevice.link import SSPLink
+from cashdevice.link import MIN_ATTEMPT_WAIT, LinkTimeoutError, SSPLink
 from cashdevice.ssp import Command, SSPEncryptionError, SSPPortError, SSPTimeoutError
 
 POLL = bytes((Command.POLL,))
@@ -73,12 +73,15 @@ def test_timeout_after_retry_limit(slave: FakeSlave) -> None:
             link.transact(0, POLL)
         elapsed = time.monotonic() - start
     assert isinstance(info.value, TimeoutError)
-    assert info.value.attempts == 3 and info.value.address == 0
+    attempts = info.value.attempts
+    # at least retries + 1 attempts, for at least the deadline (timeout x (retries + 1));
+    # once replies have been timed, attempts are shorter than ``timeout``, so more fit in
+    assert attempts >= 3 and info.value.address == 0
     assert 0.29 <= elapsed < 1.0
     assert len(info.value.frames) >= 3 and info.value.frames[-1].startswith("->")
-    packets = slave.wait_packets(4)[1:]
-    assert len({p.encode() for p in packets}) == 1 and len(packets) == 3
-    assert link.counters.timeouts == 1 and link.counters.retries == 2
+    packets = slave.wait_packets(1 + attempts)[1:]
+    assert len({p.encode() for p in packets}) == 1 and len(packets) == attempts
+    assert link.counters.timeouts == 1 and link.counters.retries == attempts - 1
 
 
 def test_mismatched_seq_id_ignored(slave: FakeSlave, link: SSPLink) -> None:
@@ -258,3 +261,104 @@ def test_round_trip_times(slave: FakeSlave, link: SSPLink) -> None:
     print(f"\nmean POLL round trip on a pty: plain {plain * 1e3:.3f} ms, encrypted {encrypted * 1e3:.3f} ms")
     assert plain < 0.05 and encrypted < 0.05
     assert link.counters.retries == 0
+
+
+# ---------------------------------------------------------------------------- failed transactions
+
+
+def test_after_a_failed_transaction_the_next_command_is_preceded_by_sync(slave: FakeSlave) -> None:
+    """The device ran the command whose replies were all lost and cached its reply; without a
+    SYNC the next command (same flag) would be answered with that stale reply."""
+    with SSPLink(slave.path, timeout=0.1, retries=1) as link:
+        link.sync(0)
+        slave.drop_replies = 100
+        with pytest.raises(SSPTimeoutError):
+            link.transact(0, b"\x0a")  # ENABLE: executed once, every reply lost
+        slave.drop_replies = 0
+        assert link.transact(0, POLL) == b"\xf0\x07"  # not the cached F0 0A of ENABLE
+    codes = [data[0] for _, data in slave.executed]
+    assert codes == [0x0A, 0x07]
+    after = [p.data[0] for p in slave.received if p.data[0] != 0x0A]
+    assert after[-2:] == [0x11, 0x07]
+    assert link.counters.resyncs == 1
+
+
+def test_abandoned_encrypted_poll_is_resent_byte_for_byte(slave: FakeSlave) -> None:
+    """The same command after a failed one goes out as the identical packet (same flag, same
+    eCOUNT): the slave answers from its cache and the count is settled."""
+    with SSPLink(slave.path, timeout=0.1, retries=1) as link:
+        link.sync(0)
+        link.negotiate_key(0)
+        slave.drop_replies = 100
+        with pytest.raises(SSPTimeoutError):
+            link.transact(0, POLL)  # executed once, every reply lost
+        slave.drop_replies = 0
+        assert link.abandoned_command(0) == 0x07
+        assert not link.needs_new_key(0, POLL) and link.needs_new_key(0, b"\x0a")
+        assert link.transact(0, POLL) == b"\xf0\x07"
+        assert link.abandoned_command(0) is None and slave.repeats >= 1
+        assert [d[0] for _, d in slave.executed].count(0x07) == 1
+        assert link.transact(0, POLL) == b"\xf0\x07"  # the count is right again
+
+
+def test_another_command_after_an_abandoned_encrypted_one_needs_a_new_key(slave: FakeSlave) -> None:
+    with SSPLink(slave.path, timeout=0.1, retries=1) as link:
+        link.sync(0)
+        link.negotiate_key(0)
+        slave.drop_replies = 100
+        with pytest.raises(SSPTimeoutError):
+            link.transact(0, POLL)  # the slave counted it; the host cannot know
+        slave.drop_replies = 0
+        with pytest.raises(SSPEncryptionError):
+            link.transact(0, b"\x0a")  # SYNC goes first, then the count is unknown
+        assert link.count_uncertain(0)
+        link.negotiate_key(0)
+        assert not link.count_uncertain(0)
+        assert link.transact(0, POLL) == b"\xf0\x07"
+
+
+def test_stray_frame_for_address_7e_is_ignored(slave: FakeSlave, link: SSPLink) -> None:
+    """A well-formed frame whose SEQ/ID carries address 0x7E must be ignored, not crash the trace."""
+    link.sync(0)
+    body = bytes((0xFE, 2, 0xF0, 0x01))
+    crc = ssp.crc16(body)
+    slave.foreign_before_reply = b"\x7f" + ssp.stuff(body + bytes((crc & 0xFF, crc >> 8)))
+    link.log_raw = True
+    assert link.transact(0, POLL) == b"\xf0\x07"
+    assert link.counters.ignored >= 1
+
+
+def test_broken_reply_is_retried_at_once(slave: FakeSlave) -> None:
+    """Bytes that make no valid reply, then silence: the identical packet goes again after a
+    short quiet gap, not after the full attempt wait."""
+    with SSPLink(slave.path, timeout=2.0, retries=3) as link:
+        link.sync(0)
+        slave.corrupt_replies = 1
+        start = time.monotonic()
+        reply = link.transact(0, POLL)
+        elapsed = time.monotonic() - start
+    assert reply == b"\xf0\x07"
+    assert elapsed < 1.0  # the full attempt wait would be 2 s
+    assert link.counters.early_retries == 1 and link.counters.crc_errors >= 1
+
+
+def test_timeout_error_says_whether_the_device_was_heard(slave: FakeSlave) -> None:
+    with SSPLink(slave.path, timeout=0.1, retries=1) as link:
+        link.sync(0)
+        slave.drop_replies = 100
+        with pytest.raises(LinkTimeoutError) as silent:
+            link.transact(0, POLL)
+        slave.drop_replies = 0
+        slave.corrupt_replies = 100
+        with pytest.raises(LinkTimeoutError) as noisy:
+            link.transact(0, POLL)
+    assert silent.value.heard == 0
+    assert noisy.value.heard > 0
+
+
+def test_attempt_wait_adapts_to_the_device(slave: FakeSlave) -> None:
+    with SSPLink(slave.path, timeout=1.0, retries=3) as link:
+        assert link.attempt_wait() == 1.0  # nothing timed yet
+        for _ in range(5):
+            link.sync(0)
+        assert MIN_ATTEMPT_WAIT <= link.attempt_wait() < 0.5

@@ -1,0 +1,173 @@
+"""Money is never lost: one test per defect of a bad line (issue 10).  Each drives CashDevice
+against the in-process emulator, breaks exactly the exchange that used to lose money, and compares
+what the host reported with the emulator's ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from device_helpers import Recorder, feed_coin, feed_note
+
+from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceState, ValueCountryCode
+from cashdevice.emulator import Emulator
+from cashdevice.enums import DispenserTransactionState
+from cashdevice.enums import DispenseTransactionRequestResult as DTRR
+from cashdevice.ssp import Command
+
+Make = Callable[..., Any]
+
+CREDITS = ("STACKED", "STORED", "COIN_CREDIT")
+
+
+def opened(emu: Emulator, device: CashDevice, model: DeviceModel) -> Recorder:
+    rec = Recorder(device)
+    assert device.Open(emu.url, emu.address, model) == CashSystemOpenResult.OK
+    rec.wait_for(lambda: device.deviceState in (DeviceState.IDLE, DeviceState.DISABLED), what="IDLE")
+    return rec
+
+
+def credited(rec: Recorder) -> list[tuple[str, int]]:
+    return [(kind, value) for kind, value, _ in rec.cash() if kind in CREDITS]
+
+
+def transactions(rec: Recorder) -> list[tuple[str, int]]:
+    return [
+        (e.state.name, e.value)
+        for e in rec.of("DispenserTransactionEvent")
+        if e.state != DispenserTransactionState.IN_PROGRESS
+    ]
+
+
+def test_coin_credit_in_a_poll_reply_lost_on_every_try_is_reported_once(
+    emulators: Make, devices: Make
+) -> None:
+    """Defect 1: COIN CREDIT is not repeated by the device (no EVENT ACK for it), so the reply of
+    the poll that carries it is the only copy.  Every copy is lost for longer than a transaction
+    deadline; the host resends the identical poll until the device's cached reply gets through,
+    instead of SYNCing it away."""
+    emu = emulators("SMART_HOPPER")
+    device = devices()
+    rec = opened(emu, device, DeviceModel.SMART_HOPPER)
+    emu.faults.mute(Command.POLL_WITH_ACK, 60)
+    feed_coin(emu, 100)
+    rec.wait_for(lambda: emu.faults.muted(Command.POLL_WITH_ACK) == 0, timeout=30, what="polls used up")
+    rec.wait_cash("COIN_CREDIT", timeout=15)
+    feed_coin(emu, 200, timeout=15)
+    rec.wait_cash("COIN_CREDIT", 2, timeout=15)
+    assert credited(rec) == [("COIN_CREDIT", 100), ("COIN_CREDIT", 200)]
+    assert emu.ledger.credited_total() == 300
+    emu.ledger.check()
+
+
+def test_note_credit_lands_where_the_device_says_when_event_acks_are_lost(
+    emulators: Make, devices: Make
+) -> None:
+    """Defect 1: with EVENT ACK replies lost around a note, the note is reported once, as STORED
+    (it went to the recycler), not held and later reported as STACKED."""
+    emu = emulators("SPECTRAL_PAYOUT")
+    device = devices()
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    emu.faults.mute(Command.EVENT_ACK, 40)
+    feed_note(emu, 1000)
+    rec.wait_cash("STORED", timeout=30)
+    rec.wait_for(lambda: emu.faults.muted(Command.EVENT_ACK) == 0, timeout=30, what="EVENT ACKs used up")
+    feed_note(emu, 500, timeout=15)
+    rec.wait_cash("STORED", 2, timeout=15)
+    assert credited(rec) == [("STORED", 1000), ("STORED", 500)]
+    assert emu.ledger.get(1000, "EUR").stored == 1 and emu.ledger.credited_total() == 1500
+
+
+def test_payout_finished_before_a_power_cut_is_reported_and_payouts_go_on(
+    emulators: Make, devices: Make
+) -> None:
+    """Defect 2: the device paid everything, then lost power before the host polled DISPENSED.
+    The transaction ends COMPLETED with the ledger's amount and the next payout is accepted."""
+    emu = emulators("SPECTRAL_PAYOUT", levels={500: 10, 1000: 10}, auto_take=0.0)
+    device = devices()
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    emu.faults.mute(Command.POLL_WITH_ACK, 10_000)  # the host sees no event of this payout
+    assert device.DispenseValue(ValueCountryCode(1500, "EUR")) == DTRR.OK
+    assert emu.wait_for(lambda e: e.ledger.dispensed_total() == 1500 and e.status()["job"] is None, 10)
+    emu.power_cycle()
+    emu.faults.clear()
+    rec.wait_for(lambda: transactions(rec), timeout=15, what="transaction end")
+    assert transactions(rec) == [("COMPLETED", 1500)]
+    rec.wait_for(lambda: device.deviceState == DeviceState.IDLE, timeout=10, what="IDLE")
+    assert device.DispenseValue(ValueCountryCode(500, "EUR")) == DTRR.OK
+    rec.wait_for(lambda: len(transactions(rec)) == 2, timeout=15, what="second payout")
+    assert transactions(rec)[1] == ("COMPLETED", 500)
+    assert emu.ledger.dispensed_total() == 2000
+
+
+def test_payout_cut_midway_reports_what_the_customer_took(emulators: Make, devices: Make) -> None:
+    """Defect 2: power cut during a payout: INCOMPLETE PAYOUT ends the transaction in ERROR
+    with the amount the ledger says was dispensed, and payouts go on."""
+    emu = emulators("SPECTRAL_PAYOUT", levels={500: 10}, auto_take=0.0, payout_step=0.2)
+    device = devices()
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    assert device.DispenseValue(ValueCountryCode(2000, "EUR")) == DTRR.OK
+    assert emu.wait_for(lambda e: e.ledger.dispensed_total() >= 500, 10)
+    emu.power_cycle()
+    rec.wait_for(lambda: transactions(rec), timeout=15, what="transaction end")
+    paid = emu.ledger.dispensed_total()
+    assert 500 <= paid < 2000
+    assert transactions(rec) == [("ERROR", paid)]
+    rec.wait_for(lambda: device.deviceState == DeviceState.IDLE, timeout=10, what="IDLE")
+    assert device.DispenseValue(ValueCountryCode(500, "EUR")) == DTRR.OK
+
+
+def test_unit_re_enabled_when_the_enable_after_a_payout_gets_no_answer(
+    emulators: Make, devices: Make
+) -> None:
+    """Defect 3: the unit disables itself while it pays; the host's ENABLE afterwards is lost on
+    every try.  The host keeps asserting its wanted state until the poll shows it enabled."""
+    emu = emulators("SPECTRAL_PAYOUT", levels={500: 10}, auto_take=0.0)
+    device = devices()
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    emu.faults.ignore(Command.ENABLE, 40)
+    assert device.DispenseValue(ValueCountryCode(500, "EUR")) == DTRR.OK
+    rec.wait_for(lambda: transactions(rec), timeout=15, what="payout end")
+    rec.wait_for(lambda: emu.faults.ignored(Command.ENABLE) == 0, timeout=30, what="ENABLEs used up")
+    assert emu.wait_for(lambda e: e.device.enabled, 10), "the host never re-enabled the unit"
+    feed_note(emu, 1000, timeout=10)
+    rec.wait_cash("STORED")
+
+
+def test_lost_payout_reply_is_not_reported_busy_and_pays_once(emulators: Make, devices: Make) -> None:
+    """Defect 6: every reply to the real PAYOUT AMOUNT is lost.  The device ran it once (it answers
+    repeats from its cache); DispenseValue must not say BUSY (a retry would pay twice), and the
+    transaction reports what was paid."""
+    emu = emulators("SPECTRAL_PAYOUT", levels={500: 10}, auto_take=0.0)
+    device = devices()
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    # the TEST command (0x19) comes first: let its reply through, lose every copy of the REAL one
+    original = emu.faults.allow_reply
+    seen: list[int] = []
+
+    def lose_real(code: int) -> bool:
+        if code == Command.PAYOUT_AMOUNT:
+            seen.append(code)
+            return len(seen) == 1  # the TEST reply passes, every REAL reply is lost
+        return original(code)
+
+    emu.engine.reply_filter = lose_real
+    result = device.DispenseValue(ValueCountryCode(1000, "EUR"))
+    emu.engine.reply_filter = original
+    assert result == DTRR.OK
+    assert len(seen) > 2  # the REAL command was retransmitted
+    rec.wait_for(lambda: transactions(rec), timeout=15, what="payout end")
+    assert transactions(rec) == [("COMPLETED", 1000)]
+    assert emu.ledger.dispensed_total() == 1000
+
+
+def test_short_unplug_on_the_in_process_port_recovers(emulators: Make, devices: Make) -> None:
+    """Defect 8: an unplug and replug faster than a poll left the host half-connected for ever."""
+    emu = emulators("SPECTRAL_PAYOUT")
+    device = devices()
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    emu.unplug()
+    emu.replug()
+    feed_note(emu, 2000, timeout=10)
+    rec.wait_cash("STORED", timeout=15)
+    assert credited(rec) == [("STORED", 2000)]
