@@ -612,3 +612,23 @@ class VariableProperties:
         """
         with self._state_lock:
             return cast("DeviceState", self._v["deviceState"])
+
+    @property
+    def modules(self) -> list[CashDeviceModule] | None:
+        """The seed's other name for :attr:`cashDeviceModules` (Open's description of the NV4000 pay-out
+        modules, L11582).
+        """
+        return self.cashDeviceModules
+
+    @property
+    def readerEnabled(self) -> str | None:
+        """The seed's other name for :attr:`readersEnabled` (GetBarcodeReaderConfiguration's table,
+        L13405).
+        """
+        return self.readersEnabled
+
+    @property
+    def barcodeFormat(self) -> str | None:
+        """The seed's other name for :attr:`barCodeFormat` (GetBarcodeReaderConfiguration's table, L13410).
+        """
+        return self.barCodeFormat

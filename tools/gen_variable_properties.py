@@ -47,7 +47,7 @@ class VariableProperties:
 
 def render() -> str:
     sys.path.insert(0, str(ROOT))
-    from cashdevice.variables import VARIABLES
+    from cashdevice.variables import VARIABLE_ALIASES, VARIABLES, VARIABLES_BY_NAME
 
     out = [HEADER.rstrip("\n")]
     for var in VARIABLES:
@@ -69,6 +69,16 @@ def render() -> str:
             out.append('        """')
         out.append("        with self._state_lock:")
         out.append(f"            return {body}")
+    for alias, (name, where) in VARIABLE_ALIASES.items():
+        var = VARIABLES_BY_NAME[name]
+        out.append("")
+        out.append("    @property")
+        out.append(f"    def {alias}(self) -> {var.py_type}:")
+        doc_lines = textwrap.wrap(f"The seed's other name for :attr:`{name}` ({where}).", 96)
+        out.append(f'        """{doc_lines[0]}')
+        out.extend(f"        {line}" for line in doc_lines[1:])
+        out.append('        """')
+        out.append(f"        return self.{name}")
     return "\n".join(out) + "\n"
 
 
