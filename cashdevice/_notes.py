@@ -378,7 +378,9 @@ class NoteMethods:
             )
         self._fire(
             self.SetDenominationRouteFinishedEvent,
-            SetDenominationRouteFinishedEventResponse(result == SDRRR.OK, entry.ValueCountryCode, route),
+            SetDenominationRouteFinishedEventResponse(
+                result == SDRRR.OK, replace(entry.ValueCountryCode), route
+            ),
         )
         return result
 

@@ -664,7 +664,9 @@ class BarcodeFormat(CSharpEnum):
 
 
 class BarcodeInhibit(CSharpEnum):
-    """``SetBarcodeInhibit(byte inhibitByte)`` (L13429-L13432, REST L5287-L5290). Class and member names ours.
+    """``SetBarcodeInhibit(byte inhibitByte)`` (L13429-L13432, REST L5287-L5290).
+
+    Class and member names ours.
     """
 
     BOTH_DISABLED = 0xFF

@@ -21,6 +21,7 @@ one explicit property per variable so type checkers and IDEs see every name.
 
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any, cast
 
@@ -55,7 +56,8 @@ def render() -> str:
         doc = f"{var.description} (C# ``{var.cs_type}``, {where})"
         doc_lines = textwrap.wrap(doc, 96)
         if var.py_type.startswith("list[") and "None" not in var.py_type:
-            body = f'list(self._v["{var.name}"])'
+            # copies: the records are mutable like the C# objects, the device's state is not
+            body = f'copy.deepcopy(list(self._v["{var.name}"]))'
         else:
             body = f'cast("{var.py_type}", self._v["{var.name}"])'
         out.append("")

@@ -230,7 +230,7 @@ def closed_failure(name: str) -> Any:
     """The documented failure value when the device is not open."""
     value = failure(name)
     if isinstance(value, DTRR) and name != "Replenish":
-        return DTRR.BUSY  # "The device is busy and not able to pay-out" (L11927)
+        return DTRR.BUSY  # "The device is busy and not able to pay-out" (L11928)
     if isinstance(value, SSRRR):
         return SSRRR.FAILED  # "Failed to set sorter route" (L13060)
     return value  # routes: INVALID_INPUT, "CashDevice objects have not been initialised" (L12153)

@@ -291,7 +291,7 @@ def test_payout_cut_by_a_power_cycle(emulators: Make, devices: Make) -> None:
 
 def test_route_and_payout_before_open(devices: Make) -> None:
     """Before Open: routes INVALID_INPUT ("CashDevice objects have not been initialised", L12153),
-    payouts BUSY ("not able to pay-out", L11927)."""
+    payouts BUSY ("not able to pay-out", L11928)."""
     d = devices()
     assert d.SetDenominationRoute(0, DenominationRoute.CASHBOX) == SDRRR.INVALID_INPUT
     assert d.SetDenominationRouteSingleCurrency(500, DenominationRoute.CASHBOX) == SDRRR.INVALID_INPUT

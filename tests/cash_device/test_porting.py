@@ -221,6 +221,15 @@ def test_object_initialiser_style_reaches_the_device(emulators: Make, devices: M
     assert seen == []
 
 
+def test_mutable_records_handed_out_are_copies(emulators: Make, devices: Make) -> None:
+    """The records are mutable now; changing one a property returned leaves the device's state alone."""
+    _emu, device = opened(emulators, devices)
+    entry = device.currencyAssignment[0]
+    entry.ValueCountryCode.Value = 1
+    entry.IsInhibited = True
+    assert device.currencyAssignment[0].Value != 1 and not device.currencyAssignment[0].IsInhibited
+
+
 # ------------------------------------------------------------------------------ 7. seed facts
 
 
