@@ -20,6 +20,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, overload
 
+from ._guard import BYTE, FLAG, TEXT, U16, U32, VCC, Overload, csharp, list_of, one_of
 from .commands import CommandTable, UnverifiedCommandError, parse_service, service_layout
 from .enums import DeviceModel, SetSorterRouteRequestResult, SorterRoute
 from .records import CurrencyAssignmentEntry, SorterRouteAssignmentEntry, ValueCountryCode
@@ -111,6 +112,7 @@ class CoinMethods:
 
     # ------------------------------------------------------------------------------ hopper options
 
+    @csharp(False)
     def GetHopperOptions(self) -> bool:
         """C# ``bool GetHopperOptions()`` (L12552): GET OPTIONS (0x51) into ``reg_0``, ``reg_1``,
         ``reg_0_hex_string`` and ``reg_1_hex_string`` (two-digit upper-case hex, e.g. ``"04"``).
@@ -123,6 +125,7 @@ class CoinMethods:
         self._set_regs(*regs)
         return True
 
+    @csharp(False, reg_0=BYTE, reg_1=BYTE)
     def SetHopperOptions(self, reg_0: int, reg_1: int) -> bool:
         """C# ``bool SetHopperOptions(byte reg_0, byte reg_1)`` (L12572): SET OPTIONS (0x50,
         protocol >= 6; bits: seed §3.21).  On success ``reg_0`` / ``reg_1`` and their hex strings
@@ -141,6 +144,7 @@ class CoinMethods:
 
     # ------------------------------------------------------------------------------ levels, mech
 
+    @csharp(False, setLevelsDenomination=VCC, numCoinsToAdd=U32)
     def Set_Denomination_Level(self, setLevelsDenomination: ValueCountryCode, numCoinsToAdd: int) -> bool:
         """C# ``bool Set_Denomination_Level(ValueCountryCode setLevelsDenomination, uint
         numCoinsToAdd)`` (L13278): SET DENOMINATION LEVEL (0x34) adds ``numCoinsToAdd`` coins of
@@ -162,6 +166,7 @@ class CoinMethods:
             self.log.debug("%s: level refresh failed: %s", what, exc)
         return ok
 
+    @csharp(False)
     def EnableCoinMechOrFeeder(self) -> bool:
         """C# ``bool EnableCoinMechOrFeeder()`` (L12399): COIN MECH GLOBAL INHIBIT (0x49) = 1,
         enabling the attached coin mech / feeder (ATTACHED COIN MECH ENABLED follows).  Coin
@@ -170,6 +175,7 @@ class CoinMethods:
             return False
         return self._coin_ok("EnableCoinMechOrFeeder", "COIN_MECH_GLOBAL_INHIBIT", 1)
 
+    @csharp(False, values=list_of(one_of(VCC, U32)), inhibit=FLAG)
     def SetCoinMechInhibits(self, values: Sequence[ValueCountryCode | int] | None, inhibit: bool) -> bool:
         """REST OpenConnection ``SetCoinMechInhibits`` (L1196, "Command 0x40") as a method: SET
         COIN MECH INHIBITS (0x40: 0 inhibit / 1 accept, u16 value, country at v >= 6) once per
@@ -202,6 +208,14 @@ class CoinMethods:
     @overload
     def Purge(self, device: int, hopper: int) -> bool: ...
 
+    @csharp(
+        False,
+        overloads=(
+            Overload(()),
+            Overload((("device", BYTE),)),
+            Overload((("device", BYTE), ("hopper", BYTE))),
+        ),
+    )
     def Purge(self, *args: Any, **kwargs: Any) -> bool:
         """C# ``bool Purge()`` (L12771), ``bool Purge(byte device)`` (L12789: 0 hopper, 1 feeder)
         and ``bool Purge(byte device, byte hopper)`` (L12810: hopper 0 primary/master, 1
@@ -231,6 +245,13 @@ class CoinMethods:
     @overload
     def CoinStir(self, seconds: int, modeByte: int) -> bool: ...
 
+    @csharp(
+        False,
+        overloads=(
+            Overload((("seconds", BYTE),)),
+            Overload((("seconds", BYTE), ("modeByte", BYTE))),
+        ),
+    )
     def CoinStir(self, seconds: Any = None, modeByte: Any = None) -> bool:
         """C# ``bool CoinStir(byte seconds)`` (L12880): COIN STIR (0x5D, seconds 1..255; published)
         and ``bool CoinStir(byte seconds, byte modeByte)`` (L12898; mode 0 mix, 1 also move
@@ -248,6 +269,7 @@ class CoinMethods:
 
     # ------------------------------------------------------------------------------ payout helpers
 
+    @csharp(False)
     def GetCoinsExit(self) -> bool:
         """C# ``bool GetCoinsExit()`` (L12919): coins in the last payout request and coins seen at
         the exit sensor into ``coins_payout_request`` / ``coins_seen_at_exit_sensor``.  Unpublished
@@ -260,6 +282,7 @@ class CoinMethods:
         self._set(coins_payout_request=got[0], coins_seen_at_exit_sensor=got[1])
         return True
 
+    @csharp(False, device=BYTE)
     def GetCoinAcceptance(self, device: int) -> bool:
         """C# ``bool GetCoinAcceptance(byte device)`` (L12834; 0 primary hopper, 1 feeder, 2
         secondary hopper): the acceptance percentage into ``coinAcceptance_string`` as a decimal
@@ -276,6 +299,7 @@ class CoinMethods:
         self._set(coinAcceptance_string=str(percent))
         return True
 
+    @csharp(False, count=BYTE)
     def SetNoPayinCount(self, count: int) -> bool:
         """C# ``bool SetNoPayinCount(byte count)`` (L12752): after ``count`` coins sensed but not paid
         in, the device reports MAINTENANCE REQUIRED.  ``noPayinCount`` holds the value set.
@@ -289,6 +313,7 @@ class CoinMethods:
         self._set(noPayinCount=count)
         return True
 
+    @csharp(False, value=U16)
     def SetPayoutLimit(self, value: int) -> bool:
         """C# ``bool SetPayoutLimit(ushort value)`` (L13078): most coins in one payout (0 = no
         limit); a payout needing more is refused.  Unpublished row SET_PAYOUT_LIMIT."""
@@ -298,6 +323,7 @@ class CoinMethods:
             return False
         return self._coin_ok("SetPayoutLimit", "SET_PAYOUT_LIMIT", value)
 
+    @csharp(False)
     def GetPayoutCount(self) -> bool:
         """C# ``bool GetPayoutCount()`` (L13097): coins the last (test) payout split needs, into
         ``payout_count``.  Unpublished row GET_PAYOUT_COUNT."""
@@ -309,6 +335,7 @@ class CoinMethods:
         self._set(payout_count=count)
         return True
 
+    @csharp(False)
     def Get_Lifter_Status(self) -> bool:
         """C# ``bool Get_Lifter_Status()`` (L13242): ``lifterConnected``, ``lifterOptoClear``,
         ``lifterJammed`` (booleans).  SMART Coin System / Twin only.  Unpublished row
@@ -323,6 +350,7 @@ class CoinMethods:
 
     # ------------------------------------------------------------------------------ cashbox
 
+    @csharp(False, numCoinsToAdd=U16, denomination=U32, countryCode=TEXT)
     def SetCashboxLevels(self, numCoinsToAdd: int, denomination: int, countryCode: str) -> bool:
         """C# ``bool SetCashboxLevels(ushort numCoinsToAdd, uint denomination, string countryCode)``
         (L12983): add coins to the cashbox count of one denomination; 0 clears it.  Unpublished
@@ -339,6 +367,7 @@ class CoinMethods:
             return False
         return self._coin_ok(what, "SET_CASHBOX_LEVELS", numCoinsToAdd, entry.Value, entry.CountryCode)
 
+    @csharp(False)
     def ClearCashboxLevels(self) -> bool:
         """C# ``bool ClearCashboxLevels()`` (L13004): zero every cashbox count.  Unpublished row
         CLEAR_CASHBOX_LEVELS."""
@@ -346,6 +375,7 @@ class CoinMethods:
             return False
         return self._coin_ok("ClearCashboxLevels", "CLEAR_CASHBOX_LEVELS")
 
+    @csharp(False)
     def GetCashboxLevels(self) -> bool:
         """C# ``bool GetCashboxLevels()`` (L13022): the cashbox counts into ``cashbox_levels_string``,
         e.g. ``"Number of denominations in device: 2\\n10 x 10 ITL\\n0 x 50 ITL\\nQuantity of
@@ -366,6 +396,7 @@ class CoinMethods:
 
     # ------------------------------------------------------------------------------ Twin SCS
 
+    @csharp(False, twinMode=BYTE)
     def SetTwinMode(self, twinMode: int) -> bool:
         """C# ``bool SetTwinMode(byte twinMode)`` (L13116; modes 0 normal, 1 twin, 2 twin single,
         3 twin 1EC balanced).  The device refuses it during pay-in/pay-out, for a mode already
@@ -377,6 +408,7 @@ class CoinMethods:
             return False
         return self._coin_ok("SetTwinMode", "SET_TWIN_MODE", twinMode)
 
+    @csharp(SSRRR.INVALID_INPUT, SSRRR.FAILED, valueCountryCode=VCC, sorterRoute=BYTE)
     def SetSorterRoute(self, valueCountryCode: ValueCountryCode, sorterRoute: int) -> SSRRR:
         """C# ``SetSorterRouteRequestResult SetSorterRoute(ValueCountryCode, byte sorterRoute)``
         (L13041): route one denomination from the feeder to the primary (0) or secondary (1)
@@ -417,6 +449,13 @@ class CoinMethods:
     @overload
     def GetServiceInformation(self, module: int, subCommand: int) -> bool: ...
 
+    @csharp(
+        False,
+        overloads=(
+            Overload((("subCommand", BYTE),)),
+            Overload((("module", BYTE), ("subCommand", BYTE))),
+        ),
+    )
     def GetServiceInformation(self, *args: Any, **kwargs: Any) -> bool:
         """C# ``bool GetServiceInformation(byte subCommand)`` (L12627; NV4000: 0 date, 1 note, 2
         accepted-note, 3 jam information, 4 service flags) and ``bool GetServiceInformation(byte
@@ -458,6 +497,7 @@ class CoinMethods:
         self._set(service_information_string=text)
         return True
 
+    @csharp(False, module=BYTE, serviceType=BYTE, month=BYTE, year=BYTE)
     def SetServiceInformation(self, module: int, serviceType: int, month: int, year: int) -> bool:
         """C# ``bool SetServiceInformation(byte module, byte serviceType, byte month, byte year)``
         (L12703): record a service (month 1..12, year 0..99).  Unpublished row
@@ -471,6 +511,13 @@ class CoinMethods:
             return False
         return self._coin_ok(what, "SET_SERVICE_INFORMATION", module, serviceType, month, year)
 
+    @csharp(
+        False,
+        weekNumber1_ascii_byte=BYTE,
+        weekNumber2_ascii_byte=BYTE,
+        yearNumber1_ascii_byte=BYTE,
+        yearNumber2_ascii_byte=BYTE,
+    )
     def SetServiceInformation_MaintenanceReset(
         self,
         weekNumber1_ascii_byte: int,
@@ -495,6 +542,7 @@ class CoinMethods:
             return False
         return self._coin_ok(what, "SERVICE_MAINTENANCE_RESET", *digits)
 
+    @csharp(False)
     def GetGlobalErrorCode(self) -> bool:
         """C# ``bool GetGlobalErrorCode()`` (L12609): two error bytes into ``globalErrorCode_0`` and
         ``globalErrorCode_1``.  Unpublished row GET_GLOBAL_ERROR_CODE."""
@@ -508,6 +556,7 @@ class CoinMethods:
 
     # ------------------------------------------------------------------------------ real-time clock
 
+    @csharp(False, byte1=BYTE, byte2=BYTE, byte3=BYTE, byte4=BYTE, byte5=BYTE, byte6=BYTE)
     def SetRealTimeClock(
         self, byte1: int, byte2: int, byte3: int, byte4: int, byte5: int, byte6: int
     ) -> bool:
@@ -519,6 +568,7 @@ class CoinMethods:
             return self._bad("SetRealTimeClock", f"invalid date/time {fields!r}")
         return self._coin_ok("SetRealTimeClock", "SET_REAL_TIME_CLOCK", *fields)
 
+    @csharp(False)
     def GetRealTimeClock(self) -> bool:
         """C# ``bool GetRealTimeClock()`` (L12963): GET REAL TIME CLOCK (0x63) into
         ``real_time_clock_string`` as ``d MMMM yyyy HH:mm:ss`` in English, e.g. ``"27 November

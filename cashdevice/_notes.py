@@ -15,6 +15,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, overload
 
+from ._guard import (
+    BYTE,
+    BYTES,
+    FLAG,
+    INT32,
+    TEXT,
+    U16,
+    U32,
+    VCC,
+    Overload,
+    csharp,
+    enum_of,
+    list_of,
+    optional,
+)
 from .commands import CommandTable, UnverifiedCommandError, country, u16, u32
 from .enums import (
     BARCODE_FORMAT_TEXT,
@@ -38,10 +53,11 @@ from .records import CurrencyAssignmentEntry, SetDenominationRouteFinishedEventR
 from .ssp import Response, SSPError, SSPTimeoutError
 
 if TYPE_CHECKING:
-    from .cash_device import DeviceEvent
+    from ._signals import DeviceEvent
 
 DTRR = DispenseTransactionRequestResult
 SDRRR = SetDenominationRouteRequestResult
+ROUTE = enum_of(DenominationRoute)
 TEST, REAL = 0x19, 0x58
 
 PAYOUT_MODELS = frozenset(
@@ -168,6 +184,7 @@ class NoteMethods:
 
     # ------------------------------------------------------------------------------ inhibits
 
+    @csharp(False, values=list_of(U32), inhibit=FLAG)
     def SetDenominationInhibitsSingleCurrency(self, values: Sequence[int] | None, inhibit: bool) -> bool:
         """C# ``bool SetDenominationInhibitsSingleCurrency(List<UInt32> values, bool inhibit)``
         (L11740): SET INHIBITS (0x02) for the listed values of a single-currency dataset.  False if
@@ -183,6 +200,7 @@ class NoteMethods:
             [ValueCountryCode(int(v), code) for v in values if v >= 0], inhibit
         )
 
+    @csharp(False, valueCountryCodes=list_of(VCC), inhibit=FLAG)
     def SetDenominationInhibits(
         self, valueCountryCodes: Sequence[ValueCountryCode] | None, inhibit: bool
     ) -> bool:
@@ -199,6 +217,7 @@ class NoteMethods:
             return False
         return self._apply_inhibits({e.Channel for e in entries if e is not None}, bool(inhibit))
 
+    @csharp(False, value=U32, inhibit=FLAG)
     def SetDenominationInhibitSingleCurrency(self, value: int, inhibit: bool) -> bool:
         """C# ``bool SetDenominationInhibitSingleCurrency(UInt32 value, bool inhibit)`` (L11788).
         False on a multi-currency dataset or a value not in it."""
@@ -209,6 +228,13 @@ class NoteMethods:
     @overload
     def SetDenominationInhibit(self, valueCountryCode: ValueCountryCode, inhibit: bool) -> bool: ...
 
+    @csharp(
+        False,
+        overloads=(
+            Overload((("index", U32), ("inhibit", FLAG))),
+            Overload((("valueCountryCode", VCC), ("inhibit", FLAG))),
+        ),
+    )
     def SetDenominationInhibit(self, *args: Any, **kwargs: Any) -> bool:
         """C# ``bool SetDenominationInhibit(UInt32 index, bool inhibit)`` (L11808) and
         ``bool SetDenominationInhibit(ValueCountryCode, bool inhibit)`` (L11827).  ``index`` is
@@ -254,6 +280,7 @@ class NoteMethods:
 
     # ------------------------------------------------------------------------------ routes
 
+    @csharp(SDRRR.INVALID_INPUT, value=U32, route=ROUTE)
     def SetDenominationRouteSingleCurrency(self, value: int, route: DenominationRoute) -> SDRRR:
         """C# ``SetDenominationRouteRequestResult SetDenominationRouteSingleCurrency(UInt32 value,
         DenominationRoute route)`` (L12122).  MULTI_CURRENCY_MODE on a multi-currency dataset."""
@@ -271,6 +298,13 @@ class NoteMethods:
     @overload
     def SetDenominationRoute(self, index: int, route: DenominationRoute) -> SDRRR: ...
 
+    @csharp(
+        SDRRR.INVALID_INPUT,
+        overloads=(
+            Overload((("valueCountryCode", VCC), ("route", ROUTE))),
+            Overload((("index", INT32), ("route", ROUTE))),
+        ),
+    )
     def SetDenominationRoute(self, *args: Any, **kwargs: Any) -> SDRRR:
         """C# ``SetDenominationRoute(ValueCountryCode, DenominationRoute)`` (L12169) and
         ``SetDenominationRoute(Int32 index, DenominationRoute)`` (L12215): SET DENOMINATION ROUTE
@@ -348,12 +382,15 @@ class NoteMethods:
             )
         self._fire(
             self.SetDenominationRouteFinishedEvent,
-            SetDenominationRouteFinishedEventResponse(result == SDRRR.OK, entry.ValueCountryCode, route),
+            SetDenominationRouteFinishedEventResponse(
+                result == SDRRR.OK, replace(entry.ValueCountryCode), route
+            ),
         )
         return result
 
     # ------------------------------------------------------------------------------ payouts
 
+    @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, value=U32)
     def DispenseValueSingleCurrency(self, value: int) -> DTRR:
         """C# ``DispenseTransactionRequestResult DispenseValueSingleCurrency(UInt32 value)``
         (L11870): PAYOUT AMOUNT of ``value`` minor units in the dataset's only currency."""
@@ -368,6 +405,7 @@ class NoteMethods:
             )
         return self.DispenseValue(ValueCountryCode(value, code))
 
+    @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, valueCountryCode=VCC)
     def DispenseValue(self, valueCountryCode: ValueCountryCode) -> DTRR:
         """C# ``DispenseTransactionRequestResult DispenseValue(ValueCountryCode)`` (L11911): PAYOUT
         AMOUNT (0x33: u32 value, country, option 0x19 test then 0x58 real; protocol < 6: value
@@ -394,6 +432,14 @@ class NoteMethods:
     @overload
     def PayoutByDenomination(self, noteCounts: Sequence[int]) -> DTRR: ...
 
+    @csharp(
+        DTRR.INVALID_INPUT,
+        DTRR.BUSY,
+        overloads=(
+            Overload((("denomination_to_payout", VCC), ("numNotesToPayout", U32))),
+            Overload((("noteCounts", list_of(U32)),)),
+        ),
+    )
     def PayoutByDenomination(self, *args: Any, **kwargs: Any) -> DTRR:
         """C# ``PayoutByDenomination(ValueCountryCode denomination_to_payout, UInt32
         numNotesToPayout)`` (L11951; 0 = every stored note of that denomination) and
@@ -422,6 +468,7 @@ class NoteMethods:
                 return self._payout_fail(DTRR.NOT_ENOUGH_VALUE, what, f"no {vcc} stored")
         return self._by_denomination(what, [(entry, notes)], DispenserTransactionType.PAYOUT_BY_DENOMINATION)
 
+    @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, noteCounts=list_of(U32))
     def PayoutbyDenomination(self, noteCounts: Sequence[int] | None) -> DTRR:
         """C# ``DispenseTransactionRequestResult PayoutbyDenomination(UInt32[] noteCounts)`` (L11986):
         ``noteCounts[i]`` notes of ``currencyAssignment[i]``; the array must have one entry per
@@ -437,6 +484,7 @@ class NoteMethods:
             what, [p for p in pairs if p[1]], DispenserTransactionType.PAYOUT_BY_DENOMINATION
         )
 
+    @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, noteCounts=list_of(U32))
     def Float(self, noteCounts: Sequence[int] | None) -> DTRR:
         """C# ``DispenseTransactionRequestResult Float(UInt32[] noteCounts)`` (L12020): FLOAT BY
         DENOMINATION (0x44).  The seed gives opposite meanings (C#: counts moved to the cashbox;
@@ -454,6 +502,7 @@ class NoteMethods:
             what, pairs, DispenserTransactionType.FLOAT, command="FLOAT_BY_DENOMINATION"
         )
 
+    @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, noteCounts=list_of(U32))
     def SetCashBoxPayoutLimit(self, noteCounts: Sequence[int] | None) -> DTRR:
         """C# ``DispenseTransactionRequestResult SetCashBoxPayoutLimit(uint[] noteCounts)`` (L12060):
         SET CASHBOX PAYOUT LIMIT (0x4E): n, n x [u16 limit, u32 value, country], one per channel."""
@@ -470,6 +519,7 @@ class NoteMethods:
         reply = self._try(what, "SET_CASHBOX_PAYOUT_LIMIT", params)
         return self._payout_result(what, reply)
 
+    @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, moduleNumber=BYTE, NV4000=FLAG)
     def SmartEmpty(self, moduleNumber: int = 0, NV4000: bool = False) -> DTRR:
         """C# ``DispenseTransactionRequestResult SmartEmpty(byte moduleNumber, bool NV4000 = false)``
         (L12095): SMART EMPTY (0x52), everything to the cashbox with a record of what went
@@ -492,14 +542,17 @@ class NoteMethods:
             self._begin_transaction(DispenserTransactionType.EMPTY, 0, "")
         return result
 
+    @csharp(False)
     def HaltPayout(self) -> bool:
         """C# ``bool HaltPayout()`` (L12341): HALT PAYOUT (0x38); the device stops at a safe point."""
         return self._simple("HaltPayout", "HALT_PAYOUT")
 
+    @csharp(False)
     def EnablePayout(self) -> bool:
         """C# ``bool EnablePayout()`` (L12305): ENABLE PAYOUT DEVICE (0x5C) without options."""
         return self.EnablePayoutDevice()
 
+    @csharp(False, optionByte=optional(BYTE))
     def EnablePayoutDevice(self, optionByte: int | None = None) -> bool:
         """REST ``EnablePayoutDevice`` / ``EnablePayoutDeviceWithByte`` (L3420, L3530): ENABLE PAYOUT
         DEVICE (0x5C) with an optional option byte (NV11: GIVE_VALUE_ON_STORED,
@@ -526,6 +579,7 @@ class NoteMethods:
         self._set(enablePayoutDeviceError=None)
         return True
 
+    @csharp(False)
     def DisablePayout(self) -> bool:
         """C# ``bool DisablePayout()`` (L12323, printed there as ``EnablePayout`` [sic]): DISABLE
         PAYOUT DEVICE (0x5B); notes then go to the cashbox."""
@@ -636,6 +690,7 @@ class NoteMethods:
 
     # ------------------------------------------------------------------------------ levels and value
 
+    @csharp(False)
     def GetAllLevels(self) -> bool:
         """C# ``bool GetAllLevels()`` (L12511): GET ALL LEVELS (0x22) into
         ``currencyAssignment[].Stored``; ``lastGetLevelsSuccessful`` says whether every
@@ -650,6 +705,7 @@ class NoteMethods:
             self._set(lastGetLevelsSuccessful=False)
             return False
 
+    @csharp(0, countryCode=TEXT)
     def GetStoredValue(self, countryCode: str) -> int:
         """C# ``UInt32 GetStoredValue(string countryCode)`` (L12533): total value (minor units) held
         for payout in ``countryCode``, calculated on the host from ``currencyAssignment`` (the seed
@@ -660,6 +716,7 @@ class NoteMethods:
         code = countryCode.upper()
         return sum(e.Value * e.Stored for e in self._entries if e.CountryCode == code)
 
+    @csharp(False, levelToSet=U16)
     def SetDenominationLevel(self, levelToSet: int = 0) -> bool:
         """C# ``bool SetDenominationLevel(UInt16 levelToSet = 0)`` (L11853).  The seed gives no
         denomination; this port applies SET DENOMINATION LEVEL (0x34) to every denomination of
@@ -684,6 +741,7 @@ class NoteMethods:
 
     # ------------------------------------------------------------------------------ NV4000 / refill
 
+    @csharp(DTRR.NOT_SUPPORTED, NumberToReplinish=U32)
     def Replenish(self, NumberToReplinish: int) -> DTRR:
         """C# ``DispenseTransactionRequestResult Replenish(uint NumberToReplinish)`` (L12417; the
         seed's spelling): move notes from the NV4000 replenishment cassette to the recyclers.
@@ -707,6 +765,7 @@ class NoteMethods:
             self._begin_transaction(DispenserTransactionType.REPLENISH, 0, "")
         return result
 
+    @csharp(False)
     def GetRCMode(self) -> bool:
         """REST ``GetRCMode`` (L6723): read the NV4000 replenishment-cassette mode into
         ``RC_CurrentMode`` (unpublished bytes, table row NV4000_GET_RC_MODE)."""
@@ -723,6 +782,7 @@ class NoteMethods:
             return False
         return True
 
+    @csharp(None, enable=FLAG)
     def RefillMode(self, enable: bool) -> None:
         """C# ``void RefillMode(bool enable)`` (L12441): SET REFILL MODE (0x30 05 81 10 11 xx;
         SMART / Spectral Payout firmware >= 4.10)."""
@@ -734,11 +794,13 @@ class NoteMethods:
 
     # ------------------------------------------------------------------------------ the rest
 
+    @csharp(False)
     def ResetDevice(self) -> bool:
         """C# ``bool ResetDevice()`` (L12359): RESET (0x01).  The device reboots; the poll thread
         re-establishes the session (SLAVE RESET / KEY NOT SET)."""
         return self._simple("ResetDevice", "RESET")
 
+    @csharp(False, customCommandData=BYTES, customCommandDataLength=BYTE)
     def SendCustomCommand(
         self, customCommandData: bytes | Sequence[int] | None, customCommandDataLength: int
     ) -> bool:
@@ -770,6 +832,7 @@ class NoteMethods:
     lastCustomCommandResponse: bytes = b""
     """The reply DATA of the last :meth:`SendCustomCommand` (ours; C# has no field for it)."""
 
+    @csharp(False)
     def GetCounters(self) -> bool:
         """C# ``bool GetCounters()`` (L12854): GET COUNTERS (0x58) into ``counters_string``, e.g.
         ``"Number of counters in set: 5\\nStacked: 261\\nStored: 42\\nDispensed: 30\\n
@@ -792,6 +855,7 @@ class NoteMethods:
         self._set(counters_string="\n".join(lines) + "\n")
         return True
 
+    @csharp(False)
     def GetLastRejectCode(self) -> bool:
         """C# ``bool GetLastRejectCode()`` (L13261): LAST REJECT CODE (0x17) into
         ``rejectCategory`` = ``"Reject Reason: <text>"`` (L10587)."""
@@ -805,6 +869,7 @@ class NoteMethods:
         self._set(rejectCategory=f"Reject Reason: {text}")
         return True
 
+    @csharp(False)
     def ExtendedGetDatasetVersion(self) -> bool:
         """C# ``bool ExtendedGetDatasetVersion()`` (L13172) into ``extendedDataset`` (e.g.
         ``EUR41044_25.09.24_13:39:30``).  Unpublished bytes (row EXTENDED_GET_DATASET_VERSION)."""
@@ -812,6 +877,7 @@ class NoteMethods:
             "ExtendedGetDatasetVersion", "EXTENDED_GET_DATASET_VERSION", "extendedDataset"
         )
 
+    @csharp(False)
     def ExtendedGetFirmwareVersion(self) -> bool:
         """C# ``bool ExtendedGetFirmwareVersion()`` (L13192) into ``extendedFirmware``.
         Unpublished bytes (row EXTENDED_GET_FIRMWARE_VERSION)."""
@@ -828,6 +894,7 @@ class NoteMethods:
 
     # ------------------------------------------------------------------------------ barcode
 
+    @csharp(False)
     def GetBarcodeReaderConfiguration(self) -> bool:
         """C# ``bool GetBarcodeReaderConfiguration()`` (L13389): 0x23 into
         ``barCodeHardwareStatus`` ("Both fitted"), ``readersEnabled`` ("Both"), ``barCodeFormat``
@@ -847,6 +914,7 @@ class NoteMethods:
             return False
         return True
 
+    @csharp(False, enableReaders=BYTE, barCodeFormat=BYTE, numberOfCharacters=BYTE)
     def SetBarcodeReaderConfiguration(
         self, enableReaders: int, barCodeFormat: int, numberOfCharacters: int
     ) -> bool:
@@ -861,6 +929,7 @@ class NoteMethods:
         params = bytes((enableReaders, barCodeFormat, numberOfCharacters))
         return self._simple("SetBarcodeReaderConfiguration", "SET_BARCODE_READER_CONFIGURATION", params)
 
+    @csharp(False)
     def GetBarcodeInhibit(self) -> bool:
         """C# ``bool GetBarcodeInhibit()`` (L13441): 0x25 into ``barCodeInhibit`` (e.g. "Barcode
         Disabled and Currency Enabled (Default)")."""
@@ -873,6 +942,7 @@ class NoteMethods:
             return False
         return True
 
+    @csharp(False, inhibitByte=BYTE)
     def SetBarcodeInhibit(self, inhibitByte: int) -> bool:
         """C# ``bool SetBarcodeInhibit(byte inhibitByte)`` (L13422): 0x26 with 0xFC..0xFF."""
         if not _uint(inhibitByte, 0xFF) or inhibitByte < 0xFC:
@@ -880,6 +950,7 @@ class NoteMethods:
             return False
         return self._simple("SetBarcodeInhibit", "SET_BARCODE_INHIBIT", bytes((inhibitByte,)))
 
+    @csharp(False)
     def GetBarcodeData(self) -> bool:
         """C# ``bool GetBarcodeData()`` (L13339): 0x27 into ``ticketStatus`` and
         ``barcode_ascii_data``.  The seed shows no ticketStatus values; ours: "No ticket",

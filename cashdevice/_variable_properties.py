@@ -6,6 +6,7 @@ one explicit property per variable so type checkers and IDEs see every name.
 
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any, cast
 
@@ -595,7 +596,7 @@ class VariableProperties:
         (C# ``List<CurrencyAssignmentEntry>``, GetCompleteCashDevice L2288)
         """
         with self._state_lock:
-            return list(self._v["currencyAssignment"])
+            return copy.deepcopy(list(self._v["currencyAssignment"]))
 
     @property
     def sorterRouteAssignment(self) -> list[SorterRouteAssignmentEntry]:
@@ -603,7 +604,7 @@ class VariableProperties:
         ``List<SorterRouteAssignmentEntry>``, GetCompleteCashDevice L2364)
         """
         with self._state_lock:
-            return list(self._v["sorterRouteAssignment"])
+            return copy.deepcopy(list(self._v["sorterRouteAssignment"]))
 
     @property
     def deviceState(self) -> DeviceState:
@@ -612,3 +613,23 @@ class VariableProperties:
         """
         with self._state_lock:
             return cast("DeviceState", self._v["deviceState"])
+
+    @property
+    def modules(self) -> list[CashDeviceModule] | None:
+        """The seed's other name for :attr:`cashDeviceModules` (Open's description of the NV4000 pay-out
+        modules, L11582).
+        """
+        return self.cashDeviceModules
+
+    @property
+    def readerEnabled(self) -> str | None:
+        """The seed's other name for :attr:`readersEnabled` (GetBarcodeReaderConfiguration's table,
+        L13405).
+        """
+        return self.readersEnabled
+
+    @property
+    def barcodeFormat(self) -> str | None:
+        """The seed's other name for :attr:`barCodeFormat` (GetBarcodeReaderConfiguration's table, L13410).
+        """
+        return self.barCodeFormat

@@ -1,9 +1,10 @@
 """``CashDevice``: ITL's C#.NET cash-device class, method for method, over :class:`~cashdevice.link.SSPLink`.
 
-C# ``cashDevice.CashEvent += OnCash`` becomes ``device.CashEvent.connect(on_cash)`` with
-``def on_cash(sender, e)``; every C# event is a per-instance blinker signal of the same name,
-sent as ``signal.send(device, e=args)``.  Receivers are held strongly (like C# ``+=``);
-pass ``weak=True`` to ``connect`` for blinker's weak references.
+C# ``cashDevice.CashEvent += OnCash`` works as written (or ``device.CashEvent.connect(on_cash)``),
+with ``def on_cash(sender, args)`` or any other parameter names; every C# event is a
+per-instance blinker signal of the same name (:mod:`cashdevice._signals`), sent as
+``signal.send(device, e=args)``.  Receivers are held strongly (like C# ``+=``); pass
+``weak=True`` to ``connect`` for blinker's weak references.
 
 Lifecycle semantics chosen for this port (seed L11559-L11725; seed-digest §9):
 
@@ -38,13 +39,13 @@ import warnings
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable
 
-import blinker
-
 from . import events as ev
 from ._coins import CoinMethods
+from ._guard import FLAG, PATH, TEXT, U64, csharp, enum_of, fresh, optional, uint
 from ._notes import COIN_MODELS as _COIN_MODELS
 from ._notes import PAYOUT_MODELS as _PAYOUT_MODELS
 from ._notes import NoteMethods, _accept_route
+from ._signals import DeviceEvent, EventSlot, deliver
 from ._variable_properties import VariableProperties
 from .commands import CommandTable
 from .enums import (
@@ -251,9 +252,7 @@ _NV4000_MODULES = (
     (CashDeviceModuleType.RECYCLER_4, "recycler4"),
     (CashDeviceModuleType.INTERFACE, "interface"),
 )
-_STARTUP_READY = frozenset(
-    {DeviceState.CONNECTED, DeviceState.STARTED, DeviceState.STOPPED, DeviceState.IDLE, DeviceState.DISABLED}
-)
+_STARTUP_READY = frozenset({DeviceState.CONNECTED, DeviceState.STOPPED})
 _LIMP_STATES = frozenset(
     {
         DeviceState.CASHBOX_REMOVED,
@@ -279,13 +278,6 @@ _LIMP_ERRORS = frozenset(
         DeviceError.CALIBRATION_FAILED,
     }
 )
-
-
-class DeviceEvent(blinker.Signal):
-    """A C# event as a blinker signal: ``connect`` holds receivers strongly by default (C# ``+=``)."""
-
-    def connect(self, receiver: Any, sender: Any = blinker.ANY, weak: bool = False) -> Any:
-        return super().connect(receiver, sender, weak)
 
 
 class _SessionLost(SSPError):
@@ -317,6 +309,22 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
     :mod:`cashdevice.commands`) are Python-side options; everything else has the C# names.
     """
 
+    # C# events (seed L11457-L11476): per-instance blinker signals; ``+=`` / ``-=`` / ``connect``.
+    DeviceStateChangedEvent = EventSlot("C# event: the device state changed; args DeviceStatusResponse.")
+    DeviceModuleStateChangedEvent = EventSlot(
+        "C# event: a module's state changed (NV4000); args DeviceModuleStateChangedEventArgs."
+    )
+    CashEvent = EventSlot("C# event: during cash operations; args CashEventResponse.")
+    ReplenishEvent = EventSlot("C# event: during a replenish operation; args ReplenishEventResponse.")
+    DispenserTransactionEvent = EventSlot(
+        "C# event: during a dispenser transaction; args DispenserTransactionEventResponse."
+    )
+    DownloadStateEvent = EventSlot("C# event: the download state changed; args DownloadStateEventArgs.")
+    DownloadBlockEvent = EventSlot("C# event: a download block was sent; args DownloadBlockEventArgs.")
+    SetDenominationRouteFinishedEvent = EventSlot(
+        "C# event: a SetDenominationRoute finished; args SetDenominationRouteFinishedEventResponse."
+    )
+
     def __init__(
         self,
         *,
@@ -333,18 +341,6 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self.timeout = timeout
         self.retries = retries
         self.reconnect_interval = reconnect_interval
-        self.DeviceStateChangedEvent = DeviceEvent(
-            doc="DeviceStateChangedEvent(sender, e: DeviceStatusResponse)"
-        )
-        self.DeviceModuleStateChangedEvent = DeviceEvent(doc="DeviceModuleStateChangedEvent(sender, e)")
-        self.CashEvent = DeviceEvent(doc="CashEvent(sender, e: CashEventResponse)")
-        self.ReplenishEvent = DeviceEvent(doc="ReplenishEvent(sender, e: ReplenishEventResponse)")
-        self.DispenserTransactionEvent = DeviceEvent(doc="DispenserTransactionEvent(sender, e)")
-        self.DownloadStateEvent = DeviceEvent(doc="DownloadStateEvent(sender, e)")
-        self.DownloadBlockEvent = DeviceEvent(doc="DownloadBlockEvent(sender, e)")
-        self.SetDenominationRouteFinishedEvent = DeviceEvent(
-            doc="SetDenominationRouteFinishedEvent(sender, e)"
-        )
         self._v: dict[str, Any] = default_values()
         self._state_lock = threading.RLock()
         self._status_queue: collections.deque[EventArgs] = collections.deque(maxlen=_STATUS_QUEUE_LIMIT)
@@ -447,7 +443,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._status_queue.append(args)
         for receiver in list(signal.receivers_for(self)):
             try:
-                receiver(self, e=args)
+                deliver(receiver, self, args)
             except Exception:
                 self.log.exception("a %s receiver raised", type(args).__name__)
 
@@ -465,6 +461,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         )
         self._fire(self.CashEvent, CashEventResponse(kind, value, value2, country))
 
+    @csharp(fresh(list), needs_open=False)
     def GetDeviceStatus(self) -> list[EventArgs]:
         """Return and drain the queue of every event fired so far (REST GetDeviceStatus, L2453)."""
         out = []
@@ -481,6 +478,16 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         """True while the poll thread runs (REST DeviceStatusResponse ``isRunning``)."""
         return self._thread is not None and self._thread.is_alive()
 
+    @csharp(
+        CashSystemOpenResult.PORT_ERROR,
+        needs_open=False,
+        comPort=TEXT,
+        sspAddress=uint(0x7D, "SSP address"),
+        devModel=enum_of(DeviceModel),
+        encKey=U64,
+        logFilePath=optional(PATH),
+        logRawPackets=FLAG,
+    )
     def Open(
         self,
         comPort: str,
@@ -536,6 +543,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self.startRunning()
         return CashSystemOpenResult.OK
 
+    @csharp(None)
     def Connect(self) -> None:
         """C# ``void Connect()`` (L11635): establish the session (SYNC, keys, protocol, setup, unit
         information, initial configuration) unless it is already up.  Requires ``Open``."""
@@ -551,6 +559,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             self.log.error("Connect(): %s", exc)
             self._set_state(DeviceState.NOT_CONNECTED)
 
+    @csharp(None)
     def startRunning(self) -> None:
         """C# ``void startRunning()`` (L11665): start the poll thread (no-op if it runs)."""
         if not self._v["isOpen"]:
@@ -564,6 +573,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         )
         self._thread.start()
 
+    @csharp(None)
     def stopRunning(self) -> None:
         """C# ``void stopRunning()`` (L11688): stop the poll thread, DISABLE the device; the port
         stays open."""
@@ -574,6 +584,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._disabled_by_stop = self._best_effort(Command.DISABLE)
         self._set_state(DeviceState.STOPPED)
 
+    @csharp(None, needs_open=False)
     def Close(self) -> None:
         """C# ``void Close()`` (L11705): stop the poll thread and close the port (idempotent)."""
         self._stop_thread()
@@ -589,6 +600,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             self._file_handler.close()
             self._file_handler = None
 
+    @csharp(None, needs_open=False)
     def Disconnect(self) -> None:
         """C# ``void Disconnect()`` (L11723): state NOT_CONNECTED, port and threads closed.  Same as
         :meth:`Close` in this port."""
@@ -895,6 +907,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         )
         return ok
 
+    @csharp(False)
     def GetUnitInfo(self) -> bool:
         """C# ``bool GetUnitInfo()`` (L11615): read serial numbers, firmware, dataset and build
         revisions (GET SERIAL NUMBER 0x0C with sub-devices, 0x20, 0x21, 0x4F).  True when every
@@ -1405,6 +1418,16 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             return link.deadline
         return self.timeout * (self.retries + 1)
 
+    @csharp(
+        False,
+        needs_open=False,
+        comPort=TEXT,
+        sspAddress=uint(0x7D, "SSP address"),
+        downloadFile=PATH,
+        enablePacketDownload=FLAG,
+        baudRate=uint(0x7FFF_FFFF, "Int32"),
+        encKey=U64,
+    )
     def DownloadFirmware(
         self,
         comPort: str,
@@ -1461,6 +1484,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         if download is not None:
             self._set(isDownloading=download.is_running, downloadStatus=download.status)
 
+    @csharp(False, needs_open=False, path=PATH)
     def LoadCommandTable(self, path: str) -> bool:
         """Apply a JSON/TOML file of command-table overrides (:meth:`CommandTable.load`); e.g. the
         real bytes of an unpublished command from ITL's manual.  False (and a log line) on error."""
@@ -1471,6 +1495,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             return False
         return True
 
+    @csharp(False)
     def KeyExchangelimit32bit(self) -> bool:
         """C# ``bool KeyExchangelimit32bit()`` (L12494; REST KeyExchangeLimit32bit): keep the
         Diffie-Hellman generator, modulus and random within 32 bits and negotiate a new key now.
@@ -1490,6 +1515,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             return False
         return self._encrypted
 
+    @csharp(None, needs_open=False, rawPacketsOptionSelected=FLAG)
     def logRawPackets(self, rawPacketsOptionSelected: bool = True) -> None:
         """C# ``void logRawPackets(bool rawPacketsOptionSelected = true)`` (L12591): log every wire
         packet (both directions) at DEBUG on ``cashdevice.device.<port>.link.raw``."""
@@ -1497,18 +1523,23 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         if self._link is not None:
             self._link.log_raw = self._log_raw
 
+    @csharp(False, needs_open=False)
     def comPortReadError(self) -> bool:
         """C# ``bool comPortReadError()`` (L13212): True if the last port read or write failed."""
         return self._port_read_error
 
     @staticmethod
+    @csharp(False, static=True, deviceStateToCheck=enum_of(DeviceState))
     def DeviceState_StartupReady(deviceStateToCheck: DeviceState) -> bool:
         """C# ``bool DeviceState_StartupReady(DeviceState)`` (L13227).  The seed gives no truth
-        table; this port answers True for CONNECTED, STARTED, STOPPED, IDLE and DISABLED: states
-        in which the session is up and ``startRunning`` can proceed."""
+        table, but its one example answers ``StartupReady = False`` for ``3`` = STARTED (L10387,
+        L10407; numbering seed-digest §3.3): a device that already started is not ready to be
+        started.  This port answers True for CONNECTED and STOPPED only, the states in which the
+        session is up and the poll loop is not running, so ``startRunning`` starts it."""
         return _coerce(DeviceState, deviceStateToCheck) in _STARTUP_READY
 
     @staticmethod
+    @csharp(False, static=True, deviceStateToCheck=enum_of(DeviceState))
     def DeviceState_LimpMode(deviceStateToCheck: DeviceState) -> bool:
         """C# ``bool DeviceState_LimpMode(DeviceState)`` (L13322).  True for states in which the
         device still works but degraded (our choice; the seed gives no table): CASHBOX_REMOVED,
@@ -1517,6 +1548,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         return _coerce(DeviceState, deviceStateToCheck) in _LIMP_STATES
 
     @staticmethod
+    @csharp(False, static=True, deviceErrorToCheck=enum_of(DeviceError))
     def DeviceError_LimpMode(deviceErrorToCheck: DeviceError) -> bool:
         """C# ``bool DeviceError_LimpMode(DeviceError)`` (L13305).  True for errors that leave part
         of the device working (our choice): STACKER_FULL, PAYOUT_OUT_OF_SERVICE,
@@ -1524,6 +1556,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         CALIBRATION_FAILED."""
         return _coerce(DeviceError, deviceErrorToCheck) in _LIMP_ERRORS
 
+    @csharp(None, needs_open=False, autoAccept=FLAG)
     def SetAutoAccept(self, autoAccept: bool = True) -> None:
         """REST ``SetAutoAccept`` (L3998): with auto-accept on (default) a note in escrow is
         accepted by the next POLL; off, it is held (HOLD, which also restarts the escrow timer)
@@ -1548,6 +1581,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         """REST OpenConnection ``payoutEnabled`` (L1307)."""
         return self._payout_enabled
 
+    @csharp(False)
     def AcceptFromEscrow(self) -> bool:
         """C# ``bool AcceptFromEscrow()`` (L12458): accept the note held in escrow.  True if a note
         was waiting (the next POLL accepts it, ssp-protocol.md §5.5); False if none was."""
@@ -1558,6 +1592,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._wake.set()
         return True
 
+    @csharp(False)
     def ReturnFromEscrow(self) -> bool:
         """C# ``bool ReturnFromEscrow()`` (L12476): REJECT (0x08) the note in escrow.  True if a
         note was returned; False if none was in escrow or the device refused (F5)."""
@@ -1573,12 +1608,14 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._wake.set()
         return True
 
+    @csharp(None)
     def EnableAcceptor(self) -> None:
         """C# ``void EnableAcceptor()`` (L12257): ENABLE (0x0A); payout modules are not touched."""
         self._acceptor_enabled = True
         if not self._best_effort(Command.ENABLE):
             self.log.warning("EnableAcceptor(): ENABLE not acknowledged")
 
+    @csharp(None)
     def DisableAcceptor(self) -> None:
         """C# ``void DisableAcceptor()`` (L12275): DISABLE (0x09); payout modules stay enabled."""
         self._acceptor_enabled = False
@@ -1587,6 +1624,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
 
     # ------------------------------------------------------------------------------ variables
 
+    @csharp(fresh(dict), needs_open=False)
     def GetCompleteCashDevice(self) -> dict[str, Any]:
         """Every read-only variable with the REST GetCompleteCashDevice field names and value
         formats (enums by name, records as PascalCase JSON), seed L1934-L2366."""

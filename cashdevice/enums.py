@@ -18,6 +18,9 @@ from types import MappingProxyType
 from typing import Mapping
 
 __all__ = [
+    "CSharpEnum",
+    "CSharpFlag",
+    "CSharpResult",
     "BARCODE_FORMAT_TEXT",
     "BARCODE_HARDWARE_STATUS_TEXT",
     "BARCODE_INHIBIT_TEXT",
@@ -62,10 +65,83 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------------------------
+# Behaviour shared by every enum: C# names when printed, C# truthiness for results
+
+_NUMERIC_SPECS = frozenset("bcdoxXneEfFgG%")
+
+
+def _cs_format(value: int, text: str, fmt: str) -> str:
+    """C# ``Enum.ToString(format)``: G/F (or nothing) the name, D the number, X eight hex digits."""
+    code = fmt.upper() or "G"
+    if code in ("G", "F"):
+        return text
+    if code == "D":
+        return str(value)
+    if code == "X":
+        return format(value & 0xFFFFFFFF, "08X")
+    raise ValueError(f"format {fmt!r}: C# enums take G, F, D or X")
+
+
+class CSharpEnum(enum.IntEnum):
+    """Base of every C# enum here: ``str()``, ``format()`` / f-strings and :meth:`ToString` give the
+    member name (``"OK"``, ``"PAYOUT"``) on every Python version, as C# prints an enum, while the member
+    stays an ``int`` with its number (``int(x)``, ``x == 7``, ``f"{x:d}"``, JSON).  A numeric format
+    spec (``d``, ``x``, ``02X`` ...) formats the number; any other spec (``>10``) pads the name."""
+
+    def __str__(self) -> str:
+        return str(self._name_)
+
+    def __format__(self, spec: str) -> str:
+        if spec and spec[-1] in _NUMERIC_SPECS:
+            return format(int(self), spec)
+        return format(str(self), spec)
+
+    def ToString(self, format: str = "G") -> str:
+        """C# ``ToString()``: the member name; ``"D"`` the number, ``"X"`` eight hex digits."""
+        return _cs_format(int(self), str(self), format)
+
+
+class CSharpResult(CSharpEnum):
+    """Base of the ``*Result`` enums: truthy exactly on the success member ``OK`` (whose number is 0),
+    so ``if device.Open(...):`` and ``if device.DispenseValue(...):`` read as they do for the bool
+    methods.  Compare with the member (``result == DispenseTransactionRequestResult.OK``) to be explicit."""
+
+    def __bool__(self) -> bool:
+        return self._name_ == "OK"
+
+
+class CSharpFlag(enum.IntFlag):
+    """Base of the option-register enums: ``str()`` / ``format()`` / :meth:`ToString` give the set
+    members' names joined by ``", "`` as C# ``[Flags]`` enums do (``"FREE_PAY, LEVEL_CHECK"``),
+    ``NONE`` for 0, and the number when bits without a name are set; the value stays an ``int``."""
+
+    def __str__(self) -> str:
+        value = int(self)
+        by_value = {int(m): str(m._name_) for m in type(self).__members__.values()}
+        if value in by_value:
+            return by_value[value]
+        names, covered = [], 0
+        for bit, name in sorted(by_value.items()):
+            if bit and bit & (bit - 1) == 0 and value & bit:
+                names.append(name)
+                covered |= bit
+        return ", ".join(names) if covered == value else str(value)
+
+    def __format__(self, spec: str) -> str:
+        if spec and spec[-1] in _NUMERIC_SPECS:
+            return format(int(self), spec)
+        return format(str(self), spec)
+
+    def ToString(self, format: str = "G") -> str:
+        """C# ``ToString()``: the set names (``"A, B"``); ``"D"`` the number, ``"X"`` eight hex digits."""
+        return _cs_format(int(self), str(self), format)
+
+
+# --------------------------------------------------------------------------------------------
 # Results of the public methods
 
 
-class CashSystemOpenResult(enum.IntEnum):
+class CashSystemOpenResult(CSharpResult):
     """Result of ``Open()`` (L11569, L11597-L11604; REST ``"openResult": "PORT_ERROR"`` L1320).
 
     Names: seed. Numbers: not shown in the seed; ours, in the seed's order (OK = 0).
@@ -76,7 +152,7 @@ class CashSystemOpenResult(enum.IntEnum):
     PORT_ERROR = 2
 
 
-class DispenseTransactionRequestResult(enum.IntEnum):
+class DispenseTransactionRequestResult(CSharpResult):
     """Result of the dispense/payout/float/replenish requests (all 7 names at L11881-L11900; also
     L11924-L11940, L11968-L11975, L11996-L12009, L12036-L12049, L12074-L12084, L12104-L12111, L12426-L12430).
 
@@ -95,7 +171,7 @@ class DispenseTransactionRequestResult(enum.IntEnum):
     NOT_ENOUGH_VALUE = 6
 
 
-class SetDenominationRouteRequestResult(enum.IntEnum):
+class SetDenominationRouteRequestResult(CSharpResult):
     """Result of the ``SetDenominationRoute*`` methods (L12141-L12158, L12193-L12204, L12232-L12246).
 
     Names: seed (6). Numbers: not shown; ours (OK = 0, then the order of L12141-L12158).
@@ -109,7 +185,7 @@ class SetDenominationRouteRequestResult(enum.IntEnum):
     INVALID_INPUT = 5
 
 
-class SetSorterRouteRequestResult(enum.IntEnum):
+class SetSorterRouteRequestResult(CSharpResult):
     """Result of ``SetSorterRoute`` (L13057-L13067).
 
     Names: seed (4). Numbers: not shown; ours, in the seed's order.
@@ -121,7 +197,7 @@ class SetSorterRouteRequestResult(enum.IntEnum):
     NOT_SUPPORTED = 3
 
 
-class PayoutErrorReason(enum.IntEnum):
+class PayoutErrorReason(CSharpEnum):
     """SSP ``F5`` error byte after a payout/float request = the REST ``errorReason`` table (L5561-L5575,
     L5710-L5723, L5848-L5862; ssp-protocol.md §6.2).
 
@@ -139,7 +215,7 @@ class PayoutErrorReason(enum.IntEnum):
 # Device model, state, error
 
 
-class DeviceModel(enum.IntEnum):
+class DeviceModel(CSharpEnum):
     """Type of ``Open(..., DeviceModel devModel = DeviceModel.NOTE_VALIDATOR, ...)`` and of ``deviceModel``.
 
     From the seed: NOTE_VALIDATOR (L11570, L11592), SPECTRAL_DEVICE (L1259, L2143, L12863), NV4000 (L12863),
@@ -161,7 +237,7 @@ class DeviceModel(enum.IntEnum):
     SMART_HOPPER = 8
 
 
-class DeviceState(enum.IntEnum):
+class DeviceState(CSharpEnum):
     """Type of ``deviceState`` and of ``DeviceStateChangedEvent`` (REST ``DeviceStatusResponse.state``).
 
     The 40 names in the order of the GetDeviceStatus table, L2459-L2538 (NOTE_FLOAT_REMOVED L2534 follows a
@@ -212,7 +288,7 @@ class DeviceState(enum.IntEnum):
     NOTE_PATH_OPEN = 39
 
 
-class DeviceError(enum.IntEnum):
+class DeviceError(CSharpEnum):
     """Type of ``deviceError`` and of ``DeviceError_LimpMode(DeviceError)`` (L13305).
 
     The seed shows one member only: NONE (L1261, L2144); the DeviceErrorLimpMode REST example sends the
@@ -240,7 +316,7 @@ class DeviceError(enum.IntEnum):
     MAINTENANCE_REQUIRED = 12
 
 
-class CashDeviceModuleType(enum.IntEnum):
+class CashDeviceModuleType(CSharpEnum):
     """Kind of an NV4000 / coin-system module (``cashDeviceModules``, ``DeviceModuleStateChangedEvent``).
 
     The seed documents no module type (``cashDeviceModules`` is ``null`` in its only dump, L2284; §3.22 of the
@@ -269,7 +345,7 @@ class CashDeviceModuleType(enum.IntEnum):
 # Currency assignment
 
 
-class DenominationRoute(enum.IntEnum):
+class DenominationRoute(CSharpEnum):
     """Route of a denomination: ``SetDenominationRoute*(…, DenominationRoute route)`` and ``AcceptRoute``.
 
     CASHBOX 0 … RECYCLER_4 5 and PAYOUT 7 as printed in the OpenConnection table (L1160-L1168: "Cashbox = 0",
@@ -290,7 +366,7 @@ class DenominationRoute(enum.IntEnum):
     PAYOUT = 7
 
 
-class CurrencyType(enum.IntEnum):
+class CurrencyType(CSharpEnum):
     """``Type`` of a currency-assignment entry: ``"Type": "BANKNOTE"`` (L2290) = ``"type": 1`` (L3057).
 
     Class name ours. BANKNOTE = 1 is the seed's. COIN is completed by us (the coin systems — SMART Hopper,
@@ -302,7 +378,7 @@ class CurrencyType(enum.IntEnum):
     BANKNOTE = 1
 
 
-class SorterRoute(enum.IntEnum):
+class SorterRoute(CSharpEnum):
     """``SetSorterRoute(…, byte sorterRoute)`` and ``currentSorterRoute`` (L13054-L13055, L9529-L9530,
     L9661-L9667): 0x00 PRIMARY hopper, 0x01 SECONDARY hopper. Class name ours (the C# type is ``byte``)."""
 
@@ -314,7 +390,7 @@ class SorterRoute(enum.IntEnum):
 # Event types (GetDeviceStatus, L2459-L2618)
 
 
-class CashEventType(enum.IntEnum):
+class CashEventType(CSharpEnum):
     """``CashEvent`` type = REST ``CashEventResponse.eventTypeAsString`` (L2546-L2590, 23 names).
 
     Class name ours. Numbers: not shown; the member's position in the seed's list.
@@ -345,7 +421,7 @@ class CashEventType(enum.IntEnum):
     NOTE_CLEARED_FROM_FRONT = 22
 
 
-class DispenserTransactionState(enum.IntEnum):
+class DispenserTransactionState(CSharpEnum):
     """State of a ``DispenserTransactionEvent`` (REST ``DispenserTransactionEventResponse``, L2540-L2544) and
     type of ``dispenseState`` (``"dispenseState": "COMPLETED"`` L2285).
 
@@ -357,7 +433,7 @@ class DispenserTransactionState(enum.IntEnum):
     ERROR = 2
 
 
-class DispenserTransactionType(enum.IntEnum):
+class DispenserTransactionType(CSharpEnum):
     """``transactionType`` of a dispenser transaction (L2613-L2618, numbers printed: 0 = PAYOUT … 4 =
     PAYOUT_BY_DENOMINATION). The seed prints it under SetDenominationRouteFinishedEventResponse; it belongs to
     the dispenser transaction. Class name ours."""
@@ -369,7 +445,7 @@ class DispenserTransactionType(enum.IntEnum):
     PAYOUT_BY_DENOMINATION = 4
 
 
-class ReplenishEventType(enum.IntEnum):
+class ReplenishEventType(CSharpEnum):
     """``ReplenishEvent`` type = REST ``ReplenishEventResponse`` (L2592-L2600, 5 names).
 
     Class name ours. Numbers: not shown; position in the seed's list.
@@ -382,7 +458,7 @@ class ReplenishEventType(enum.IntEnum):
     REPLENISH_CASSETTE_FULL = 4
 
 
-class RCMode(enum.IntEnum):
+class RCMode(CSharpEnum):
     """Replenishment-cassette mode, type of ``RC_CurrentMode``: RC_MODE_REPLENISH (L2271) and RC_MODE_PAYOUT
     (GetRCMode L6748; "Replenishment Mode / Payout Mode" L6723-L6724).
 
@@ -394,7 +470,7 @@ class RCMode(enum.IntEnum):
     RC_MODE_PAYOUT = 1
 
 
-class DownloadState(enum.IntEnum):
+class DownloadState(CSharpEnum):
     """``downloadStatus.State`` and ``DownloadStateEvent``: IDLE, UPDATING, COMPLETE (L11039-L11043,
     ``"State": "IDLE"`` L2278, ``"state": "UPDATING"`` L11059).
 
@@ -415,7 +491,7 @@ class DownloadState(enum.IntEnum):
 # Coin-system selectors (byte parameters)
 
 
-class PurgeDevice(enum.IntEnum):
+class PurgeDevice(CSharpEnum):
     """``Purge(byte device[, byte hopper])``: 0x00 Hopper, 0x01 Feeder (L12795-L12796, L8267-L8268). Class
     name ours."""
 
@@ -423,7 +499,7 @@ class PurgeDevice(enum.IntEnum):
     FEEDER = 0x01
 
 
-class PurgeHopper(enum.IntEnum):
+class PurgeHopper(CSharpEnum):
     """``Purge(byte device, byte hopper)``: 0x00 master, 0x01 slave hopper (L12819-L12820; REST calls them
     primary and secondary, L8381-L8382). Class name ours."""
 
@@ -431,7 +507,7 @@ class PurgeHopper(enum.IntEnum):
     SLAVE = 0x01
 
 
-class CoinAcceptanceDevice(enum.IntEnum):
+class CoinAcceptanceDevice(CSharpEnum):
     """``GetCoinAcceptance(byte device)``: 0 primary hopper, 1 feeder, 2 secondary hopper (REST L8740-L8746).
     Class name ours."""
 
@@ -440,7 +516,7 @@ class CoinAcceptanceDevice(enum.IntEnum):
     SECONDARY_HOPPER = 2
 
 
-class CoinStirMode(enum.IntEnum):
+class CoinStirMode(CSharpEnum):
     """``CoinStir(byte seconds, byte modeByte)`` mode (REST CoinStirWithMode L8613-L8620): 0 mix only (rotate
     the hopper motor), 1 also move coins routed to the cashbox or above the auto-float level to the cashbox.
     Class name ours."""
@@ -449,7 +525,7 @@ class CoinStirMode(enum.IntEnum):
     MOVE_TO_CASHBOX = 1
 
 
-class TwinMode(enum.IntEnum):
+class TwinMode(CSharpEnum):
     """``SetTwinMode(byte twinMode)`` (L13120-L13153, REST L9958-L9991). Class and member names ours, after
     the seed's mode titles: 0x00 Normal Smart Coin System, 0x01 Twin Smart Coin System, 0x02 Twin Single Smart
     Coin System, 0x03 Twin 1ec Balanced mode."""
@@ -460,7 +536,7 @@ class TwinMode(enum.IntEnum):
     TWIN_1EC_BALANCED = 0x03
 
 
-class ServiceInformationSubCommand(enum.IntEnum):
+class ServiceInformationSubCommand(CSharpEnum):
     """``GetServiceInformation(byte subCommand)`` (NV4000 form, L12637-L12647; REST L7651-L7662). Class and
     member names ours, after the seed's "Service Type" titles."""
 
@@ -471,7 +547,7 @@ class ServiceInformationSubCommand(enum.IntEnum):
     SERVICE_FLAGS = 0x04
 
 
-class ServiceInformationModule(enum.IntEnum):
+class ServiceInformationModule(CSharpEnum):
     """``GetServiceInformation(byte module, byte subCommand)`` module byte (L12671-L12673, REST L7783-L7785):
     0x00-0x03 Smart Coin System primary hopper, feeder, secondary hopper, lifter; 0x05 NV4000 lifetime counts.
     Class and member names ours; 0x04 is not documented."""
@@ -483,7 +559,7 @@ class ServiceInformationModule(enum.IntEnum):
     NV4000 = 0x05
 
 
-class ModuleServiceSubCommand(enum.IntEnum):
+class ModuleServiceSubCommand(CSharpEnum):
     """``GetServiceInformation(byte module, byte subCommand)`` sub-command (L12678-L12689, REST L7790-L7802).
     Class and member names ours, after the seed's "Service Type" titles."""
 
@@ -499,7 +575,7 @@ class ModuleServiceSubCommand(enum.IntEnum):
 # Option registers (IntFlag)
 
 
-class SingleDenominationPayoutOption(enum.IntFlag):
+class SingleDenominationPayoutOption(CSharpFlag):
     """Option byte of REST EnablePayoutDeviceWithByte for a "Single Denomination Recycler" (NV11 / NV11S,
     L3556-L3583). Bits 2 and 4-7 unused; the options do not survive a reset (L3576). Class name ours; bit 3's
     name ours ("Enable report reverse validated value on payout", NV11S fw >= 1.19)."""
@@ -510,7 +586,7 @@ class SingleDenominationPayoutOption(enum.IntFlag):
     REPORT_REVERSE_VALIDATED_VALUE = 0x08
 
 
-class MultiDenominationPayoutOption(enum.IntFlag):
+class MultiDenominationPayoutOption(CSharpFlag):
     """Option byte of REST EnablePayoutDeviceWithByte for a "Multi Denomination Recycler" (Spectral Payout
     range, NV22; L3585-L3616). Bits 4-7 unused. Class name ours; bit 3's name ours ("report dispensing event
     with expected note value when reverse validation fail", Spectral Payout fw >= 4.29, xxx11 datasets)."""
@@ -522,7 +598,7 @@ class MultiDenominationPayoutOption(enum.IntFlag):
     REPORT_EXPECTED_VALUE_ON_RV_FAIL = 0x08
 
 
-class HopperOptionsReg0(enum.IntFlag):
+class HopperOptionsReg0(CSharpFlag):
     """``reg_0`` of ``Get/SetHopperOptions`` (REST tables L7150-L7209 = L7353-L7411; ssp-coin-nv4000.md §4.3).
 
     Class and member names ours, after the seed's "Parameter" column. A clear bit means: 0 split by highest
@@ -542,7 +618,7 @@ class HopperOptionsReg0(enum.IntFlag):
     VALUE_ADDED = 0x80
 
 
-class HopperOptionsReg1(enum.IntFlag):
+class HopperOptionsReg1(CSharpFlag):
     """``reg_1`` of ``Get/SetHopperOptions`` (REST L7211-L7233 = L7413-L7435). Bits 5-7 must be 0. Class and
     member names ours, after the seed's "Parameter" column."""
 
@@ -558,7 +634,7 @@ class HopperOptionsReg1(enum.IntFlag):
 # Barcode value sets (L4847-L5432, L13350-L13432)
 
 
-class BarcodeReaders(enum.IntEnum):
+class BarcodeReaders(CSharpEnum):
     """``SetBarcodeReaderConfiguration(byte enableReaders, …)``: 0x00 none, 0x01 top, 0x02 bottom, 0x03 both
     (L13365-L13369). Class and member names ours."""
 
@@ -568,7 +644,7 @@ class BarcodeReaders(enum.IntEnum):
     BOTH = 0x03
 
 
-class BarcodeHardwareStatus(enum.IntEnum):
+class BarcodeHardwareStatus(CSharpEnum):
     """Hardware-status byte of GET BAR CODE READER CONFIGURATION, reported as ``barCodeHardwareStatus``
     ("None", "Top reader fitted", "Bottom reader fitted", "Both fitted"; L13400-L13403, L4871-L4874). Class,
     names and the numbers 0-3 (the order of the texts, same layout as :class:`BarcodeReaders`) are ours."""
@@ -579,7 +655,7 @@ class BarcodeHardwareStatus(enum.IntEnum):
     BOTH = 0x03
 
 
-class BarcodeFormat(enum.IntEnum):
+class BarcodeFormat(CSharpEnum):
     """``SetBarcodeReaderConfiguration(…, byte barCodeFormat, …)``: 0x00 none, 0x01 Interleaved 2 of 5
     (L13371-L13373). Class and member names ours."""
 
@@ -587,8 +663,10 @@ class BarcodeFormat(enum.IntEnum):
     INTERLEAVED_2_OF_5 = 0x01
 
 
-class BarcodeInhibit(enum.IntEnum):
-    """``SetBarcodeInhibit(byte inhibitByte)`` (L13429-L13432, REST L5287-L5290). Class and member names ours.
+class BarcodeInhibit(CSharpEnum):
+    """``SetBarcodeInhibit(byte inhibitByte)`` (L13429-L13432, REST L5287-L5290).
+
+    Class and member names ours.
     """
 
     BOTH_DISABLED = 0xFF
@@ -641,7 +719,7 @@ BARCODE_INHIBIT_TEXT: Mapping[BarcodeInhibit, str] = MappingProxyType(
 # Reject reasons (rejectCategory)
 
 
-class RejectReason(enum.IntEnum):
+class RejectReason(CSharpEnum):
     """LAST REJECT CODE (0x17) reply byte, behind ``GetLastRejectCode()`` and ``rejectCategory``.
 
     The seed shows one rendering only: "Reject Reason: Channel Inhibit" (L10587-L10588). The codes, and every

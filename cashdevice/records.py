@@ -16,9 +16,10 @@ same C# objects two ways, and ``style`` picks one:
 
 Design choices:
 
-* :class:`ValueCountryCode` is frozen, hashable and ordered by ``(Value, CountryCode)``; the two hidden fields
+* :class:`ValueCountryCode` is mutable like the C# class (object-initialiser style works), compares and
+  orders by ``(Value, CountryCode)`` and is checked where it is used, not when built; the two hidden fields
   ``Fraud_Attempt_Value`` / ``Calibration_Failed_Value`` (always -1 in the seed, L2294-L2296) take no part in
-  equality, so ``ValueCountryCode(500, "GBP")`` finds its channel in a dict or list however it was built.
+  equality, so ``ValueCountryCode(500, "GBP")`` finds its channel in a list however it was built.
   ``str()`` gives the REST form ``"500 GBP"`` and :meth:`ValueCountryCode.parse` reads it back.
 * :class:`CurrencyAssignmentEntry` is mutable (the device updates inhibits, routes and levels in place, as the
   C# list of objects is); ``Value`` and ``CountryCode`` are read-only views of its ``ValueCountryCode`` so the
@@ -151,26 +152,40 @@ def _check_uint32(value: object, name: str) -> None:
 _VCC_TEXT = re.compile(r"^\s*(\d+)\s+([A-Za-z]{3})\s*$")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(order=True)
 class ValueCountryCode:
     """C# ``ValueCountryCode`` (L11768-L11771): a denomination in minor units and its currency.
 
-    ``Value`` is a C# ``UInt32`` (500 = GBP 5.00) and is checked to fit one; ``CountryCode`` is the 3-letter
-    ASCII code ("GBP", "EUR", "ITL" test currency L9429) and is not checked here, so a method can answer
-    ``INVALID_INPUT`` as C# does. ``Fraud_Attempt_Value`` and ``Calibration_Failed_Value`` are the two hidden
-    public fields of the JSON dumps (-1 in every example, L2294-L2296, L3060-L3061); they do not take part in
-    equality, hashing or ordering.
+    Built like the C# class in any of its forms: ``ValueCountryCode(500, "EUR")``,
+    ``ValueCountryCode(Value=500, CountryCode="EUR")``, or the object-initialiser style
+    ``v = ValueCountryCode(); v.Value = 500; v.CountryCode = "EUR"`` (defaults 0 and ``""``, as a new
+    C# object has).  Nothing is checked here: ``Value`` must be a C# ``UInt32`` and ``CountryCode`` a
+    3-letter code ("GBP", "EUR", "ITL" test currency L9429) where the value is used, so a method answers
+    its documented failure value (``INVALID_INPUT``, ``False``) with a log line, as C# does;
+    :meth:`problem` says what is wrong.  Mutable like the C# class, hence not hashable (key a dict by
+    ``(v.Value, v.CountryCode)``).  ``Fraud_Attempt_Value`` and ``Calibration_Failed_Value`` are the two
+    hidden public fields of the JSON dumps (-1 in every example, L2294-L2296, L3060-L3061); they do not
+    take part in equality or ordering.
     """
 
-    Value: int
-    CountryCode: str
+    Value: int = 0
+    CountryCode: str = ""
     Fraud_Attempt_Value: int = field(default=-1, compare=False)
     Calibration_Failed_Value: int = field(default=-1, compare=False)
 
-    def __post_init__(self) -> None:
-        _check_uint32(self.Value, "Value")
-        if not isinstance(self.CountryCode, str):
-            raise TypeError(f"CountryCode must be a str, not {type(self.CountryCode).__name__}")
+    def problem(self) -> str | None:
+        """Why this is not a usable denomination (``None`` when it is): ``Value`` an ``int`` (not bool)
+        in 0..2**32-1, ``CountryCode`` three ASCII letters."""
+        value, code = self.Value, self.CountryCode
+        if not isinstance(value, int) or isinstance(value, bool):
+            return f"Value must be an int (C# UInt32), not {type(value).__name__}"
+        if not 0 <= value <= _UINT32_MAX:
+            return f"Value must fit a C# UInt32 (0..{_UINT32_MAX}), got {value}"
+        if not isinstance(code, str):
+            return f"CountryCode must be a str, not {type(code).__name__}"
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
+            return f"CountryCode must be 3 letters, got {code!r}"
+        return None
 
     def __str__(self) -> str:
         """The REST form ``"<Value> <CountryCode>"``, e.g. ``"2000 GBP"`` (L1099, L4343)."""
@@ -544,8 +559,7 @@ class ReplenishEventResponse:
     @property
     def message(self) -> str:
         return (
-            f"Replenish event: {self.eventType.name} - Value: {self.value}"
-            f" - CountryCode: {self.countryCode}"
+            f"Replenish event: {self.eventType.name} - Value: {self.value} - CountryCode: {self.countryCode}"
         )
 
     def to_json(self) -> JsonDict:
@@ -689,4 +703,3 @@ EVENT_ARGS: Mapping[str, Type[EventArgs]] = MappingProxyType(
     }
 )
 """The eight C# events of the events table (L11457-L11476), in its order, and the record each one carries."""
-

@@ -36,6 +36,7 @@ __all__ = [
     "VARIABLES",
     "VARIABLES_BY_NAME",
     "Variable",
+    "VARIABLE_ALIASES",
     "default_values",
     "json_value",
     "to_json",
@@ -359,6 +360,16 @@ VARIABLES: Tuple[Variable, ...] = SEED_TABLE + EXTRA_JSON_FIELDS
 """All 94 variables: the seed's table, then the extra JSON fields."""
 
 VARIABLES_BY_NAME: Mapping[str, Variable] = MappingProxyType({v.name: v for v in VARIABLES})
+
+VARIABLE_ALIASES: Mapping[str, Tuple[str, str]] = MappingProxyType(
+    {
+        "modules": ("cashDeviceModules", "Open's description of the NV4000 pay-out modules, L11582"),
+        "readerEnabled": ("readersEnabled", "GetBarcodeReaderConfiguration's table, L13405"),
+        "barcodeFormat": ("barCodeFormat", "GetBarcodeReaderConfiguration's table, L13410"),
+    }
+)
+"""Other names the seed's prose uses for three variables: ``alias -> (variable, where)``.  Each alias is a
+read-only property reading the same value; it is not a variable of its own (not in the JSON)."""
 
 GET_COMPLETE_CASH_DEVICE_ORDER: Tuple[str, ...] = tuple(
     v.name for v in sorted(VARIABLES, key=lambda v: v.json_line)

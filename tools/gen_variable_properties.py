@@ -21,6 +21,7 @@ one explicit property per variable so type checkers and IDEs see every name.
 
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any, cast
 
@@ -47,7 +48,7 @@ class VariableProperties:
 
 def render() -> str:
     sys.path.insert(0, str(ROOT))
-    from cashdevice.variables import VARIABLES
+    from cashdevice.variables import VARIABLE_ALIASES, VARIABLES, VARIABLES_BY_NAME
 
     out = [HEADER.rstrip("\n")]
     for var in VARIABLES:
@@ -55,7 +56,8 @@ def render() -> str:
         doc = f"{var.description} (C# ``{var.cs_type}``, {where})"
         doc_lines = textwrap.wrap(doc, 96)
         if var.py_type.startswith("list[") and "None" not in var.py_type:
-            body = f'list(self._v["{var.name}"])'
+            # copies: the records are mutable like the C# objects, the device's state is not
+            body = f'copy.deepcopy(list(self._v["{var.name}"]))'
         else:
             body = f'cast("{var.py_type}", self._v["{var.name}"])'
         out.append("")
@@ -69,6 +71,16 @@ def render() -> str:
             out.append('        """')
         out.append("        with self._state_lock:")
         out.append(f"            return {body}")
+    for alias, (name, where) in VARIABLE_ALIASES.items():
+        var = VARIABLES_BY_NAME[name]
+        out.append("")
+        out.append("    @property")
+        out.append(f"    def {alias}(self) -> {var.py_type}:")
+        doc_lines = textwrap.wrap(f"The seed's other name for :attr:`{name}` ({where}).", 96)
+        out.append(f'        """{doc_lines[0]}')
+        out.extend(f"        {line}" for line in doc_lines[1:])
+        out.append('        """')
+        out.append(f"        return self.{name}")
     return "\n".join(out) + "\n"
 
 

@@ -225,7 +225,8 @@ def test_raising_receiver_does_not_stop_the_poll_thread(emulators: Make, devices
 
 
 def test_predicates_and_switches(emulators: Make, devices: Make) -> None:
-    assert CashDevice.DeviceState_StartupReady(DeviceState.STARTED)
+    assert CashDevice.DeviceState_StartupReady(DeviceState.CONNECTED)
+    assert not CashDevice.DeviceState_StartupReady(DeviceState.STARTED)
     assert not CashDevice.DeviceState_StartupReady(DeviceState.CONNECTING)
     assert CashDevice.DeviceState_LimpMode(DeviceState.CASHBOX_REMOVED)
     assert not CashDevice.DeviceState_LimpMode(DeviceState.IDLE)

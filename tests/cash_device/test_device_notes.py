@@ -289,13 +289,13 @@ def test_payout_cut_by_a_power_cycle(emulators: Make, devices: Make) -> None:
     assert d.DispenseValue(VCC(500, "EUR")) == DTRR.OK  # no longer busy
 
 
-def test_route_invalid_device_state_when_not_connected(devices: Make) -> None:
+def test_route_and_payout_before_open(devices: Make) -> None:
+    """Before Open: routes INVALID_INPUT ("CashDevice objects have not been initialised", L12153),
+    payouts BUSY ("not able to pay-out", L11928)."""
     d = devices()
-    assert d.SetDenominationRoute(0, DenominationRoute.CASHBOX) == SDRRR.INVALID_DEVICE_STATE
-    assert d.SetDenominationRouteSingleCurrency(500, DenominationRoute.CASHBOX) == SDRRR.INVALID_DEVICE_STATE
-    assert (
-        d.DispenseValue(VCC(500, "EUR")) == DTRR.NOT_SUPPORTED
-    )  # NOTE_VALIDATOR until a device says otherwise
+    assert d.SetDenominationRoute(0, DenominationRoute.CASHBOX) == SDRRR.INVALID_INPUT
+    assert d.SetDenominationRouteSingleCurrency(500, DenominationRoute.CASHBOX) == SDRRR.INVALID_INPUT
+    assert d.DispenseValue(VCC(500, "EUR")) == DTRR.BUSY
 
 
 def test_nv4000_routes_to_each_recycler(
