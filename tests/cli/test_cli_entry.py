@@ -31,11 +31,24 @@ def test_demo_rejects_bad_arguments() -> None:
     assert out.returncode == 2 and "--notes" in out.stderr
 
 
-@pytest.mark.parametrize("args,code", [((), 2), (("nonsense",), 2), (("--help",), 0)])
+@pytest.mark.parametrize("args,code", [((), 2), (("--help",), 0)])
 def test_usage(args: tuple[str, ...], code: int) -> None:
     out = run(*args)
     assert out.returncode == code
-    assert "usage: python -m cashdevice {demo,download}" in out.stderr
+    assert "usage: python -m cashdevice {demo,ports,run,decode,download}" in out.stderr
+
+
+def test_unknown_command_names_itself() -> None:
+    out = run("nonsense")
+    assert out.returncode == 2
+    assert "unknown command 'nonsense'" in out.stderr
+
+
+def test_version() -> None:
+    from cashdevice import __version__
+
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"cashdevice {__version__}"
 
 
 def test_download_help() -> None:
