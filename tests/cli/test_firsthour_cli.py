@@ -83,9 +83,9 @@ def test_ports_marks_itl_devices() -> None:
     assert report(ports, itl_only=True)[0].startswith("ITL /dev/ttyACM0")
     assert '"VendorId": 6428' in report(ports, as_json=True)[0]  # GetConnectedUSBDevices fields
     out = cli("ports")
-    assert out.returncode == 0 and out.stdout.strip().splitlines()[-1].endswith("ITL device(s)") or (
-        out.stdout.strip() == "no serial ports found"
-    )
+    assert out.returncode == 0
+    last = out.stdout.strip().splitlines()[-1]
+    assert last.endswith("ITL device(s)") or last == "no serial ports found"
 
 
 # ------------------------------------------------------------------------------------------- run
