@@ -43,16 +43,6 @@ def test_demo_coin_models_insert_coins(model: str) -> None:
     assert "stored value: 300" in lines
 
 
-def test_demo_lines_are_never_glued() -> None:
-    out = cli("demo", "--fast", "--notes", "500,2000,1000")
-    assert out.returncode == 0, out.stderr
-    starts = ("Open(", "-> ", "deviceModel=", "currencyAssignment:", "-- ", "stored value:")
-    starts += ("DeviceStateChangedEvent: ", "CashEvent: ")
-    for line in out.stdout.splitlines():
-        assert line.startswith(starts), line
-        assert line.count("Event: ") <= 1 and "CashSystemOpenResult.OKDevice" not in line
-
-
 def test_demo_model_choices_and_bad_values() -> None:
     out = cli("demo", "--help")
     assert "SMART_COIN_SYSTEM" in out.stdout and "any case" in out.stdout
