@@ -12,6 +12,8 @@ emulator (the module is only imported when such a URL is opened).
 
 from __future__ import annotations
 
+import logging as _logging
+
 import serial as _serial
 
 from .cash_device import CashDevice, DeviceEvent
@@ -47,6 +49,8 @@ from .ssp import (
 
 if "cashdevice.emulator" not in _serial.protocol_handler_packages:
     _serial.protocol_handler_packages.append("cashdevice.emulator")
+
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 __version__ = "0.1.0"
 

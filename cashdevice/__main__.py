@@ -1,31 +1,47 @@
 """``python -m cashdevice <command>``: the command-line entry points.
 
-Commands: ``demo`` (an emulated device driven by CashDevice, printing its events),
-``download`` (firmware / dataset download with a progress bar).
+Each command is a module with ``main(argv) -> int``, listed in :data:`COMMANDS`; adding a command
+is one line there.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = {
-    "demo": "cashdevice.demo",
-    "download": "cashdevice.download_cli",
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("cashdevice.demo", "an emulated device driven by CashDevice, printing its events"),
+    "ports": ("cashdevice.ports_cli", "list serial ports, ITL devices (USB 0x191C) marked"),
+    "run": ("cashdevice.run_cli", "open a device and print its events until Ctrl-C / SIGTERM"),
+    "decode": ("cashdevice.decode_cli", "a raw hex trace (spy:// or raw-packet log) as SSP frames"),
+    "download": ("cashdevice.download_cli", "firmware / dataset download with a progress bar"),
 }
+"""name -> (module with ``main(argv) -> int``, one-line description)."""
+
+
+def usage() -> str:
+    lines = [f"usage: python -m cashdevice {{{','.join(COMMANDS)}}} [options]   (or --version)"]
+    lines += [f"  {name:10s} {text}" for name, (_, text) in COMMANDS.items()]
+    lines.append("  python -m cashdevice COMMAND --help   shows a command's options")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help") or args[0] not in COMMANDS:
-        names = ",".join(COMMANDS)
-        print(f"usage: python -m cashdevice {{{names}}} [options]", file=sys.stderr)
-        for name, module in COMMANDS.items():
-            print(f"  {name:10s} see: python -m cashdevice {name} --help  ({module})", file=sys.stderr)
-        return 0 if args and args[0] in ("-h", "--help") else 2
-    import importlib
+    if args and args[0] == "--version":
+        from . import __version__
 
-    command = importlib.import_module(COMMANDS[args[0]])
+        print(f"cashdevice {__version__}")
+        return 0
+    if not args or args[0] in ("-h", "--help"):
+        print(usage(), file=sys.stderr)
+        return 0 if args else 2
+    if args[0] not in COMMANDS:
+        print(f"python -m cashdevice: unknown command {args[0]!r}", file=sys.stderr)
+        print(usage(), file=sys.stderr)
+        return 2
+    command = importlib.import_module(COMMANDS[args[0]][0])
     return int(command.main(args[1:]))
 
 

@@ -39,6 +39,7 @@ import warnings
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable
 
+from . import _html
 from . import events as ev
 from ._coins import CoinMethods
 from ._guard import FLAG, PATH, TEXT, U64, csharp, enum_of, fresh, optional, uint
@@ -424,6 +425,9 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             f"isOpen={self._v['isOpen']})"
         )
 
+    def _repr_html_(self) -> str:
+        return _html.device_html(self)
+
     def __enter__(self) -> CashDevice:
         return self
 
@@ -461,10 +465,10 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         )
         self._fire(self.CashEvent, CashEventResponse(kind, value, value2, country))
 
-    @csharp(fresh(list), needs_open=False)
-    def GetDeviceStatus(self) -> list[EventArgs]:
+    @csharp(fresh(_html.DeviceStatusList), needs_open=False)
+    def GetDeviceStatus(self) -> _html.DeviceStatusList:
         """Return and drain the queue of every event fired so far (REST GetDeviceStatus, L2453)."""
-        out = []
+        out = _html.DeviceStatusList()
         while True:
             try:
                 out.append(self._status_queue.popleft())
@@ -536,7 +540,14 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         try:
             self._establish()
         except (SSPError, ValueError) as exc:
-            self.log.error("Open(%s): the device did not complete the session: %s", comPort, exc)
+            self.log.error(
+                "Open(%s): the device did not complete the session: %s%s",
+                comPort,
+                exc,
+                "; SMART Hopper and SMART Coin System answer at address 16 (0x10): Open(port, 16, ...)"
+                if self._address == 0 and isinstance(exc, SSPTimeoutError)
+                else "",
+            )
             self._close_port()
             self._set_state(DeviceState.NOT_CONNECTED)
             return CashSystemOpenResult.PORT_ERROR
@@ -1652,8 +1663,8 @@ def _coerce(enum_type: Callable[[Any], Any], value: Any) -> Any:
 
 
 def _logger_name(port: str, address: int) -> str:
-    clean = "".join(c if c.isalnum() else "_" for c in port).strip("_") or "port"
-    return f"{clean}_{address:02x}"
+    """``[/dev/ttyACM0@0x00]``: the port as written, its dots (logger-tree separators) as ``·``."""
+    return f"[{port.replace('.', '·') or 'port'}@0x{address:02X}]"
 
 
 def _model_from_unit_type(unit_type: int, hint: DeviceModel) -> DeviceModel:

@@ -7,7 +7,8 @@ command a line from stdin: ``insert 2000 [EUR]``, ``coin 100``, ``take``, ``stat
 ``power-cycle``, ``unplug``, ``replug``, ``jam [safe|unsafe]``, ``clear-jam``, ``coin-jam``,
 ``coin-return``, ``payout-error [CODE]``, ``cashbox remove|replace``, ``path open|close``,
 ``ledger``, ``help``, ``quit``.
-Results go to stdout, diagnostics to stderr.
+Results go to stdout, diagnostics to stderr.  When stdin ends (started in the background, or
+under systemd) the emulator keeps serving until SIGTERM or SIGINT (``--exit-on-eof``: it stops).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
@@ -50,16 +53,59 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pacing", action="store_true", help="pace replies as a 9600 8N2 line with turnaround")
     p.add_argument("--level", action="append", default=[], metavar="VALUE=COUNT", help="initial store level")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log to stderr (-vv: debug)")
+    p.add_argument("--exit-on-eof", action="store_true", help="stop when stdin ends (default: keep serving)")
     return p
+
+
+USAGE: dict[str, tuple[str, str]] = {
+    "insert": ("VALUE [CURRENCY]", "a customer inserts a note (minor units), e.g. insert 2000 EUR"),
+    "coin": ("VALUE [CURRENCY]", "a customer drops a coin (minor units), e.g. coin 100"),
+    "take": ("", "the customer takes the notes held in the bezel"),
+    "status": ("", "the device state as JSON"),
+    "power-cycle": ("", "power off and on (SLAVE RESET)"),
+    "unplug": ("", "pull the cable"),
+    "replug": ("", "plug the cable back"),
+    "jam": ("[safe|unsafe]", "jam the note path (default safe)"),
+    "clear-jam": ("", "clear a jam"),
+    "coin-jam": ("", "jam the coin mech"),
+    "coin-return": ("", "press the coin mech's return lever"),
+    "payout-error": ("[CODE]", "the next note paid fails (CODE 0..4, default 0)"),
+    "cashbox": ("remove|replace", "take the cashbox out, or put it back emptied"),
+    "path": ("open|close", "open or close the note path"),
+    "ledger": ("", "the ledger (balanced, counts) as JSON"),
+    "help": ("", "this list"),
+    "quit": ("", "stop the emulator and exit"),
+}
+"""Command -> (arguments, what it does): ``help`` and the usage hints."""
+
+
+def _usage(name: str) -> str:
+    return f"usage: {name} {USAGE[name][0]}".rstrip()
+
+
+def _help() -> str:
+    lines = ["commands:"]
+    lines += [f"  {(name + ' ' + a).strip():28s} {text}" for name, (a, text) in USAGE.items()]
+    return "\n".join(lines)
+
+
+class _UsageError(ValueError):
+    """The command's arguments are missing or malformed: print its usage line."""
+
+
+def _value(args: list[str]) -> int:
+    if not args or not args[0].isdigit():
+        raise _UsageError
+    return int(args[0])
 
 
 def _commands(emu: Emulator) -> dict[str, Callable[[list[str]], str]]:
     def insert(args: list[str]) -> str:
-        ok = emu.insert_note(int(args[0]), args[1] if len(args) > 1 else None)
+        ok = emu.insert_note(_value(args), args[1] if len(args) > 1 else None)
         return "inserted" if ok else "refused (unit not accepting)"
 
     def coin(args: list[str]) -> str:
-        ok = emu.insert_coin(int(args[0]), args[1] if len(args) > 1 else None)
+        ok = emu.insert_coin(_value(args), args[1] if len(args) > 1 else None)
         return "inserted" if ok else "refused (unit not accepting)"
 
     def cashbox(args: list[str]) -> str:
@@ -149,29 +195,55 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
         if args.tcp is not None:
             _out(f"TCP {args.host}:{emu.start_tcp(args.tcp, args.host)}")
         _out(f"READY {emu.model} address 0x{emu.address:02X}")
-        for line in stream:
-            words = line.split()
-            if not words:
-                continue
-            name, rest = words[0].lower(), words[1:]
-            if name in ("quit", "exit"):
-                break
-            if name == "help":
-                _out("commands: " + ", ".join(sorted([*commands, "help", "quit"])))
-                continue
-            handler = commands.get(name)
-            if handler is None:
-                _out(f"unknown command {name!r} (try help)", sys.stderr)
-                continue
-            try:
-                _out(handler(rest))
-            except (ValueError, TypeError, IndexError) as exc:  # bad arguments or wrong model
-                _out(f"error: {exc}", sys.stderr)
+        if _serve_commands(stream, commands) or args.exit_on_eof:
+            return 0
+        _out("stdin closed; serving until SIGTERM / SIGINT", sys.stderr)
+        _wait_for_termination()
     except KeyboardInterrupt:
         pass
     finally:
         emu.stop()
     return 0
+
+
+def _serve_commands(stream: TextIO, commands: dict[str, Callable[[list[str]], str]]) -> bool:
+    """Run the commands read from ``stream``; True after ``quit``, False at end of input."""
+    for line in stream:
+        words = line.split()
+        if not words:
+            continue
+        name, rest = words[0].lower(), words[1:]
+        if name in ("quit", "exit"):
+            return True
+        if name == "help":
+            _out(_help())
+            continue
+        handler = commands.get(name)
+        if handler is None:
+            _out(f"unknown command {name!r} (try help)", sys.stderr)
+            continue
+        try:
+            _out(handler(rest))
+        except _UsageError:
+            _out(_usage(name), sys.stderr)
+        except (ValueError, TypeError, IndexError) as exc:  # bad arguments or wrong model
+            _out(f"error: {exc}; {_usage(name)}", sys.stderr)
+    return False
+
+
+def _wait_for_termination() -> None:
+    """Block until SIGTERM (or SIGINT, as KeyboardInterrupt) arrives."""
+    stop = threading.Event()
+
+    def on_term(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

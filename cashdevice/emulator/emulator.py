@@ -320,14 +320,39 @@ class Emulator:
             return fn()
 
     def insert_note(
-        self, value: int, currency: str | None = None, *, reject: int | None = None, fraud: bool = False
+        self,
+        value: int,
+        currency: str | None = None,
+        *,
+        reject: int | None = None,
+        fraud: bool = False,
+        wait: float = 0.0,
     ) -> bool:
         """A customer inserts a note (minor units).  Returns False when the unit does not take
         it (disabled, busy, jammed ...).  ``reject`` forces a validation reject with that
-        LAST REJECT CODE; ``fraud`` reports FRAUD ATTEMPT and returns the note."""
+        LAST REJECT CODE; ``fraud`` reports FRAUD ATTEMPT and returns the note.
+
+        ``wait`` (seconds): a patient customer, who keeps offering the note until the unit
+        takes it or ``wait`` passes, so ``for v in notes: emu.insert_note(v, wait=10)`` feeds
+        every note in turn (the ledger counts one ``refused`` only if it never does)."""
         self._need(NOTES, "insert_note")
-        with self._lock:
-            return self.powered and self.device.insert_note(value, currency, reject, fraud)
+        dev = self.device
+        return self._offer(
+            dev.accepting_notes, lambda: dev.insert_note(value, currency, reject, fraud), wait
+        )
+
+    def _offer(self, ready: Callable[[], bool], take: Callable[[], bool], wait: float) -> bool:
+        """Offer an item: wait (up to ``wait`` s) until the powered unit is ``ready``, then
+        ``take()`` it; an item never taken is offered once at the end (and refused)."""
+        deadline = time.monotonic() + max(0.0, wait)
+        while True:
+            with self._lock:
+                last = time.monotonic() >= deadline or self._stop.is_set()
+                if self.powered and (last or ready()):
+                    return take()
+                if last:
+                    return False
+            self._stop.wait(TICK)
 
     def insert_ticket(self, data: str) -> bool:
         """A customer inserts a barcode ticket (NV200-class models).  False when barcode reading
@@ -354,11 +379,17 @@ class Emulator:
         with self._lock:
             self.device.replace_cassette()
 
-    def insert_coin(self, value: int, currency: str | None = None) -> bool:
-        """A customer drops a coin into the attached coin mech (minor units)."""
+    def insert_coin(self, value: int, currency: str | None = None, *, wait: float = 0.0) -> bool:
+        """A customer drops a coin into the attached coin mech (minor units).  False when the
+        unit does not take it; ``wait`` as for :meth:`insert_note`."""
         self._need(COINS, "insert_coin")
-        with self._lock:
-            return self.powered and self.device.insert_coin(value, currency)
+        dev = self.device
+
+        def ready() -> bool:
+            busy = dev.payout_busy() or dev.awaiting_ack() or dev.mech_jammed
+            return bool(dev.enabled) and not busy
+
+        return self._offer(ready, lambda: dev.insert_coin(value, currency), wait)
 
     def take_notes(self) -> int:
         """The customer takes the note(s) held in the bezel; returns how many."""

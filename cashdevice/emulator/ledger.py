@@ -177,6 +177,11 @@ class LedgerView:
     def balanced(self) -> bool:
         return not self.problems()
 
+    def _repr_html_(self) -> str:
+        from .._html import ledger_html
+
+        return ledger_html(self)
+
     def check(self) -> None:
         """Raise ``AssertionError`` listing every violated invariant."""
         problems = self.problems()

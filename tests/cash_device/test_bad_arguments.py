@@ -23,6 +23,7 @@ from cashdevice import (
     SetSorterRouteRequestResult,
     ValueCountryCode,
 )
+from cashdevice._html import DeviceStatusList
 from cashdevice._signals import EventSlot
 
 Make = Callable[..., Any]
@@ -222,6 +223,7 @@ def failure(name: str) -> Any:
         "SSRRR": SSRRR.INVALID_INPUT,
         "CashSystemOpenResult": CashSystemOpenResult.PORT_ERROR,
         "list[EventArgs]": [],
+        "_html.DeviceStatusList": DeviceStatusList(),
         "dict[str, Any]": {},
     }[returns]
 

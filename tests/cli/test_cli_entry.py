@@ -15,7 +15,7 @@ def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
 
 
 def test_demo_runs_end_to_end() -> None:
-    out = run("demo", "--fast", "--notes", "500,2000")
+    out = run("demo", "--fast", "--model", "spectral_payout", "--notes", "500,2000")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert any(line.startswith("Open('cashdevice://") for line in lines)
@@ -24,6 +24,10 @@ def test_demo_runs_end_to_end() -> None:
     assert "CashEvent: Cash event: ESCROW - Value: 500 Value2: 0 - CountryCode: EUR" in lines
     assert "CashEvent: Cash event: STORED - Value: 2000 Value2: 0 - CountryCode: EUR" in lines
     assert "stored value: 2500" in lines
+    starts = ("Open(", "-> ", "deviceModel=", "currencyAssignment:", "-- ", "stored value:")
+    for line in lines:  # printed under a lock: never two lines glued together
+        assert line.startswith((*starts, "DeviceStateChangedEvent: ", "CashEvent: ")), line
+        assert line.count("Event: ") <= 1
 
 
 def test_demo_rejects_bad_arguments() -> None:
@@ -31,11 +35,24 @@ def test_demo_rejects_bad_arguments() -> None:
     assert out.returncode == 2 and "--notes" in out.stderr
 
 
-@pytest.mark.parametrize("args,code", [((), 2), (("nonsense",), 2), (("--help",), 0)])
+@pytest.mark.parametrize("args,code", [((), 2), (("--help",), 0)])
 def test_usage(args: tuple[str, ...], code: int) -> None:
     out = run(*args)
     assert out.returncode == code
-    assert "usage: python -m cashdevice {demo,download}" in out.stderr
+    assert "usage: python -m cashdevice {demo,ports,run,decode,download}" in out.stderr
+
+
+def test_unknown_command_names_itself() -> None:
+    out = run("nonsense")
+    assert out.returncode == 2
+    assert "unknown command 'nonsense'" in out.stderr
+
+
+def test_version() -> None:
+    from cashdevice import __version__
+
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"cashdevice {__version__}"
 
 
 def test_download_help() -> None:
