@@ -1,7 +1,8 @@
 """``python -m cashdevice <command>``: the command-line entry points.
 
 Commands: ``demo`` (an emulated device driven by CashDevice, printing its events),
-``download`` (firmware / dataset download with a progress bar).
+``download`` (firmware / dataset download with a progress bar), ``serve`` (ITL's REST API, needs the
+``[rest]`` extra).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 COMMANDS = {
     "demo": "cashdevice.demo",
     "download": "cashdevice.download_cli",
+    "serve": "cashdevice.rest.serve",
 }
 
 
