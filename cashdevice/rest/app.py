@@ -88,6 +88,8 @@ def _endpoint(server: Server, route: Route) -> Callable[[Request], Awaitable[Res
                 return _bad_request(b.BadRequest("The deviceID query parameter is required.", "deviceID"))
             entry = server.registry.get(device_id)
             if entry is None:
+                if route.name == "DisconnectDevice":  # the seed's own text (L1536)
+                    return PlainTextResponse(f"Device with ID {device_id} not found.", 404)
                 return PlainTextResponse(f"{device_id}: Cash device not found.", 404)
             call.device_id, call.entry, executor = device_id, entry, entry.executor
         try:

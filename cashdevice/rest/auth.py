@@ -19,6 +19,7 @@ import secrets
 import stat
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,8 +139,9 @@ class CredentialStore:
 class TokenStore:
     """Random bearer tokens, kept as SHA-256 digests with a monotonic expiry time."""
 
-    def __init__(self, ttl: float = 3600.0) -> None:
+    def __init__(self, ttl: float = 3600.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
+        self._clock = clock
         self._lock = threading.Lock()
         self._tokens: dict[bytes, float] = {}
 
@@ -149,7 +151,7 @@ class TokenStore:
 
     def issue(self) -> str:
         token = secrets.token_urlsafe(32)
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             self._tokens = {k: t for k, t in self._tokens.items() if t > now}
             self._tokens[self._key(token)] = now + self.ttl
@@ -158,7 +160,7 @@ class TokenStore:
     def valid(self, token: str) -> bool:
         with self._lock:
             expiry = self._tokens.get(self._key(token))
-        return expiry is not None and expiry > time.monotonic()
+        return expiry is not None and expiry > self._clock()
 
     def revoke_all_but(self, token: str) -> None:
         keep = self._key(token)
