@@ -1,6 +1,6 @@
 """Requests per second of GetDeviceStatus and GetAllLevels with 10 concurrent clients.
 
-Run: ``PYTHONPATH=. python3 benchmarks/rest_throughput.py [--seconds 5]`` — starts ``serve``'s app under uvicorn
+Run: ``PYTHONPATH=. python3 benchmarks/rest_throughput.py [--seconds 5]`` — starts the REST app under uvicorn
 on a free localhost port with an emulated SPECTRAL_PAYOUT, opens it, then 10 client threads (httpx) call each
 route for the given time.
 """
@@ -54,7 +54,7 @@ def main() -> None:
         counts = [0] * args.clients
         stop = time.monotonic() + args.seconds
 
-        def client(i: int, route: str = route) -> None:
+        def client(i: int, route: str = route, stop: float = stop, counts: list[int] = counts) -> None:
             with httpx.Client(headers=headers, timeout=30) as c:
                 while time.monotonic() < stop:
                     r = c.get(f"{base}/CashDevice/{route}", params={"deviceID": device_id})
