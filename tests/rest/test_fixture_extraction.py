@@ -10,7 +10,9 @@ import pytest
 from . import extract_seed_examples as ex
 
 
-@pytest.mark.skipif(not ex.DEFAULT_SEED.exists(), reason="../shared (the seed text) is not beside the repository")
+@pytest.mark.skipif(
+    not ex.DEFAULT_SEED.exists(), reason="../shared (the seed text) is not beside the repository"
+)
 def test_fixture_matches_a_fresh_extraction() -> None:
     fresh = ex.extract(ex.DEFAULT_SEED)
     assert json.loads(ex.FIXTURE.read_text(encoding="utf-8")) == json.loads(json.dumps(fresh))
