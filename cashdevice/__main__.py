@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("cashdevice.run_cli", "open a device and print its events until Ctrl-C / SIGTERM"),
     "decode": ("cashdevice.decode_cli", "a raw hex trace (spy:// or raw-packet log) as SSP frames"),
     "download": ("cashdevice.download_cli", "firmware / dataset download with a progress bar"),
+    "serve": ("cashdevice.rest.serve", "ITL's REST API over HTTP (needs the [rest] extra)"),
 }
 """name -> (module with ``main(argv) -> int``, one-line description)."""
 

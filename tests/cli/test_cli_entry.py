@@ -39,7 +39,10 @@ def test_demo_rejects_bad_arguments() -> None:
 def test_usage(args: tuple[str, ...], code: int) -> None:
     out = run(*args)
     assert out.returncode == code
-    assert "usage: python -m cashdevice {demo,ports,run,decode,download}" in out.stderr
+    from cashdevice.__main__ import COMMANDS
+
+    assert f"usage: python -m cashdevice {{{','.join(COMMANDS)}}}" in out.stderr
+    assert all(name in out.stderr for name in ("demo", "ports", "run", "decode", "download", "serve"))
 
 
 def test_unknown_command_names_itself() -> None:

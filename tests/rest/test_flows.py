@@ -1,0 +1,185 @@
+"""Seed flows end to end: OpenConnection with the seed's own body, credits, escrow, payouts, disconnect,
+download status, concurrent clients, and the seed's curl commands."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from .conftest import Rig, seed_examples
+
+SECTIONS = {s["name"]: s for s in seed_examples()["sections"]}
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    r = Rig(tmp_path_factory.mktemp("flows"), ["SPECTRAL_PAYOUT", "NV4000"])
+    yield r
+    r.close()
+
+
+def _events_until(rig: Rig, device_id: str, wanted: str, timeout: float = 5.0) -> list[dict[str, Any]]:
+    """GetDeviceStatus until an event whose message contains ``wanted`` (deadline, no fixed sleep)."""
+    seen: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        r = rig.client.get(rig.url("GetDeviceStatus", device_id), headers=rig.auth)
+        assert r.status_code == 200
+        seen += r.json()
+        if any(wanted in e.get("message", "") for e in seen):
+            return seen
+        pause.wait(0.02)
+    raise AssertionError(f"no {wanted!r} in {seen}")
+
+
+def test_open_connection_with_the_seeds_body(rig: Rig) -> None:
+    section = SECTIONS["OpenConnection"]
+    body = dict(section["request"]["body_json"])
+    emu = rig.emulators["SPECTRAL_PAYOUT"]
+    body["ComPort"], body["LogFilePath"] = emu.url, None
+    r = rig.client.post("/api/CashDevice/OpenConnection", json=body, headers=rig.auth)
+    assert r.status_code == 200, r.text
+    seed = next(x["json"] for x in section["responses"] if x["status"] == 200)
+    got = r.json()
+    assert list(got)[: len(seed)] == list(seed)
+    assert got["deviceID"] == f"SPECTRAL_DEVICE-{emu.url}"
+    assert got["inhibits"] == "SUCCESS: 2000 GBP INHIBITED.\nSUCCESS: 5000 GBP INHIBITED.\n"
+    assert (
+        got["routes"]
+        == "SUCCESS: Set route for 500 GBP to PAYOUT.\nSUCCESS: Set route for 1000 GBP to PAYOUT.\n"
+    )
+    assert got["acceptorEnabled"] and got["autoAcceptEscrowEnabled"] and got["payoutEnabled"]
+    rig.ids["SPECTRAL_PAYOUT"] = got["deviceID"]
+
+
+def test_credit_and_payout(rig: Rig) -> None:
+    device_id = rig.ids["SPECTRAL_PAYOUT"]
+    emu = rig.emulators["SPECTRAL_PAYOUT"]
+    emu.insert_note(1000)
+    events = _events_until(rig, device_id, "Cash event: STORED - Value: 1000")
+    assert any(e["type"] == "CashEventResponse" and e["countryCode"] == "GBP" for e in events)
+    r = rig.client.post(
+        rig.url("DispenseValue", device_id), json={"Value": 1000, "CountryCode": "GBP"}, headers=rig.auth
+    )
+    assert r.status_code == 200 and r.text == "Dispense operation initiated successfully."
+    _events_until(rig, device_id, "NOTE_IN_BEZEL_HOLD")
+    emu.take_notes()
+    _events_until(rig, device_id, "Cash event: DISPENSED")
+
+
+def test_download_routes(rig: Rig, tmp_path: Any) -> None:
+    r = rig.client.post(
+        "/api/Download/StartDownload",
+        headers=rig.auth,
+        json={"DownloadFileName": str(tmp_path / "missing.bv1"), "ComPort": "COM9"},
+    )
+    assert r.status_code == 400
+    assert r.text == "Invalid parameters. Please provide a valid file name and COM port."
+    r = rig.client.get("/api/Download/GetDownloadStatus", headers=rig.auth)
+    assert r.status_code == 200 and set(r.json()) == {
+        "state",
+        "currentDownloadBlock",
+        "totalDownloadBlock",
+        "success",
+    }
+
+
+def test_concurrent_clients_and_a_slow_device_does_not_block_another(rig: Rig) -> None:
+    nv4000 = rig.open("NV4000")
+    spectral = rig.ids["SPECTRAL_PAYOUT"]
+
+    def get(args: tuple[str, str]) -> int:
+        return rig.client.get(rig.url(*args), headers=rig.auth).status_code
+
+    calls = [("GetDeviceStatus", spectral), ("GetAllLevels", spectral), ("GetAllLevels", nv4000)] * 20
+    with ThreadPoolExecutor(10) as pool:
+        assert set(pool.map(get, calls)) == {200}
+    # NV4000 unplugged: its calls wait for the link timeouts; Spectral's answer meanwhile.
+    rig.emulators["NV4000"].power_off()
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            slow = [pool.submit(get, ("GetAllLevels", nv4000)) for _ in range(2)]
+            start = time.monotonic()
+            fast = [pool.submit(get, ("GetAllLevels", spectral)) for _ in range(2)]
+            assert [f.result(timeout=5) for f in fast] == [200, 200]
+            assert time.monotonic() - start < 1.0
+            assert not all(f.done() for f in slow)
+            for f in slow:
+                f.result(timeout=30)
+    finally:
+        rig.emulators["NV4000"].power_on()
+
+
+def test_disconnect_device(rig: Rig) -> None:
+    device_id = rig.ids["NV4000"]
+    r = rig.client.post(rig.url("DisconnectDevice", device_id), headers=rig.auth)
+    assert r.status_code == 200 and r.text == f"{device_id}: Device disconnected and cleaned up successfully."
+    assert rig.client.get(rig.url("GetAllLevels", device_id), headers=rig.auth).status_code == 404
+
+
+def test_reset_device(rig: Rig) -> None:
+    r = rig.client.post(rig.url("ResetDevice", rig.ids["SPECTRAL_PAYOUT"]), headers=rig.auth)
+    assert r.status_code == 200 and r.text == "Device reset successfully."
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_the_seeds_curl_commands(tmp_path: Any) -> None:
+    """Authenticate, OpenConnection (the seed's JSON file, ComPort replaced) and GetDeviceStatus, run with the
+    seed's curl command lines (L324-L416) against a real uvicorn server."""
+    import uvicorn
+
+    from cashdevice.emulator import Emulator
+    from cashdevice.enums import DeviceModel
+    from cashdevice.rest import EmulatedPort, create_app
+
+    curl = {c["line"]: c for c in seed_examples()["curl"]}
+    emu = Emulator("SPECTRAL_PAYOUT", "EUR")
+    emu.start()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(
+        credentials_path=tmp_path / "c.json",
+        emulated=[EmulatedPort(emu.url, DeviceModel.SPECTRAL_PAYOUT, emu.address)],
+    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="uvicorn-test")
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            threading.Event().wait(0.02)
+
+        def run(command: str) -> str:
+            command = command.split(" |", 1)[0].split("|jq", 1)[0].replace("-v ", "-s ")
+            command = command.replace("localhost:5000", f"localhost:{port}").replace(
+                "/[PATH]/", f"{tmp_path}/"
+            )
+            return subprocess.run(
+                command, shell=True, capture_output=True, text=True, timeout=30, check=True
+            ).stdout
+
+        (tmp_path / "Authenticate.json").write_text('{"Username": "admin", "Password": "password"}')
+        token = json.loads(run(curl[346]["command"]))["token"]
+        opened = dict(curl[358]["open_connection_json"], ComPort=emu.url, LogFilePath=None)
+        (tmp_path / "OpenConnectionSpectralPayout.json").write_text(json.dumps(opened))
+        reply = json.loads(run(curl[404]["command"].replace("[Bearer Token]", token)))
+        assert reply["deviceID"] == f"SPECTRAL_DEVICE-{emu.url}" and reply["payoutEnabled"] is True
+        status = curl[415]["command"].replace("[Bearer Token]", token)
+        status = status.replace("SEPCTRAL_PAYOUT-/dev/ttyACM0", reply["deviceID"].replace("://", "%3A%2F%2F"))
+        events = json.loads(run(status))
+        assert isinstance(events, list) and events
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        emu.stop()
