@@ -470,8 +470,22 @@ class PacketParser:
                     counters.discarded_bytes += end - pos
                     break
                 counters.discarded_bytes += start - pos
-                self._start()
                 pos = start + 1
+                # Fast path: a whole frame without a 0x7F after its STX is one slice.
+                if start + 5 < end:
+                    stop = start + data[start + 2] + 5
+                    if stop <= end and data[start + 2] and data.find(STX, pos, stop) < 0:
+                        body = data[pos : stop - 2]
+                        if crc16(body) == data[stop - 2] | (data[stop - 1] << 8):
+                            counters.packets += 1
+                            first = body[0]
+                            out.append(Packet(first & 0x7F, first > 0x7F, body[2:]))
+                        else:
+                            counters.crc_errors += 1
+                            counters.discarded_bytes += stop - start
+                        pos = stop
+                        continue
+                self._start()
                 continue
             if self._escape:
                 self._escape = False

@@ -18,6 +18,7 @@ SCRIPTS = {
     "credit_latency.py": "insertion → credit median",
     "many_devices.py": "N=2: late credits",
     "cash_device_idle.py": "idle poll thread",
+    "primitives.py": "PacketParser.feed",
 }
 
 
