@@ -99,6 +99,9 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             late = sum(1 for i, t in inserted.items() if credited.get(i, float("inf")) - t > limit)
             late += n - len(inserted)
             worst = max((credited[i] - t for i, t in inserted.items() if i in credited), default=float("nan"))
+            first_error = errors.messages[0] if errors.messages else "none"
+            for device in devices:  # before the emulators go away
+                device.Close()
     finally:
         for device in devices:
             device.Close()
@@ -113,7 +116,7 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             f"N={n}: late credits (> {limit * 1e3:.0f} ms) / N",
             f"{late} / {n}  (slowest {worst * 1e3:.0f} ms)",
         ),
-        (f"N={n}: first error logged", errors.messages[0] if errors.messages else "none"),
+        (f"N={n}: first error logged", first_error),
     ]
 
 
