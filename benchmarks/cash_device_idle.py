@@ -1,6 +1,6 @@
 """Measure CashDevice.Open against the in-process emulator and the CPU its poll thread uses idle.
 
-    python3 benchmarks/cash_device_idle.py [--seconds 30] [--opens 20] [--model SPECTRAL_PAYOUT]
+    python3 benchmarks/cash_device_idle.py [--seconds 30] [--opens 20] [--model SPECTRAL_PAYOUT] [--short]
 
 Open: mean wall time over ``--opens`` fresh devices (SYNC, key exchange, protocol, setup, unit
 information, inhibits, routes, levels, enable payout, first poll, enable).  Idle: CPU time of the
@@ -26,7 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--opens", type=int, default=20)
     parser.add_argument("--model", default="SPECTRAL_PAYOUT")
+    parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
+    if args.short:
+        args.seconds, args.opens = 0.5, 2
     hint = DeviceModel.__members__.get(args.model, DeviceModel.NOTE_VALIDATOR)
     emu = Emulator(args.model)
     try:

@@ -27,6 +27,9 @@ from __future__ import annotations
 
 import enum
 import secrets
+import struct
+import sys
+from array import array
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -41,6 +44,7 @@ __all__ = [
     "STEX",
     "STX",
     "Command",
+    "ESSPCipher",
     "KeyExchangeParameters",
     "Packet",
     "PacketParser",
@@ -311,11 +315,45 @@ def _make_crc_table() -> tuple[int, ...]:
 _CRC_TABLE: Final = _make_crc_table()
 
 
-def crc16(data: bytes) -> int:
-    """CRC-16 of SSP: polynomial 0x8005, seed 0xFFFF, MSB first, no final XOR (CRC-16/CMS)."""
-    crc = 0xFFFF
-    for byte in data:
-        crc = ((crc << 8) & 0xFFFF) ^ _CRC_TABLE[(crc >> 8) ^ byte]
+def _make_crc_table16(table: tuple[int, ...]) -> memoryview:
+    """The 65,536-entry table that advances the CRC by two bytes at once, read-only.
+
+    The CRC is linear, so entry ``hi << 8 | lo`` is ``row[hi] ^ table[lo]`` with
+    ``row[hi] = (table[hi] & 0xFF) << 8 ^ table[table[hi] >> 8]``: every 256-entry row is
+    the byte table XORed with one constant, done here as one big-integer XOR per row.
+    """
+    lanes = int.from_bytes(array("H", table).tobytes(), sys.byteorder)
+    ones = int.from_bytes(b"\x00\x01" * 256, "big")  # 1 in every 16-bit lane
+    rows = (
+        (lanes ^ ((((t & 0xFF) << 8) ^ table[t >> 8]) * ones)).to_bytes(512, sys.byteorder) for t in table
+    )
+    return memoryview(b"".join(rows)).cast("H")
+
+
+_CRC_TABLE16: Final = _make_crc_table16(_CRC_TABLE)
+_unpack: Final = struct.unpack
+
+
+def crc16(data: bytes | bytearray | memoryview) -> int:
+    """CRC-16 of SSP: polynomial 0x8005, seed 0xFFFF, MSB first, no final XOR (CRC-16/CMS).
+
+    Short inputs go a byte at a time; longer ones two bytes per step (big-endian words).
+    """
+    n = len(data)
+    if n < 8:
+        table = _CRC_TABLE
+        crc = 0xFFFF
+        for byte in data:
+            crc = ((crc << 8) & 0xFF00) ^ table[(crc >> 8) ^ byte]
+        return crc
+    if n & 1:
+        crc = 0xFF00 ^ _CRC_TABLE[0xFF ^ data[0]]
+        data = data[1:]
+    else:
+        crc = 0xFFFF
+    table16 = _CRC_TABLE16
+    for word in _unpack(f">{n >> 1}H", data):
+        crc = table16[crc ^ word]
     return crc
 
 
@@ -412,36 +450,78 @@ class PacketParser:
         """True while a partial packet is buffered."""
         return self._in_packet
 
-    def feed(self, chunk: bytes) -> list[Packet]:
-        """Consume ``chunk``; return every packet it completed, in order."""
+    def feed(self, chunk: bytes | bytearray | memoryview) -> list[Packet]:
+        """Consume ``chunk``; return every packet it completed, in order.
+
+        Works on runs of bytes, not byte by byte: ``find`` locates the STX while hunting and
+        the next 0x7F inside a frame, the bytes between are copied in one slice (never past
+        the length the header announces), and a complete frame costs one CRC.
+        """
+        data = bytes(chunk)
+        end = len(data)
         out: list[Packet] = []
-        for byte in chunk:
+        counters = self.counters
+        buf = self._buf
+        pos = 0
+        while pos < end:
             if not self._in_packet:
-                if byte == STX:
-                    self._start()
-                else:
-                    self.counters.discarded_bytes += 1
-                continue
-            if not self._buf and byte == STX:
-                # STX where the SEQ/ID belongs: a new packet starts here
-                self.counters.restarts += 1
-                self.counters.discarded_bytes += 1
+                start = data.find(STX, pos)
+                if start < 0:
+                    counters.discarded_bytes += end - pos
+                    break
+                counters.discarded_bytes += start - pos
+                pos = start + 1
+                # Fast path: a whole frame without a 0x7F after its STX is one slice.
+                if start + 5 < end:
+                    stop = start + data[start + 2] + 5
+                    if stop <= end and data[start + 2] and data.find(STX, pos, stop) < 0:
+                        body = data[pos : stop - 2]
+                        if crc16(body) == data[stop - 2] | (data[stop - 1] << 8):
+                            counters.packets += 1
+                            first = body[0]
+                            out.append(Packet(first & 0x7F, first > 0x7F, body[2:]))
+                        else:
+                            counters.crc_errors += 1
+                            counters.discarded_bytes += stop - start
+                        pos = stop
+                        continue
                 self._start()
                 continue
             if self._escape:
                 self._escape = False
-                if byte != STX:
-                    # Lone STX: the partial packet is discarded, a new one starts here.
-                    self.counters.restarts += 1
-                    self.counters.discarded_bytes += len(self._buf) + 1
+                if data[pos] != STX:
+                    # Lone STX: the partial packet is discarded, a new one starts here and
+                    # this byte is its SEQ/ID (taken below, with an empty buffer).
+                    counters.restarts += 1
+                    counters.discarded_bytes += len(buf) + 1
                     self._start()
-                    self._push(byte, out)
                     continue
-                # 7F 7F: one data byte 0x7F
-            elif byte == STX:
-                self._escape = True
-                continue
-            self._push(byte, out)
+                buf.append(STX)  # 7F 7F: one data byte 0x7F
+                pos += 1
+            elif not buf:
+                if data[pos] == STX:
+                    # STX where the SEQ/ID belongs: a new packet starts here
+                    counters.restarts += 1
+                    counters.discarded_bytes += 1
+                    pos += 1
+                    continue
+                buf.append(data[pos])
+                pos += 1
+            else:
+                have = len(buf)
+                stop = pos + ((buf[1] + 4) if have > 1 else 2) - have  # one unstuffed byte per wire byte
+                if stop > end:
+                    stop = end
+                escape = data.find(STX, pos, stop)
+                if escape < 0:
+                    buf += data[pos:stop]
+                    pos = stop
+                else:
+                    buf += data[pos:escape]
+                    pos = escape + 1
+                    self._escape = True
+                    continue
+            self._check(buf, out)
         return out
 
     def _start(self) -> None:
@@ -449,25 +529,27 @@ class PacketParser:
         self._escape = False
         self._buf.clear()
 
-    def _push(self, byte: int, out: list[Packet]) -> None:
-        buf = self._buf
-        buf.append(byte)
-        if len(buf) == 2 and buf[1] == 0:
-            self.counters.length_errors += 1
-            self.counters.discarded_bytes += 3
-            self.reset()
+    def _check(self, buf: bytearray, out: list[Packet]) -> None:
+        """After bytes were added: drop a zero LEN, or finish a frame that is complete."""
+        have = len(buf)
+        if have < 3:
+            if have == 2 and buf[1] == 0:
+                self.counters.length_errors += 1
+                self.counters.discarded_bytes += 3
+                self.reset()
             return
-        if len(buf) < 3 or len(buf) < buf[1] + 4:
+        if have < buf[1] + 4:
             return
-        body = bytes(buf[:-2])
         received = buf[-2] | (buf[-1] << 8)
+        body = bytes(buf[:-2])
         self.reset()
         if crc16(body) != received:
             self.counters.crc_errors += 1
             self.counters.discarded_bytes += len(body) + 3
             return
         self.counters.packets += 1
-        out.append(Packet(body[0] & 0x7F, bool(body[0] & 0x80), body[2:]))
+        first = body[0]
+        out.append(Packet(first & 0x7F, first > 0x7F, body[2:]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -568,25 +650,79 @@ def packing_length(data_length: int) -> int:
     return (16 - (data_length + 7) % 16) % 16
 
 
+class ESSPCipher:
+    """One eSSP session's AES-128-ECB, built once and reused for every packet.
+
+    ``encrypt(count, data)`` / ``decrypt(field)`` give exactly the bytes of
+    :func:`encrypt_data` / :func:`decrypt_data` with the same key (those two are wrappers
+    that build a throw-away cipher).  ECB keeps no state between blocks, so one object
+    serves both directions.  ``repr`` never shows the key.
+    """
+
+    __slots__ = ("_decrypt", "_encrypt")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != 16:
+            raise ValueError("the eSSP AES key is 16 bytes")
+        aes = AES.new(bytes(key), AES.MODE_ECB)
+        self._encrypt = aes.encrypt
+        self._decrypt = aes.decrypt
+
+    def __repr__(self) -> str:
+        return "ESSPCipher(<key hidden>)"
+
+    def encrypt(self, count: int, data: bytes, packing: bytes | None = None) -> bytes:
+        """Encrypted DATA field: ``0x7E`` + AES-128-ECB(eLENGTH, eCOUNT, data, packing, eCRC).
+
+        ``packing=None`` draws the padding from :mod:`secrets`; a given ``packing`` must have
+        exactly :func:`packing_length` bytes (a seam for known-answer tests).
+        """
+        length = len(data)
+        if not 1 <= length <= MAX_ENCRYPTED_DATA:
+            raise ValueError(f"eSSP data must be 1..{MAX_ENCRYPTED_DATA} bytes, got {length}")
+        if not 0 <= count <= 0xFFFFFFFF:
+            raise ValueError("eCOUNT must be an unsigned 32-bit integer")
+        need = (16 - (length + 7) % 16) % 16
+        if packing is None:
+            packing = secrets.token_bytes(need)
+        elif len(packing) != need:
+            raise ValueError(f"packing must be {need} bytes for {length} data bytes")
+        block = _pack_head(length, count) + bytes(data) + bytes(packing)
+        crc = crc16(block)
+        return b"\x7e" + self._encrypt(block + _pack_crc(crc))
+
+    def decrypt(self, data: bytes) -> tuple[int, bytes]:
+        """Decrypt an eSSP DATA field; return ``(eCOUNT, plain data)``.
+
+        Raises :class:`SSPEncryptionError` (a ``ValueError``) when the field does not start
+        with 0x7E, is not 0x7E + n*16 bytes, its eLENGTH does not match the block size, or
+        its eCRC is wrong (a flipped bit or a wrong key).
+        """
+        size = len(data) - 1
+        if size < 16 or data[0] != STEX or size % 16:
+            raise SSPEncryptionError("not an eSSP block (0x7E + multiple of 16 bytes)")
+        block = self._decrypt(bytes(data[1:]))
+        length = block[0]
+        if length == 0 or length + 7 + (16 - (length + 7) % 16) % 16 != size:
+            raise SSPEncryptionError("eSSP length does not match the block size (wrong key?)")
+        if crc16(block[:-2]) != block[-2] | (block[-1] << 8):
+            raise SSPEncryptionError("eSSP CRC mismatch (corrupted block or wrong key)")
+        return _unpack_count(block, 1)[0], block[5 : 5 + length]
+
+
+_pack_head: Final = struct.Struct("<BI").pack
+_pack_crc: Final = struct.Struct("<H").pack
+_unpack_count: Final = struct.Struct("<I").unpack_from
+
+
 def encrypt_data(key: bytes, count: int, data: bytes, packing: bytes | None = None) -> bytes:
     """Encrypted DATA field: ``0x7E`` + AES-128-ECB(eLENGTH, eCOUNT, data, packing, eCRC).
 
     ``packing=None`` draws the padding from :mod:`secrets`; a given ``packing`` must have
-    exactly :func:`packing_length` bytes (a seam for known-answer tests).
+    exactly :func:`packing_length` bytes (a seam for known-answer tests).  One call builds
+    one cipher: a session should keep an :class:`ESSPCipher` instead.
     """
-    if not 1 <= len(data) <= MAX_ENCRYPTED_DATA:
-        raise ValueError(f"eSSP data must be 1..{MAX_ENCRYPTED_DATA} bytes, got {len(data)}")
-    if not 0 <= count < 2**32:
-        raise ValueError("eCOUNT must be an unsigned 32-bit integer")
-    need = packing_length(len(data))
-    if packing is None:
-        packing = secrets.token_bytes(need)
-    elif len(packing) != need:
-        raise ValueError(f"packing must be {need} bytes for {len(data)} data bytes")
-    block = bytes((len(data),)) + count.to_bytes(4, "little") + bytes(data) + bytes(packing)
-    crc = crc16(block)
-    block += bytes((crc & 0xFF, crc >> 8))
-    return bytes((STEX,)) + AES.new(key, AES.MODE_ECB).encrypt(block)
+    return ESSPCipher(key).encrypt(count, data, packing)
 
 
 def decrypt_data(key: bytes, data: bytes) -> tuple[int, bytes]:
@@ -594,18 +730,9 @@ def decrypt_data(key: bytes, data: bytes) -> tuple[int, bytes]:
 
     Raises ``ValueError`` (:class:`SSPEncryptionError`) when the field does not start with
     0x7E, is not 0x7E + n*16 bytes, its eLENGTH does not match the block size, or its eCRC
-    is wrong (a flipped bit or a wrong key).
+    is wrong (a flipped bit or a wrong key).  A session should keep an :class:`ESSPCipher`.
     """
-    if len(data) < 17 or data[0] != STEX or (len(data) - 1) % 16:
-        raise SSPEncryptionError("not an eSSP block (0x7E + multiple of 16 bytes)")
-    block = AES.new(key, AES.MODE_ECB).decrypt(bytes(data[1:]))
-    length = block[0]
-    if length == 0 or length + 7 + packing_length(length) != len(block):
-        raise SSPEncryptionError("eSSP length does not match the block size (wrong key?)")
-    crc = crc16(block[:-2])
-    if block[-2] != crc & 0xFF or block[-1] != crc >> 8:
-        raise SSPEncryptionError("eSSP CRC mismatch (corrupted block or wrong key)")
-    return int.from_bytes(block[1:5], "little"), block[5 : 5 + length]
+    return ESSPCipher(key).decrypt(data)
 
 
 # --------------------------------------------------------------------------------------------

@@ -50,7 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--escrow-timeout", type=float, default=10.0)
     p.add_argument("--payout-step", type=float, default=1.0, help="seconds per note paid")
     p.add_argument("--auto-take", type=float, help="customer takes paid notes after this many seconds")
-    p.add_argument("--pacing", action="store_true", help="pace replies as a 9600 8N2 line with turnaround")
+    p.add_argument(
+        "--pacing", action="store_true", help="model the line both ways (11 bits a byte) plus turnaround"
+    )
+    p.add_argument("--turnaround", type=float, default=0.003, help="paced: seconds from command to reply")
+    p.add_argument("--read-time", type=float, default=1.0, help="seconds a note is read (validation)")
+    p.add_argument("--stack-time", type=float, default=1.5, help="seconds a note takes to stack or store")
     p.add_argument("--level", action="append", default=[], metavar="VALUE=COUNT", help="initial store level")
     p.add_argument("-v", "--verbose", action="count", default=0, help="log to stderr (-vv: debug)")
     p.add_argument("--exit-on-eof", action="store_true", help="stop when stdin ends (default: keep serving)")
@@ -182,6 +187,9 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None) -> int:
             payout_step=args.payout_step,
             auto_take=args.auto_take,
             pacing=args.pacing,
+            turnaround=args.turnaround,
+            read_time=args.read_time,
+            stack_time=args.stack_time,
             levels=levels or None,
         )
     except ValueError as exc:

@@ -20,7 +20,7 @@ from .engine import EnginePolicy, SlaveEngine
 from .faults import Faults
 from .ledger import LedgerView
 from .notes import ESCROW
-from .transports import InprocChannel, PtyTransport, TcpTransport, Transport, register
+from .transports import InprocChannel, LineModel, PtyTransport, TcpTransport, Transport, register
 
 __all__ = ["Emulator"]
 
@@ -39,8 +39,10 @@ class Emulator:
     ``levels`` pre-fills the recycler / hopper: ``{value: count}`` or
     ``{(value, country): count}``; ``cashbox_capacity`` / ``store_capacity`` override the
     model's (notes in the cashbox; notes per recycler module or coins per denomination).
-    ``pacing=True`` delays each reply by the turnaround plus its transmission time at the
-    current baud rate (8N2: 11 bits a byte).
+    ``pacing=True`` models the serial line in both directions at the current baud rate (8N2:
+    11 bits a byte, :class:`~cashdevice.emulator.transports.LineModel`): a command takes
+    effect once its last byte would have arrived, and each reply reaches the host
+    ``turnaround`` later plus its own transmission time, on every transport.
     """
 
     MODELS = MODELS
@@ -133,10 +135,10 @@ class Emulator:
         self.engine.reply_filter = self.faults.allow_reply
         self.engine.request_filter = self.faults.allow_request
         self.pacing = pacing
-        self.turnaround = turnaround
+        self.line = LineModel(turnaround)
         self.powered = True
         self.plugged = True
-        self._rx: queue.Queue[tuple[Transport, bytes]] = queue.Queue()
+        self._rx: queue.Queue[tuple[Transport, bytes, float, int]] = queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._transports: list[Transport] = []
@@ -157,6 +159,15 @@ class Emulator:
     @property
     def id(self) -> str:
         return self._id
+
+    @property
+    def turnaround(self) -> float:
+        """Seconds from a command's last byte to its reply's first (paced line only)."""
+        return self.line.turnaround
+
+    @turnaround.setter
+    def turnaround(self, seconds: float) -> None:
+        self.line.turnaround = seconds
 
     @property
     def address(self) -> int:
@@ -255,14 +266,20 @@ class Emulator:
     def _receive(self, transport: Transport, chunk: bytes) -> None:
         chunk = self.faults.inbound.apply(chunk)
         if chunk:
-            self._rx.put((transport, chunk))
+            baud = self.device.baud
+            arrived = self.line.received(len(chunk), baud, time.monotonic()) if self.pacing else 0.0
+            self._rx.put((transport, chunk, arrived, baud))
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                transport, chunk = self._rx.get(timeout=TICK)
+                transport, chunk, arrived, baud = self._rx.get(timeout=TICK)
             except queue.Empty:
-                transport, chunk = None, b""
+                transport, chunk, arrived, baud = None, b"", 0.0, 0
+            if arrived:  # paced: the command acts once its last byte is in
+                wait = arrived - time.monotonic()
+                if wait > 0:
+                    self._stop.wait(wait)
             replies: list[bytes] = []
             reboot = False
             try:
@@ -278,7 +295,7 @@ class Emulator:
                 self.log.exception("emulator engine error")
             if transport is not None:
                 for wire in replies:
-                    self._send(transport, wire)
+                    self._send(transport, wire, arrived, baud)
             if reboot:
                 self.power_cycle()
 
@@ -300,12 +317,16 @@ class Emulator:
         ``refuse_header``; ``target`` holds the last raw phase)."""
         return self.engine.download
 
-    def _send(self, transport: Transport, wire: bytes) -> None:
+    def _send(self, transport: Transport, wire: bytes, command_in: float, baud: int) -> None:
         direction = self.faults.outbound
         if direction.delay:
             self._stop.wait(direction.delay)
         if self.pacing:
-            self._stop.wait(self.turnaround + len(wire) * 11 / self.device.baud)
+            # the reply goes out at the rate the command came in (SET BAUD RATE answers at the old one)
+            now = time.monotonic()
+            wait = self.line.reply_done(len(wire), baud or self.device.baud, command_in or now, now) - now
+            if wait > 0:
+                self._stop.wait(wait)
         wire = direction.apply(wire)
         if wire:
             try:

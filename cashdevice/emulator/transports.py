@@ -21,8 +21,10 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = [
+    "BITS_PER_BYTE",
     "InprocChannel",
     "InprocConnection",
+    "LineModel",
     "PtyTransport",
     "TcpTransport",
     "Transport",
@@ -67,6 +69,56 @@ class Transport:
 
     def close(self) -> None:
         raise NotImplementedError
+
+
+# ------------------------------------------------------------------------------------------ line model
+
+BITS_PER_BYTE = 11
+"""8N2 plus the start bit: one byte costs 11 bit times on the line."""
+
+
+class LineModel:
+    """The serial line between host and device, one clock per direction.
+
+    A pty, a socket or the in-process channel hands the emulator a host's bytes the moment
+    they are written; on a real line each byte takes ``11 / baud`` seconds.  :meth:`received`
+    tells when the last byte of a chunk would have reached the device (bytes queue behind
+    the ones still on the line), :meth:`reply_done` when the last byte of a reply reaches the
+    host: it starts ``turnaround`` after the command was in, never before the previous reply
+    has left, and takes its own bytes' time.  So a command of ``c`` bytes and a reply of
+    ``r`` bytes cost ``(c + r) * 11 / baud + turnaround`` of wall time, whatever the
+    transport.  Times are :func:`time.monotonic`.  Each clock is written by one thread only
+    (``received`` by the transport's reader, ``reply_done`` by the emulator's engine).
+    """
+
+    __slots__ = ("_rx_free", "_tx_free", "turnaround")
+
+    def __init__(self, turnaround: float) -> None:
+        self.turnaround = turnaround
+        self._rx_free = 0.0
+        self._tx_free = 0.0
+
+    @staticmethod
+    def duration(nbytes: int, baud: int) -> float:
+        """Seconds ``nbytes`` take on the line at ``baud`` (11 bits a byte)."""
+        return nbytes * BITS_PER_BYTE / baud
+
+    def received(self, nbytes: int, baud: int, now: float) -> float:
+        """A chunk of ``nbytes`` was written by the host at ``now``: when is it all in?"""
+        start = max(now, self._rx_free)
+        self._rx_free = start + self.duration(nbytes, baud)
+        return self._rx_free
+
+    def reply_done(self, nbytes: int, baud: int, command_in: float, now: float) -> float:
+        """A reply of ``nbytes`` to a command that was all in at ``command_in`` is ready at
+        ``now``: when has its last byte reached the host?"""
+        start = max(now, command_in + self.turnaround, self._tx_free)
+        self._tx_free = start + self.duration(nbytes, baud)
+        return self._tx_free
+
+    def reset(self) -> None:
+        """An idle line (after a power cycle or replug)."""
+        self._rx_free = self._tx_free = 0.0
 
 
 # ------------------------------------------------------------------------------------------ in-process

@@ -10,7 +10,8 @@ import pytest
 import serial
 
 from cashdevice.emulator import Emulator
-from cashdevice.ssp import Command, PollEvent, SSPPortError, SSPTimeoutError
+from cashdevice.emulator.transports import LineModel
+from cashdevice.ssp import Command, PollEvent, SSPPortError, SSPTimeoutError, encode_packet
 
 
 def open_url(emu: Emulator, kind: str) -> str:
@@ -123,7 +124,42 @@ def test_line_pacing_matches_9600_8n2(make_emulator):
     finally:
         port.close()
     assert reply == bytes.fromhex("7f8001f02380")
-    assert elapsed >= 0.005 + 6 * 11 / 9600
+    assert elapsed >= 0.005 + (6 + 6) * 11 / 9600  # both directions cost line time
+
+
+def test_line_pacing_counts_the_command_bytes(make_emulator):
+    """A long command takes its own line time before the device can answer (issue 14: host->device
+    bytes used to be free, so a line-efficiency figure could exceed 1)."""
+    emu = make_emulator("NOTE_VALIDATOR", pacing=True, turnaround=0.0)
+    port = serial.serial_for_url(emu.url, timeout=2)
+    try:
+        sync = encode_packet(0, True, b"\x11")
+        port.write(sync)
+        assert port.read(6) == bytes.fromhex("7f8001f02380")
+        request = encode_packet(0, False, bytes((0x7C,)) + bytes(200))  # unknown command, 200 bytes
+        start = time.monotonic()
+        port.write(request)
+        reply = port.read(6)
+        elapsed = time.monotonic() - start
+    finally:
+        port.close()
+    assert reply[3] == 0xF2
+    assert elapsed >= (len(request) + len(reply)) * 11 / 9600
+
+
+def test_line_model_queues_each_direction():
+    line = LineModel(turnaround=0.01)
+    byte = 11 / 9600
+    assert line.received(10, 9600, now=100.0) == pytest.approx(100.0 + 10 * byte)
+    # a second chunk written while the first is still on the line waits behind it
+    assert line.received(5, 9600, now=100.0) == pytest.approx(100.0 + 15 * byte)
+    command_in = 100.0 + 15 * byte
+    done = line.reply_done(6, 9600, command_in, now=command_in)
+    assert done == pytest.approx(command_in + 0.01 + 6 * byte)
+    # a second reply ready at once starts after the first has left
+    assert line.reply_done(6, 9600, command_in, now=command_in) == pytest.approx(done + 6 * byte)
+    # an idle line: a late command starts at once
+    assert line.received(1, 38400, now=200.0) == pytest.approx(200.0 + 11 / 38400)
 
 
 def test_inproc_read_timeout_and_cancel(make_emulator):

@@ -103,3 +103,40 @@ def test_manual_worked_example_block() -> None:
     field = ssp.encrypt_data(KEY, 0, b"\x06\x08", packing=bytes(7))
     wire = ssp.encode_packet(0, True, field)
     assert wire.hex(" ") == "7f 80 11 7e 52 5b ab ae 3c 3d a4 10 bc 33 3b 21 40 9c 8f 45 87 70"
+
+
+@given(
+    st.binary(min_size=1, max_size=ssp.MAX_ENCRYPTED_DATA),
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.data(),
+)
+def test_cipher_object_gives_the_functions_bytes(data: bytes, count: int, draw: st.DataObject) -> None:
+    """One reused ESSPCipher encrypts and decrypts exactly as encrypt_data / decrypt_data."""
+    packing = draw.draw(
+        st.binary(min_size=ssp.packing_length(len(data)), max_size=ssp.packing_length(len(data)))
+    )
+    cipher = ssp.ESSPCipher(KEY)
+    for _ in range(2):  # the same object, used again, in both directions
+        field = cipher.encrypt(count, data, packing)
+        assert field == ssp.encrypt_data(KEY, count, data, packing)
+        assert cipher.decrypt(field) == ssp.decrypt_data(KEY, field) == (count, data)
+    assert cipher.decrypt(cipher.encrypt(count, data)) == (count, data)
+
+
+def test_cipher_object_refuses_what_the_functions_refuse() -> None:
+    cipher = ssp.ESSPCipher(KEY)
+    for count, data, packing in (
+        (0, b"", None),
+        (0, bytes(234), None),
+        (0, b"\x07", b"\x00"),
+        (2**32, b"\x07", None),
+    ):
+        with pytest.raises(ValueError):
+            cipher.encrypt(count, data, packing)
+    field = bytearray(cipher.encrypt(3, b"\x07"))
+    field[5] ^= 1
+    with pytest.raises(ssp.SSPEncryptionError):
+        cipher.decrypt(bytes(field))
+    with pytest.raises(ValueError):
+        ssp.ESSPCipher(bytes(8))
+    assert "hidden" in repr(cipher) and KEY.hex() not in repr(cipher)

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cashdevice import ssp
 
@@ -76,3 +78,25 @@ def test_encrypted_packet(v: dict[str, Any]) -> None:
     assert AES.new(key, AES.MODE_ECB).decrypt(field[1:]).hex() == v["plaintext_block"]
     (packet,) = ssp.PacketParser().feed(wire)
     assert ssp.decrypt_data(key, packet.data) == (v["ecount"], data)
+
+
+def _crc16_bitwise(data: bytes) -> int:
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x8005) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
+    return crc
+
+
+@given(st.binary(max_size=600))
+def test_crc16_matches_the_bit_by_bit_definition(data: bytes) -> None:
+    """Every length (odd, even, short, two bytes per step) and every input type."""
+    expected = _crc16_bitwise(data)
+    assert ssp.crc16(data) == ssp.crc16(bytearray(data)) == ssp.crc16(memoryview(data)) == expected
+
+
+def test_crc16_every_length_up_to_a_frame() -> None:
+    blob = bytes((i * 37 + 11) & 0xFF for i in range(262))
+    for n in range(len(blob) + 1):
+        assert ssp.crc16(blob[:n]) == _crc16_bitwise(blob[:n])

@@ -1,0 +1,152 @@
+"""Many CashDevices in one process: CPU, threads, memory and late credits, for N devices.
+
+    python3 benchmarks/many_devices.py [--devices 10,100,300,1000] [--push-fds 1024] [--short]
+
+For each N: N emulated SPECTRAL_PAYOUTs (zero mechanical time) on ptys in one other process
+(benchmarks/emulator_farm.py, so their CPU is not counted), N CashDevice.Open in this process
+(16 at a time), then ``--idle-seconds`` of idle polling (CPU = ``time.process_time()`` of this
+process, as % of one core; threads = ``threading.active_count()``; RSS), then one note into
+every device at once.  A credit is late when it arrives more than one poll interval plus one
+exchange (``--exchange``, 50 ms) after its insertion, or never (10 s).
+
+``--push-fds K`` opens K spare descriptors first, so every device's descriptors lie above
+K (pyserial's ``select()`` refuses descriptors of 1024 and more: a server that already
+holds many sockets meets that with its first device).  Open failures are counted and the first
+error the library logged is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import logging
+import os
+import resource
+import sys
+import threading
+import time
+from typing import Any
+
+from _common import Farm, cpu, rss_mb, table
+
+from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel
+from cashdevice.enums import CashEventType
+
+CREDITS = (CashEventType.STORED, CashEventType.STACKED)
+
+
+class FirstErrors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(self.messages) < 3:
+            text = record.getMessage()
+            if record.exc_info and record.exc_info[1] is not None:
+                text += f": {record.exc_info[1]}"
+            self.messages.append(text[:160])
+
+
+def _fds() -> set[int]:
+    """Open descriptors of this process (empty where /proc is missing)."""
+    try:
+        return {int(f) for f in os.listdir("/proc/self/fd")}
+    except OSError:
+        return set()
+
+
+def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str, str]]:
+    credited: dict[int, float] = {}
+    done = threading.Event()
+
+    def receiver(index: int) -> Any:
+        def on_cash(sender: Any, e: Any = None, **_: Any) -> None:
+            if e is not None and e.eventType in CREDITS and index not in credited:
+                credited[index] = time.monotonic()
+                if len(credited) >= n:
+                    done.set()
+
+        return on_cash
+
+    errors.messages.clear()
+    spare = [os.open(os.devnull, os.O_RDONLY) for _ in range(args.push_fds)]
+    devices: list[CashDevice] = []
+    try:
+        with Farm(n, emulator_path=args.emulator_path) as farm:
+            before = _fds()
+            cpu0, wall0 = cpu(), time.monotonic()
+
+            def open_one(i: int) -> bool:
+                device = CashDevice(poll_interval=args.interval)
+                device.CashEvent.connect(receiver(i))
+                devices.append(device)
+                path, address = farm.ports[i]
+                return device.Open(path, address, DeviceModel.SPECTRAL_PAYOUT) == CashSystemOpenResult.OK
+
+            with concurrent.futures.ThreadPoolExecutor(16) as pool:
+                ok = sum(pool.map(open_one, range(n)))
+            open_wall, open_cpu = time.monotonic() - wall0, cpu() - cpu0
+            fds = sorted(_fds() - before)
+            time.sleep(1.0)
+            cpu1, wall1 = cpu(), time.monotonic()
+            threading.Event().wait(args.idle_seconds)
+            idle = (cpu() - cpu1) / (time.monotonic() - wall1)
+            threads, rss = threading.active_count(), rss_mb()
+            inserted = farm.insert("all", 500, replies=n)
+            done.wait(10.0)
+            limit = args.interval + args.exchange
+            late = sum(1 for i, t in inserted.items() if credited.get(i, float("inf")) - t > limit)
+            late += n - len(inserted)
+            worst = max((credited[i] - t for i, t in inserted.items() if i in credited), default=float("nan"))
+            first_error = errors.messages[0] if errors.messages else "none"
+            for device in devices:  # before the emulators go away
+                device.Close()
+    finally:
+        for device in devices:
+            device.Close()
+        for fd in spare:
+            os.close(fd)
+    return [
+        (f"N={n}: open OK / N", f"{ok} / {n}  ({open_wall:.1f} s wall, {open_cpu:.1f} s CPU)"),
+        (f"N={n}: device fds (lowest..highest)", f"{len(fds)} ({fds[0]}..{fds[-1]})" if fds else "-"),
+        (f"N={n}: idle CPU, % of one core", f"{100 * idle:.1f}"),
+        (f"N={n}: threads / RSS", f"{threads} / {rss:.0f} MB"),
+        (
+            f"N={n}: late credits (> {limit * 1e3:.0f} ms) / N",
+            f"{late} / {n}  (slowest {worst * 1e3:.0f} ms)",
+        ),
+        (f"N={n}: first error logged", first_error),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--devices", default="10,100,300,1000", help="comma-separated N to try, in order")
+    parser.add_argument("--push-fds", type=int, default=0, help="spare descriptors to open first")
+    parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--interval", type=float, default=0.2, help="poll interval (s)")
+    parser.add_argument("--exchange", type=float, default=0.05, help="one exchange, for 'late' (s)")
+    parser.add_argument("--emulator-path", help="checkout whose emulator to run (default: this one)")
+    parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
+    args = parser.parse_args(argv)
+    if args.short:
+        args.devices, args.idle_seconds = "2", 0.5
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    errors = FirstErrors()
+    logging.getLogger("cashdevice").addHandler(errors)
+    rows: list[tuple[str, str]] = []
+    for n in (int(x) for x in args.devices.split(",")):
+        rows += run(n, args, errors)
+    table(
+        f"N devices in one process, poll interval {args.interval * 1e3:.0f} ms, push-fds {args.push_fds} "
+        f"(CPU = process_time of this process; emulators in another process)",
+        rows,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""CPU per call of the pure protocol pieces: CRC-16, packet parsing, eSSP encryption.
+
+    python3 benchmarks/primitives.py [--short]
+
+Best of 5 ``process_time`` runs per figure, in µs per call.  The packets are what a POLL
+exchange carries: a plain POLL reply (``7F 80 01 F0 ..``), an encrypted POLL reply
+(0x7E + 16 bytes) and a 200-byte reply with stuffed bytes, fed in one chunk.  The cipher rows
+use :class:`cashdevice.ssp.ESSPCipher` when the library has it (one AES object per session),
+else the per-call functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+
+from _common import table
+
+from cashdevice import ssp
+
+KEY = ssp.aes_key(ssp.DEFAULT_FIXED_KEY, 0x1234567)
+
+
+def per_call(fn: Callable[[], object], number: int) -> float:
+    best = float("inf")
+    for _ in range(5):
+        start = time.process_time()
+        for _ in range(number):
+            fn()
+        best = min(best, time.process_time() - start)
+    return best / number * 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--number", type=int, default=20000, help="calls per run")
+    parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
+    args = parser.parse_args(argv)
+    n = 200 if args.short else args.number
+    plain = ssp.encode_packet(0, True, b"\xf0")
+    encrypted = ssp.encode_packet(0, True, ssp.encrypt_data(KEY, 1, b"\xf0\xe8", bytes(7)))
+    long = ssp.encode_packet(0, True, bytes(range(200)) + b"\x7f" * 5)
+    rows = []
+    for name, data in (("3 bytes", plain[1:4]), ("18 bytes", encrypted[1:19]), ("205 bytes", long[1:206])):
+        rows.append((f"crc16, {name}", f"{per_call(lambda d=data: ssp.crc16(d), n):.2f}"))
+    replies = (("plain POLL reply", plain), ("encrypted POLL reply", encrypted), ("200-byte reply", long))
+    for name, wire in replies:
+        feed = ssp.PacketParser().feed
+        us = per_call(lambda f=feed, w=wire: f(w), n)
+        rows.append((f"PacketParser.feed, {name} ({len(wire)} B)", f"{us:.2f}"))
+    cipher_cls = getattr(ssp, "ESSPCipher", None)
+    field = ssp.encrypt_data(KEY, 1, b"\xf0\xe8", bytes(7))
+    if cipher_cls is not None:
+        cipher = cipher_cls(KEY)
+        enc: Callable[[], object] = lambda: cipher.encrypt(1, b"\x07")  # noqa: E731
+        dec: Callable[[], object] = lambda: cipher.decrypt(field)  # noqa: E731
+        how = "ESSPCipher"
+    else:
+        enc = lambda: ssp.encrypt_data(KEY, 1, b"\x07")  # noqa: E731
+        dec = lambda: ssp.decrypt_data(KEY, field)  # noqa: E731
+        how = "encrypt_data/decrypt_data"
+    rows.append((f"encrypt POLL ({how})", f"{per_call(enc, n):.2f}"))
+    rows.append((f"decrypt reply ({how})", f"{per_call(dec, n):.2f}"))
+    table("SSP primitives, host CPU µs per call (best of 5, process_time)", rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

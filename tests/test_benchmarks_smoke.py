@@ -1,0 +1,44 @@
+"""Every benchmark script runs in --short mode and prints its table (no timing is asserted)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import cashdevice
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+SCRIPTS = {
+    "exchanges.py": "SSP exchanges",
+    "credit_latency.py": "insertion → credit median",
+    "many_devices.py": "N=2: late credits",
+    "cash_device_idle.py": "idle poll thread",
+    "primitives.py": "PacketParser.feed",
+}
+
+
+@pytest.mark.timeout(60)
+def test_every_benchmark_runs_short() -> None:
+    env = dict(
+        os.environ, PYTHONPATH=str(Path(cashdevice.__file__).resolve().parents[1]), PYTHONIOENCODING="utf-8"
+    )
+    procs = {
+        name: subprocess.Popen(
+            [sys.executable, str(BENCHMARKS / name), "--short"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=ROOT,
+        )
+        for name in SCRIPTS
+    }  # side by side: the whole test stays well under 15 s
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=55)
+        text = out.decode("utf-8", "replace")
+        assert proc.returncode == 0, f"{name} failed:\n{text}\n{err.decode('utf-8', 'replace')}"
+        assert SCRIPTS[name] in text, f"{name} printed no table:\n{text}"
