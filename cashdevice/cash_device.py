@@ -217,6 +217,21 @@ _TRANSACTION_SIGNS = (
     | _TRANSACTION_FAILED
     | {P.NOTE_HELD_IN_BEZEL, P.CASHBOX_PAID, P.NOTE_TRANSFERRED_TO_STACKER}
 )
+# Poll events that show money moving: the next poll goes at once (a credit takes several polls).
+_MOVING = frozenset(
+    {
+        P.READ,
+        P.STACKING,
+        P.REJECTING,
+        P.CREDIT,
+        P.DISPENSING,
+        P.FLOATING,
+        P.EMPTYING,
+        P.SMART_EMPTYING,
+        P.COIN_CREDIT,
+        P.VALUE_ADDED,
+    }
+)
 _POLLS = frozenset({Command.POLL, Command.POLL_WITH_ACK, Command.EVENT_ACK})
 _ABANDONED_POLL_TRIES = 5
 """Reconnect attempts that resend an abandoned poll before the session is rebuilt without it."""
@@ -304,7 +319,11 @@ from the device's levels (its end event was lost, e.g. to a power cut)."""
 class CashDevice(CoinMethods, NoteMethods, VariableProperties):
     """One ITL cash device (C# ``CashDevice``).  See the module docstring for the lifecycle.
 
-    ``poll_interval`` (seconds between polls), ``timeout`` / ``retries`` (per SSP exchange),
+    ``poll_interval`` (seconds between polls while nothing moves), ``moving_poll_interval`` (seconds
+    between polls while a note or coin moves or a payout runs: each step of a credit needs a poll, so
+    the next one goes at once), ``timeout`` / ``retries`` / ``deadline`` (per SSP exchange: the
+    longest wait for one reply, the fewest retransmissions, and the time a transaction keeps
+    retransmitting, default ``timeout * (retries + 1)``),
     ``auto_accept`` (accept notes from escrow without asking; C# REST ``SetAutoAccept``) and
     ``allow_unverified`` (send the emulator's codes for commands ITL never published, see
     :mod:`cashdevice.commands`) are Python-side options; everything else has the C# names.
@@ -335,10 +354,15 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         auto_accept: bool = True,
         reconnect_interval: float = 1.0,
         allow_unverified: bool = False,
+        moving_poll_interval: float = 0.02,
+        deadline: float | None = None,
     ) -> None:
         self.commands = CommandTable(allow_unverified=allow_unverified)
         """This device's command table (:mod:`cashdevice.commands`); override rows here."""
         self.poll_interval = poll_interval
+        self.moving_poll_interval = moving_poll_interval
+        self.deadline = deadline
+        self._moving = False
         self.timeout = timeout
         self.retries = retries
         self.reconnect_interval = reconnect_interval
@@ -527,7 +551,11 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._set(comPort=comPort, deviceModel=self._model_hint)
         try:
             self._link = SSPLink(
-                comPort, timeout=self.timeout, retries=self.retries, logger=self.log.getChild("link")
+                comPort,
+                timeout=self.timeout,
+                retries=self.retries,
+                deadline=self.deadline,
+                logger=self.log.getChild("link"),
             )
         except SSPPortError as exc:
             self.log.error("Open(%s): %s", comPort, exc)
@@ -1025,7 +1053,13 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             except Exception:
                 self.log.exception("poll loop error (the loop goes on)")
                 self._session_up = False
-            interval = self.poll_interval if self._session_up else self.reconnect_interval
+            if not self._session_up:
+                interval = self.reconnect_interval
+            elif self._moving:
+                interval = self.moving_poll_interval
+                next_due = time.monotonic()  # the next step of a credit or payout: poll at once
+            else:
+                interval = self.poll_interval
             next_due = max(next_due + interval, time.monotonic())
             self._wake.wait(max(0.0, next_due - time.monotonic()))
             self._wake.clear()
@@ -1090,6 +1124,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             self._handle_events(events, startup)
             if self._ack_owed:
                 self._send_event_ack()
+            self._moving = self._pending is not None or any(e.code in _MOVING for e in events)
         self._poll_recovered.set()
         if not startup:
             self._converge(events)

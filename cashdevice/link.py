@@ -41,7 +41,10 @@ Rules it implements (ssp-protocol.md §1.5, §1.6, §2.5; GA138 transport chapte
 from __future__ import annotations
 
 import collections
+import errno
 import logging
+import os
+import select
 import threading
 import time
 from dataclasses import dataclass
@@ -144,11 +147,70 @@ class LinkTimeoutError(SSPTimeoutError):
 
 
 class _Session:
-    __slots__ = ("count", "key")
+    __slots__ = ("cipher", "count", "key")
 
     def __init__(self, key: bytes) -> None:
         self.key = key
+        self.cipher = ssp.ESSPCipher(key)
+        """One AES object for the whole session (building one per packet cost ~20 % of an exchange)."""
         self.count = 0
+
+
+class _FdPort:
+    """Direct descriptor I/O for a plain POSIX serial port (a device node or a pty).
+
+    pyserial's ``read``/``write`` wait with ``select()``, which refuses descriptors >= 1024 (an
+    application with many sockets or devices hits that with its first port), and each change of
+    ``timeout`` costs a ``tcsetattr``.  Here the port keeps its settings; waits use ``poll()``
+    on the descriptor and data moves with ``os.read``/``os.write`` (the descriptor pyserial opened
+    is non-blocking)."""
+
+    __slots__ = ("fd", "poller")
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.poller = select.poll()
+        self.poller.register(fd, select.POLLIN)
+
+    def read(self, wait: float) -> bytes:
+        """What is there, waiting at most ``wait`` seconds for the first byte (b"" when none)."""
+        events = self.poller.poll(max(0, int(wait * 1000 + 0.999)))
+        if not events:
+            return b""
+        try:
+            chunk = os.read(self.fd, 4096)
+        except BlockingIOError:
+            return b""
+        if not chunk:
+            raise OSError(errno.EIO, "device reports readiness to read but returned no data (unplugged?)")
+        return chunk
+
+    def drain(self) -> bytes:
+        """Everything waiting now, without blocking."""
+        out = bytearray()
+        while self.poller.poll(0):
+            try:
+                chunk = os.read(self.fd, 4096)
+            except BlockingIOError:
+                break
+            if not chunk:
+                raise OSError(errno.EIO, "device reports readiness to read but returned no data (unplugged?)")
+            out += chunk
+        return bytes(out)
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                n = os.write(self.fd, view)
+            except BlockingIOError:
+                n = 0
+            view = view[n:]
+            if view:
+                writer = select.poll()
+                writer.register(self.fd, select.POLLOUT)
+                if not writer.poll(1000):
+                    raise OSError(errno.ETIMEDOUT, "write timed out")
 
 
 class _Abandoned:
@@ -214,7 +276,8 @@ class SSPLink:
         self.log = logger or logging.getLogger("cashdevice.link")
         self._raw_log = self.log.getChild("raw")
         self._parser = ssp.PacketParser()
-        self._frames: collections.deque[str] = collections.deque(maxlen=16)
+        self._frames: collections.deque[tuple[bool, bytes | ssp.Packet]] = collections.deque(maxlen=16)
+        self._fd: _FdPort | None = None
         self._addresses: dict[int, _AddressState] = {}
         self._url: str | None
         if isinstance(port, SerialBase):
@@ -265,6 +328,7 @@ class SSPLink:
                 self._serial = cast(_Port, serial.serial_for_url(self._url, **kwargs))
             except (serial.SerialException, OSError, ValueError) as exc:
                 raise SSPPortError(f"cannot open {self._url!r}: {exc}") from exc
+            self._fd = _fd_port(self._serial)
             self._parser.reset()
 
     def close(self, *, forget: bool = True) -> None:
@@ -273,6 +337,7 @@ class SSPLink:
         same device, which may still hold the reply to an abandoned poll)."""
         with self.lock:
             port, self._serial = self._serial, None
+            self._fd = None
             if forget:
                 self._addresses.clear()
             if port is not None:
@@ -413,7 +478,7 @@ class SSPLink:
                     raise SSPEncryptionError(
                         f"eCOUNT of 0x{address:02X} unknown after a failed exchange; negotiate a new key"
                     )
-                payload = ssp.encrypt_data(session.key, session.count, data)
+                payload = session.cipher.encrypt(session.count, data)
                 if self.log_decrypted:
                     self._raw_log.debug("-> %02X plain eCOUNT=%d %s", address, session.count, data.hex(" "))
             else:
@@ -483,7 +548,7 @@ class SSPLink:
             f"after {attempts} attempts ({heard} bytes heard)",
             address,
             attempts,
-            tuple(self._frames),
+            self._frame_texts(),
             heard,
         )
 
@@ -499,7 +564,7 @@ class SSPLink:
         if not data or data[0] != ssp.STEX:
             return data  # plain reply to an encrypted command (FA, F4 ...): count unchanged
         try:
-            count, plain = ssp.decrypt_data(session.key, data)
+            count, plain = session.cipher.decrypt(data)
         except SSPEncryptionError:
             self.counters.encryption_errors += 1
             raise
@@ -515,23 +580,48 @@ class SSPLink:
 
     def _flush_stale(self, port: _Port) -> None:
         try:
-            waiting = port.in_waiting
-            if waiting:
-                stale = port.read(waiting)
-                self.counters.stale_bytes += len(stale)
-                self.log.debug("flushed %d stale bytes: %s", len(stale), stale.hex(" "))
+            if self._fd is not None:
+                stale = self._fd.drain()
+            else:
+                waiting = port.in_waiting
+                stale = port.read(waiting) if waiting else b""
         except (serial.SerialException, OSError) as exc:
             raise SSPPortError(f"{self._url}: {exc}") from exc
+        if stale:
+            self.counters.stale_bytes += len(stale)
+            self.log.debug("flushed %d stale bytes: %s", len(stale), stale.hex(" "))
         self._parser.reset()
 
     def _write(self, port: _Port, wire: bytes) -> None:
-        self._record(True, wire)
+        self._frames.append((True, wire))
+        if self.log_raw or self.trace is not None:
+            self._record(True, wire)
         try:
-            port.write(wire)
-            port.flush()
+            if self._fd is not None:
+                self._fd.write(wire)
+            else:
+                port.write(wire)
+                port.flush()
         except (serial.SerialException, OSError) as exc:
             raise SSPPortError(f"{self._url}: write failed: {exc}") from exc
         self.counters.sent += 1
+
+    def _read(self, port: _Port, wait: float) -> bytes:
+        """One read: what has arrived, waiting at most ``wait`` seconds for the first byte."""
+        if self._fd is not None:
+            return self._fd.read(wait)
+        wait_now = max(0.001, round(wait, 3))
+        if port.timeout != wait_now:
+            port.timeout = wait_now
+        return port.read(port.in_waiting or 1)
+
+    def _frame_texts(self) -> tuple[str, ...]:
+        """The last frames both ways, as text (built only when an error needs them)."""
+        out = []
+        for sending, frame in self._frames:
+            wire = frame if isinstance(frame, bytes) else _wire_of(frame)
+            out.append(f"{'->' if sending else '<-'} {wire.hex(' ')}")
+        return tuple(out)
 
     def _await_reply(self, port: _Port, seq_id: int, wait: float) -> tuple[ssp.Packet | None, int]:
         """Read until the reply with ``seq_id`` arrives (returned) or the attempt is over: ``wait``
@@ -556,16 +646,15 @@ class SSPLink:
                     if heard and now < deadline:
                         self.counters.early_retries += 1
                     return None, heard
-                wait_now = max(0.001, round(remaining, 3))
-                if port.timeout != wait_now:
-                    port.timeout = wait_now
-                chunk = port.read(port.in_waiting or 1)
+                chunk = self._read(port, remaining)
                 if not chunk:
                     continue
                 heard += len(chunk)
                 last_byte = time.monotonic()
                 for packet in self._parser.feed(chunk):
-                    self._record(False, _wire_of(packet))
+                    self._frames.append((False, packet))
+                    if self.log_raw or self.trace is not None:
+                        self._record(False, _wire_of(packet))
                     if packet.seq_id == seq_id:
                         return packet, heard
                     self.counters.ignored += 1
@@ -576,7 +665,6 @@ class SSPLink:
             self.counters.crc_errors += self._parser.counters.crc_errors - crc_before
 
     def _record(self, sending: bool, wire: bytes) -> None:
-        self._frames.append(f"{'->' if sending else '<-'} {wire.hex(' ')}")
         if self.log_raw:
             self._raw_log.debug("%s %s", "->" if sending else "<-", wire.hex(" "))
         if self.trace is not None:
@@ -620,6 +708,21 @@ class SSPLink:
             slave_inter = int.from_bytes(reply[1:9], "little")
             self.set_key(address, ssp.aes_key(fixed_key, params.shared_key(slave_inter)))
             self.log.debug("eSSP key negotiated with 0x%02X", address)
+
+
+def _fd_port(port: _Port) -> _FdPort | None:
+    """Direct descriptor I/O for exactly pyserial's POSIX ``Serial`` (not its URL handlers or
+    subclasses such as ``spy://``, which add behaviour to ``read``/``write``)."""
+    if os.name != "posix" or not hasattr(select, "poll"):
+        return None
+    try:
+        from serial import serialposix
+    except ImportError:  # pragma: no cover - non-POSIX
+        return None
+    if type(port) is not serialposix.Serial:
+        return None
+    fd = getattr(port, "fd", None)
+    return _FdPort(fd) if isinstance(fd, int) else None
 
 
 def _wire_of(packet: ssp.Packet) -> bytes:

@@ -362,3 +362,32 @@ def test_attempt_wait_adapts_to_the_device(slave: FakeSlave) -> None:
         for _ in range(5):
             link.sync(0)
         assert MIN_ATTEMPT_WAIT <= link.attempt_wait() < 0.5
+
+
+def test_descriptors_above_1024_work(slave: FakeSlave) -> None:
+    """pyserial waits with select(), which refuses descriptors >= 1024; the link polls the
+    descriptor itself, so a process that already holds many files can still talk to devices."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"the descriptor limit ({hard}) is too low to pass 1024")
+    if soft != resource.RLIM_INFINITY and soft < 1200:
+        wanted = 1200 if hard == resource.RLIM_INFINITY else min(1200, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    filler: list[int] = []
+    try:
+        while True:
+            fd = os.open(os.devnull, os.O_RDONLY)
+            filler.append(fd)
+            if fd >= 1030:
+                break
+        with SSPLink(slave.path, timeout=0.5, retries=1) as link:
+            assert link.serial.fileno() > 1024  # type: ignore[attr-defined]
+            link.sync(0)
+            link.negotiate_key(0)
+            assert link.transact(0, POLL) == b"\xf0\x07"
+    finally:
+        for fd in filler:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
