@@ -363,6 +363,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self.moving_poll_interval = moving_poll_interval
         self.deadline = deadline
         self._moving = False
+        self._disabled_polls = 0
         self.timeout = timeout
         self.retries = retries
         self.reconnect_interval = reconnect_interval
@@ -1160,8 +1161,12 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
                 if self._quiet_polls >= _QUIET_POLLS_TO_RESOLVE:
                     self._resolve_transaction("the device shows no transaction any more")
             return  # the unit is disabled while it pays; it is re-enabled after
-        if self._reenable or (disabled and self._acceptor_enabled and not self._hold):
+        self._disabled_polls = self._disabled_polls + 1 if disabled else 0
+        # a SMART Hopper reports DISABLED once more after an ENABLE (GA973): re-assert only when
+        # the unit stays disabled for two polls in a row
+        if self._reenable or (self._disabled_polls >= 2 and self._acceptor_enabled and not self._hold):
             self._reenable = False
+            self._disabled_polls = 0
             if self._acceptor_enabled:
                 if not self._best_effort(Command.ENABLE):
                     self.log.debug("ENABLE not accepted; retried at the next poll")
