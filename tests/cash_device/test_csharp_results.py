@@ -145,7 +145,9 @@ def run_all(device: CashDevice, rec: Recorder, seen: dict[str, set[Any]], *, set
             settle(device, rec, before)
 
 
-def opened(emulators: Make, devices: Make, model: str, **emu_options: Any) -> tuple[Emulator, CashDevice, Recorder]:
+def opened(
+    emulators: Make, devices: Make, model: str, **emu_options: Any
+) -> tuple[Emulator, CashDevice, Recorder]:
     emu_options.setdefault("auto_take", 0.05)
     emu = emulators(model, **emu_options)
     device = devices(allow_unverified=True)
@@ -186,7 +188,7 @@ def test_every_result_is_documented(emulators: Make, devices: Make, model: str) 
 
 
 def test_multi_currency_and_not_open(emulators: Make, devices: Make) -> None:
-    emu, device, rec = opened(emulators, devices, "SPECTRAL_PAYOUT", currency="EUR,GBP")
+    _emu, device, rec = opened(emulators, devices, "SPECTRAL_PAYOUT", currency="EUR,GBP")
     assert device.DispenseValueSingleCurrency(500) == DTRR.MULTI_CURRENCY_MODE
     assert device.SetDenominationRouteSingleCurrency(500, R.CASHBOX) == SDRRR.MULTI_CURRENCY_MODE
     seen: dict[str, set[Any]] = {}
