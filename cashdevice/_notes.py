@@ -423,7 +423,7 @@ class NoteMethods:
         accept = _accept_route(route_byte)
         self._update_entries(
             lambda e: (
-                replace(e, AcceptRoute=accept, IsRecyclable=accept != DenominationRoute.CASHBOX)
+                replace(e, AcceptRoute=accept, IsRecyclable=True)  # routable (L2338-L2340)
                 if e.Channel == entry.Channel
                 else e
             )
