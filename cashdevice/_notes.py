@@ -220,6 +220,7 @@ class NoteMethods:
             return False
         if reply[0] != Response.OK:
             self.log.warning("%s: device answered %s", what, _response_name(reply))
+            self._set(commandFailedDetailsString=f"{what}: device answered {_response_name(reply)}")
             return False
         return True
 
@@ -414,6 +415,8 @@ class NoteMethods:
         if reply is None:
             return self._route_done(SDRRR.BUSY, entry, route, "no answer from the device")
         if reply[0] != Response.OK:
+            failed = f"SetDenominationRoute: device answered {_response_name(reply)}"
+            self._set(commandFailedDetailsString=failed)
             return self._route_done(
                 _route_result(reply), entry, route, f"device answered {_response_name(reply)}"
             )
@@ -749,6 +752,7 @@ class NoteMethods:
         code = reply[0]
         if code == Response.OK:
             return DTRR.OK
+        self._set(commandFailedDetailsString=f"{what}: device answered {_response_name(reply)}")
         if code == F5:
             detail = reply[1] if len(reply) > 1 else None
             result = {
@@ -762,6 +766,35 @@ class NoteMethods:
         if code in (Response.PARAMETER_OUT_OF_RANGE, Response.WRONG_NO_PARAMETERS):
             return self._payout_fail(DTRR.INVALID_INPUT, what, f"device answered {_response_name(reply)}")
         return self._payout_fail(DTRR.NOT_SUPPORTED, what, f"device answered {_response_name(reply)}")
+
+    # ------------------------------------------------------------------------------ cashbox counts
+
+    def _cashbox_moved(self, value: int, country: str, count: int) -> None:
+        """``count`` notes of ``value`` ``country`` went into the cashbox: ``StoredInCashbox``."""
+        if count > 0 and value > 0:
+            self._update_entries(
+                lambda e: (
+                    replace(e, StoredInCashbox=e.StoredInCashbox + count)
+                    if (e.Value, e.CountryCode) == (value, country)
+                    else e
+                )
+            )
+
+    def _read_cashbox_operation(self) -> None:
+        """After a float / empty / smart empty: CASHBOX PAYOUT OPERATION DATA (0x53) says how many
+        of each denomination the operation moved to the cashbox."""
+        reply = self._try("cashbox payout operation data", "CASHBOX_PAYOUT_OPERATION_DATA")
+        if reply is None or reply[0] != Response.OK or len(reply) < 2:
+            return
+        data, n = reply[1:], reply[1]
+        if len(data) < 1 + 9 * n:
+            self.log.warning("CASHBOX PAYOUT OPERATION DATA of %d bytes for %d denominations", len(data), n)
+            return
+        for i in range(n):
+            item = data[1 + 9 * i : 10 + 9 * i]
+            code = item[6:9].decode("ascii", "replace")
+            count = int.from_bytes(item[0:2], "little")
+            self._cashbox_moved(int.from_bytes(item[2:6], "little"), code, count)
 
     def _payout_fail(self, result: DTRR, what: str, why: str) -> DTRR:
         self.log.warning("%s: %s -> %s", what, why, result.name)

@@ -193,6 +193,11 @@ _AMOUNT_CASH_EVENT: dict[int, CashEventType] = {
     P.NOTE_INTO_STORE_AT_RESET: CashEventType.STORED,
     P.NOTE_DISPENSED_AT_RESET: CashEventType.DISPENSED,
 }
+# StoredInCashbox: events that put one note in the cashbox; operations that report theirs (0x53).
+_ONE_NOTE_TO_CASHBOX = frozenset(
+    {P.NOTE_TRANSFERRED_TO_STACKER, P.NOTE_CLEARED_INTO_CASHBOX, P.NOTE_INTO_STACKER_AT_RESET}
+)
+_CASHBOX_OPERATION_DONE = frozenset({P.FLOATED, P.EMPTIED, P.SMART_EMPTIED})
 # Dispenser transactions: progress and terminal events, with the transaction type.
 _TRANSACTION_PROGRESS: dict[int, DispenserTransactionType] = {
     P.DISPENSING: DispenserTransactionType.PAYOUT,
@@ -1293,6 +1298,11 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
                         continue
                     self._dispensing_reported[amount.country] = amount.value
                 self._cash(kind, amount.value, amount.country, requested.get(amount.country, 0))
+        if code in _ONE_NOTE_TO_CASHBOX:
+            amount = event.amounts[0] if event.amounts else ev.Amount(*self._channel_amount(event.channel))
+            self._cashbox_moved(amount.value, amount.country, 1)
+        if code in _CASHBOX_OPERATION_DONE:
+            self._read_cashbox_operation()
         if code == P.ERROR_DURING_PAYOUT:
             text = _ERROR_DURING_PAYOUT_TEXT.get(event.error or 0, f"Error code {event.error}")
             self._set(error_during_payout_details_string=text)
@@ -1401,6 +1411,8 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         pending, self._pending = self._pending, None
         if pending is not None:
             self._cash(kind, pending.value, pending.country)
+            if kind == CashEventType.STACKED:
+                self._cashbox_moved(pending.value, pending.country, 1)
 
     def _flush_pending(self) -> None:
         """A credited note whose STACKED/STORED never came is reported as STACKED (never lost)."""

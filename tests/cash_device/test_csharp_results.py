@@ -200,7 +200,7 @@ def test_multi_currency_and_not_open(emulators: Make, devices: Make) -> None:
 
 
 def test_routes_when_not_initialised_are_invalid_input(emulators: Make, devices: Make) -> None:
-    """"CashDevice objects have not been initialised" -> INVALID_INPUT (L12153, L12199, L12241):
+    """ "CashDevice objects have not been initialised" -> INVALID_INPUT (L12153, L12199, L12241):
     a device whose SETUP REQUEST lists no channel leaves the dataset empty after Open."""
     emu = emulators("SPECTRAL_PAYOUT")
     device = devices()
