@@ -10,10 +10,12 @@ INVALID_INPUT, ``F2`` NOT_SUPPORTED; a device that does not answer gives BUSY.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, overload
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._guard import (
     BYTE,
@@ -103,6 +105,68 @@ ENABLE_PAYOUT_ERRORS = {
 }
 F5 = Response.COMMAND_CANNOT_BE_PROCESSED
 
+_PAYOUT_SET = frozenset({DTRR.NOT_SUPPORTED, DTRR.BUSY, DTRR.INVALID_INPUT, DTRR.NOT_ENOUGH_VALUE, DTRR.OK})
+_DISPENSE_SET = _PAYOUT_SET | {DTRR.CANNOT_PAY_EXACT_AMOUNT}
+_ROUTE_SET = frozenset({SDRRR.NOT_SUPPORTED, SDRRR.BUSY, SDRRR.INVALID_INPUT, SDRRR.OK})
+DOCUMENTED_RESULTS: Mapping[str, frozenset[Any]] = MappingProxyType(
+    {
+        # method: the results its C# section lists ("Returns", seed line)
+        "DispenseValueSingleCurrency": _DISPENSE_SET | {DTRR.MULTI_CURRENCY_MODE},  # L11881
+        "DispenseValue": _DISPENSE_SET,  # L11924
+        # (1) lists BUSY, INVALID_INPUT, OK only (L11968); this port returns overload (2)'s set
+        # (L11996): NOT_SUPPORTED (no payout unit) and NOT_ENOUGH_VALUE (too few notes stored)
+        # would otherwise read as BUSY (retry) or INVALID_INPUT.  README "Porting from C#".
+        "PayoutByDenomination": _PAYOUT_SET,
+        "PayoutbyDenomination": _PAYOUT_SET,  # L11996
+        "Float": _PAYOUT_SET,  # L12036
+        "SetCashBoxPayoutLimit": _PAYOUT_SET - {DTRR.NOT_ENOUGH_VALUE},  # L12074
+        "SmartEmpty": frozenset({DTRR.NOT_SUPPORTED, DTRR.BUSY, DTRR.OK}),  # L12104
+        "Replenish": frozenset({DTRR.NOT_SUPPORTED, DTRR.OK}),  # L12426
+        "SetDenominationRouteSingleCurrency": _ROUTE_SET  # L12141
+        | {SDRRR.MULTI_CURRENCY_MODE, SDRRR.INVALID_DEVICE_STATE},
+        # (1) L12193: no INVALID_DEVICE_STATE; (2) L12232 lists it; both share one method here
+        "SetDenominationRoute": _ROUTE_SET,
+    }
+)
+"""Every result a DispenseTransactionRequestResult / SetDenominationRouteRequestResult method
+can return: its C# section's list (one exception: ``PayoutByDenomination(vcc, n)``, see above).
+A result outside it is narrowed by :func:`_documented` and the real cause is logged."""
+
+_R = TypeVar("_R")
+
+
+def _narrow(what: str, result: Any) -> Any:
+    """``result`` if ``what`` documents it, else the nearest documented result."""
+    allowed = DOCUMENTED_RESULTS[what]
+    if result in allowed:
+        return result
+    kind = type(result)
+    if result == getattr(kind, "CANNOT_PAY_EXACT_AMOUNT", None) and kind.NOT_ENOUGH_VALUE in allowed:
+        return kind.NOT_ENOUGH_VALUE
+    if kind.NOT_SUPPORTED in allowed and result != getattr(kind, "INVALID_DEVICE_STATE", None):
+        return kind.NOT_SUPPORTED
+    return kind.INVALID_INPUT
+
+
+def _documented(fn: Callable[..., _R]) -> Callable[..., _R]:
+    """Keep ``fn``'s result within :data:`DOCUMENTED_RESULTS` (logs the narrowing)."""
+    what = fn.__name__
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> _R:
+        result = fn(self, *args, **kwargs)
+        narrowed: _R = _narrow(what, result)
+        if narrowed is not result:
+            self.log.warning(
+                "%s: %s is not among its documented results; returning %s",
+                what,
+                getattr(result, "name", result),
+                getattr(narrowed, "name", narrowed),
+            )
+        return narrowed
+
+    return wrapper
+
 
 class NoteMethods:
     """Inhibits, routes, payouts, levels, counters, reject codes, barcode, NV4000 replenish."""
@@ -156,6 +220,7 @@ class NoteMethods:
             return False
         if reply[0] != Response.OK:
             self.log.warning("%s: device answered %s", what, _response_name(reply))
+            self._set(commandFailedDetailsString=f"{what}: device answered {_response_name(reply)}")
             return False
         return True
 
@@ -281,11 +346,12 @@ class NoteMethods:
     # ------------------------------------------------------------------------------ routes
 
     @csharp(SDRRR.INVALID_INPUT, value=U32, route=ROUTE)
+    @_documented
     def SetDenominationRouteSingleCurrency(self, value: int, route: DenominationRoute) -> SDRRR:
         """C# ``SetDenominationRouteRequestResult SetDenominationRouteSingleCurrency(UInt32 value,
         DenominationRoute route)`` (L12122).  MULTI_CURRENCY_MODE on a multi-currency dataset."""
         if not self._entries:
-            return self._route_fail(SDRRR.INVALID_DEVICE_STATE, "no currency assignment (not connected?)")
+            return self._route_fail(SDRRR.INVALID_INPUT, "no currency assignment: not initialised (L12153)")
         code = self._single_currency()
         if code is None:
             return self._route_fail(SDRRR.MULTI_CURRENCY_MODE, "multi-currency dataset")
@@ -305,6 +371,7 @@ class NoteMethods:
             Overload((("index", INT32), ("route", ROUTE))),
         ),
     )
+    @_documented
     def SetDenominationRoute(self, *args: Any, **kwargs: Any) -> SDRRR:
         """C# ``SetDenominationRoute(ValueCountryCode, DenominationRoute)`` (L12169) and
         ``SetDenominationRoute(Int32 index, DenominationRoute)`` (L12215): SET DENOMINATION ROUTE
@@ -314,11 +381,11 @@ class NoteMethods:
         RECYCLER_1..4 / REPLENISHMENT_CASSETTE send route byte 2..6 through the unverified row
         NV4000_SET_DENOMINATION_ROUTE (ITL never published these bytes; refused, NOT_SUPPORTED,
         unless supplied or ``allow_unverified``);
-        BUSY during a payout; INVALID_DEVICE_STATE when not connected; INVALID_INPUT for a
+        BUSY during a payout; INVALID_INPUT when not initialised (empty dataset, L12153), for a
         denomination outside the dataset or an unknown route."""
         target, route = _two_args(args, kwargs, ("valueCountryCode", "index"), "route")
         if not self._entries:
-            return self._route_fail(SDRRR.INVALID_DEVICE_STATE, "no currency assignment (not connected?)")
+            return self._route_fail(SDRRR.INVALID_INPUT, "no currency assignment: not initialised (L12153)")
         if isinstance(target, ValueCountryCode):
             entry = self._entry(target)
             if entry is None:
@@ -348,6 +415,8 @@ class NoteMethods:
         if reply is None:
             return self._route_done(SDRRR.BUSY, entry, route, "no answer from the device")
         if reply[0] != Response.OK:
+            failed = f"SetDenominationRoute: device answered {_response_name(reply)}"
+            self._set(commandFailedDetailsString=failed)
             return self._route_done(
                 _route_result(reply), entry, route, f"device answered {_response_name(reply)}"
             )
@@ -357,7 +426,7 @@ class NoteMethods:
         accept = _accept_route(route_byte)
         self._update_entries(
             lambda e: (
-                replace(e, AcceptRoute=accept, IsRecyclable=accept != DenominationRoute.CASHBOX)
+                replace(e, AcceptRoute=accept, IsRecyclable=True)  # routable (L2338-L2340)
                 if e.Channel == entry.Channel
                 else e
             )
@@ -391,6 +460,7 @@ class NoteMethods:
     # ------------------------------------------------------------------------------ payouts
 
     @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, value=U32)
+    @_documented
     def DispenseValueSingleCurrency(self, value: int) -> DTRR:
         """C# ``DispenseTransactionRequestResult DispenseValueSingleCurrency(UInt32 value)``
         (L11870): PAYOUT AMOUNT of ``value`` minor units in the dataset's only currency."""
@@ -406,6 +476,7 @@ class NoteMethods:
         return self.DispenseValue(ValueCountryCode(value, code))
 
     @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, valueCountryCode=VCC)
+    @_documented
     def DispenseValue(self, valueCountryCode: ValueCountryCode) -> DTRR:
         """C# ``DispenseTransactionRequestResult DispenseValue(ValueCountryCode)`` (L11911): PAYOUT
         AMOUNT (0x33: u32 value, country, option 0x19 test then 0x58 real; protocol < 6: value
@@ -440,6 +511,7 @@ class NoteMethods:
             Overload((("noteCounts", list_of(U32)),)),
         ),
     )
+    @_documented
     def PayoutByDenomination(self, *args: Any, **kwargs: Any) -> DTRR:
         """C# ``PayoutByDenomination(ValueCountryCode denomination_to_payout, UInt32
         numNotesToPayout)`` (L11951; 0 = every stored note of that denomination) and
@@ -469,6 +541,7 @@ class NoteMethods:
         return self._by_denomination(what, [(entry, notes)], DispenserTransactionType.PAYOUT_BY_DENOMINATION)
 
     @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, noteCounts=list_of(U32))
+    @_documented
     def PayoutbyDenomination(self, noteCounts: Sequence[int] | None) -> DTRR:
         """C# ``DispenseTransactionRequestResult PayoutbyDenomination(UInt32[] noteCounts)`` (L11986):
         ``noteCounts[i]`` notes of ``currencyAssignment[i]``; the array must have one entry per
@@ -485,6 +558,7 @@ class NoteMethods:
         )
 
     @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, noteCounts=list_of(U32))
+    @_documented
     def Float(self, noteCounts: Sequence[int] | None) -> DTRR:
         """C# ``DispenseTransactionRequestResult Float(UInt32[] noteCounts)`` (L12020): FLOAT BY
         DENOMINATION (0x44).  The seed gives opposite meanings (C#: counts moved to the cashbox;
@@ -503,6 +577,7 @@ class NoteMethods:
         )
 
     @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, noteCounts=list_of(U32))
+    @_documented
     def SetCashBoxPayoutLimit(self, noteCounts: Sequence[int] | None) -> DTRR:
         """C# ``DispenseTransactionRequestResult SetCashBoxPayoutLimit(uint[] noteCounts)`` (L12060):
         SET CASHBOX PAYOUT LIMIT (0x4E): n, n x [u16 limit, u32 value, country], one per channel."""
@@ -519,20 +594,27 @@ class NoteMethods:
         reply = self._try(what, "SET_CASHBOX_PAYOUT_LIMIT", params)
         return self._payout_result(what, reply)
 
-    @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, moduleNumber=BYTE, NV4000=FLAG)
+    @csharp(DTRR.NOT_SUPPORTED, DTRR.BUSY, moduleNumber=BYTE, NV4000=FLAG)
+    @_documented
     def SmartEmpty(self, moduleNumber: int = 0, NV4000: bool = False) -> DTRR:
         """C# ``DispenseTransactionRequestResult SmartEmpty(byte moduleNumber, bool NV4000 = false)``
         (L12095): SMART EMPTY (0x52), everything to the cashbox with a record of what went
         (CASHBOX PAYOUT OPERATION DATA).  NV4000 module 0 empties all modules; another module
-        uses the unpublished NV4000 row (refused unless supplied)."""
+        uses the unpublished NV4000 row: NOT_SUPPORTED unless supplied (the seed lists NOT_SUPPORTED,
+        BUSY and OK only; any other cause is logged and returned as NOT_SUPPORTED)."""
         what = "SmartEmpty"
         if not _uint(moduleNumber, 0xFF):
-            return self._payout_fail(DTRR.INVALID_INPUT, what, f"invalid module {moduleNumber!r}")
+            return self._payout_fail(DTRR.NOT_SUPPORTED, what, f"invalid module {moduleNumber!r}")
+        if NV4000 and self._model != DeviceModel.NV4000:
+            return self._payout_fail(DTRR.NOT_SUPPORTED, what, "the device is not an NV4000")
+        if NV4000 and moduleNumber:
+            try:
+                self.commands.get("NV4000_SMART_EMPTY_MODULE")
+            except UnverifiedCommandError as exc:
+                return self._payout_fail(DTRR.NOT_SUPPORTED, what, str(exc))
         check = self._payout_checks(what)
         if check is not None:
             return check
-        if NV4000 and self._model != DeviceModel.NV4000:
-            return self._payout_fail(DTRR.NOT_SUPPORTED, what, "the device is not an NV4000")
         if NV4000 and moduleNumber:
             reply = self._try(what, "NV4000_SMART_EMPTY_MODULE", bytes((moduleNumber,)))
         else:
@@ -670,6 +752,7 @@ class NoteMethods:
         code = reply[0]
         if code == Response.OK:
             return DTRR.OK
+        self._set(commandFailedDetailsString=f"{what}: device answered {_response_name(reply)}")
         if code == F5:
             detail = reply[1] if len(reply) > 1 else None
             result = {
@@ -683,6 +766,35 @@ class NoteMethods:
         if code in (Response.PARAMETER_OUT_OF_RANGE, Response.WRONG_NO_PARAMETERS):
             return self._payout_fail(DTRR.INVALID_INPUT, what, f"device answered {_response_name(reply)}")
         return self._payout_fail(DTRR.NOT_SUPPORTED, what, f"device answered {_response_name(reply)}")
+
+    # ------------------------------------------------------------------------------ cashbox counts
+
+    def _cashbox_moved(self, value: int, country: str, count: int) -> None:
+        """``count`` notes of ``value`` ``country`` went into the cashbox: ``StoredInCashbox``."""
+        if count > 0 and value > 0:
+            self._update_entries(
+                lambda e: (
+                    replace(e, StoredInCashbox=e.StoredInCashbox + count)
+                    if (e.Value, e.CountryCode) == (value, country)
+                    else e
+                )
+            )
+
+    def _read_cashbox_operation(self) -> None:
+        """After a float / empty / smart empty: CASHBOX PAYOUT OPERATION DATA (0x53) says how many
+        of each denomination the operation moved to the cashbox."""
+        reply = self._try("cashbox payout operation data", "CASHBOX_PAYOUT_OPERATION_DATA")
+        if reply is None or reply[0] != Response.OK or len(reply) < 2:
+            return
+        data, n = reply[1:], reply[1]
+        if len(data) < 1 + 9 * n:
+            self.log.warning("CASHBOX PAYOUT OPERATION DATA of %d bytes for %d denominations", len(data), n)
+            return
+        for i in range(n):
+            item = data[1 + 9 * i : 10 + 9 * i]
+            code = item[6:9].decode("ascii", "replace")
+            count = int.from_bytes(item[0:2], "little")
+            self._cashbox_moved(int.from_bytes(item[2:6], "little"), code, count)
 
     def _payout_fail(self, result: DTRR, what: str, why: str) -> DTRR:
         self.log.warning("%s: %s -> %s", what, why, result.name)
@@ -742,16 +854,19 @@ class NoteMethods:
     # ------------------------------------------------------------------------------ NV4000 / refill
 
     @csharp(DTRR.NOT_SUPPORTED, NumberToReplinish=U32)
+    @_documented
     def Replenish(self, NumberToReplinish: int) -> DTRR:
         """C# ``DispenseTransactionRequestResult Replenish(uint NumberToReplinish)`` (L12417; the
         seed's spelling): move notes from the NV4000 replenishment cassette to the recyclers.
         NV4000 only (NOT_SUPPORTED elsewhere); the command bytes are unpublished (table row
-        NV4000_REPLENISH): NOT_SUPPORTED unless supplied or enabled."""
+        NV4000_REPLENISH): NOT_SUPPORTED unless supplied or enabled.  The seed lists NOT_SUPPORTED
+        and OK only (L12426): every failure (busy, no answer, refused) is logged with its cause and
+        returned as NOT_SUPPORTED."""
         what = "Replenish"
         if self._model != DeviceModel.NV4000:
             return self._payout_fail(DTRR.NOT_SUPPORTED, what, "NV4000 only")
         if not _uint(NumberToReplinish) or NumberToReplinish == 0:
-            return self._payout_fail(DTRR.INVALID_INPUT, what, f"invalid count {NumberToReplinish!r}")
+            return self._payout_fail(DTRR.NOT_SUPPORTED, what, f"invalid count {NumberToReplinish!r}")
         try:
             self.commands.get("NV4000_REPLENISH")
         except UnverifiedCommandError as exc:

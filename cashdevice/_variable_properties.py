@@ -121,19 +121,31 @@ class VariableProperties:
 
     @property
     def dockSerialNumber(self) -> int:
-        """The serial number of the docking station. (C# ``uint``, seed L11294)"""
+        """The serial number of the docking station. (C# ``uint``, seed L11294) Never known: GET SERIAL
+        NUMBER has no published sub-device byte for the docking station (GA138 names the payout module,
+        the NV4000 recyclers 0x11-0x14 and the interface 0x15 only), so it stays 0, as in the seed's
+        dump (L2157).
+        """
         with self._state_lock:
             return cast("int", self._v["dockSerialNumber"])
 
     @property
     def replenishmentCassetteSerialNumber(self) -> int:
-        """The serial number of the replenishment cassette. (C# ``uint``, seed L11296)"""
+        """The serial number of the replenishment cassette. (C# ``uint``, seed L11296) Never known: GET
+        SERIAL NUMBER has no published sub-device byte for the replenishment cassette (GA138 names the
+        payout module, the NV4000 recyclers 0x11-0x14 and the interface 0x15 only), so it stays 0, as in
+        the seed's dump (L2159).
+        """
         with self._state_lock:
             return cast("int", self._v["replenishmentCassetteSerialNumber"])
 
     @property
     def conveyorSerialNumber(self) -> int:
-        """The serial number of the conveyor module. (C# ``uint``, seed L11298)"""
+        """The serial number of the conveyor module. (C# ``uint``, seed L11298) Never known: GET SERIAL
+        NUMBER has no published sub-device byte for the conveyor (GA138 names the payout module, the
+        NV4000 recyclers 0x11-0x14 and the interface 0x15 only), so it stays 0, as in the seed's dump
+        (L2161).
+        """
         with self._state_lock:
             return cast("int", self._v["conveyorSerialNumber"])
 
@@ -145,7 +157,11 @@ class VariableProperties:
 
     @property
     def secondaryHopperSerialNumber(self) -> int:
-        """The serial number of the secondary hopper. (C# ``uint``, seed L11302)"""
+        """The serial number of the secondary hopper. (C# ``uint``, seed L11302) Never known: GET SERIAL
+        NUMBER has no published sub-device byte for the secondary hopper (GA138 names the payout module,
+        the NV4000 recyclers 0x11-0x14 and the interface 0x15 only), so it stays 0, as in the seed's
+        dump (L2163).
+        """
         with self._state_lock:
             return cast("int", self._v["secondaryHopperSerialNumber"])
 
@@ -157,7 +173,11 @@ class VariableProperties:
 
     @property
     def coinLifterSerialNumber(self) -> int:
-        """The serial number of the coin lifter module. (C# ``uint``, seed L11307)"""
+        """The serial number of the coin lifter module. (C# ``uint``, seed L11307) Never known: GET SERIAL
+        NUMBER has no published sub-device byte for the coin lifter (GA138 names the payout module, the
+        NV4000 recyclers 0x11-0x14 and the interface 0x15 only), so it stays 0, as in the seed's dump
+        (L2167).
+        """
         with self._state_lock:
             return cast("int", self._v["coinLifterSerialNumber"])
 
@@ -199,21 +219,31 @@ class VariableProperties:
 
     @property
     def dockSerialNumberValid(self) -> bool:
-        """Indicates whether the serial number of the docking station is valid. (C# ``bool``, seed L11326)"""
+        """Indicates whether the serial number of the docking station is valid. (C# ``bool``, seed L11326)
+        Never known: GET SERIAL NUMBER has no published sub-device byte for the docking station (GA138
+        names the payout module, the NV4000 recyclers 0x11-0x14 and the interface 0x15 only), so it
+        stays false, as in the seed's dump (L2179).
+        """
         with self._state_lock:
             return cast("bool", self._v["dockSerialNumberValid"])
 
     @property
     def replenishmentCassetteSerialNumberValid(self) -> bool:
         """Indicates whether the serial number of the replenishment cassette is valid. (C# ``bool``, seed
-        L11329)
+        L11329) Never known: GET SERIAL NUMBER has no published sub-device byte for the replenishment
+        cassette (GA138 names the payout module, the NV4000 recyclers 0x11-0x14 and the interface 0x15
+        only), so it stays false, as in the seed's dump (L2181).
         """
         with self._state_lock:
             return cast("bool", self._v["replenishmentCassetteSerialNumberValid"])
 
     @property
     def conveyorSerialNumberValid(self) -> bool:
-        """Indicates whether the serial number of the conveyor module is valid. (C# ``bool``, seed L11332)"""
+        """Indicates whether the serial number of the conveyor module is valid. (C# ``bool``, seed L11332)
+        Never known: GET SERIAL NUMBER has no published sub-device byte for the conveyor (GA138 names
+        the payout module, the NV4000 recyclers 0x11-0x14 and the interface 0x15 only), so it stays
+        false, as in the seed's dump (L2183).
+        """
         with self._state_lock:
             return cast("bool", self._v["conveyorSerialNumberValid"])
 
@@ -227,7 +257,11 @@ class VariableProperties:
 
     @property
     def secondaryHopperSerialNumberValid(self) -> bool:
-        """Indicates whether the serial number of the secondary hopper is valid. (C# ``bool``, seed L11338)"""
+        """Indicates whether the serial number of the secondary hopper is valid. (C# ``bool``, seed L11338)
+        Never known: GET SERIAL NUMBER has no published sub-device byte for the secondary hopper (GA138
+        names the payout module, the NV4000 recyclers 0x11-0x14 and the interface 0x15 only), so it
+        stays false, as in the seed's dump (L2188).
+        """
         with self._state_lock:
             return cast("bool", self._v["secondaryHopperSerialNumberValid"])
 
@@ -240,7 +274,9 @@ class VariableProperties:
     @property
     def coinLifterSerialNumberValid(self) -> bool:
         """Indicates whether the serial number of the coin lifter module is valid. (C# ``bool``, seed
-        L11344)
+        L11344) Never known: GET SERIAL NUMBER has no published sub-device byte for the coin lifter
+        (GA138 names the payout module, the NV4000 recyclers 0x11-0x14 and the interface 0x15 only), so
+        it stays false, as in the seed's dump (L2198).
         """
         with self._state_lock:
             return cast("bool", self._v["coinLifterSerialNumberValid"])
@@ -253,7 +289,10 @@ class VariableProperties:
 
     @property
     def initialMainBuildRevision(self) -> int:
-        """The initial main build revision of the device. (C# ``int``, seed L11349)"""
+        """The initial main build revision of the device. (C# ``int``, seed L11349) Never known: its
+        meaning is not published; the seed's dump shows 0 next to mainBuildRevisionString "9.10"
+        (L2201-L2203), so it is not the revision read at Open; it stays 0 as there.
+        """
         with self._state_lock:
             return cast("int", self._v["initialMainBuildRevision"])
 
@@ -265,19 +304,27 @@ class VariableProperties:
 
     @property
     def coinFeederBuildRevisionString(self) -> str | None:
-        """The build revision string of the coin feeder. (C# ``string``, seed L11353)"""
+        """The build revision string of the coin feeder. (C# ``string``, seed L11353) From GET BUILD
+        REVISION (0x4F) module type 0x09 (a SMART Coin System's feeder); null when the device reports
+        none.
+        """
         with self._state_lock:
             return cast("str | None", self._v["coinFeederBuildRevisionString"])
 
     @property
     def seondaryHopperBuildRevisionString(self) -> str | None:
-        """The build revision string of the secondary hopper. (C# ``string``, seed L11356)"""
+        """The build revision string of the secondary hopper. (C# ``string``, seed L11356) Never known: GET
+        BUILD REVISION has no published module type for a secondary hopper (GA138: main, payout
+        0x06/0x07, feeder 0x09); stays null (L2208).
+        """
         with self._state_lock:
             return cast("str | None", self._v["seondaryHopperBuildRevisionString"])
 
     @property
     def coinLifterBuildRevisionString(self) -> str | None:
-        """The build revision string of the coin lifter. (C# ``string``, seed L11358)"""
+        """The build revision string of the coin lifter. (C# ``string``, seed L11358) Never known: GET
+        BUILD REVISION has no published module type for a coin lifter; stays null (L2211).
+        """
         with self._state_lock:
             return cast("str | None", self._v["coinLifterBuildRevisionString"])
 
@@ -289,13 +336,17 @@ class VariableProperties:
 
     @property
     def primaryHopperAsciiTypeString(self) -> str | None:
-        """The ASCII type string of the primary hopper. (C# ``string``, seed L11362)"""
+        """The ASCII type string of the primary hopper. (C# ``string``, seed L11362) Never known: no
+        published command returns a hopper's ASCII type; stays null (L2215).
+        """
         with self._state_lock:
             return cast("str | None", self._v["primaryHopperAsciiTypeString"])
 
     @property
     def coinFeederAsciiTypeString(self) -> str | None:
-        """The ASCII type string of the coin feeder. (C# ``string``, seed L11364)"""
+        """The ASCII type string of the coin feeder. (C# ``string``, seed L11364) Never known: no published
+        command returns a feeder's ASCII type; stays null (L2217).
+        """
         with self._state_lock:
             return cast("str | None", self._v["coinFeederAsciiTypeString"])
 
@@ -433,7 +484,10 @@ class VariableProperties:
 
     @property
     def commandFailedDetailsString(self) -> str | None:
-        """The details string for command failures. (C# ``string``, seed L11412)"""
+        """The details string for command failures. (C# ``string``, seed L11412) Set when the device
+        refuses a command a method sent: "<Method>: device answered <response> <data>", e.g.
+        "DispenseValue: device answered COMMAND_CANNOT_BE_PROCESSED 01"; null until then.
+        """
         with self._state_lock:
             return cast("str | None", self._v["commandFailedDetailsString"])
 
@@ -511,14 +565,18 @@ class VariableProperties:
 
     @property
     def currentRC_PayoutValue(self) -> ValueCountryCode | None:
-        """The current payout value of the replenishment cassette. (C# ``ValueCountryCode``, seed L11438)"""
+        """The current payout value of the replenishment cassette. (C# ``ValueCountryCode``, seed L11438)
+        Never known: the NV4000 replenishment-cassette payout commands are not published; stays null
+        (L2272).
+        """
         with self._state_lock:
             return cast("ValueCountryCode | None", self._v["currentRC_PayoutValue"])
 
     @property
     def RC_DenominationForPayout(self) -> ValueCountryCode | None:
         """The denomination for payout in the replenishment cassette. (C# ``ValueCountryCode``, seed
-        L11440)
+        L11440) Never known: the NV4000 replenishment-cassette payout commands are not published; stays
+        null (L2273).
         """
         with self._state_lock:
             return cast("ValueCountryCode | None", self._v["RC_DenominationForPayout"])
@@ -568,7 +626,9 @@ class VariableProperties:
     @property
     def nv22SpectralDevice(self) -> bool:
         """(not in the seed's table) Set when the device is an NV22 (Spectral); selects the
-        EnablePayoutDevice option bits, L3585-L3616. (C# ``bool``, GetCompleteCashDevice L2266)
+        EnablePayoutDevice option bits, L3585-L3616. (C# ``bool``, GetCompleteCashDevice L2266) Never
+        known: no published SSP reply tells an NV22 from a Spectral Payout (both answer SETUP REQUEST
+        with unit type 0x00, a note validator); false, as the seed's dump shows (L2266).
         """
         with self._state_lock:
             return cast("bool", self._v["nv22SpectralDevice"])
@@ -585,7 +645,8 @@ class VariableProperties:
     @property
     def recyclerCountersString(self) -> str | None:
         """(not in the seed's table) Counters of the NV4000 recycler modules, as text. (C# ``string``,
-        GetCompleteCashDevice L2269)
+        GetCompleteCashDevice L2269) Never known: the NV4000 recycler counters command is not published;
+        stays null (L2269).
         """
         with self._state_lock:
             return cast("str | None", self._v["recyclerCountersString"])

@@ -54,7 +54,6 @@ from .enums import (
     CashEventType,
     CashSystemOpenResult,
     CurrencyType,
-    DenominationRoute,
     DeviceError,
     DeviceModel,
     DeviceState,
@@ -194,6 +193,11 @@ _AMOUNT_CASH_EVENT: dict[int, CashEventType] = {
     P.NOTE_INTO_STORE_AT_RESET: CashEventType.STORED,
     P.NOTE_DISPENSED_AT_RESET: CashEventType.DISPENSED,
 }
+# StoredInCashbox: events that put one note in the cashbox; operations that report theirs (0x53).
+_ONE_NOTE_TO_CASHBOX = frozenset(
+    {P.NOTE_TRANSFERRED_TO_STACKER, P.NOTE_CLEARED_INTO_CASHBOX, P.NOTE_INTO_STACKER_AT_RESET}
+)
+_CASHBOX_OPERATION_DONE = frozenset({P.FLOATED, P.EMPTIED, P.SMART_EMPTIED})
 # Dispenser transactions: progress and terminal events, with the transaction type.
 _TRANSACTION_PROGRESS: dict[int, DispenserTransactionType] = {
     P.DISPENSING: DispenserTransactionType.PAYOUT,
@@ -395,6 +399,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._rejecting_channel = 0
         self._hold = False
         self._bezel_reported = False
+        self._dispensing_reported: dict[str, int] = {}  # country -> value last reported DISPENSING
         self._transaction: DispenserTransactionType | None = None
         self._transaction_amount = ev.Amount(0, "")
         self._transaction_levels: dict[tuple[int, str], int] = {}
@@ -482,7 +487,10 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
                 return
             self._v["deviceState"] = state
         self.log.info("Device state changed: %s", state.name)
-        self._fire(self.DeviceStateChangedEvent, DeviceStatusResponse(state, self.isRunning))
+        # isRunning: open and not stopped; true from Open's first state (CONNECTING, CONNECTED:
+        # seed L2632, L2641) until stopRunning / Close, not only while the poll thread runs
+        running = self.isRunning or (bool(self._v["isOpen"]) and not self._stop.is_set())
+        self._fire(self.DeviceStateChangedEvent, DeviceStatusResponse(state, running))
 
     def _cash(self, kind: CashEventType, value: int = 0, country: str = "", value2: int = 0) -> None:
         self.log.info(
@@ -927,8 +935,9 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         def apply(e: CurrencyAssignmentEntry) -> CurrencyAssignmentEntry:
             if e.Channel not in routes:
                 return e
-            route = _accept_route(routes[e.Channel])
-            return replace(e, IsRecyclable=route != DenominationRoute.CASHBOX, AcceptRoute=route)
+            # IsRecyclable is the denomination's capability, not its route: the seed shows
+            # IsRecyclable true with AcceptRoute CASHBOX (L2338-L2340); a reported route = routable
+            return replace(e, IsRecyclable=True, AcceptRoute=_accept_route(routes[e.Channel]))
 
         self._update_entries(apply)
 
@@ -1324,7 +1333,16 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             kind = _AMOUNT_CASH_EVENT[code]
             requested = {a.country: a.value for a in event.requested}
             for amount in event.amounts or (ev.Amount(0, ""),):
+                if code == P.DISPENSING:  # repeated every poll: report each new value once
+                    if self._dispensing_reported.get(amount.country) == amount.value:
+                        continue
+                    self._dispensing_reported[amount.country] = amount.value
                 self._cash(kind, amount.value, amount.country, requested.get(amount.country, 0))
+        if code in _ONE_NOTE_TO_CASHBOX:
+            amount = event.amounts[0] if event.amounts else ev.Amount(*self._channel_amount(event.channel))
+            self._cashbox_moved(amount.value, amount.country, 1)
+        if code in _CASHBOX_OPERATION_DONE:
+            self._read_cashbox_operation()
         if code == P.ERROR_DURING_PAYOUT:
             text = _ERROR_DURING_PAYOUT_TEXT.get(event.error or 0, f"Error code {event.error}")
             self._set(error_during_payout_details_string=text)
@@ -1403,6 +1421,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         requested = self._transaction_amount
         self._transaction = None
         self._bezel_reported = False
+        self._dispensing_reported.clear()
         self._set(dispenseState=state)
         self._fire(
             self.DispenserTransactionEvent,
@@ -1432,6 +1451,8 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         pending, self._pending = self._pending, None
         if pending is not None:
             self._cash(kind, pending.value, pending.country)
+            if kind == CashEventType.STACKED:
+                self._cashbox_moved(pending.value, pending.country, 1)
 
     def _flush_pending(self) -> None:
         """A credited note whose STACKED/STORED never came is reported as STACKED (never lost)."""

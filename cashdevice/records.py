@@ -233,7 +233,10 @@ class CurrencyAssignmentEntry:
 
     ``Channel`` is 1-based (1..4 for GBP 5/10/20/50 in the examples); the methods that take an "index" into
     the currency assignment use ``Channel - 1``. ``Value`` and ``CountryCode`` are read-only views of
-    ``ValueCountryCode`` (both appear in the JSON, L2298-L2299).
+    ``ValueCountryCode`` (both appear in the JSON, L2298-L2299). ``IsRecyclable`` is what the denomination
+    can do, not where it goes now: true when the payout device reports a route for it (it can be routed
+    to the payout), whatever ``AcceptRoute`` is (the seed: true with ``"CASHBOX"``, L2338-L2340).
+    ``StoredInCashbox`` is counted by the host since Open (the device has no cashbox count per note).
     """
 
     Type: CurrencyType

@@ -31,6 +31,7 @@ from .records import DownloadStatus, ValueCountryCode
 __all__ = [
     "CS_INTEGER_RANGES",
     "EXTRA_JSON_FIELDS",
+    "HOW_FILLED",
     "GET_COMPLETE_CASH_DEVICE_ORDER",
     "SEED_TABLE",
     "VARIABLES",
@@ -360,6 +361,58 @@ VARIABLES: Tuple[Variable, ...] = SEED_TABLE + EXTRA_JSON_FIELDS
 """All 94 variables: the seed's table, then the extra JSON fields."""
 
 VARIABLES_BY_NAME: Mapping[str, Variable] = MappingProxyType({v.name: v for v in VARIABLES})
+
+def _never_serial(what: str, default: str, line: str) -> str:
+    return (
+        f"Never known: GET SERIAL NUMBER has no published sub-device byte for the {what} (GA138 names "
+        f"the payout module, the NV4000 recyclers 0x11-0x14 and the interface 0x15 only), so it stays "
+        f"{default}, as in the seed's dump ({line})."
+    )
+
+
+HOW_FILLED: Mapping[str, str] = MappingProxyType(
+    {
+        "dockSerialNumber": _never_serial("docking station", "0", "L2157"),
+        "conveyorSerialNumber": _never_serial("conveyor", "0", "L2161"),
+        "replenishmentCassetteSerialNumber": _never_serial("replenishment cassette", "0", "L2159"),
+        "secondaryHopperSerialNumber": _never_serial("secondary hopper", "0", "L2163"),
+        "coinLifterSerialNumber": _never_serial("coin lifter", "0", "L2167"),
+        "dockSerialNumberValid": _never_serial("docking station", "false", "L2179"),
+        "conveyorSerialNumberValid": _never_serial("conveyor", "false", "L2183"),
+        "replenishmentCassetteSerialNumberValid": _never_serial("replenishment cassette", "false", "L2181"),
+        "secondaryHopperSerialNumberValid": _never_serial("secondary hopper", "false", "L2188"),
+        "coinLifterSerialNumberValid": _never_serial("coin lifter", "false", "L2198"),
+        "initialMainBuildRevision": "Never known: its meaning is not published; the seed's dump shows 0 "
+        'next to mainBuildRevisionString "9.10" (L2201-L2203), so it is not the revision read at Open; '
+        "it stays 0 as there.",
+        "seondaryHopperBuildRevisionString": "Never known: GET BUILD REVISION has no published module "
+        "type for a secondary hopper (GA138: main, payout 0x06/0x07, feeder 0x09); stays null (L2208).",
+        "coinLifterBuildRevisionString": "Never known: GET BUILD REVISION has no published module type "
+        "for a coin lifter; stays null (L2211).",
+        "coinFeederBuildRevisionString": "From GET BUILD REVISION (0x4F) module type 0x09 (a SMART Coin "
+        "System's feeder); null when the device reports none.",
+        "primaryHopperAsciiTypeString": "Never known: no published command returns a hopper's ASCII type; "
+        "stays null (L2215).",
+        "coinFeederAsciiTypeString": "Never known: no published command returns a feeder's ASCII type; "
+        "stays null (L2217).",
+        "commandFailedDetailsString": "Set when the device refuses a command a method sent: "
+        '"<Method>: device answered <response> <data>", e.g. "DispenseValue: device answered '
+        'COMMAND_CANNOT_BE_PROCESSED 01"; null until then.',
+        "nv22SpectralDevice": "Never known: no published SSP reply tells an NV22 from a Spectral Payout "
+        "(both answer SETUP REQUEST with unit type 0x00, a note validator); false, as the seed's dump "
+        "shows (L2266).",
+        "recyclerCountersString": "Never known: the NV4000 recycler counters command is not published; "
+        "stays null (L2269).",
+        "currentRC_PayoutValue": "Never known: the NV4000 replenishment-cassette payout commands are not "
+        "published; stays null (L2272).",
+        "RC_DenominationForPayout": "Never known: the NV4000 replenishment-cassette payout commands are "
+        "not published; stays null (L2273).",
+    }
+)
+"""How this port fills a variable whose source the seed does not give, or why it cannot (appended to
+the generated property's docstring).  ``StoredInCashbox`` (a field of ``currencyAssignment``) is counted
+by the host: see :class:`~cashdevice.records.CurrencyAssignmentEntry`."""
+
 
 VARIABLE_ALIASES: Mapping[str, Tuple[str, str]] = MappingProxyType(
     {

@@ -48,12 +48,14 @@ class VariableProperties:
 
 def render() -> str:
     sys.path.insert(0, str(ROOT))
-    from cashdevice.variables import VARIABLE_ALIASES, VARIABLES, VARIABLES_BY_NAME
+    from cashdevice.variables import HOW_FILLED, VARIABLE_ALIASES, VARIABLES, VARIABLES_BY_NAME
 
     out = [HEADER.rstrip("\n")]
     for var in VARIABLES:
         where = f"seed L{var.seed_line}" if var.seed_line else f"GetCompleteCashDevice L{var.json_line}"
         doc = f"{var.description} (C# ``{var.cs_type}``, {where})"
+        if var.name in HOW_FILLED:
+            doc += " " + HOW_FILLED[var.name]
         doc_lines = textwrap.wrap(doc, 96)
         if var.py_type.startswith("list[") and "None" not in var.py_type:
             # copies: the records are mutable like the C# objects, the device's state is not

@@ -196,6 +196,8 @@ class PayoutMixin(DeviceCore):
     def start_job(self, kind: str, country: str, items: list[Denomination], requested: int) -> None:
         self.enabled = False
         self.job = Job(kind, country, items, requested, self.clock() + self._step())
+        if kind != "payout":  # CASHBOX PAYOUT OPERATION DATA: the last float / empty / smart empty
+            self.last_smart_empty = {}
         if kind in ("payout", "float"):
             self.persistent.interrupted = Interrupted(kind, country, requested, 0)
 
@@ -250,8 +252,7 @@ class PayoutMixin(DeviceCore):
             self.count("coins_out")
         else:
             self._to_cashbox(d, "floated" if job.kind == "float" else "emptied")
-            if job.kind == "smart_empty":
-                self.last_smart_empty[d] = self.last_smart_empty.get(d, 0) + 1
+            self.last_smart_empty[d] = self.last_smart_empty.get(d, 0) + 1
         self._progress(job)
 
     def enable_refused(self) -> bool:
@@ -466,8 +467,6 @@ class PayoutMixin(DeviceCore):
         if self.job is not None or getattr(self, "note", None) is not None:
             return reply(F5, BUSY)
         items = [d for d, n in sorted(self.store.items(), reverse=True) for _ in range(n)]
-        if kind == "smart_empty":
-            self.last_smart_empty = {}
         self.start_job(kind, self.currencies[0], items, sum(d.value for d in items))
         return OK
 

@@ -211,7 +211,7 @@ def public_methods() -> list[str]:
 
 def failure(name: str) -> Any:
     """The documented failure value for bad input, from the method's return type."""
-    if name == "Replenish":  # documented results: NOT_SUPPORTED and OK only (L12426-L12430)
+    if name in ("Replenish", "SmartEmpty"):  # documented: NOT_SUPPORTED, (BUSY,) OK (L12426, L12104)
         return DTRR.NOT_SUPPORTED
     returns = str(inspect.signature(getattr(CashDevice, name)).return_annotation)
     return {
