@@ -51,6 +51,7 @@ import serial
 from serial.serialutil import SerialBase
 
 from . import ssp
+from .frame_names import FrameNamer
 from .ssp import (
     Command,
     Response,
@@ -575,10 +576,23 @@ class SSPLink:
         finally:
             self.counters.crc_errors += self._parser.counters.crc_errors - crc_before
 
+    _namer: FrameNamer | None = None
+    """Names the frames of the raw-packet log (created when that log is first written)."""
+
     def _record(self, sending: bool, wire: bytes) -> None:
+        """Every frame on the line, both ways: kept for error messages, handed to ``trace``, and
+        with ``log_raw`` logged by name (``-> 00 POLL [7f 00 01 07 12 02]``,
+        :mod:`cashdevice.frame_names`).  An encrypted frame is named ``encrypted (N bytes)``;
+        its plaintext only with ``log_decrypted``.  Keys are never logged."""
         self._frames.append(f"{'->' if sending else '<-'} {wire.hex(' ')}")
-        if self.log_raw:
-            self._raw_log.debug("%s %s", "->" if sending else "<-", wire.hex(" "))
+        if self.log_raw and self._raw_log.isEnabledFor(logging.DEBUG):
+            namer = self._namer
+            if namer is None:
+                namer = self._namer = FrameNamer()
+            keys = None
+            if self.log_decrypted:
+                keys = {a: s.session.key for a, s in self._addresses.items() if s.session is not None}
+            self._raw_log.debug("%s", namer.line(sending, wire, keys))
         if self.trace is not None:
             try:
                 self.trace(sending, wire)
