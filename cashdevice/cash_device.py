@@ -355,6 +355,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._model_hint = DeviceModel.NOTE_VALIDATOR
         self._key_limit = KEY_LIMIT
         self._log_raw = False
+        self._log_decrypted = False
         self._log_detach: Callable[[], None] | None = None
         self.log = logging.getLogger(f"cashdevice.device.{id(self):x}")
         self._thread: threading.Thread | None = None
@@ -555,6 +556,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         )
         self._finalizer.atexit = False
         self._link.log_raw = self._log_raw
+        self._link.log_decrypted = self._log_decrypted
         self._set(isOpen=True)
         self._stop.clear()
         self._payout_enabled = True  # wanted: Open enables the payout (payout models)
@@ -1598,6 +1600,20 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._log_raw = bool(rawPacketsOptionSelected)
         if self._link is not None:
             self._link.log_raw = self._log_raw
+
+    @property
+    def log_decrypted(self) -> bool:
+        """Python-side option: the raw-packet log (:meth:`logRawPackets`) also shows the plaintext
+        of eSSP frames (``-> 00 encrypted eCOUNT=5 POLL_WITH_ACK [...]``).  Off by default: an
+        encrypted frame is logged as ``encrypted (N bytes)``.  Keys are never logged."""
+        return self._log_decrypted
+
+    @log_decrypted.setter
+    def log_decrypted(self, on: bool) -> None:
+        self._log_decrypted = bool(on)
+        link = self._link
+        if link is not None:
+            link.log_decrypted = self._log_decrypted
 
     @csharp(False, needs_open=False)
     def comPortReadError(self) -> bool:
