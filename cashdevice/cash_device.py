@@ -673,10 +673,15 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             return ""
         busy, wait = holder._poll_busy, holder._exchange_deadline() * 2
         del holder  # hold no reference while the collector looks for the old instance
-        if busy.acquire(timeout=wait):
-            busy.release()
         gc.collect()
         holder = PORT_CLAIMS.claim(port, self)
+        if holder is not None and busy.locked():
+            # its poll thread may be what holds it, for the length of one turn
+            del holder
+            if busy.acquire(timeout=wait):
+                busy.release()
+            gc.collect()
+            holder = PORT_CLAIMS.claim(port, self)
         return "" if holder is None else repr(holder)
 
     def _add_file_handler(self, path: str) -> None:

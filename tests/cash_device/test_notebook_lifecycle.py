@@ -93,6 +93,19 @@ def test_open_collects_the_previous_run_of_a_cell(emulators: Make, devices: Make
         assert not thread.is_alive()
 
 
+def test_open_waits_for_the_turn_the_old_poll_thread_is_in(emulators: Make, devices: Make) -> None:
+    """A slow line: the old poll thread is inside an exchange (holding its device) most of the
+    time; Open waits for that turn to end, then collects the old instance."""
+    emu = emulators("NOTE_VALIDATOR", pacing=True, turnaround=0.08)
+    with collector_off():
+        ref, thread, busy = open_unreferenced(emu.url)
+        new = devices()
+        assert new.Open(emu.url) == CashSystemOpenResult.OK
+        assert ref() is None
+        thread.join(DEADLINE)
+        assert not thread.is_alive()
+
+
 def test_a_referenced_device_keeps_its_port_and_is_named(
     emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture
 ) -> None:
