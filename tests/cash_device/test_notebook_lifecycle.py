@@ -98,7 +98,7 @@ def test_open_waits_for_the_turn_the_old_poll_thread_is_in(emulators: Make, devi
     time; Open waits for that turn to end, then collects the old instance."""
     emu = emulators("NOTE_VALIDATOR", pacing=True, turnaround=0.08)
     with collector_off():
-        ref, thread, busy = open_unreferenced(emu.url)
+        ref, thread, _ = open_unreferenced(emu.url)
         new = devices()
         assert new.Open(emu.url) == CashSystemOpenResult.OK
         assert ref() is None
