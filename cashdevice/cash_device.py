@@ -32,20 +32,24 @@ lost is reported before anything else.
 from __future__ import annotations
 
 import collections
+import gc
 import logging
 import threading
 import time
 import warnings
+import weakref
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import _html
 from . import events as ev
 from ._coins import CoinMethods
+from ._device_log import attach_log_file
 from ._guard import FLAG, PATH, TEXT, U64, csharp, enum_of, fresh, optional, uint
 from ._notes import COIN_MODELS as _COIN_MODELS
 from ._notes import PAYOUT_MODELS as _PAYOUT_MODELS
 from ._notes import NoteMethods, _accept_route
+from ._port_claims import PORT_CLAIMS
 from ._signals import DeviceEvent, EventSlot, deliver
 from ._variable_properties import VariableProperties
 from .commands import CommandTable
@@ -380,9 +384,14 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._model_hint = DeviceModel.NOTE_VALIDATOR
         self._key_limit = KEY_LIMIT
         self._log_raw = False
-        self._file_handler: logging.Handler | None = None
+        self._log_decrypted = False
+        self._log_detach: Callable[[], None] | None = None
         self.log = logging.getLogger(f"cashdevice.device.{id(self):x}")
         self._thread: threading.Thread | None = None
+        self._poll_busy = threading.Lock()
+        """Held by the poll thread while it holds this device (one turn of the loop)."""
+        self._next_due = 0.0
+        self._finalizer: weakref.finalize[Any, Any] | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._session_event = threading.Event()
@@ -463,12 +472,6 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
 
     def __exit__(self, *exc: object) -> None:
         self.Close()
-
-    def __del__(self) -> None:
-        thread = getattr(self, "_thread", None)
-        if thread is not None and thread.is_alive():
-            warnings.warn(f"{self!r} collected while its poll thread runs; call Close()", ResourceWarning, 2)
-            self._stop.set()
 
     # ------------------------------------------------------------------------------ events
 
@@ -554,9 +557,20 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._enc_key = int(encKey)
         self._model_hint = DeviceModel(devModel)
         self.log = logging.getLogger(f"cashdevice.device.{_logger_name(comPort, self._address)}")
+        holder = self._claim_port(comPort)
+        if holder:
+            self.log.error(
+                "Open(%s): the port is held by %s in this process; Close() it, or drop every reference "
+                "to it (a notebook's Out[] history counts)",
+                comPort,
+                holder,
+            )
+            return CashSystemOpenResult.PORT_ERROR
         if logFilePath:
             self._add_file_handler(logFilePath)
         self._log_raw = bool(logRawPackets)
+        if self._log_raw:
+            self._say_where_raw_goes()
         self._set(comPort=comPort, deviceModel=self._model_hint)
         try:
             self._link = SSPLink(
@@ -569,8 +583,17 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         except SSPPortError as exc:
             self.log.error("Open(%s): %s", comPort, exc)
             self._link = None
+            PORT_CLAIMS.release(self)
             return CashSystemOpenResult.PORT_ERROR
+        self._finalizer = weakref.finalize(
+            self,
+            _collected,
+            f"{type(self).__name__}(comPort={comPort!r}, sspAddress={self._address})",
+            self._link, self.log, self._log_detach, self._stop, self._wake
+        )
+        self._finalizer.atexit = False
         self._link.log_raw = self._log_raw
+        self._link.log_decrypted = self._log_decrypted
         self._set(isOpen=True)
         self._stop.clear()
         self._payout_enabled = True  # wanted: Open enables the payout (payout models)
@@ -617,7 +640,10 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             return
         self._stop.clear()
         self._thread = threading.Thread(
-            target=self._run, name=f"cashdevice-poll {self._v['comPort']}@{self._address:#04x}", daemon=True
+            target=_poll_thread,
+            args=(weakref.ref(self), self._stop, self._wake, self._poll_busy),
+            name=f"cashdevice-poll {self._v['comPort']}@{self._address:#04x}",
+            daemon=True,
         )
         self._thread.start()
 
@@ -643,10 +669,9 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._flush_pending()
         self._close_port()
         self._set_state(DeviceState.NOT_CONNECTED)
-        if self._file_handler is not None:
-            self.log.removeHandler(self._file_handler)
-            self._file_handler.close()
-            self._file_handler = None
+        detach, self._log_detach = self._log_detach, None
+        if detach is not None:
+            detach()
 
     @csharp(None, needs_open=False)
     def Disconnect(self) -> None:
@@ -668,16 +693,53 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         link, self._link = self._link, None
         if link is not None:
             link.close()
+        finalizer, self._finalizer = self._finalizer, None
+        if finalizer is not None:
+            finalizer.detach()
+        PORT_CLAIMS.release(self)
         self._session_up = False
         self._set(isOpen=False)
 
+    def _claim_port(self, port: str) -> str:
+        """Claim ``port`` for this instance (:mod:`cashdevice._port_claims`); returns "" or the repr
+        of the live instance holding it.  An instance nobody references any more (a notebook cell
+        run again: ``d = CashDevice()`` rebinds ``d`` but a reference cycle keeps the old one) is
+        collected first, after its poll thread has finished the turn it may be in."""
+        holder = PORT_CLAIMS.claim(port, self)
+        if holder is None:
+            return ""
+        busy, wait = holder._poll_busy, holder._exchange_deadline() * 2
+        del holder  # hold no reference while the collector looks for the old instance
+        gc.collect()
+        holder = PORT_CLAIMS.claim(port, self)
+        if holder is not None and busy.locked():
+            # its poll thread may be what holds it, for the length of one turn
+            del holder
+            if busy.acquire(timeout=wait):
+                busy.release()
+            gc.collect()
+            holder = PORT_CLAIMS.claim(port, self)
+        return "" if holder is None else repr(holder)
+
     def _add_file_handler(self, path: str) -> None:
-        handler = logging.FileHandler(path)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        self.log.addHandler(handler)
-        if self.log.level == logging.NOTSET or self.log.level > logging.DEBUG:
-            self.log.setLevel(logging.DEBUG)
-        self._file_handler = handler
+        """The DEBUG log file of ``Open(..., logFilePath)``; the application's own handlers keep
+        their levels (:mod:`cashdevice._device_log`)."""
+        detach, self._log_detach = self._log_detach, None
+        if detach is not None:
+            detach()
+        self._log_detach = attach_log_file(self.log, path)
+
+    def _say_where_raw_goes(self) -> None:
+        """One INFO line: where the raw packets go (a file, or only the logging tree)."""
+        raw = f"{self.log.name}.link.raw"
+        if self._log_detach is not None:
+            self.log.info("raw packets are logged to the log file (DEBUG on %s)", raw)
+        else:
+            self.log.info(
+                "raw packets are logged at DEBUG on the logger %s (no logFilePath: they show only where "
+                "the application's logging lets DEBUG through)",
+                raw,
+            )
 
     # ------------------------------------------------------------------------------ commands
 
@@ -1035,44 +1097,50 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
 
     # ------------------------------------------------------------------------------ poll thread
 
-    def _run(self) -> None:
+    def _run_starting(self) -> None:
+        """The poll thread's start (:func:`_poll_thread`): STARTING, re-enable after stopRunning,
+        STARTED."""
         self._set_state(DeviceState.STARTING)
         if self._disabled_by_stop and self._session_up:
             self._disabled_by_stop = False
             if self._acceptor_enabled:
                 self._best_effort(Command.ENABLE)
         self._set_state(DeviceState.STARTED)
-        next_due = time.monotonic()
-        while not self._stop.is_set():
-            try:
-                if self._link is None or not self._link.is_open:
-                    self._reopen()
-                elif not self._session_up:
-                    self._establish()
-                else:
-                    self._poll_once()
-            except LinkTimeoutError as exc:
-                if exc.heard and self._session_up:
-                    # the device is there but noise broke every try: keep the session; the link
-                    # resynchronises (and the key is renegotiated) on the next exchange
-                    self.log.info("exchange failed on a noisy line (%d bytes heard); retrying", exc.heard)
-                else:
-                    self._on_link_trouble(exc)
-            except (SSPTimeoutError, SSPPortError, _SessionLost) as exc:
-                self._on_link_trouble(exc)
-            except Exception:
-                self.log.exception("poll loop error (the loop goes on)")
-                self._session_up = False
-            if not self._session_up:
-                interval = self.reconnect_interval
-            elif self._moving:
-                interval = self.moving_poll_interval
-                next_due = time.monotonic()  # the next step of a credit or payout: poll at once
+        self._next_due = time.monotonic()
+
+    def _run(self) -> float:
+        """One turn of the poll loop; returns the seconds until the next one.  :func:`_poll_thread`
+        calls it while the device lives and waits between turns holding no reference to it, so
+        an instance nobody references is collected (its finalizer stops the thread and closes
+        the port)."""
+        try:
+            if self._link is None or not self._link.is_open:
+                self._reopen()
+            elif not self._session_up:
+                self._establish()
             else:
-                interval = self.poll_interval
-            next_due = max(next_due + interval, time.monotonic())
-            self._wake.wait(max(0.0, next_due - time.monotonic()))
-            self._wake.clear()
+                self._poll_once()
+        except LinkTimeoutError as exc:
+            if exc.heard and self._session_up:
+                # the device is there but noise broke every try: keep the session; the link
+                # resynchronises (and the key is renegotiated) on the next exchange
+                self.log.info("exchange failed on a noisy line (%d bytes heard); retrying", exc.heard)
+            else:
+                self._on_link_trouble(exc)
+        except (SSPTimeoutError, SSPPortError, _SessionLost) as exc:
+            self._on_link_trouble(exc)
+        except Exception:
+            self.log.exception("poll loop error (the loop goes on)")
+            self._session_up = False
+        if not self._session_up:
+            interval = self.reconnect_interval
+        elif self._moving:
+            interval = self.moving_poll_interval
+            self._next_due = time.monotonic()  # the next step of a credit or payout: poll at once
+        else:
+            interval = self.poll_interval
+        self._next_due = max(self._next_due + interval, time.monotonic())
+        return max(0.0, self._next_due - time.monotonic())
 
     def _on_link_trouble(self, exc: Exception) -> None:
         self.log.warning("session lost: %s", exc)
@@ -1523,7 +1591,9 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
             return False
 
         def busy(port: str) -> bool:
-            return bool(self._v["isOpen"]) and port == self._v["comPort"]
+            if self._v["isOpen"] and port == self._v["comPort"]:
+                return True
+            return PORT_CLAIMS.holder(port) not in (None, self)
 
         def on_state(state: DownloadState, message: str) -> None:
             self._sync_download()
@@ -1591,9 +1661,25 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
     def logRawPackets(self, rawPacketsOptionSelected: bool = True) -> None:
         """C# ``void logRawPackets(bool rawPacketsOptionSelected = true)`` (L12591): log every wire
         packet (both directions) at DEBUG on ``cashdevice.device.<port>.link.raw``."""
+        if rawPacketsOptionSelected and not self._log_raw:
+            self._say_where_raw_goes()
         self._log_raw = bool(rawPacketsOptionSelected)
         if self._link is not None:
             self._link.log_raw = self._log_raw
+
+    @property
+    def log_decrypted(self) -> bool:
+        """Python-side option: the raw-packet log (:meth:`logRawPackets`) also shows the plaintext
+        of eSSP frames (``-> 00 encrypted eCOUNT=5 POLL_WITH_ACK [...]``).  Off by default: an
+        encrypted frame is logged as ``encrypted (N bytes)``.  Keys are never logged."""
+        return self._log_decrypted
+
+    @log_decrypted.setter
+    def log_decrypted(self, on: bool) -> None:
+        self._log_decrypted = bool(on)
+        link = self._link
+        if link is not None:
+            link.log_decrypted = self._log_decrypted
 
     @csharp(False, needs_open=False)
     def comPortReadError(self) -> bool:
@@ -1705,6 +1791,55 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
 
 
 # ---------------------------------------------------------------------------------- helpers
+
+
+def _poll_thread(
+    ref: weakref.ReferenceType[CashDevice],
+    stop: threading.Event,
+    wake: threading.Event,
+    busy: threading.Lock,
+) -> None:
+    """The poll thread: turns of :meth:`CashDevice._run` every ``poll_interval``.  Between turns
+    it holds only a weak reference to the device, so it never keeps one alive; it ends on
+    ``stop`` or when the device is gone."""
+    with busy:
+        device = ref()
+        if device is None:
+            return
+        try:
+            device._run_starting()
+        finally:
+            del device
+    while not stop.is_set():
+        with busy:
+            device = ref()
+            if device is None:
+                return
+            try:
+                wait = device._run()
+            finally:
+                del device
+        wake.wait(wait)
+        wake.clear()
+
+
+def _collected(
+    name: str,
+    link: SSPLink,
+    log: logging.Logger,
+    detach_log: Callable[[], None] | None,
+    stop: threading.Event,
+    wake: threading.Event,
+) -> None:
+    """Finalizer of an open CashDevice that was garbage-collected without Close(): stop its poll
+    thread, close its port (no DISABLE: that needs the device), detach its log file."""
+    stop.set()
+    wake.set()
+    link.close()
+    log.warning("%s was garbage-collected while open: poll thread stopped, port closed (call Close())", name)
+    warnings.warn(f"{name} collected while open; call Close()", ResourceWarning, 2)
+    if detach_log is not None:
+        detach_log()
 
 
 def _code_in(events: list[ev.Event], code: int) -> bool:

@@ -1,7 +1,8 @@
 """``python -m cashdevice decode [TRACE ...]``: a raw hex trace as named SSP frames.
 
 Reads pyserial ``spy://`` hex dumps (``000001.234 TX   0000  7F 80 01 11 65 82   ....e.``) and
-cashdevice's raw-packet log lines (``-> 7f 80 01 11 65 82``, ``<- 7f 80 01 f0 23 80``, any prefix),
+cashdevice's raw-packet log lines (``-> 00 SYNC [7f 80 01 11 65 82]``, and the older bare
+``-> 7f 80 01 11 65 82``; any prefix),
 from files or stdin, reassembles the SSP packets of each direction (CRC checked, byte stuffing
 undone) and prints one line per frame: direction, address, sequence bit, the command (from
 :mod:`cashdevice.commands`) or the reply code and, for poll replies, the events (from
@@ -22,31 +23,28 @@ from dataclasses import dataclass, field
 
 from . import events as ev
 from . import ssp
-from .commands import DEFAULT_COMMANDS
+from .frame_names import RX, TX, FrameNamer, parse_raw_line
 
 __all__ = ["Decoder", "build_parser", "main", "trace_chunks"]
 
-TX, RX = "->", "<-"
 _SPY = re.compile(r"^\s*\d+\.\d+\s+(TX|RX)\s+[0-9A-Fa-f]{4}  (.{0,49})")
 _RAW = re.compile(r"(?:^|\s)(->|<-)\s+((?:[0-9a-fA-F]{2}(?:\s+|$))+)")
-_FAMILIES = {
-    0x00: ev.DeviceFamily.VALIDATOR,
-    0x03: ev.DeviceFamily.SMART_HOPPER,
-    0x06: ev.DeviceFamily.SMART_PAYOUT,
-    0x07: ev.DeviceFamily.NV11,
-    0x09: ev.DeviceFamily.SMART_SYSTEM,
-}
-_POLLS = {ssp.Command.POLL, ssp.Command.POLL_WITH_ACK}
+"""The raw-packet log before frames were named (``-> 7f 80 01 11 65 82``)."""
 
 
 def trace_chunks(lines: Iterable[str]) -> Iterator[tuple[str, bytes]]:
-    """``(direction, bytes)`` for every line of a spy:// dump or raw-packet log; other lines
+    """``(direction, bytes)`` for every line of a spy:// dump or raw-packet log (named lines
+    ``-> 00 SYNC [7f 80 01 11 65 82]`` and the older bare ``-> 7f 80 01 11 65 82``); other lines
     (control-line notes, decrypted-payload lines, prose) are skipped."""
     for line in lines:
         spy = _SPY.match(line)
         if spy:
             hex_bytes = re.findall(r"[0-9A-Fa-f]{2}", spy.group(2))
             yield (TX if spy.group(1) == "TX" else RX), bytes.fromhex("".join(hex_bytes))
+            continue
+        named = parse_raw_line(line)
+        if named is not None:
+            yield named
             continue
         if " plain " in line:
             continue
@@ -55,91 +53,31 @@ def trace_chunks(lines: Iterable[str]) -> Iterator[tuple[str, bytes]]:
             yield raw.group(1), bytes.fromhex(" ".join(raw.group(2).split()))
 
 
-def command_name(data: bytes) -> tuple[str, bytes]:
-    """The command table's name for a command DATA (longest matching prefix) and its parameters."""
-    best = None
-    for spec in DEFAULT_COMMANDS.values():
-        if data.startswith(spec.prefix) and (best is None or len(spec.prefix) > len(best.prefix)):
-            best = spec
-    if best is None:
-        try:
-            return ssp.Command(data[0]).name, data[1:]
-        except ValueError:
-            return f"0x{data[0]:02X}", data[1:]
-    return best.name, data[len(best.prefix) :]
-
-
-def _event_text(event: ev.Event) -> str:
-    parts = [event.name]
-    if event.channel is not None:
-        parts.append(f"channel {event.channel}")
-    parts.extend(f"{a.value} {a.country}".rstrip() for a in event.amounts)
-    if event.error is not None:
-        parts.append(f"error {event.error}")
-    return " ".join(parts)
-
-
 @dataclass
 class Decoder:
     """Stateful: pairs replies with commands per address and follows the protocol level and
-    device family the trace negotiates (``family`` is the guess until SETUP REQUEST says)."""
+    device family the trace negotiates (``family`` is the guess until SETUP REQUEST says);
+    the names come from :class:`cashdevice.frame_names.FrameNamer`."""
 
     key: bytes | None = None
     level: int = 6
     family: ev.DeviceFamily = ev.DeviceFamily.VALIDATOR
     _parsers: dict[str, ssp.PacketParser] = field(default_factory=dict)
-    _last: dict[int, str] = field(default_factory=dict)
-    _asked_level: dict[int, int] = field(default_factory=dict)
+    _namer: FrameNamer = field(default_factory=FrameNamer)
+
+    def __post_init__(self) -> None:
+        self._namer.level, self._namer.family = self.level, self.family
 
     def feed(self, direction: str, chunk: bytes) -> list[str]:
         parser = self._parsers.setdefault(direction, ssp.PacketParser())
         return [self.describe(direction, packet) for packet in parser.feed(chunk)]
 
     def describe(self, direction: str, packet: ssp.Packet) -> str:
-        head = f"{direction} {packet.address:02X} seq={int(packet.seq_flag)}"
-        data = packet.data
-        if packet.encrypted:
-            if self.key is None:
-                return f"{head} encrypted ({len(data) - 1} bytes)"
-            try:
-                count, data = ssp.decrypt_data(self.key, data)
-            except ssp.SSPEncryptionError as exc:
-                return f"{head} encrypted ({len(data) - 1} bytes; not decrypted: {exc})"
-            head += f" eCOUNT={count}"
-        if direction == TX:
-            return f"{head} {self._command(packet.address, data)}"
-        return f"{head} {self._reply(packet.address, data)}"
-
-    def _command(self, address: int, data: bytes) -> str:
-        name, params = command_name(data)
-        self._last[address] = name
-        if name == "HOST_PROTOCOL_VERSION" and params:
-            self._asked_level[address] = params[0]
-        return f"{name} {params.hex(' ')}".rstrip()
-
-    def _reply(self, address: int, data: bytes) -> str:
-        if not data:
-            return "(empty)"
-        try:
-            code = ssp.Response(data[0]).name
-        except ValueError:
-            code = f"0x{data[0]:02X}"
-        body = data[1:]
-        asked = self._last.pop(address, "")
-        text = f"{code} {body.hex(' ')}".rstrip()
-        if data[0] != ssp.Response.OK:
-            return f"{text} (to {asked})" if asked else text
-        if asked == "HOST_PROTOCOL_VERSION" and address in self._asked_level:
-            self.level = self._asked_level.pop(address)
-        if asked == "SETUP_REQUEST" and body:
-            self.family = _FAMILIES.get(body[0], self.family)
-        if asked in {c.name for c in _POLLS} and body:
-            try:
-                events = ev.decode_events(body, self.level, self.family, unverified=True)
-            except (ValueError, IndexError) as exc:
-                return f"{text} (events not decoded: {exc})"
-            return f"OK {'; '.join(_event_text(e) for e in events)}" if events else "OK (no events)"
-        return text
+        namer = self._namer
+        namer.level, namer.family = self.level, self.family
+        text = namer.name(direction == TX, packet, self.key)
+        self.level, self.family = namer.level, namer.family
+        return f"{direction} {packet.address:02X} seq={int(packet.seq_flag)} {text}"
 
 
 def _key(text: str) -> bytes:

@@ -54,6 +54,7 @@ import serial
 from serial.serialutil import SerialBase
 
 from . import ssp
+from .frame_names import FrameNamer
 from .ssp import (
     Command,
     Response,
@@ -479,8 +480,6 @@ class SSPLink:
                         f"eCOUNT of 0x{address:02X} unknown after a failed exchange; negotiate a new key"
                     )
                 payload = session.cipher.encrypt(session.count, data)
-                if self.log_decrypted:
-                    self._raw_log.debug("-> %02X plain eCOUNT=%d %s", address, session.count, data.hex(" "))
             else:
                 payload = data
             wire = ssp.encode_packet(address, state.seq_flag, payload)
@@ -574,8 +573,6 @@ class SSPLink:
                 f"reply eCOUNT {count} from 0x{address:02X}, expected {session.count + 1}"
             )
         session.count = count
-        if self.log_decrypted:
-            self._raw_log.debug("<- %02X plain eCOUNT=%d %s", address, count, plain.hex(" "))
         return plain
 
     def _flush_stale(self, port: _Port) -> None:
@@ -664,9 +661,23 @@ class SSPLink:
         finally:
             self.counters.crc_errors += self._parser.counters.crc_errors - crc_before
 
+    _namer: FrameNamer | None = None
+    """Names the frames of the raw-packet log (created when that log is first written)."""
+
     def _record(self, sending: bool, wire: bytes) -> None:
-        if self.log_raw:
-            self._raw_log.debug("%s %s", "->" if sending else "<-", wire.hex(" "))
+        """A frame on the line (the callers keep every frame for error messages; they call this
+        only when ``log_raw`` or ``trace`` wants it): handed to ``trace``, and with ``log_raw``
+        logged by name (``-> 00 POLL [7f 00 01 07 12 02]``,
+        :mod:`cashdevice.frame_names`).  An encrypted frame is named ``encrypted (N bytes)``;
+        its plaintext only with ``log_decrypted``.  Keys are never logged."""
+        if self.log_raw and self._raw_log.isEnabledFor(logging.DEBUG):
+            namer = self._namer
+            if namer is None:
+                namer = self._namer = FrameNamer()
+            keys = None
+            if self.log_decrypted:
+                keys = {a: s.session.key for a, s in self._addresses.items() if s.session is not None}
+            self._raw_log.debug("%s", namer.line(sending, wire, keys))
         if self.trace is not None:
             try:
                 self.trace(sending, wire)

@@ -8,7 +8,18 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "cashdevice"
 
 # module -> the cashdevice modules it may import (besides itself)
-PURE = {"_html", "ssp", "enums", "records", "variables", "events", "replies", "commands", "firmware_file"}
+PURE = {
+    "_html",
+    "ssp",
+    "enums",
+    "records",
+    "variables",
+    "events",
+    "replies",
+    "commands",
+    "firmware_file",
+    "frame_names",
+}
 ALLOWED: dict[str, set[str]] = {
     "_html": set(),
     "ssp": set(),
@@ -19,7 +30,8 @@ ALLOWED: dict[str, set[str]] = {
     "replies": set(),
     "commands": {"ssp"},
     "firmware_file": {"ssp"},
-    "link": {"ssp"},
+    "frame_names": {"ssp", "events", "commands"},
+    "link": {"ssp", "frame_names"},
 }
 
 

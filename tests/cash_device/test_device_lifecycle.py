@@ -255,8 +255,8 @@ def test_log_file_and_raw_packets(emulators: Make, devices: Make, tmp_path: Any)
     rec.wait_state("IDLE")
     device.Close()
     text = log_file.read_text()
-    assert "-> 7f 80 01 11 65 82" in text  # SYNC on the wire, address 0, flag 1
-    assert "<- 7f 80 01 f0 23 80" in text
+    assert "-> 00 SYNC [7f 80 01 11 65 82]" in text  # SYNC on the wire, address 0, flag 1
+    assert "<- 00 OK [7f 80 01 f0 23 80]" in text
     assert "Device state changed: CONNECTED" in text
     assert " plain " not in text  # decrypted payloads are never logged unless asked
     lines_before = len(text.splitlines())

@@ -196,13 +196,16 @@ def test_trace_and_raw_logging_show_wire_bytes_not_keys(
 
 def test_decrypted_payload_logged_only_when_asked(slave: FakeSlave, caplog: pytest.LogCaptureFixture) -> None:
     with SSPLink(slave.path, timeout=0.25) as link:
-        link.log_decrypted = True
+        link.log_raw = True
         link.sync(0)
         link.negotiate_key(0)
         with caplog.at_level(logging.DEBUG, logger="cashdevice.link"):
             link.transact(0, POLL)
-    assert "-> 00 plain eCOUNT=0 07" in caplog.text
-    assert "<- 00 plain eCOUNT=1 f0 07" in caplog.text
+            assert "POLL" not in caplog.text and "encrypted" in caplog.text
+            link.log_decrypted = True
+            link.transact(0, POLL)
+    assert "-> 00 encrypted eCOUNT=1 POLL" in caplog.text
+    assert "<- 00 encrypted eCOUNT=2 OK" in caplog.text
 
 
 def test_stale_input_flushed_before_sending(slave: FakeSlave, link: SSPLink) -> None:
