@@ -849,18 +849,21 @@ def format_table(report: SoakReport) -> str:
             f"{stats['outbound']['dropped']:,}/{stats['outbound']['corrupted']:,}",
         )
     lines.append("")
-    lines.append(
-        "(1) a note the device credited but could only report after a power cut (its CREDIT never "
-        "reached the host): reported as NOTE_CLEARED_TO_CASHBOX, counted as reported, not lost."
-    )
-    lines.append(
-        "(2) from the end of a power cut / unplug to the host's DeviceState back at IDLE or DISABLED, "
-        "for faults the host noticed (NOT_CONNECTED / CONNECTING)."
-    )
-    lines.append(
-        "(3) a cut is made just after the unit answered a poll: an event it never put in a reply "
-        "dies with its volatile queue, whatever the host does; counted here when it could not wait."
-    )
+    if report.power_cuts or report.cleared_at_reset:
+        lines.append(
+            "(1) a note the device credited but could only report after a power cut (its CREDIT never "
+            "reached the host): reported as NOTE_CLEARED_TO_CASHBOX, counted as reported, not lost."
+        )
+    if report.power_cuts or report.unplugs:
+        lines.append(
+            "(2) from the end of a power cut / unplug to the host's DeviceState back at IDLE or "
+            "DISABLED, for faults the host noticed (NOT_CONNECTED / CONNECTING)."
+        )
+    if report.power_cuts:
+        lines.append(
+            "(3) cuts are made just after the unit answered a poll: an event it never put in a reply "
+            "dies with its volatile queue, whatever the host does; counted here when it could not wait."
+        )
     if report.lost:
         lines.append(f"lost: {_denoms(report.lost)}")
     if report.duplicated:
