@@ -38,6 +38,7 @@ from .enums import (
     DispenseTransactionRequestResult,
 )
 from .records import ValueCountryCode
+from .ssp import PollEvent
 
 __all__ = ["SoakConfig", "SoakReport", "build_parser", "format_table", "main", "run_soak"]
 
@@ -60,6 +61,8 @@ LOST_STATES = frozenset({DeviceState.NOT_CONNECTED, DeviceState.CONNECTING})
 MODEL_HINTS: dict[str, DeviceModel] = {"SMART_PAYOUT": DeviceModel.SPECTRAL_PAYOUT}
 """Emulator models whose DeviceModel hint has another name (the others share it)."""
 
+NOTE_STAGES = ("reading", "escrow", "stacking", "credited", "landed")
+"""Where a power cut may catch a note (the emulator's note-path stages; landed: out of the path)."""
 SETTLE_SECONDS = 30.0
 """At the end, with the line clean: how long the host may take to report what it owes."""
 BUSY_ATTEMPTS = 5
@@ -538,9 +541,17 @@ class Soak:
         if self._take_item(self.bounded(self.patience())):
             if self.coins:
                 moment = self.report.device_options["poll_interval"] * 2
+                self.emu.wait_for(lambda e: False, self.rng.uniform(0.0, moment))
             else:
-                moment = self.timing.read_time + self.timing.stack_time + 0.05
-            self.emu.wait_for(lambda e: False, self.rng.uniform(0.0, moment))  # a moment in the path
+                # a stage of the note path, chosen at random: before the credit point (the note
+                # goes back to the customer), credited (a reset event reports it) or landed
+                target = self.rng.choice(NOTE_STAGES)
+
+                def reached(e: Any) -> bool:
+                    note = e.status()["note"]
+                    return note is None or str(note).split()[-1] == target
+
+                self.emu.wait_for(reached, self.bounded(self.patience()), interval=0.002)
         self._fault(self._power_cut)
         self.report.power_cuts += 1
         self.cuts_done += 1
@@ -563,13 +574,17 @@ class Soak:
         the power (a COIN CREDIT, a note's CREDIT + STACKED after it landed) and no host can
         report it.  A note still in the path survives as a reset event, so cuts inside the
         note path stay in the plan.  If the unit cannot report in time, the cut happens anyway
-        and is counted (``cuts_unreported``)."""
+        and is counted (``cuts_unreported``).  A cut may also catch a note in the path whose
+        CREDIT the unit has not reported: a reset event reports it after power-up."""
         emu = self.emu
 
         def cut(e: Any) -> bool:
             with e._lock:  # check and cut atomically
-                if any(not p.reported for p in e.device.pending):
-                    return False
+                note = getattr(e.device, "note", None)
+                credited = note is not None and note.credited  # a reset event will report it
+                for p in e.device.pending:
+                    if not p.reported and not (credited and p.event.code == PollEvent.CREDIT):
+                        return False
                 e.power_cycle()
                 return True
 
