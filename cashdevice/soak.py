@@ -95,6 +95,7 @@ class SoakConfig:
     fast: bool = False
     max_minutes: float = 40.0
     quiet: bool = False
+    coin_interval: float = 0.25
 
     def device_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {
@@ -383,6 +384,7 @@ class Soak:
         self.cuts_done = 0
         self.unplugs_done = 0
         self.started = time.monotonic()
+        self.last_coin = 0.0
         self.paying = False
         """A payout of the soak is outstanding (asked, its end not yet reported)."""
 
@@ -514,10 +516,15 @@ class Soak:
         """A customer inserts one note / coin, waiting until the unit takes it."""
         value = self.rng.choice(self.values)
         if self.coins:
+            # a customer drops coins one after another, not all at once (--coin-interval)
+            pause = self.last_coin + self.config.coin_interval - time.monotonic()
+            if pause > 0:
+                self.emu.wait_for(lambda e: False, pause)
             taken = self.emu.wait_for(lambda e: e.enabled and e.insert_coin(value), timeout, interval=0.02)
         else:
             taken = self.emu.wait_for(lambda e: e.enabled and e.insert_note(value), timeout, interval=0.02)
         if taken:
+            self.last_coin = time.monotonic()
             self.report.items_inserted += 1
         else:
             self.report.insert_timeouts += 1
@@ -774,6 +781,7 @@ def format_table(report: SoakReport) -> str:
         f"fault soak: {cfg.model} {report.currency} on {cfg.transport} ({report.port}), seed {cfg.seed}",
         f"faults: drop {cfg.drop * 100:g} % + corrupt {cfg.corrupt * 100:g} % per byte, both directions; "
         f"{cfg.power_cuts} power cuts, {cfg.unplugs} unplugs"
+        + (f"; a coin every {cfg.coin_interval:g} s at most" if report.kind == "coins" else "")
         + ("; fast mechanical timings" if cfg.fast else ""),
         f"host: CashDevice({opts}){deadline}",
         "",
@@ -939,6 +947,16 @@ def _positive(text: str) -> float:
     return value
 
 
+def _nonnegative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m cashdevice soak",
@@ -977,6 +995,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="CashDevice(reconnect_interval=...) (default 1.0, 0.2 with --fast)",
     )
+    parser.add_argument(
+        "--coin-interval",
+        type=_nonnegative,
+        default=0.25,
+        help="seconds between two coins a customer drops (default 0.25; 0: as fast as the unit takes them)",
+    )
     parser.add_argument("--fast", action="store_true", help="short emulated mechanical timings")
     parser.add_argument("--max-minutes", type=_positive, default=40.0, help="bound on the run (default 40)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -1004,6 +1028,7 @@ def config_from(args: argparse.Namespace) -> SoakConfig:
         fast=args.fast,
         max_minutes=args.max_minutes,
         quiet=args.quiet,
+        coin_interval=args.coin_interval,
     )
 
 
