@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "decode": ("cashdevice.decode_cli", "a raw hex trace (spy:// or raw-packet log) as SSP frames"),
     "download": ("cashdevice.download_cli", "firmware / dataset download with a progress bar"),
     "serve": ("cashdevice.rest.serve", "ITL's REST API over HTTP (needs the [rest] extra)"),
+    "soak": ("cashdevice.soak", "CashDevice against the emulator under faults: lost / duplicated table"),
 }
 """name -> (module with ``main(argv) -> int``, one-line description)."""
 
