@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, overload
 from ._guard import BYTE, FLAG, TEXT, U16, U32, VCC, Overload, csharp, list_of, one_of
 from .commands import CommandTable, UnverifiedCommandError, parse_service, service_layout
 from .enums import DeviceModel, SetSorterRouteRequestResult, SorterRoute
+from .models import COIN_MODELS
 from .records import CurrencyAssignmentEntry, SorterRouteAssignmentEntry, ValueCountryCode
 from .ssp import Response, SSPError
 
@@ -117,7 +118,7 @@ class CoinMethods:
         """C# ``bool GetHopperOptions()`` (L12552): GET OPTIONS (0x51) into ``reg_0``, ``reg_1``,
         ``reg_0_hex_string`` and ``reg_1_hex_string`` (two-digit upper-case hex, e.g. ``"04"``).
         False if the command fails, the answer is not OK or shorter than 3 bytes."""
-        if not self._models("GetHopperOptions", _COINS):
+        if not self._models("GetHopperOptions", COIN_MODELS):
             return False
         regs = self._coin_call("GetHopperOptions", "GET_OPTIONS")
         if regs is None:
@@ -132,7 +133,7 @@ class CoinMethods:
         hold the new values.  False for a value outside 0..255 (nothing sent) or a refusal."""
         if not (_uint(reg_0, 0xFF) and _uint(reg_1, 0xFF)):
             return self._bad("SetHopperOptions", f"registers must be bytes, got {reg_0!r}, {reg_1!r}")
-        if not self._models("SetHopperOptions", _COINS):
+        if not self._models("SetHopperOptions", COIN_MODELS):
             return False
         if not self._coin_ok("SetHopperOptions", "SET_OPTIONS", reg_0, reg_1):
             return False
@@ -156,7 +157,7 @@ class CoinMethods:
             return self._bad(what, f"{setLevelsDenomination!r} is not in the dataset")
         if not _uint(numCoinsToAdd, 0xFFFF):
             return self._bad(what, f"count {numCoinsToAdd!r} outside 0..65535")
-        if not self._models(what, _COINS):
+        if not self._models(what, COIN_MODELS):
             return False
         code = entry.CountryCode if self._v["sspProtocolVersion"] >= 6 else None
         ok = self._coin_ok(what, "SET_DENOMINATION_LEVEL", numCoinsToAdd, entry.Value, code)
@@ -171,7 +172,7 @@ class CoinMethods:
         """C# ``bool EnableCoinMechOrFeeder()`` (L12399): COIN MECH GLOBAL INHIBIT (0x49) = 1,
         enabling the attached coin mech / feeder (ATTACHED COIN MECH ENABLED follows).  Coin
         models only."""
-        if not self._models("EnableCoinMechOrFeeder", _COINS):
+        if not self._models("EnableCoinMechOrFeeder", COIN_MODELS):
             return False
         return self._coin_ok("EnableCoinMechOrFeeder", "COIN_MECH_GLOBAL_INHIBIT", 1)
 
@@ -195,7 +196,7 @@ class CoinMethods:
             if entry is None:
                 return self._bad(what, f"{v!r} is not in the dataset")
             channels.add(entry.Channel)
-        if not self._models(what, _COINS):
+        if not self._models(what, COIN_MODELS):
             return False
         return self._apply_inhibits(channels, bool(inhibit))
 
@@ -587,14 +588,6 @@ class CoinMethods:
 
 # ---------------------------------------------------------------------------------- helpers
 
-_COINS = frozenset(
-    {
-        DeviceModel.SMART_HOPPER,
-        DeviceModel.SMART_HOPPER_4,
-        DeviceModel.SMART_COIN_SYSTEM,
-        DeviceModel.TWIN_SMART_COIN_SYSTEM,
-    }
-)
 _TWIN = frozenset({DeviceModel.TWIN_SMART_COIN_SYSTEM})
 
 

@@ -51,6 +51,7 @@ from .enums import (
     RejectReason,
     SetDenominationRouteRequestResult,
 )
+from .models import COIN_MODELS, DISPENSERS, PAYOUT_MODELS
 from .records import CurrencyAssignmentEntry, SetDenominationRouteFinishedEventResponse, ValueCountryCode
 from .ssp import Response, SSPError, SSPTimeoutError
 
@@ -62,18 +63,6 @@ SDRRR = SetDenominationRouteRequestResult
 ROUTE = enum_of(DenominationRoute)
 TEST, REAL = 0x19, 0x58
 
-PAYOUT_MODELS = frozenset(
-    {DeviceModel.SPECTRAL_DEVICE, DeviceModel.SPECTRAL_PAYOUT, DeviceModel.NV11, DeviceModel.NV4000}
-)
-COIN_MODELS = frozenset(
-    {
-        DeviceModel.SMART_HOPPER,
-        DeviceModel.SMART_HOPPER_4,
-        DeviceModel.SMART_COIN_SYSTEM,
-        DeviceModel.TWIN_SMART_COIN_SYSTEM,
-    }
-)
-DISPENSERS = PAYOUT_MODELS | COIN_MODELS
 NV4000_ROUTES = frozenset(
     {
         DenominationRoute.RECYCLER_1,

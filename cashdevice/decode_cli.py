@@ -23,19 +23,13 @@ from dataclasses import dataclass, field
 from . import events as ev
 from . import ssp
 from .commands import DEFAULT_COMMANDS
+from .models import UNIT_TYPE_FAMILY
 
 __all__ = ["Decoder", "build_parser", "main", "trace_chunks"]
 
 TX, RX = "->", "<-"
 _SPY = re.compile(r"^\s*\d+\.\d+\s+(TX|RX)\s+[0-9A-Fa-f]{4}  (.{0,49})")
 _RAW = re.compile(r"(?:^|\s)(->|<-)\s+((?:[0-9a-fA-F]{2}(?:\s+|$))+)")
-_FAMILIES = {
-    0x00: ev.DeviceFamily.VALIDATOR,
-    0x03: ev.DeviceFamily.SMART_HOPPER,
-    0x06: ev.DeviceFamily.SMART_PAYOUT,
-    0x07: ev.DeviceFamily.NV11,
-    0x09: ev.DeviceFamily.SMART_SYSTEM,
-}
 _POLLS = {ssp.Command.POLL, ssp.Command.POLL_WITH_ACK}
 
 
@@ -132,7 +126,7 @@ class Decoder:
         if asked == "HOST_PROTOCOL_VERSION" and address in self._asked_level:
             self.level = self._asked_level.pop(address)
         if asked == "SETUP_REQUEST" and body:
-            self.family = _FAMILIES.get(body[0], self.family)
+            self.family = UNIT_TYPE_FAMILY.get(body[0], self.family)
         if asked in {c.name for c in _POLLS} and body:
             try:
                 events = ev.decode_events(body, self.level, self.family, unverified=True)

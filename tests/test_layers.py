@@ -8,7 +8,18 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "cashdevice"
 
 # module -> the cashdevice modules it may import (besides itself)
-PURE = {"_html", "ssp", "enums", "records", "variables", "events", "replies", "commands", "firmware_file"}
+PURE = {
+    "_html",
+    "ssp",
+    "enums",
+    "records",
+    "variables",
+    "events",
+    "models",
+    "replies",
+    "commands",
+    "firmware_file",
+}
 ALLOWED: dict[str, set[str]] = {
     "_html": set(),
     "ssp": set(),
@@ -16,7 +27,8 @@ ALLOWED: dict[str, set[str]] = {
     "records": {"enums"},
     "variables": {"enums", "records"},
     "events": {"ssp"},
-    "replies": set(),
+    "models": {"enums", "events"},
+    "replies": {"models"},
     "commands": {"ssp"},
     "firmware_file": {"ssp"},
     "link": {"ssp"},

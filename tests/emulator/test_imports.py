@@ -47,7 +47,15 @@ def test_emulator_imports():
             ok = (
                 top in STDLIB
                 or top == "serial"
-                or name in ("cashdevice.ssp", "cashdevice.events", "cashdevice.commands", "cashdevice._html")
+                or name
+                in (
+                    "cashdevice.ssp",
+                    "cashdevice.enums",
+                    "cashdevice.events",
+                    "cashdevice.models",
+                    "cashdevice.commands",
+                    "cashdevice._html",
+                )
                 or name.startswith("cashdevice.emulator")
             )
             assert ok, f"{path.name} imports {name}"
