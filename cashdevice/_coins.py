@@ -27,8 +27,6 @@ from .models import COIN_MODELS
 from .records import CurrencyAssignmentEntry, SorterRouteAssignmentEntry, ValueCountryCode
 from .ssp import Response, SSPError
 
-SSRRR = SetSorterRouteRequestResult
-
 SMART_SYSTEMS = frozenset(
     {DeviceModel.SMART_COIN_SYSTEM, DeviceModel.TWIN_SMART_COIN_SYSTEM, DeviceModel.SMART_HOPPER_4}
 )
@@ -68,7 +66,7 @@ class CoinMethods:
         def _set(self, **values: Any) -> None: ...
         def _read_levels(self) -> bool: ...
         def _entry(self, vcc: ValueCountryCode | None) -> CurrencyAssignmentEntry | None: ...
-        def _apply_inhibits(self, channels: set[int], inhibit: bool) -> bool: ...
+        def _apply_inhibits(self, channels: set[int], *, inhibit: bool) -> bool: ...
         def _single_currency(self) -> str | None: ...
 
     # ------------------------------------------------------------------------------ plumbing
@@ -198,7 +196,7 @@ class CoinMethods:
             channels.add(entry.Channel)
         if not self._models(what, COIN_MODELS):
             return False
-        return self._apply_inhibits(channels, bool(inhibit))
+        return self._apply_inhibits(channels, inhibit=bool(inhibit))
 
     # ------------------------------------------------------------------------------ purge, stir
 
@@ -409,8 +407,15 @@ class CoinMethods:
             return False
         return self._coin_ok("SetTwinMode", "SET_TWIN_MODE", twinMode)
 
-    @csharp(SSRRR.INVALID_INPUT, SSRRR.FAILED, valueCountryCode=VCC, sorterRoute=BYTE)
-    def SetSorterRoute(self, valueCountryCode: ValueCountryCode, sorterRoute: int) -> SSRRR:
+    @csharp(
+        SetSorterRouteRequestResult.INVALID_INPUT,
+        SetSorterRouteRequestResult.FAILED,
+        valueCountryCode=VCC,
+        sorterRoute=BYTE,
+    )
+    def SetSorterRoute(
+        self, valueCountryCode: ValueCountryCode, sorterRoute: int
+    ) -> SetSorterRouteRequestResult:
         """C# ``SetSorterRouteRequestResult SetSorterRoute(ValueCountryCode, byte sorterRoute)``
         (L13041): route one denomination from the feeder to the primary (0) or secondary (1)
         hopper; ``sorterRouteAssignment`` (one entry per ``currencyAssignment`` channel) follows.
@@ -422,17 +427,17 @@ class CoinMethods:
         entry = self._entry(valueCountryCode)
         if entry is None or not _uint(sorterRoute, 1):
             self.log.error("%s: invalid denomination %r or route %r", what, valueCountryCode, sorterRoute)
-            return SSRRR.INVALID_INPUT
+            return SetSorterRouteRequestResult.INVALID_INPUT
         if self._model not in _TWIN:
             self.log.error("%s: not supported on %s", what, self._model.name)
-            return SSRRR.NOT_SUPPORTED
+            return SetSorterRouteRequestResult.NOT_SUPPORTED
         try:
             self.commands.get("SET_SORTER_ROUTE")
         except UnverifiedCommandError as exc:
             self.log.error("%s: %s", what, exc)
-            return SSRRR.NOT_SUPPORTED
+            return SetSorterRouteRequestResult.NOT_SUPPORTED
         if not self._coin_ok(what, "SET_SORTER_ROUTE", entry.Value, entry.CountryCode, sorterRoute):
-            return SSRRR.FAILED
+            return SetSorterRouteRequestResult.FAILED
         current = list(self._v["sorterRouteAssignment"])
         entries = self._entries
         if len(current) != len(entries):
@@ -441,7 +446,7 @@ class CoinMethods:
             if e.Channel == entry.Channel:
                 current[i] = SorterRouteAssignmentEntry(SorterRoute(sorterRoute))
         self._set(sorterRouteAssignment=current)
-        return SSRRR.OK
+        return SetSorterRouteRequestResult.OK
 
     # ------------------------------------------------------------------------------ service
 

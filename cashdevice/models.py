@@ -97,74 +97,83 @@ class ModelFacts:
         return self.model if self.reported_as is None else self.reported_as
 
 
-_D = DeviceModel
-_U = UnitType
 MODELS: Final[Mapping[DeviceModel, ModelFacts]] = MappingProxyType(
     {
         row.model: row
         for row in (
-            ModelFacts(_D.NOTE_VALIDATOR, DeviceFamily.VALIDATOR, NOTES, (_U.NOTE_VALIDATOR,), payout=False),
             ModelFacts(
-                _D.SPECTRAL_DEVICE,
+                DeviceModel.NOTE_VALIDATOR,
+                DeviceFamily.VALIDATOR,
+                NOTES,
+                (UnitType.NOTE_VALIDATOR,),
+                payout=False,
+            ),
+            ModelFacts(
+                DeviceModel.SPECTRAL_DEVICE,
                 DeviceFamily.SMART_PAYOUT,
                 NOTES,
-                (_U.SMART_PAYOUT, _U.TEBS_SMART_PAYOUT),
+                (UnitType.SMART_PAYOUT, UnitType.TEBS_SMART_PAYOUT),
                 payout=True,
                 sub_devices=_PAYOUT_MODULE,
             ),
             ModelFacts(
-                _D.SPECTRAL_PAYOUT,
+                DeviceModel.SPECTRAL_PAYOUT,
                 DeviceFamily.SMART_PAYOUT,
                 NOTES,
-                (_U.SMART_PAYOUT,),
+                (UnitType.SMART_PAYOUT,),
                 payout=True,
                 sub_devices=_PAYOUT_MODULE,
-                reported_as=_D.SPECTRAL_DEVICE,
+                reported_as=DeviceModel.SPECTRAL_DEVICE,
             ),
             ModelFacts(
-                _D.NV11, DeviceFamily.NV11, NOTES, (_U.NV11,), payout=True, sub_devices=_PAYOUT_MODULE
+                DeviceModel.NV11,
+                DeviceFamily.NV11,
+                NOTES,
+                (UnitType.NV11,),
+                payout=True,
+                sub_devices=_PAYOUT_MODULE,
             ),
             ModelFacts(
-                _D.NV4000,
+                DeviceModel.NV4000,
                 DeviceFamily.NV4000,
                 NOTES,
-                (_U.SMART_PAYOUT, _U.TEBS_SMART_PAYOUT),
+                (UnitType.SMART_PAYOUT, UnitType.TEBS_SMART_PAYOUT),
                 payout=True,
                 sub_devices=_NV4000_MODULES,
                 by_hint_only=True,
             ),
             ModelFacts(
-                _D.SMART_HOPPER,
+                DeviceModel.SMART_HOPPER,
                 DeviceFamily.SMART_HOPPER,
                 COINS,
-                (_U.SMART_HOPPER,),
+                (UnitType.SMART_HOPPER,),
                 payout=True,
                 address=0x10,
             ),
             ModelFacts(
-                _D.SMART_COIN_SYSTEM,
+                DeviceModel.SMART_COIN_SYSTEM,
                 DeviceFamily.SMART_SYSTEM,
                 COINS,
-                (_U.SMART_SYSTEM,),
+                (UnitType.SMART_SYSTEM,),
                 payout=True,
                 sub_devices=_COIN_FEEDER,
                 address=0x10,
             ),
             ModelFacts(
-                _D.TWIN_SMART_COIN_SYSTEM,
+                DeviceModel.TWIN_SMART_COIN_SYSTEM,
                 DeviceFamily.SMART_SYSTEM,
                 COINS,
-                (_U.SMART_SYSTEM,),
+                (UnitType.SMART_SYSTEM,),
                 payout=True,
                 sub_devices=_COIN_FEEDER,
                 address=0x10,
                 by_hint_only=True,
             ),
             ModelFacts(
-                _D.SMART_HOPPER_4,
+                DeviceModel.SMART_HOPPER_4,
                 DeviceFamily.SMART_SYSTEM,
                 COINS,
-                (_U.SMART_HOPPER, _U.SMART_SYSTEM),
+                (UnitType.SMART_HOPPER, UnitType.SMART_SYSTEM),
                 payout=True,
                 address=0x10,
                 by_hint_only=True,

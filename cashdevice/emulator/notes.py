@@ -271,7 +271,7 @@ class NoteMixin(DeviceCore):
         note.reject_code = code
         note.due = now + self.timing.reject_time
 
-    def _land(self, d: Denomination, to_store: bool) -> None:
+    def _land(self, d: Denomination, *, to_store: bool) -> None:
         if to_store:
             self.store_note(d)
             return
