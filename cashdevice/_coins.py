@@ -23,10 +23,9 @@ from typing import TYPE_CHECKING, Any, overload
 from ._guard import BYTE, FLAG, TEXT, U16, U32, VCC, Overload, csharp, list_of, one_of
 from .commands import CommandTable, UnverifiedCommandError, parse_service, service_layout
 from .enums import DeviceModel, SetSorterRouteRequestResult, SorterRoute
+from .models import COIN_MODELS
 from .records import CurrencyAssignmentEntry, SorterRouteAssignmentEntry, ValueCountryCode
 from .ssp import Response, SSPError
-
-SSRRR = SetSorterRouteRequestResult
 
 SMART_SYSTEMS = frozenset(
     {DeviceModel.SMART_COIN_SYSTEM, DeviceModel.TWIN_SMART_COIN_SYSTEM, DeviceModel.SMART_HOPPER_4}
@@ -67,7 +66,7 @@ class CoinMethods:
         def _set(self, **values: Any) -> None: ...
         def _read_levels(self) -> bool: ...
         def _entry(self, vcc: ValueCountryCode | None) -> CurrencyAssignmentEntry | None: ...
-        def _apply_inhibits(self, channels: set[int], inhibit: bool) -> bool: ...
+        def _apply_inhibits(self, channels: set[int], *, inhibit: bool) -> bool: ...
         def _single_currency(self) -> str | None: ...
 
     # ------------------------------------------------------------------------------ plumbing
@@ -117,7 +116,7 @@ class CoinMethods:
         """C# ``bool GetHopperOptions()`` (L12552): GET OPTIONS (0x51) into ``reg_0``, ``reg_1``,
         ``reg_0_hex_string`` and ``reg_1_hex_string`` (two-digit upper-case hex, e.g. ``"04"``).
         False if the command fails, the answer is not OK or shorter than 3 bytes."""
-        if not self._models("GetHopperOptions", _COINS):
+        if not self._models("GetHopperOptions", COIN_MODELS):
             return False
         regs = self._coin_call("GetHopperOptions", "GET_OPTIONS")
         if regs is None:
@@ -132,7 +131,7 @@ class CoinMethods:
         hold the new values.  False for a value outside 0..255 (nothing sent) or a refusal."""
         if not (_uint(reg_0, 0xFF) and _uint(reg_1, 0xFF)):
             return self._bad("SetHopperOptions", f"registers must be bytes, got {reg_0!r}, {reg_1!r}")
-        if not self._models("SetHopperOptions", _COINS):
+        if not self._models("SetHopperOptions", COIN_MODELS):
             return False
         if not self._coin_ok("SetHopperOptions", "SET_OPTIONS", reg_0, reg_1):
             return False
@@ -156,7 +155,7 @@ class CoinMethods:
             return self._bad(what, f"{setLevelsDenomination!r} is not in the dataset")
         if not _uint(numCoinsToAdd, 0xFFFF):
             return self._bad(what, f"count {numCoinsToAdd!r} outside 0..65535")
-        if not self._models(what, _COINS):
+        if not self._models(what, COIN_MODELS):
             return False
         code = entry.CountryCode if self._v["sspProtocolVersion"] >= 6 else None
         ok = self._coin_ok(what, "SET_DENOMINATION_LEVEL", numCoinsToAdd, entry.Value, code)
@@ -171,7 +170,7 @@ class CoinMethods:
         """C# ``bool EnableCoinMechOrFeeder()`` (L12399): COIN MECH GLOBAL INHIBIT (0x49) = 1,
         enabling the attached coin mech / feeder (ATTACHED COIN MECH ENABLED follows).  Coin
         models only."""
-        if not self._models("EnableCoinMechOrFeeder", _COINS):
+        if not self._models("EnableCoinMechOrFeeder", COIN_MODELS):
             return False
         return self._coin_ok("EnableCoinMechOrFeeder", "COIN_MECH_GLOBAL_INHIBIT", 1)
 
@@ -195,9 +194,9 @@ class CoinMethods:
             if entry is None:
                 return self._bad(what, f"{v!r} is not in the dataset")
             channels.add(entry.Channel)
-        if not self._models(what, _COINS):
+        if not self._models(what, COIN_MODELS):
             return False
-        return self._apply_inhibits(channels, bool(inhibit))
+        return self._apply_inhibits(channels, inhibit=bool(inhibit))
 
     # ------------------------------------------------------------------------------ purge, stir
 
@@ -408,8 +407,15 @@ class CoinMethods:
             return False
         return self._coin_ok("SetTwinMode", "SET_TWIN_MODE", twinMode)
 
-    @csharp(SSRRR.INVALID_INPUT, SSRRR.FAILED, valueCountryCode=VCC, sorterRoute=BYTE)
-    def SetSorterRoute(self, valueCountryCode: ValueCountryCode, sorterRoute: int) -> SSRRR:
+    @csharp(
+        SetSorterRouteRequestResult.INVALID_INPUT,
+        SetSorterRouteRequestResult.FAILED,
+        valueCountryCode=VCC,
+        sorterRoute=BYTE,
+    )
+    def SetSorterRoute(
+        self, valueCountryCode: ValueCountryCode, sorterRoute: int
+    ) -> SetSorterRouteRequestResult:
         """C# ``SetSorterRouteRequestResult SetSorterRoute(ValueCountryCode, byte sorterRoute)``
         (L13041): route one denomination from the feeder to the primary (0) or secondary (1)
         hopper; ``sorterRouteAssignment`` (one entry per ``currencyAssignment`` channel) follows.
@@ -421,17 +427,17 @@ class CoinMethods:
         entry = self._entry(valueCountryCode)
         if entry is None or not _uint(sorterRoute, 1):
             self.log.error("%s: invalid denomination %r or route %r", what, valueCountryCode, sorterRoute)
-            return SSRRR.INVALID_INPUT
+            return SetSorterRouteRequestResult.INVALID_INPUT
         if self._model not in _TWIN:
             self.log.error("%s: not supported on %s", what, self._model.name)
-            return SSRRR.NOT_SUPPORTED
+            return SetSorterRouteRequestResult.NOT_SUPPORTED
         try:
             self.commands.get("SET_SORTER_ROUTE")
         except UnverifiedCommandError as exc:
             self.log.error("%s: %s", what, exc)
-            return SSRRR.NOT_SUPPORTED
+            return SetSorterRouteRequestResult.NOT_SUPPORTED
         if not self._coin_ok(what, "SET_SORTER_ROUTE", entry.Value, entry.CountryCode, sorterRoute):
-            return SSRRR.FAILED
+            return SetSorterRouteRequestResult.FAILED
         current = list(self._v["sorterRouteAssignment"])
         entries = self._entries
         if len(current) != len(entries):
@@ -440,7 +446,7 @@ class CoinMethods:
             if e.Channel == entry.Channel:
                 current[i] = SorterRouteAssignmentEntry(SorterRoute(sorterRoute))
         self._set(sorterRouteAssignment=current)
-        return SSRRR.OK
+        return SetSorterRouteRequestResult.OK
 
     # ------------------------------------------------------------------------------ service
 
@@ -587,14 +593,6 @@ class CoinMethods:
 
 # ---------------------------------------------------------------------------------- helpers
 
-_COINS = frozenset(
-    {
-        DeviceModel.SMART_HOPPER,
-        DeviceModel.SMART_HOPPER_4,
-        DeviceModel.SMART_COIN_SYSTEM,
-        DeviceModel.TWIN_SMART_COIN_SYSTEM,
-    }
-)
 _TWIN = frozenset({DeviceModel.TWIN_SMART_COIN_SYSTEM})
 
 

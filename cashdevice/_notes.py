@@ -51,29 +51,16 @@ from .enums import (
     RejectReason,
     SetDenominationRouteRequestResult,
 )
+from .models import COIN_MODELS, DISPENSERS, PAYOUT_MODELS
 from .records import CurrencyAssignmentEntry, SetDenominationRouteFinishedEventResponse, ValueCountryCode
 from .ssp import Response, SSPError, SSPTimeoutError
 
 if TYPE_CHECKING:
     from ._signals import DeviceEvent
 
-DTRR = DispenseTransactionRequestResult
-SDRRR = SetDenominationRouteRequestResult
 ROUTE = enum_of(DenominationRoute)
 TEST, REAL = 0x19, 0x58
 
-PAYOUT_MODELS = frozenset(
-    {DeviceModel.SPECTRAL_DEVICE, DeviceModel.SPECTRAL_PAYOUT, DeviceModel.NV11, DeviceModel.NV4000}
-)
-COIN_MODELS = frozenset(
-    {
-        DeviceModel.SMART_HOPPER,
-        DeviceModel.SMART_HOPPER_4,
-        DeviceModel.SMART_COIN_SYSTEM,
-        DeviceModel.TWIN_SMART_COIN_SYSTEM,
-    }
-)
-DISPENSERS = PAYOUT_MODELS | COIN_MODELS
 NV4000_ROUTES = frozenset(
     {
         DenominationRoute.RECYCLER_1,
@@ -105,13 +92,29 @@ ENABLE_PAYOUT_ERRORS = {
 }
 F5 = Response.COMMAND_CANNOT_BE_PROCESSED
 
-_PAYOUT_SET = frozenset({DTRR.NOT_SUPPORTED, DTRR.BUSY, DTRR.INVALID_INPUT, DTRR.NOT_ENOUGH_VALUE, DTRR.OK})
-_DISPENSE_SET = _PAYOUT_SET | {DTRR.CANNOT_PAY_EXACT_AMOUNT}
-_ROUTE_SET = frozenset({SDRRR.NOT_SUPPORTED, SDRRR.BUSY, SDRRR.INVALID_INPUT, SDRRR.OK})
+_PAYOUT_SET = frozenset(
+    {
+        DispenseTransactionRequestResult.NOT_SUPPORTED,
+        DispenseTransactionRequestResult.BUSY,
+        DispenseTransactionRequestResult.INVALID_INPUT,
+        DispenseTransactionRequestResult.NOT_ENOUGH_VALUE,
+        DispenseTransactionRequestResult.OK,
+    }
+)
+_DISPENSE_SET = _PAYOUT_SET | {DispenseTransactionRequestResult.CANNOT_PAY_EXACT_AMOUNT}
+_ROUTE_SET = frozenset(
+    {
+        SetDenominationRouteRequestResult.NOT_SUPPORTED,
+        SetDenominationRouteRequestResult.BUSY,
+        SetDenominationRouteRequestResult.INVALID_INPUT,
+        SetDenominationRouteRequestResult.OK,
+    }
+)
 DOCUMENTED_RESULTS: Mapping[str, frozenset[Any]] = MappingProxyType(
     {
         # method: the results its C# section lists ("Returns", seed line)
-        "DispenseValueSingleCurrency": _DISPENSE_SET | {DTRR.MULTI_CURRENCY_MODE},  # L11881
+        "DispenseValueSingleCurrency": _DISPENSE_SET
+        | {DispenseTransactionRequestResult.MULTI_CURRENCY_MODE},  # L11881
         "DispenseValue": _DISPENSE_SET,  # L11924
         # (1) lists BUSY, INVALID_INPUT, OK only (L11968); this port returns overload (2)'s set
         # (L11996): NOT_SUPPORTED (no payout unit) and NOT_ENOUGH_VALUE (too few notes stored)
@@ -119,11 +122,22 @@ DOCUMENTED_RESULTS: Mapping[str, frozenset[Any]] = MappingProxyType(
         "PayoutByDenomination": _PAYOUT_SET,
         "PayoutbyDenomination": _PAYOUT_SET,  # L11996
         "Float": _PAYOUT_SET,  # L12036
-        "SetCashBoxPayoutLimit": _PAYOUT_SET - {DTRR.NOT_ENOUGH_VALUE},  # L12074
-        "SmartEmpty": frozenset({DTRR.NOT_SUPPORTED, DTRR.BUSY, DTRR.OK}),  # L12104
-        "Replenish": frozenset({DTRR.NOT_SUPPORTED, DTRR.OK}),  # L12426
+        "SetCashBoxPayoutLimit": _PAYOUT_SET - {DispenseTransactionRequestResult.NOT_ENOUGH_VALUE},  # L12074
+        "SmartEmpty": frozenset(
+            {
+                DispenseTransactionRequestResult.NOT_SUPPORTED,
+                DispenseTransactionRequestResult.BUSY,
+                DispenseTransactionRequestResult.OK,
+            }
+        ),  # L12104
+        "Replenish": frozenset(
+            {DispenseTransactionRequestResult.NOT_SUPPORTED, DispenseTransactionRequestResult.OK}
+        ),  # L12426
         "SetDenominationRouteSingleCurrency": _ROUTE_SET  # L12141
-        | {SDRRR.MULTI_CURRENCY_MODE, SDRRR.INVALID_DEVICE_STATE},
+        | {
+            SetDenominationRouteRequestResult.MULTI_CURRENCY_MODE,
+            SetDenominationRouteRequestResult.INVALID_DEVICE_STATE,
+        },
         # (1) L12193: no INVALID_DEVICE_STATE; (2) L12232 lists it; both share one method here
         "SetDenominationRoute": _ROUTE_SET,
     }
@@ -280,7 +294,7 @@ class NoteMethods:
             bad = [str(v) for v, e in zip(valueCountryCodes, entries) if e is None]
             self.log.error("SetDenominationInhibits: not in the dataset: %s", ", ".join(bad))
             return False
-        return self._apply_inhibits({e.Channel for e in entries if e is not None}, bool(inhibit))
+        return self._apply_inhibits({e.Channel for e in entries if e is not None}, inhibit=bool(inhibit))
 
     @csharp(False, value=U32, inhibit=FLAG)
     def SetDenominationInhibitSingleCurrency(self, value: int, inhibit: bool) -> bool:
@@ -310,7 +324,7 @@ class NoteMethods:
         entry = self._by_index(target, "SetDenominationInhibit")
         if entry is None:
             return False
-        return self._apply_inhibits({entry.Channel}, bool(inhibit))
+        return self._apply_inhibits({entry.Channel}, inhibit=bool(inhibit))
 
     def _by_index(self, index: object, what: str) -> CurrencyAssignmentEntry | None:
         entries = self._entries
@@ -319,7 +333,7 @@ class NoteMethods:
             return None
         return entries[index]
 
-    def _apply_inhibits(self, channels: set[int], inhibit: bool) -> bool:
+    def _apply_inhibits(self, channels: set[int], *, inhibit: bool) -> bool:
         entries = self._entries
         if not entries:
             self.log.error("inhibits: no currency assignment (not connected?)")
@@ -345,34 +359,47 @@ class NoteMethods:
 
     # ------------------------------------------------------------------------------ routes
 
-    @csharp(SDRRR.INVALID_INPUT, value=U32, route=ROUTE)
+    @csharp(SetDenominationRouteRequestResult.INVALID_INPUT, value=U32, route=ROUTE)
     @_documented
-    def SetDenominationRouteSingleCurrency(self, value: int, route: DenominationRoute) -> SDRRR:
+    def SetDenominationRouteSingleCurrency(
+        self, value: int, route: DenominationRoute
+    ) -> SetDenominationRouteRequestResult:
         """C# ``SetDenominationRouteRequestResult SetDenominationRouteSingleCurrency(UInt32 value,
         DenominationRoute route)`` (L12122).  MULTI_CURRENCY_MODE on a multi-currency dataset."""
         if not self._entries:
-            return self._route_fail(SDRRR.INVALID_INPUT, "no currency assignment: not initialised (L12153)")
+            return self._route_fail(
+                SetDenominationRouteRequestResult.INVALID_INPUT,
+                "no currency assignment: not initialised (L12153)",
+            )
         code = self._single_currency()
         if code is None:
-            return self._route_fail(SDRRR.MULTI_CURRENCY_MODE, "multi-currency dataset")
+            return self._route_fail(
+                SetDenominationRouteRequestResult.MULTI_CURRENCY_MODE, "multi-currency dataset"
+            )
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            return self._route_fail(SDRRR.INVALID_INPUT, f"invalid value {value!r}")
+            return self._route_fail(
+                SetDenominationRouteRequestResult.INVALID_INPUT, f"invalid value {value!r}"
+            )
         return self.SetDenominationRoute(ValueCountryCode(value, code), route)
 
     @overload
-    def SetDenominationRoute(self, valueCountryCode: ValueCountryCode, route: DenominationRoute) -> SDRRR: ...
+    def SetDenominationRoute(
+        self, valueCountryCode: ValueCountryCode, route: DenominationRoute
+    ) -> SetDenominationRouteRequestResult: ...
     @overload
-    def SetDenominationRoute(self, index: int, route: DenominationRoute) -> SDRRR: ...
+    def SetDenominationRoute(
+        self, index: int, route: DenominationRoute
+    ) -> SetDenominationRouteRequestResult: ...
 
     @csharp(
-        SDRRR.INVALID_INPUT,
+        SetDenominationRouteRequestResult.INVALID_INPUT,
         overloads=(
             Overload((("valueCountryCode", VCC), ("route", ROUTE))),
             Overload((("index", INT32), ("route", ROUTE))),
         ),
     )
     @_documented
-    def SetDenominationRoute(self, *args: Any, **kwargs: Any) -> SDRRR:
+    def SetDenominationRoute(self, *args: Any, **kwargs: Any) -> SetDenominationRouteRequestResult:
         """C# ``SetDenominationRoute(ValueCountryCode, DenominationRoute)`` (L12169) and
         ``SetDenominationRoute(Int32 index, DenominationRoute)`` (L12215): SET DENOMINATION ROUTE
         (0x3B; route byte 0 = payout/recycler, 1 = cashbox), then GET DENOMINATION ROUTE to
@@ -385,35 +412,51 @@ class NoteMethods:
         denomination outside the dataset or an unknown route."""
         target, route = _two_args(args, kwargs, ("valueCountryCode", "index"), "route")
         if not self._entries:
-            return self._route_fail(SDRRR.INVALID_INPUT, "no currency assignment: not initialised (L12153)")
+            return self._route_fail(
+                SetDenominationRouteRequestResult.INVALID_INPUT,
+                "no currency assignment: not initialised (L12153)",
+            )
         if isinstance(target, ValueCountryCode):
             entry = self._entry(target)
             if entry is None:
-                return self._route_fail(SDRRR.INVALID_INPUT, f"{target} is not in the dataset")
+                return self._route_fail(
+                    SetDenominationRouteRequestResult.INVALID_INPUT, f"{target} is not in the dataset"
+                )
         else:
             entry = self._by_index(target, "SetDenominationRoute")
             if entry is None:
-                return self._route_fail(SDRRR.INVALID_INPUT, f"invalid index {target!r}")
+                return self._route_fail(
+                    SetDenominationRouteRequestResult.INVALID_INPUT, f"invalid index {target!r}"
+                )
         try:
             route = DenominationRoute(route)
         except ValueError:
-            return self._route_fail(SDRRR.INVALID_INPUT, f"unknown route {route!r}")
+            return self._route_fail(
+                SetDenominationRouteRequestResult.INVALID_INPUT, f"unknown route {route!r}"
+            )
         if self._model not in DISPENSERS:
-            return self._route_fail(SDRRR.NOT_SUPPORTED, f"{self._model.name} has no recycler")
+            return self._route_fail(
+                SetDenominationRouteRequestResult.NOT_SUPPORTED, f"{self._model.name} has no recycler"
+            )
         command, route_byte = "SET_DENOMINATION_ROUTE", 1 if route == DenominationRoute.CASHBOX else 0
         if route in NV4000_ROUTES:
             if self._model != DeviceModel.NV4000:
-                return self._route_fail(SDRRR.NOT_SUPPORTED, f"route {route.name} exists on the NV4000 only")
+                return self._route_fail(
+                    SetDenominationRouteRequestResult.NOT_SUPPORTED,
+                    f"route {route.name} exists on the NV4000 only",
+                )
             try:
                 self.commands.get("NV4000_SET_DENOMINATION_ROUTE")
             except UnverifiedCommandError as exc:
-                return self._route_fail(SDRRR.NOT_SUPPORTED, str(exc))
+                return self._route_fail(SetDenominationRouteRequestResult.NOT_SUPPORTED, str(exc))
             command, route_byte = "NV4000_SET_DENOMINATION_ROUTE", int(route)
         if self._transaction is not None:
-            return self._route_fail(SDRRR.BUSY, "a payout is in progress")
+            return self._route_fail(SetDenominationRouteRequestResult.BUSY, "a payout is in progress")
         reply = self._try("SetDenominationRoute", command, bytes((route_byte,)) + self._route_value(entry))
         if reply is None:
-            return self._route_done(SDRRR.BUSY, entry, route, "no answer from the device")
+            return self._route_done(
+                SetDenominationRouteRequestResult.BUSY, entry, route, "no answer from the device"
+            )
         if reply[0] != Response.OK:
             failed = f"SetDenominationRoute: device answered {_response_name(reply)}"
             self._set(commandFailedDetailsString=failed)
@@ -431,20 +474,26 @@ class NoteMethods:
                 else e
             )
         )
-        return self._route_done(SDRRR.OK, entry, route, "")
+        return self._route_done(SetDenominationRouteRequestResult.OK, entry, route, "")
 
     def _route_value(self, entry: CurrencyAssignmentEntry) -> bytes:
         if self._model == DeviceModel.SMART_HOPPER and self._v["sspProtocolVersion"] < 6:
             return u16(entry.Value)
         return self._vcc_bytes(entry.Value, entry.CountryCode)
 
-    def _route_fail(self, result: SDRRR, why: str) -> SDRRR:
+    def _route_fail(
+        self, result: SetDenominationRouteRequestResult, why: str
+    ) -> SetDenominationRouteRequestResult:
         self.log.error("SetDenominationRoute: %s -> %s", why, result.name)
         return result
 
     def _route_done(
-        self, result: SDRRR, entry: CurrencyAssignmentEntry, route: DenominationRoute, why: str
-    ) -> SDRRR:
+        self,
+        result: SetDenominationRouteRequestResult,
+        entry: CurrencyAssignmentEntry,
+        route: DenominationRoute,
+        why: str,
+    ) -> SetDenominationRouteRequestResult:
         if why:
             self.log.warning(
                 "SetDenominationRoute %d %s: %s -> %s", entry.Value, entry.CountryCode, why, result.name
@@ -452,32 +501,40 @@ class NoteMethods:
         self._fire(
             self.SetDenominationRouteFinishedEvent,
             SetDenominationRouteFinishedEventResponse(
-                result == SDRRR.OK, replace(entry.ValueCountryCode), route
+                result == SetDenominationRouteRequestResult.OK, replace(entry.ValueCountryCode), route
             ),
         )
         return result
 
     # ------------------------------------------------------------------------------ payouts
 
-    @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, value=U32)
+    @csharp(DispenseTransactionRequestResult.INVALID_INPUT, DispenseTransactionRequestResult.BUSY, value=U32)
     @_documented
-    def DispenseValueSingleCurrency(self, value: int) -> DTRR:
+    def DispenseValueSingleCurrency(self, value: int) -> DispenseTransactionRequestResult:
         """C# ``DispenseTransactionRequestResult DispenseValueSingleCurrency(UInt32 value)``
         (L11870): PAYOUT AMOUNT of ``value`` minor units in the dataset's only currency."""
         if self._entries and self._single_currency() is None:
             return self._payout_fail(
-                DTRR.MULTI_CURRENCY_MODE, "DispenseValueSingleCurrency", "multi-currency dataset"
+                DispenseTransactionRequestResult.MULTI_CURRENCY_MODE,
+                "DispenseValueSingleCurrency",
+                "multi-currency dataset",
             )
         code = self._single_currency()
         if code is None or not _uint(value):
             return self._payout_fail(
-                DTRR.INVALID_INPUT, "DispenseValueSingleCurrency", f"invalid value {value!r}"
+                DispenseTransactionRequestResult.INVALID_INPUT,
+                "DispenseValueSingleCurrency",
+                f"invalid value {value!r}",
             )
         return self.DispenseValue(ValueCountryCode(value, code))
 
-    @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, valueCountryCode=VCC)
+    @csharp(
+        DispenseTransactionRequestResult.INVALID_INPUT,
+        DispenseTransactionRequestResult.BUSY,
+        valueCountryCode=VCC,
+    )
     @_documented
-    def DispenseValue(self, valueCountryCode: ValueCountryCode) -> DTRR:
+    def DispenseValue(self, valueCountryCode: ValueCountryCode) -> DispenseTransactionRequestResult:
         """C# ``DispenseTransactionRequestResult DispenseValue(ValueCountryCode)`` (L11911): PAYOUT
         AMOUNT (0x33: u32 value, country, option 0x19 test then 0x58 real; protocol < 6: value
         only, no test).  Followed by ``DispenserTransactionEvent`` IN_PROGRESS -> COMPLETED/ERROR
@@ -488,10 +545,14 @@ class NoteMethods:
             return check
         vcc = valueCountryCode
         if not isinstance(vcc, ValueCountryCode) or vcc.Value <= 0:
-            return self._payout_fail(DTRR.INVALID_INPUT, what, f"invalid amount {vcc!r}")
+            return self._payout_fail(
+                DispenseTransactionRequestResult.INVALID_INPUT, what, f"invalid amount {vcc!r}"
+            )
         if vcc.CountryCode.upper() not in {e.CountryCode for e in self._entries}:
             return self._payout_fail(
-                DTRR.INVALID_INPUT, what, f"currency {vcc.CountryCode!r} not in the dataset"
+                DispenseTransactionRequestResult.INVALID_INPUT,
+                what,
+                f"currency {vcc.CountryCode!r} not in the dataset",
             )
         params = self._vcc_bytes(vcc.Value, vcc.CountryCode.upper())
         return self._test_then_real(what, "PAYOUT_AMOUNT", params, DispenserTransactionType.PAYOUT, vcc)
@@ -499,20 +560,20 @@ class NoteMethods:
     @overload
     def PayoutByDenomination(
         self, denomination_to_payout: ValueCountryCode, numNotesToPayout: int
-    ) -> DTRR: ...
+    ) -> DispenseTransactionRequestResult: ...
     @overload
-    def PayoutByDenomination(self, noteCounts: Sequence[int]) -> DTRR: ...
+    def PayoutByDenomination(self, noteCounts: Sequence[int]) -> DispenseTransactionRequestResult: ...
 
     @csharp(
-        DTRR.INVALID_INPUT,
-        DTRR.BUSY,
+        DispenseTransactionRequestResult.INVALID_INPUT,
+        DispenseTransactionRequestResult.BUSY,
         overloads=(
             Overload((("denomination_to_payout", VCC), ("numNotesToPayout", U32))),
             Overload((("noteCounts", list_of(U32)),)),
         ),
     )
     @_documented
-    def PayoutByDenomination(self, *args: Any, **kwargs: Any) -> DTRR:
+    def PayoutByDenomination(self, *args: Any, **kwargs: Any) -> DispenseTransactionRequestResult:
         """C# ``PayoutByDenomination(ValueCountryCode denomination_to_payout, UInt32
         numNotesToPayout)`` (L11951; 0 = every stored note of that denomination) and
         ``PayoutbyDenomination(UInt32[] noteCounts)`` (L11986; one count per
@@ -529,7 +590,9 @@ class NoteMethods:
         entry = self._entry(vcc)
         if entry is None or not _uint(count, 0xFFFF):
             return self._payout_fail(
-                DTRR.INVALID_INPUT, what, f"invalid denomination {vcc!r} or count {count!r}"
+                DispenseTransactionRequestResult.INVALID_INPUT,
+                what,
+                f"invalid denomination {vcc!r} or count {count!r}",
             )
         notes = int(count) if count else 0
         if notes == 0:
@@ -537,12 +600,18 @@ class NoteMethods:
             entry = self._entry(vcc) or entry
             notes = entry.Stored
             if notes == 0:
-                return self._payout_fail(DTRR.NOT_ENOUGH_VALUE, what, f"no {vcc} stored")
+                return self._payout_fail(
+                    DispenseTransactionRequestResult.NOT_ENOUGH_VALUE, what, f"no {vcc} stored"
+                )
         return self._by_denomination(what, [(entry, notes)], DispenserTransactionType.PAYOUT_BY_DENOMINATION)
 
-    @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, noteCounts=list_of(U32))
+    @csharp(
+        DispenseTransactionRequestResult.INVALID_INPUT,
+        DispenseTransactionRequestResult.BUSY,
+        noteCounts=list_of(U32),
+    )
     @_documented
-    def PayoutbyDenomination(self, noteCounts: Sequence[int] | None) -> DTRR:
+    def PayoutbyDenomination(self, noteCounts: Sequence[int] | None) -> DispenseTransactionRequestResult:
         """C# ``DispenseTransactionRequestResult PayoutbyDenomination(UInt32[] noteCounts)`` (L11986):
         ``noteCounts[i]`` notes of ``currencyAssignment[i]``; the array must have one entry per
         channel; all zero is INVALID_INPUT."""
@@ -552,14 +621,20 @@ class NoteMethods:
             return check
         pairs = self._counts(what, noteCounts)
         if pairs is None or not any(n for _, n in pairs):
-            return self._payout_fail(DTRR.INVALID_INPUT, what, f"invalid counts {noteCounts!r}")
+            return self._payout_fail(
+                DispenseTransactionRequestResult.INVALID_INPUT, what, f"invalid counts {noteCounts!r}"
+            )
         return self._by_denomination(
             what, [p for p in pairs if p[1]], DispenserTransactionType.PAYOUT_BY_DENOMINATION
         )
 
-    @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, noteCounts=list_of(U32))
+    @csharp(
+        DispenseTransactionRequestResult.INVALID_INPUT,
+        DispenseTransactionRequestResult.BUSY,
+        noteCounts=list_of(U32),
+    )
     @_documented
-    def Float(self, noteCounts: Sequence[int] | None) -> DTRR:
+    def Float(self, noteCounts: Sequence[int] | None) -> DispenseTransactionRequestResult:
         """C# ``DispenseTransactionRequestResult Float(UInt32[] noteCounts)`` (L12020): FLOAT BY
         DENOMINATION (0x44).  The seed gives opposite meanings (C#: counts moved to the cashbox;
         REST L5945: counts left in the payout); this port follows REST and the SSP command:
@@ -571,14 +646,20 @@ class NoteMethods:
             return check
         pairs = self._counts(what, noteCounts)
         if pairs is None:
-            return self._payout_fail(DTRR.INVALID_INPUT, what, f"invalid counts {noteCounts!r}")
+            return self._payout_fail(
+                DispenseTransactionRequestResult.INVALID_INPUT, what, f"invalid counts {noteCounts!r}"
+            )
         return self._by_denomination(
             what, pairs, DispenserTransactionType.FLOAT, command="FLOAT_BY_DENOMINATION"
         )
 
-    @csharp(DTRR.INVALID_INPUT, DTRR.BUSY, noteCounts=list_of(U32))
+    @csharp(
+        DispenseTransactionRequestResult.INVALID_INPUT,
+        DispenseTransactionRequestResult.BUSY,
+        noteCounts=list_of(U32),
+    )
     @_documented
-    def SetCashBoxPayoutLimit(self, noteCounts: Sequence[int] | None) -> DTRR:
+    def SetCashBoxPayoutLimit(self, noteCounts: Sequence[int] | None) -> DispenseTransactionRequestResult:
         """C# ``DispenseTransactionRequestResult SetCashBoxPayoutLimit(uint[] noteCounts)`` (L12060):
         SET CASHBOX PAYOUT LIMIT (0x4E): n, n x [u16 limit, u32 value, country], one per channel."""
         what = "SetCashBoxPayoutLimit"
@@ -587,16 +668,23 @@ class NoteMethods:
             return check
         pairs = self._counts(what, noteCounts, limit=0xFFFF)
         if pairs is None:
-            return self._payout_fail(DTRR.INVALID_INPUT, what, f"invalid counts {noteCounts!r}")
+            return self._payout_fail(
+                DispenseTransactionRequestResult.INVALID_INPUT, what, f"invalid counts {noteCounts!r}"
+            )
         params = bytes((len(pairs),)) + b"".join(
             u16(n) + u32(e.Value) + country(e.CountryCode) for e, n in pairs
         )
         reply = self._try(what, "SET_CASHBOX_PAYOUT_LIMIT", params)
         return self._payout_result(what, reply)
 
-    @csharp(DTRR.NOT_SUPPORTED, DTRR.BUSY, moduleNumber=BYTE, NV4000=FLAG)
+    @csharp(
+        DispenseTransactionRequestResult.NOT_SUPPORTED,
+        DispenseTransactionRequestResult.BUSY,
+        moduleNumber=BYTE,
+        NV4000=FLAG,
+    )
     @_documented
-    def SmartEmpty(self, moduleNumber: int = 0, NV4000: bool = False) -> DTRR:
+    def SmartEmpty(self, moduleNumber: int = 0, NV4000: bool = False) -> DispenseTransactionRequestResult:
         """C# ``DispenseTransactionRequestResult SmartEmpty(byte moduleNumber, bool NV4000 = false)``
         (L12095): SMART EMPTY (0x52), everything to the cashbox with a record of what went
         (CASHBOX PAYOUT OPERATION DATA).  NV4000 module 0 empties all modules; another module
@@ -604,14 +692,18 @@ class NoteMethods:
         BUSY and OK only; any other cause is logged and returned as NOT_SUPPORTED)."""
         what = "SmartEmpty"
         if not _uint(moduleNumber, 0xFF):
-            return self._payout_fail(DTRR.NOT_SUPPORTED, what, f"invalid module {moduleNumber!r}")
+            return self._payout_fail(
+                DispenseTransactionRequestResult.NOT_SUPPORTED, what, f"invalid module {moduleNumber!r}"
+            )
         if NV4000 and self._model != DeviceModel.NV4000:
-            return self._payout_fail(DTRR.NOT_SUPPORTED, what, "the device is not an NV4000")
+            return self._payout_fail(
+                DispenseTransactionRequestResult.NOT_SUPPORTED, what, "the device is not an NV4000"
+            )
         if NV4000 and moduleNumber:
             try:
                 self.commands.get("NV4000_SMART_EMPTY_MODULE")
             except UnverifiedCommandError as exc:
-                return self._payout_fail(DTRR.NOT_SUPPORTED, what, str(exc))
+                return self._payout_fail(DispenseTransactionRequestResult.NOT_SUPPORTED, what, str(exc))
         check = self._payout_checks(what)
         if check is not None:
             return check
@@ -620,7 +712,7 @@ class NoteMethods:
         else:
             reply = self._try(what, "SMART_EMPTY")
         result = self._payout_result(what, reply)
-        if result == DTRR.OK:
+        if result == DispenseTransactionRequestResult.OK:
             self._begin_transaction(DispenserTransactionType.EMPTY, 0, "")
         return result
 
@@ -673,13 +765,19 @@ class NoteMethods:
         self._payout_confirmed = ok
         return ok
 
-    def _payout_checks(self, what: str) -> DTRR | None:
+    def _payout_checks(self, what: str) -> DispenseTransactionRequestResult | None:
         if self._model not in DISPENSERS:
-            return self._payout_fail(DTRR.NOT_SUPPORTED, what, f"{self._model.name} cannot pay out")
+            return self._payout_fail(
+                DispenseTransactionRequestResult.NOT_SUPPORTED, what, f"{self._model.name} cannot pay out"
+            )
         if not self._session_ready(wait=self._exchange_deadline()):
-            return self._payout_fail(DTRR.BUSY, what, "the device is not connected")
+            return self._payout_fail(
+                DispenseTransactionRequestResult.BUSY, what, "the device is not connected"
+            )
         if self._transaction is not None:
-            return self._payout_fail(DTRR.BUSY, what, "another payout is in progress")
+            return self._payout_fail(
+                DispenseTransactionRequestResult.BUSY, what, "another payout is in progress"
+            )
         return None
 
     def _counts(
@@ -703,9 +801,11 @@ class NoteMethods:
         pairs: list[tuple[CurrencyAssignmentEntry, int]],
         kind: DispenserTransactionType,
         command: str = "PAYOUT_BY_DENOMINATION",
-    ) -> DTRR:
+    ) -> DispenseTransactionRequestResult:
         if self._v["sspProtocolVersion"] < 6:
-            return self._payout_fail(DTRR.NOT_SUPPORTED, what, "needs protocol 6 or later")
+            return self._payout_fail(
+                DispenseTransactionRequestResult.NOT_SUPPORTED, what, "needs protocol 6 or later"
+            )
         params = bytes((len(pairs),)) + b"".join(
             u16(n) + u32(e.Value) + country(e.CountryCode) for e, n in pairs
         )
@@ -716,10 +816,10 @@ class NoteMethods:
 
     def _test_then_real(
         self, what: str, command: str, params: bytes, kind: DispenserTransactionType, vcc: ValueCountryCode
-    ) -> DTRR:
+    ) -> DispenseTransactionRequestResult:
         if self._v["sspProtocolVersion"] >= 6:
             result = self._payout_result(what, self._try(what, command, params + bytes((TEST,))))
-            if result != DTRR.OK:
+            if result != DispenseTransactionRequestResult.OK:
                 return result
             real = params + bytes((REAL,))
         else:
@@ -737,35 +837,41 @@ class NoteMethods:
             # (0 if the device never ran it).
             self.log.warning("%s: no answer to the payout command (%s); the outcome follows", what, exc)
             self._begin_transaction(kind, vcc.Value, vcc.CountryCode, unconfirmed=True)
-            return DTRR.OK
+            return DispenseTransactionRequestResult.OK
         except (SSPError, ValueError) as exc:
             self.log.error("%s: %s", what, exc)
             reply = None
         result = self._payout_result(what, reply)
-        if result == DTRR.OK:
+        if result == DispenseTransactionRequestResult.OK:
             self._begin_transaction(kind, vcc.Value, vcc.CountryCode)
         return result
 
-    def _payout_result(self, what: str, reply: bytes | None) -> DTRR:
+    def _payout_result(self, what: str, reply: bytes | None) -> DispenseTransactionRequestResult:
         if reply is None:
-            return self._payout_fail(DTRR.BUSY, what, "no answer from the device")
+            return self._payout_fail(DispenseTransactionRequestResult.BUSY, what, "no answer from the device")
         code = reply[0]
         if code == Response.OK:
-            return DTRR.OK
+            return DispenseTransactionRequestResult.OK
         self._set(commandFailedDetailsString=f"{what}: device answered {_response_name(reply)}")
         if code == F5:
             detail = reply[1] if len(reply) > 1 else None
             result = {
-                1: DTRR.NOT_ENOUGH_VALUE,
-                2: DTRR.CANNOT_PAY_EXACT_AMOUNT,
-                3: DTRR.BUSY,
-                4: DTRR.BUSY,
-            }.get(detail or 0, DTRR.NOT_SUPPORTED)
+                1: DispenseTransactionRequestResult.NOT_ENOUGH_VALUE,
+                2: DispenseTransactionRequestResult.CANNOT_PAY_EXACT_AMOUNT,
+                3: DispenseTransactionRequestResult.BUSY,
+                4: DispenseTransactionRequestResult.BUSY,
+            }.get(detail or 0, DispenseTransactionRequestResult.NOT_SUPPORTED)
             why = {4: "payout disabled", None: "no payout unit"}.get(detail, f"error {detail}")
             return self._payout_fail(result, what, f"device answered F5 ({why})")
         if code in (Response.PARAMETER_OUT_OF_RANGE, Response.WRONG_NO_PARAMETERS):
-            return self._payout_fail(DTRR.INVALID_INPUT, what, f"device answered {_response_name(reply)}")
-        return self._payout_fail(DTRR.NOT_SUPPORTED, what, f"device answered {_response_name(reply)}")
+            return self._payout_fail(
+                DispenseTransactionRequestResult.INVALID_INPUT,
+                what,
+                f"device answered {_response_name(reply)}",
+            )
+        return self._payout_fail(
+            DispenseTransactionRequestResult.NOT_SUPPORTED, what, f"device answered {_response_name(reply)}"
+        )
 
     # ------------------------------------------------------------------------------ cashbox counts
 
@@ -796,7 +902,9 @@ class NoteMethods:
             count = int.from_bytes(item[0:2], "little")
             self._cashbox_moved(int.from_bytes(item[2:6], "little"), code, count)
 
-    def _payout_fail(self, result: DTRR, what: str, why: str) -> DTRR:
+    def _payout_fail(
+        self, result: DispenseTransactionRequestResult, what: str, why: str
+    ) -> DispenseTransactionRequestResult:
         self.log.warning("%s: %s -> %s", what, why, result.name)
         return result
 
@@ -853,9 +961,9 @@ class NoteMethods:
 
     # ------------------------------------------------------------------------------ NV4000 / refill
 
-    @csharp(DTRR.NOT_SUPPORTED, NumberToReplinish=U32)
+    @csharp(DispenseTransactionRequestResult.NOT_SUPPORTED, NumberToReplinish=U32)
     @_documented
-    def Replenish(self, NumberToReplinish: int) -> DTRR:
+    def Replenish(self, NumberToReplinish: int) -> DispenseTransactionRequestResult:
         """C# ``DispenseTransactionRequestResult Replenish(uint NumberToReplinish)`` (L12417; the
         seed's spelling): move notes from the NV4000 replenishment cassette to the recyclers.
         NV4000 only (NOT_SUPPORTED elsewhere); the command bytes are unpublished (table row
@@ -864,18 +972,20 @@ class NoteMethods:
         returned as NOT_SUPPORTED."""
         what = "Replenish"
         if self._model != DeviceModel.NV4000:
-            return self._payout_fail(DTRR.NOT_SUPPORTED, what, "NV4000 only")
+            return self._payout_fail(DispenseTransactionRequestResult.NOT_SUPPORTED, what, "NV4000 only")
         if not _uint(NumberToReplinish) or NumberToReplinish == 0:
-            return self._payout_fail(DTRR.NOT_SUPPORTED, what, f"invalid count {NumberToReplinish!r}")
+            return self._payout_fail(
+                DispenseTransactionRequestResult.NOT_SUPPORTED, what, f"invalid count {NumberToReplinish!r}"
+            )
         try:
             self.commands.get("NV4000_REPLENISH")
         except UnverifiedCommandError as exc:
-            return self._payout_fail(DTRR.NOT_SUPPORTED, what, str(exc))
+            return self._payout_fail(DispenseTransactionRequestResult.NOT_SUPPORTED, what, str(exc))
         check = self._payout_checks(what)
         if check is not None:
             return check
         result = self._payout_result(what, self._try(what, "NV4000_REPLENISH", u32(NumberToReplinish)))
-        if result == DTRR.OK:
+        if result == DispenseTransactionRequestResult.OK:
             self._replenish_left = NumberToReplinish
             self._begin_transaction(DispenserTransactionType.REPLENISH, 0, "")
         return result
@@ -1116,10 +1226,14 @@ def _accept_route(route_byte: int) -> DenominationRoute:
     return DenominationRoute.PAYOUT
 
 
-def _route_result(reply: bytes) -> SDRRR:
+def _route_result(reply: bytes) -> SetDenominationRouteRequestResult:
     if reply[0] == Response.PARAMETER_OUT_OF_RANGE or reply[0] == Response.WRONG_NO_PARAMETERS:
-        return SDRRR.INVALID_INPUT
+        return SetDenominationRouteRequestResult.INVALID_INPUT
     if reply[0] == F5:
         detail = reply[1] if len(reply) > 1 else 1
-        return {1: SDRRR.NOT_SUPPORTED, 2: SDRRR.INVALID_INPUT, 3: SDRRR.BUSY}.get(detail, SDRRR.BUSY)
-    return SDRRR.NOT_SUPPORTED
+        return {
+            1: SetDenominationRouteRequestResult.NOT_SUPPORTED,
+            2: SetDenominationRouteRequestResult.INVALID_INPUT,
+            3: SetDenominationRouteRequestResult.BUSY,
+        }.get(detail, SetDenominationRouteRequestResult.BUSY)
+    return SetDenominationRouteRequestResult.NOT_SUPPORTED

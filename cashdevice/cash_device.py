@@ -46,8 +46,6 @@ from . import events as ev
 from ._coins import CoinMethods
 from ._device_log import attach_log_file
 from ._guard import FLAG, PATH, TEXT, U64, csharp, enum_of, fresh, optional, uint
-from ._notes import COIN_MODELS as _COIN_MODELS
-from ._notes import PAYOUT_MODELS as _PAYOUT_MODELS
 from ._notes import NoteMethods, _accept_route
 from ._port_claims import PORT_CLAIMS
 from ._signals import DeviceEvent, EventSlot, deliver
@@ -67,6 +65,7 @@ from .enums import (
     ReplenishEventType,
 )
 from .link import LinkTimeoutError, SSPLink
+from .models import COIN_MODELS, DISPENSERS, MODELS, PAYOUT_MODELS, model_from_unit_type
 from .records import (
     CashDeviceModule,
     CashEventResponse,
@@ -112,17 +111,6 @@ EventArgs = Any
 MAX_PROTOCOL = 8
 _SYNC_ATTEMPTS = 3
 _STATUS_QUEUE_LIMIT = 10_000
-_FAMILY = {
-    DeviceModel.NOTE_VALIDATOR: ev.DeviceFamily.VALIDATOR,
-    DeviceModel.SPECTRAL_DEVICE: ev.DeviceFamily.SMART_PAYOUT,
-    DeviceModel.SPECTRAL_PAYOUT: ev.DeviceFamily.SMART_PAYOUT,
-    DeviceModel.NV11: ev.DeviceFamily.NV11,
-    DeviceModel.NV4000: ev.DeviceFamily.NV4000,
-    DeviceModel.SMART_HOPPER: ev.DeviceFamily.SMART_HOPPER,
-    DeviceModel.SMART_HOPPER_4: ev.DeviceFamily.SMART_SYSTEM,
-    DeviceModel.SMART_COIN_SYSTEM: ev.DeviceFamily.SMART_SYSTEM,
-    DeviceModel.TWIN_SMART_COIN_SYSTEM: ev.DeviceFamily.SMART_SYSTEM,
-}
 
 # State-bearing poll events (the DeviceState a poll reply containing them puts the device in).
 P = PollEvent
@@ -915,7 +903,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         except SSPReplyError as exc:
             if (
                 exc.code == Response.COMMAND_NOT_KNOWN
-                and self._model_hint not in _PAYOUT_MODELS | _COIN_MODELS
+                and self._model_hint not in DISPENSERS
             ):
                 self.log.warning("device does not support eSSP; continuing unencrypted")
                 self._encrypted = False
@@ -933,8 +921,8 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         raise SSPReplyError("no common protocol version (4..8)", -1)
 
     def _apply_setup(self, setup: SetupInfo) -> None:
-        model = _model_from_unit_type(setup.unit_type, self._model_hint)
-        self._family = _FAMILY[model]
+        model = model_from_unit_type(setup.unit_type, self._model_hint)
+        self._family = MODELS[model].family
         kind = CurrencyType.COIN if setup.is_coin_device else CurrencyType.BANKNOTE
         old = {(e.Value, e.CountryCode): e for e in self._v["currencyAssignment"]}
         entries = []
@@ -962,14 +950,14 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
     def _initial_configuration(self) -> None:
         model = self._v["deviceModel"]
         entries: list[CurrencyAssignmentEntry] = self._v["currencyAssignment"]
-        if model not in _COIN_MODELS and entries:
+        if model not in COIN_MODELS and entries:
             nbytes = max(2, (len(entries) + 7) // 8)
             mask = sum(1 << (e.Channel - 1) for e in entries if not e.IsInhibited)
             self._ok(bytes((Command.SET_INHIBITS,)) + mask.to_bytes(nbytes, "little"))
-        if model in _PAYOUT_MODELS or model in _COIN_MODELS:
+        if model in DISPENSERS:
             self._read_routes()
             self._read_levels()
-        if model in _PAYOUT_MODELS:
+        if model in PAYOUT_MODELS:
             self._assert_payout()
 
     def _assert_payout(self) -> None:
@@ -1030,7 +1018,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         except (SSPReplyError, ValueError) as exc:
             self.log.warning("GET SERIAL NUMBER failed: %s", exc)
             ok = False
-        for sub, name in _sub_devices(self._v["deviceModel"]):
+        for sub, name in MODELS[self._v["deviceModel"]].sub_devices:
             try:
                 serial = parse_serial_number(self._ok(bytes((Command.GET_SERIAL_NUMBER, sub))))
                 self._set(**{f"{name}SerialNumber": serial, f"{name}SerialNumberValid": True})
@@ -1249,7 +1237,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
                     self.log.debug("ENABLE not accepted; retried at the next poll")
         elif not disabled and not self._acceptor_enabled:
             self._best_effort(Command.DISABLE)
-        if self._v["deviceModel"] in _PAYOUT_MODELS and not self._payout_confirmed:
+        if self._v["deviceModel"] in PAYOUT_MODELS and not self._payout_confirmed:
             self._assert_payout()
 
     # ------------------------------------------------------------------------------ events -> state
@@ -1500,7 +1488,7 @@ class CashDevice(CoinMethods, NoteMethods, VariableProperties):
         self._transaction_unconfirmed = False
         self._quiet_polls = 0
         self._reenable = True
-        if refresh and self._v["deviceModel"] in _PAYOUT_MODELS | _COIN_MODELS:
+        if refresh and self._v["deviceModel"] in DISPENSERS:
             self._refresh_levels()
 
     def _refresh_levels(self) -> None:
@@ -1862,35 +1850,3 @@ def _logger_name(port: str, address: int) -> str:
     """``[/dev/ttyACM0@0x00]``: the port as written, its dots (logger-tree separators) as ``·``."""
     return f"[{port.replace('.', '·') or 'port'}@0x{address:02X}]"
 
-
-def _model_from_unit_type(unit_type: int, hint: DeviceModel) -> DeviceModel:
-    """DeviceModel from the SETUP REQUEST unit type; ``hint`` (Open's devModel) picks among
-    models sharing a unit type (ITL reports Spectral Payout as SPECTRAL_DEVICE)."""
-    if unit_type == 0x03:
-        return hint if hint == DeviceModel.SMART_HOPPER_4 else DeviceModel.SMART_HOPPER
-    if unit_type == 0x09:
-        if hint in (DeviceModel.TWIN_SMART_COIN_SYSTEM, DeviceModel.SMART_HOPPER_4):
-            return hint
-        return DeviceModel.SMART_COIN_SYSTEM
-    if unit_type == 0x07:
-        return DeviceModel.NV11
-    if unit_type in (0x06, 0x0E):
-        return DeviceModel.NV4000 if hint == DeviceModel.NV4000 else DeviceModel.SPECTRAL_DEVICE
-    return DeviceModel.NOTE_VALIDATOR
-
-
-def _sub_devices(model: DeviceModel) -> tuple[tuple[int, str], ...]:
-    """GET SERIAL NUMBER sub-device bytes (GA138-NV9, ssp-protocol.md §4.2) per model."""
-    if model in (DeviceModel.SPECTRAL_DEVICE, DeviceModel.SPECTRAL_PAYOUT, DeviceModel.NV11):
-        return ((1, "payoutModule"),)
-    if model == DeviceModel.NV4000:
-        return (
-            (0x11, "recycler1"),
-            (0x12, "recycler2"),
-            (0x13, "recycler3"),
-            (0x14, "recycler4"),
-            (0x15, "interface"),
-        )
-    if model in (DeviceModel.SMART_COIN_SYSTEM, DeviceModel.TWIN_SMART_COIN_SYSTEM):
-        return ((1, "coinFeeder"),)
-    return ()

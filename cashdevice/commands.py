@@ -37,7 +37,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .ssp import SSPError
+from .ssp import ENCRYPTED_COMMANDS, SSPError
 
 __all__ = [
     "DEFAULT_COMMANDS",
@@ -302,7 +302,7 @@ def parse_service(module: int | None, sub: int, data: bytes) -> list[int]:
 def _c(
     name: str,
     prefix: str,
-    encrypted: bool = False,
+    encrypted: bool | None = None,
     *,
     verified: bool = True,
     min_protocol: int = 0,
@@ -312,9 +312,14 @@ def _c(
     enc: Encoder = _raw,
     dec: Decoder = _as_is,
 ) -> CommandSpec:
-    return CommandSpec(
-        name, bytes.fromhex(prefix), encrypted, verified, min_protocol, request, reply, source, enc, dec
-    )
+    code = bytes.fromhex(prefix)
+    if encrypted is None:
+        # one home: a published command is encrypted when GA138 says so (ssp.ENCRYPTED_COMMANDS);
+        # an unpublished one says so in its row (plain unless told)
+        encrypted = verified and code[0] in ENCRYPTED_COMMANDS
+    elif verified:
+        raise ValueError(f"{name}: a published command's encryption comes from ssp.ENCRYPTED_COMMANDS")
+    return CommandSpec(name, code, encrypted, verified, min_protocol, request, reply, source, enc, dec)
 
 
 _UNPUBLISHED = "unpublished: test-only code of ssp-coin-nv4000.md §8.2"
@@ -351,53 +356,48 @@ _ROWS: tuple[CommandSpec, ...] = (
     _c("GET_BUILD_REVISION", "4f", reply="n x [type, u16 revision]"),
     _c("GET_COUNTERS", "58", reply="n, n x u32 (SMART Hopper 3: 6 x u32, no n)", dec=_dec_counters),
     _c("RESET_COUNTERS", "59"),
-    _c("POLL_WITH_ACK", "56", True),
-    _c("EVENT_ACK", "57", True),
-    _c("SET_FIXED_ENCRYPTION_KEY", "60", True, request="u64 key"),
+    _c("POLL_WITH_ACK", "56"),
+    _c("EVENT_ACK", "57"),
+    _c("SET_FIXED_ENCRYPTION_KEY", "60", request="u64 key"),
     _c("RESET_FIXED_ENCRYPTION_KEY", "61"),
     # ---- payout and recycling (ssp-protocol.md §4.3)
-    _c("PAYOUT_AMOUNT", "33", True, request="u32 value [, country, option 0x19/0x58 at v>=6]"),
+    _c("PAYOUT_AMOUNT", "33", request="u32 value [, country, option 0x19/0x58 at v>=6]"),
     _c(
         "SET_DENOMINATION_LEVEL",
         "34",
-        True,
         request="u16 count, u32 value, country (v>=6)",
         enc=_enc_level,
     ),
     _c("GET_DENOMINATION_LEVEL", "35", request="u32 value, country (v>=6)", reply="u16 level"),
-    _c("HALT_PAYOUT", "38", True),
-    _c(
-        "SET_DENOMINATION_ROUTE", "3b", True, request="route (0 payout, 1 cashbox), u32 value, country (v>=6)"
-    ),
-    _c("GET_DENOMINATION_ROUTE", "3c", True, request="u32 value, country (v>=6)", reply="route byte"),
-    _c("FLOAT_AMOUNT", "3d", True, request="min payout, u32 value, country, option"),
+    _c("HALT_PAYOUT", "38"),
+    _c("SET_DENOMINATION_ROUTE", "3b", request="route (0 payout, 1 cashbox), u32 value, country (v>=6)"),
+    _c("GET_DENOMINATION_ROUTE", "3c", request="u32 value, country (v>=6)", reply="route byte"),
+    _c("FLOAT_AMOUNT", "3d", request="min payout, u32 value, country, option"),
     _c("GET_MINIMUM_PAYOUT", "3e", request="country (v>=6)", reply="u32"),
-    _c("EMPTY_ALL", "3f", True),
+    _c("EMPTY_ALL", "3f"),
     _c(
         "SET_COIN_MECH_INHIBITS",
         "40",
-        True,
         request="state (1 accept), u16 value, country (v>=6)",
         enc=_enc_coin_inhibit,
     ),
-    _c("FLOAT_BY_DENOMINATION", "44", True, min_protocol=6, request="n, n x [u16, u32, country], option"),
-    _c("PAYOUT_BY_DENOMINATION", "46", True, min_protocol=6, request="n, n x [u16, u32, country], option"),
-    _c("COIN_MECH_GLOBAL_INHIBIT", "49", True, request="0 disabled, 1 enabled", enc=_u8s),
+    _c("FLOAT_BY_DENOMINATION", "44", min_protocol=6, request="n, n x [u16, u32, country], option"),
+    _c("PAYOUT_BY_DENOMINATION", "46", min_protocol=6, request="n, n x [u16, u32, country], option"),
+    _c("COIN_MECH_GLOBAL_INHIBIT", "49", request="0 disabled, 1 enabled", enc=_u8s),
     _c(
         "SET_CASHBOX_PAYOUT_LIMIT",
         "4e",
-        True,
         request="n, n x [u16 limit, u32 value, country]",
         enc=_enc_limits,
     ),
-    _c("SET_OPTIONS", "50", True, min_protocol=6, request="REG0, REG1", enc=_u8s),
-    _c("GET_OPTIONS", "51", True, reply="REG0, REG1", dec=_dec_pair),
-    _c("SMART_EMPTY", "52", True),
-    _c("CASHBOX_PAYOUT_OPERATION_DATA", "53", True, reply="n, n x [u16, u32, country], u32 unknown"),
-    _c("COIN_MECH_OPTIONS", "5a", True, request="option byte"),
-    _c("DISABLE_PAYOUT_DEVICE", "5b", True),
-    _c("ENABLE_PAYOUT_DEVICE", "5c", True, request="[option byte]"),
-    _c("COIN_STIR", "5d", True, request="seconds 1..255", enc=_u8s),
+    _c("SET_OPTIONS", "50", min_protocol=6, request="REG0, REG1", enc=_u8s),
+    _c("GET_OPTIONS", "51", reply="REG0, REG1", dec=_dec_pair),
+    _c("SMART_EMPTY", "52"),
+    _c("CASHBOX_PAYOUT_OPERATION_DATA", "53", reply="n, n x [u16, u32, country], u32 unknown"),
+    _c("COIN_MECH_OPTIONS", "5a", request="option byte"),
+    _c("DISABLE_PAYOUT_DEVICE", "5b"),
+    _c("ENABLE_PAYOUT_DEVICE", "5c", request="[option byte]"),
+    _c("COIN_STIR", "5d", request="seconds 1..255", enc=_u8s),
     _c("GET_REAL_TIME_CLOCK_CONFIGURATION", "62", reply="0 volatile, 1 persistent", dec=_dec_byte),
     _c("GET_REAL_TIME_CLOCK", "63", reply="day, month, year, hour, minute, second", dec=_dec_rtc),
     _c("SET_REAL_TIME_CLOCK", "64", request="day, month, year (0-99), hour, minute, second", enc=_u8s),

@@ -115,15 +115,16 @@ class EventSpec:
     """False for events whose code ITL never published (:data:`UNPUBLISHED_EVENTS`)."""
 
 
-F = DeviceFamily
-_NOTES: Final = frozenset({F.VALIDATOR, F.SMART_PAYOUT, F.NV11, F.NV4000})
-_RECYCLERS: Final = frozenset({F.SMART_PAYOUT, F.NV11, F.NV4000})
-_NOTE_PAYOUT: Final = frozenset({F.SMART_PAYOUT, F.NV4000})
-_COINS: Final = frozenset({F.SMART_HOPPER, F.SMART_SYSTEM})
+_NOTES: Final = frozenset(
+    {DeviceFamily.VALIDATOR, DeviceFamily.SMART_PAYOUT, DeviceFamily.NV11, DeviceFamily.NV4000}
+)
+_RECYCLERS: Final = frozenset({DeviceFamily.SMART_PAYOUT, DeviceFamily.NV11, DeviceFamily.NV4000})
+_NOTE_PAYOUT: Final = frozenset({DeviceFamily.SMART_PAYOUT, DeviceFamily.NV4000})
+_COINS: Final = frozenset({DeviceFamily.SMART_HOPPER, DeviceFamily.SMART_SYSTEM})
 _PAYOUTS: Final = _RECYCLERS | _COINS
 _FLOATERS: Final = _NOTE_PAYOUT | _COINS
-_ALL: Final = frozenset(F)
-_NV200ISH: Final = frozenset({F.VALIDATOR, F.SMART_PAYOUT, F.NV4000})
+_ALL: Final = frozenset(DeviceFamily)
+_NV200ISH: Final = frozenset({DeviceFamily.VALIDATOR, DeviceFamily.SMART_PAYOUT, DeviceFamily.NV4000})
 
 
 def _s(
@@ -138,101 +139,120 @@ def _s(
     return EventSpec(code, families, fmt, min_level, repeat, ack, dict(overrides or {}))
 
 
-P = PollEvent
-_NV11_MC7: Final = {F.NV11: (Fmt.MC7, 6)}
+_NV11_MC7: Final = {DeviceFamily.NV11: (Fmt.MC7, 6)}
 
 # ssp-protocol.md §5.3 / ssp-coin-nv4000.md §5, one row per code.
 _PUBLISHED_SPECS: Final[Mapping[int, EventSpec]] = {
     spec.code: spec
     for spec in (
-        _s(P.SLAVE_RESET, _ALL),
-        _s(P.READ, _NOTES, Fmt.CHANNEL, repeat=True),
-        _s(P.CREDIT, _NOTES, Fmt.CHANNEL, repeat=True, ack=True),
-        _s(P.REJECTING, _NOTES, repeat=True),
-        _s(P.REJECTED, _NOTES),
-        _s(P.STACKING, _NOTES, repeat=True),
-        _s(P.STACKED, _NOTES),
-        _s(P.SAFE_JAM, _NOTES, repeat=True),
-        _s(P.UNSAFE_JAM, _NOTES, repeat=True),
-        _s(P.DISABLED, _ALL),
+        _s(PollEvent.SLAVE_RESET, _ALL),
+        _s(PollEvent.READ, _NOTES, Fmt.CHANNEL, repeat=True),
+        _s(PollEvent.CREDIT, _NOTES, Fmt.CHANNEL, repeat=True, ack=True),
+        _s(PollEvent.REJECTING, _NOTES, repeat=True),
+        _s(PollEvent.REJECTED, _NOTES),
+        _s(PollEvent.STACKING, _NOTES, repeat=True),
+        _s(PollEvent.STACKED, _NOTES),
+        _s(PollEvent.SAFE_JAM, _NOTES, repeat=True),
+        _s(PollEvent.UNSAFE_JAM, _NOTES, repeat=True),
+        _s(PollEvent.DISABLED, _ALL),
         # Fraud: validators and (by GA138's per-event page) SMART Payout a channel byte;
         # SMART Hopper / System V4 or MC7 (§8 item 8 -- README "conflicts").
         _s(
-            P.FRAUD_ATTEMPT,
+            PollEvent.FRAUD_ATTEMPT,
             _ALL,
             Fmt.CHANNEL,
             ack=True,
-            overrides={F.SMART_HOPPER: (Fmt.VALUE, 4), F.SMART_SYSTEM: (Fmt.VALUE, 4)},
+            overrides={DeviceFamily.SMART_HOPPER: (Fmt.VALUE, 4), DeviceFamily.SMART_SYSTEM: (Fmt.VALUE, 4)},
         ),
-        _s(P.STACKER_FULL, _NOTES),
-        _s(P.NOTE_CLEARED_FROM_FRONT, _NOTES, Fmt.CHANNEL),
-        _s(P.NOTE_CLEARED_INTO_CASHBOX, _NOTES, Fmt.CHANNEL, ack=True),
-        _s(P.CASHBOX_REMOVED, _NV200ISH, min_level=5, repeat=True),
-        _s(P.CASHBOX_REPLACED, _NV200ISH, min_level=5),
-        _s(P.BARCODE_TICKET_VALIDATED, _NV200ISH),
-        _s(P.BARCODE_TICKET_ACK, _NV200ISH, ack=True),
-        _s(P.NOTE_PATH_OPEN, _NV200ISH, min_level=6, repeat=True),
-        _s(P.CHANNEL_DISABLE, _NOTES, min_level=7),
-        _s(P.INITIALISING, _NV200ISH | _COINS | {F.SMART_PAYOUT}, min_level=7, repeat=True),
-        _s(P.DISPENSING, _PAYOUTS, Fmt.VALUE, repeat=True),
-        _s(P.DISPENSED, _PAYOUTS, Fmt.VALUE, ack=True),
-        _s(P.COINS_LOW, frozenset({F.SMART_HOPPER})),
-        _s(P.COINS_EMPTY, frozenset({F.SMART_HOPPER})),
-        _s(P.JAMMED, _PAYOUTS, Fmt.VALUE, repeat=True),
-        _s(P.HALTED, _PAYOUTS, Fmt.VALUE),
-        _s(P.FLOATING, _FLOATERS, Fmt.VALUE, repeat=True),
-        _s(P.FLOATED, _FLOATERS, Fmt.VALUE, ack=True),
-        _s(P.TIMEOUT, _COINS | _NOTE_PAYOUT, Fmt.VALUE, ack=True),
-        _s(P.INCOMPLETE_PAYOUT, _PAYOUTS, Fmt.MC11, ack=True),
-        _s(P.INCOMPLETE_FLOAT, _FLOATERS, Fmt.MC11, ack=True),
-        _s(P.CASHBOX_PAID, _COINS, Fmt.VALUE),
-        _s(P.COIN_CREDIT, _COINS, Fmt.VC7),
-        _s(P.COIN_MECH_JAMMED, _COINS, min_level=5),
-        _s(P.COIN_MECH_RETURN_PRESSED, _COINS, min_level=5),
-        _s(P.EMPTYING, _PAYOUTS, min_level=5, repeat=True),
-        _s(P.EMPTIED, _PAYOUTS, min_level=5),
-        _s(P.SMART_EMPTYING, _PAYOUTS, Fmt.VALUE, repeat=True),
-        _s(P.SMART_EMPTIED, _PAYOUTS, Fmt.VALUE, ack=True),
-        _s(P.CALIBRATION_FAILED, _COINS, Fmt.ERROR, min_level=7),
-        _s(P.NOTE_STORED_IN_PAYOUT, _RECYCLERS, overrides={F.NV11: (Fmt.OPT_MC7, 4)}),
-        _s(P.PAYOUT_OUT_OF_SERVICE, frozenset({F.NV11, F.SMART_PAYOUT})),
-        _s(P.JAM_RECOVERY, _NOTE_PAYOUT, min_level=7, repeat=True),
-        _s(P.ERROR_DURING_PAYOUT, _NOTE_PAYOUT, Fmt.VALUE_ERROR, ack=True),
-        _s(P.NOTE_TRANSFERRED_TO_STACKER, _RECYCLERS, Fmt.VC7, min_level=6, ack=True, overrides=_NV11_MC7),
-        _s(P.NOTE_HELD_IN_BEZEL, _RECYCLERS, Fmt.VC7, min_level=8, repeat=True, overrides=_NV11_MC7),
+        _s(PollEvent.STACKER_FULL, _NOTES),
+        _s(PollEvent.NOTE_CLEARED_FROM_FRONT, _NOTES, Fmt.CHANNEL),
+        _s(PollEvent.NOTE_CLEARED_INTO_CASHBOX, _NOTES, Fmt.CHANNEL, ack=True),
+        _s(PollEvent.CASHBOX_REMOVED, _NV200ISH, min_level=5, repeat=True),
+        _s(PollEvent.CASHBOX_REPLACED, _NV200ISH, min_level=5),
+        _s(PollEvent.BARCODE_TICKET_VALIDATED, _NV200ISH),
+        _s(PollEvent.BARCODE_TICKET_ACK, _NV200ISH, ack=True),
+        _s(PollEvent.NOTE_PATH_OPEN, _NV200ISH, min_level=6, repeat=True),
+        _s(PollEvent.CHANNEL_DISABLE, _NOTES, min_level=7),
         _s(
-            P.NOTE_INTO_STORE_AT_RESET,
+            PollEvent.INITIALISING, _NV200ISH | _COINS | {DeviceFamily.SMART_PAYOUT}, min_level=7, repeat=True
+        ),
+        _s(PollEvent.DISPENSING, _PAYOUTS, Fmt.VALUE, repeat=True),
+        _s(PollEvent.DISPENSED, _PAYOUTS, Fmt.VALUE, ack=True),
+        _s(PollEvent.COINS_LOW, frozenset({DeviceFamily.SMART_HOPPER})),
+        _s(PollEvent.COINS_EMPTY, frozenset({DeviceFamily.SMART_HOPPER})),
+        _s(PollEvent.JAMMED, _PAYOUTS, Fmt.VALUE, repeat=True),
+        _s(PollEvent.HALTED, _PAYOUTS, Fmt.VALUE),
+        _s(PollEvent.FLOATING, _FLOATERS, Fmt.VALUE, repeat=True),
+        _s(PollEvent.FLOATED, _FLOATERS, Fmt.VALUE, ack=True),
+        _s(PollEvent.TIMEOUT, _COINS | _NOTE_PAYOUT, Fmt.VALUE, ack=True),
+        _s(PollEvent.INCOMPLETE_PAYOUT, _PAYOUTS, Fmt.MC11, ack=True),
+        _s(PollEvent.INCOMPLETE_FLOAT, _FLOATERS, Fmt.MC11, ack=True),
+        _s(PollEvent.CASHBOX_PAID, _COINS, Fmt.VALUE),
+        _s(PollEvent.COIN_CREDIT, _COINS, Fmt.VC7),
+        _s(PollEvent.COIN_MECH_JAMMED, _COINS, min_level=5),
+        _s(PollEvent.COIN_MECH_RETURN_PRESSED, _COINS, min_level=5),
+        _s(PollEvent.EMPTYING, _PAYOUTS, min_level=5, repeat=True),
+        _s(PollEvent.EMPTIED, _PAYOUTS, min_level=5),
+        _s(PollEvent.SMART_EMPTYING, _PAYOUTS, Fmt.VALUE, repeat=True),
+        _s(PollEvent.SMART_EMPTIED, _PAYOUTS, Fmt.VALUE, ack=True),
+        _s(PollEvent.CALIBRATION_FAILED, _COINS, Fmt.ERROR, min_level=7),
+        _s(PollEvent.NOTE_STORED_IN_PAYOUT, _RECYCLERS, overrides={DeviceFamily.NV11: (Fmt.OPT_MC7, 4)}),
+        _s(PollEvent.PAYOUT_OUT_OF_SERVICE, frozenset({DeviceFamily.NV11, DeviceFamily.SMART_PAYOUT})),
+        _s(PollEvent.JAM_RECOVERY, _NOTE_PAYOUT, min_level=7, repeat=True),
+        _s(PollEvent.ERROR_DURING_PAYOUT, _NOTE_PAYOUT, Fmt.VALUE_ERROR, ack=True),
+        _s(
+            PollEvent.NOTE_TRANSFERRED_TO_STACKER,
+            _RECYCLERS,
+            Fmt.VC7,
+            min_level=6,
+            ack=True,
+            overrides=_NV11_MC7,
+        ),
+        _s(PollEvent.NOTE_HELD_IN_BEZEL, _RECYCLERS, Fmt.VC7, min_level=8, repeat=True, overrides=_NV11_MC7),
+        _s(
+            PollEvent.NOTE_INTO_STORE_AT_RESET,
             _RECYCLERS,
             Fmt.VC7,
             min_level=8,
             ack=True,
-            overrides={F.NV11: (Fmt.VC7, 6)},
+            overrides={DeviceFamily.NV11: (Fmt.VC7, 6)},
         ),
         _s(
-            P.NOTE_INTO_STACKER_AT_RESET,
+            PollEvent.NOTE_INTO_STACKER_AT_RESET,
             _RECYCLERS,
             Fmt.VC7,
             min_level=8,
             ack=True,
-            overrides={F.NV11: (Fmt.VC7, 6)},
+            overrides={DeviceFamily.NV11: (Fmt.VC7, 6)},
         ),
-        _s(P.NOTE_DISPENSED_AT_RESET, frozenset({F.NV11}), Fmt.VC7, min_level=6, ack=True),
-        _s(P.NOTE_FLOAT_REMOVED, frozenset({F.NV11}), min_level=5),
-        _s(P.NOTE_FLOAT_ATTACHED, frozenset({F.NV11}), min_level=5),
-        _s(P.DEVICE_FULL, frozenset({F.NV11, F.SMART_SYSTEM}), min_level=5, repeat=True),
-        _s(P.COIN_MECH_ERROR, _COINS, Fmt.ERROR, min_level=7),
+        _s(PollEvent.NOTE_DISPENSED_AT_RESET, frozenset({DeviceFamily.NV11}), Fmt.VC7, min_level=6, ack=True),
+        _s(PollEvent.NOTE_FLOAT_REMOVED, frozenset({DeviceFamily.NV11}), min_level=5),
+        _s(PollEvent.NOTE_FLOAT_ATTACHED, frozenset({DeviceFamily.NV11}), min_level=5),
+        _s(
+            PollEvent.DEVICE_FULL,
+            frozenset({DeviceFamily.NV11, DeviceFamily.SMART_SYSTEM}),
+            min_level=5,
+            repeat=True,
+        ),
+        _s(PollEvent.COIN_MECH_ERROR, _COINS, Fmt.ERROR, min_level=7),
         # COIN REJECTED: GA138 text only; taken as uint32 (count or value) + country.
-        _s(P.COIN_REJECTED, frozenset({F.SMART_SYSTEM}), Fmt.VC7, min_level=6),
-        _s(P.ATTACHED_COIN_MECH_DISABLED, _COINS, min_level=6),
-        _s(P.ATTACHED_COIN_MECH_ENABLED, _COINS, min_level=6),
-        _s(P.VALUE_ADDED, frozenset({F.SMART_SYSTEM}), Fmt.MC7, min_level=7, ack=True),
-        _s(P.PAY_IN_ACTIVE, frozenset({F.SMART_SYSTEM}), min_level=7, repeat=True),
-        _s(P.MAINTENANCE_REQUIRED, frozenset({F.SMART_SYSTEM})),
-        _s(P.ESCROW_ACTIVE, frozenset({F.SMART_SYSTEM}), repeat=True),
-        _s(P.CASHBOX_OUT_OF_SERVICE, frozenset({F.VALIDATOR}), Fmt.ERROR, min_level=6, repeat=True),
-        _s(P.TEBS_CASHBOX_TAMPER, frozenset({F.VALIDATOR})),
-        _s(P.CASHBOX_BACK_IN_SERVICE, frozenset({F.VALIDATOR}), min_level=6),
-        _s(P.CASHBOX_UNLOCK_ENABLED, frozenset({F.VALIDATOR}), min_level=6),
+        _s(PollEvent.COIN_REJECTED, frozenset({DeviceFamily.SMART_SYSTEM}), Fmt.VC7, min_level=6),
+        _s(PollEvent.ATTACHED_COIN_MECH_DISABLED, _COINS, min_level=6),
+        _s(PollEvent.ATTACHED_COIN_MECH_ENABLED, _COINS, min_level=6),
+        _s(PollEvent.VALUE_ADDED, frozenset({DeviceFamily.SMART_SYSTEM}), Fmt.MC7, min_level=7, ack=True),
+        _s(PollEvent.PAY_IN_ACTIVE, frozenset({DeviceFamily.SMART_SYSTEM}), min_level=7, repeat=True),
+        _s(PollEvent.MAINTENANCE_REQUIRED, frozenset({DeviceFamily.SMART_SYSTEM})),
+        _s(PollEvent.ESCROW_ACTIVE, frozenset({DeviceFamily.SMART_SYSTEM}), repeat=True),
+        _s(
+            PollEvent.CASHBOX_OUT_OF_SERVICE,
+            frozenset({DeviceFamily.VALIDATOR}),
+            Fmt.ERROR,
+            min_level=6,
+            repeat=True,
+        ),
+        _s(PollEvent.TEBS_CASHBOX_TAMPER, frozenset({DeviceFamily.VALIDATOR})),
+        _s(PollEvent.CASHBOX_BACK_IN_SERVICE, frozenset({DeviceFamily.VALIDATOR}), min_level=6),
+        _s(PollEvent.CASHBOX_UNLOCK_ENABLED, frozenset({DeviceFamily.VALIDATOR}), min_level=6),
         # Printer / TITO events (A8 TICKET PRINTING ERROR carries an error byte).
         *(_s(code, _NV200ISH, Fmt.ERROR if code == 0xA8 else Fmt.NONE) for code in range(0xA0, 0xB0)),
     )
@@ -263,7 +283,7 @@ _UNPUBLISHED_FORMATS: Final[Mapping[str, Fmt]] = {
 _UNPUBLISHED_SPECS: Final = {
     code: EventSpec(
         code,
-        frozenset({F.NV4000 if name.startswith("REPLENISH") else F.SMART_SYSTEM}),
+        frozenset({DeviceFamily.NV4000 if name.startswith("REPLENISH") else DeviceFamily.SMART_SYSTEM}),
         _UNPUBLISHED_FORMATS.get(name, Fmt.NONE),
         min_level=6,
         verified=False,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .models import COIN_UNIT_TYPES
+
 __all__ = [
     "COIN_UNIT_TYPES",
     "BuildRevision",
@@ -23,8 +25,6 @@ __all__ = [
     "parse_unit_data",
 ]
 
-COIN_UNIT_TYPES = frozenset({0x03, 0x09})
-"""Unit types whose SETUP REQUEST uses the hopper layout (SMART Hopper, SMART System)."""
 
 
 def _ascii(raw: bytes) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from .cash_device import CashDevice
 from .enums import CashSystemOpenResult, DeviceModel
+from .models import MODELS
 from .ssp import DEFAULT_FIXED_KEY
 
 __all__ = ["EVENTS", "build_parser", "main"]
@@ -29,7 +30,6 @@ EVENTS = (
     "DispenserTransactionEvent",
     "SetDenominationRouteFinishedEvent",
 )
-_COIN_MODELS = {"SMART_HOPPER", "SMART_COIN_SYSTEM", "TWIN_SMART_COIN_SYSTEM", "SMART_HOPPER_4"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    address = args.address if args.address is not None else (16 if args.model in _COIN_MODELS else 0)
+    address = args.address if args.address is not None else MODELS[DeviceModel[args.model]].address
     lock = threading.Lock()
     stop = threading.Event()
 

@@ -1,12 +1,22 @@
-"""Shared fixtures: a leak check that every test leaves no stray threads behind."""
+"""Shared fixtures: a leak check that every test leaves no stray threads behind, and ``emulators``
+(:func:`support.emulator_factory`)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from support import emulator_factory
+
+from cashdevice.emulator import Emulator
+
+
+@pytest.fixture
+def emulators() -> Iterator[Callable[..., Emulator]]:
+    """``emulators(model, **options)``: an emulator with fast mechanics, stopped after the test."""
+    yield from emulator_factory()
 
 
 @pytest.fixture(autouse=True)

@@ -9,11 +9,10 @@ import sys
 import threading
 
 import pytest
+from support import FAST
 
 from cashdevice import CashDevice, CashEventType
 from cashdevice.emulator import Emulator
-
-FAST = {"read_time": 0.05, "stack_time": 0.05, "reject_time": 0.05, "payout_step": 0.05, "coin_step": 0.02}
 
 
 def test_insert_note_wait_feeds_every_note_in_turn() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ..events import UNPUBLISHED_EVENTS, Amount, Event
+from ..events import UNPUBLISHED_EVENTS, Amount, DeviceFamily, Event
 from ..ssp import Command, PollEvent, Response
 from .core import OK, DeviceCore, Handler, reply
 from .datasets import COINS, UNVERIFIED_COMMANDS, Denomination
@@ -65,7 +65,7 @@ class CoinMixin(DeviceCore):
         )
         if self.spec.rtc:  # SMART System family (the RTC commands are in the core)
             table[Command.COIN_STIR] = self._cmd_coin_stir
-        if self.family.value == "smart_system":
+        if self.family == DeviceFamily.SMART_SYSTEM:
             setup = table[Command.SETUP_REQUEST]
             table[Command.SETUP_REQUEST] = lambda data: self._setup_or_sub(data, setup)
             u = UNVERIFIED_COMMANDS
@@ -96,7 +96,7 @@ class CoinMixin(DeviceCore):
         if d not in self.channels or not self.mech_enabled or d in self.coin_inhibited:
             self.ledger.record("rejected", d, detail="coin mech reject")
             self.count("feeder_rejects")
-            if self.family.value == "smart_system" and self.reg1 & 1:
+            if self.family == DeviceFamily.SMART_SYSTEM and self.reg1 & 1:
                 self.emit(
                     Event(
                         PollEvent.COIN_REJECTED,
@@ -106,7 +106,7 @@ class CoinMixin(DeviceCore):
             return True
         self.ledger.record("credited", d)
         self.count("coins_in")
-        if self.family.value == "smart_system" and self.reg0 & 0x80:
+        if self.family == DeviceFamily.SMART_SYSTEM and self.reg0 & 0x80:
             self.emit(Event(PollEvent.VALUE_ADDED, amounts=self.amounts(d.value, d.country)))
         else:
             self.emit(Event(PollEvent.COIN_CREDIT, amounts=self.amounts(d.value, d.country)))
@@ -122,7 +122,7 @@ class CoinMixin(DeviceCore):
 
     def _cmd_enable(self, data: bytes) -> bytes:
         answer = super()._cmd_enable(data)
-        if answer == OK and self.family.value == "smart_hopper" and self.timing.enable_echo:
+        if answer == OK and self.family == DeviceFamily.SMART_HOPPER and self.timing.enable_echo:
             self.enable_echo = True
         return answer
 
@@ -375,7 +375,7 @@ class CoinMixin(DeviceCore):
         """An unknown coin goes to the cashbox as unknown (counted in GET CASHBOX LEVELS)."""
         self.persistent.cashbox_unknown += 1
         self.count("feeder_rejects")
-        if self.family.value == "smart_system" and self.reg1 & 1:
+        if self.family == DeviceFamily.SMART_SYSTEM and self.reg1 & 1:
             cur = country or self.currencies[0]
             self.emit(Event(PollEvent.COIN_REJECTED, amounts=(Amount(value if self.reg1 & 2 else 1, cur),)))
 

@@ -378,7 +378,7 @@ class DeviceCore:
     def _reportable(self, event: Event) -> bool:
         return event_supported(event.code, self.level, self.family)
 
-    def _cmd_poll(self, data: bytes, with_ack: bool) -> bytes:
+    def _cmd_poll(self, data: bytes, *, with_ack: bool) -> bytes:
         """Report pending events, oldest first, then the state-derived ones.  The reply never
         exceeds :data:`MAX_POLL_REPLY` bytes (what one encrypted packet carries): events that do
         not fit stay pending, unreported, for the next poll."""

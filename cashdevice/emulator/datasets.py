@@ -1,4 +1,7 @@
-"""Static device facts as data literals: models, datasets, firmware strings, unit types.
+"""Static device facts as data literals: products, datasets, firmware strings, serials.
+
+Family, unit type, notes or coins, payout and address come from the driver's model table
+(:data:`cashdevice.models.MODELS`), so host and emulator cannot disagree about them.
 
 Everything here is data; behaviour lives in :mod:`.device` and its mixins.  Sources:
 ssp-protocol.md §4.6 (unit types, SETUP REQUEST), §10 (defaults), ssp-coin-nv4000.md §4
@@ -14,12 +17,17 @@ from types import MappingProxyType
 from typing import Final
 
 from ..commands import DEFAULT_COMMANDS
+from ..enums import DeviceModel
 from ..events import DeviceFamily
+from ..models import COINS, NOTES, CurrencyKind, ModelFacts
+from ..models import MODELS as FACTS
 
 __all__ = [
+    "COINS",
     "CURRENCIES_COINS",
     "CURRENCIES_NOTES",
     "MODELS",
+    "NOTES",
     "UNVERIFIED_COMMANDS",
     "Denomination",
     "ModelSpec",
@@ -38,26 +46,19 @@ class Denomination:
         return f"{self.value} {self.country}"
 
 
-NOTES: Final = "notes"
-COINS: Final = "coins"
-
-
 @dataclass(frozen=True)
 class ModelSpec:
-    """One emulated product."""
+    """One emulated product: the driver's facts of its ``DeviceModel`` (:mod:`cashdevice.models`)
+    plus what one unit of it says (firmware, serials, capacities)."""
 
     name: str
-    family: DeviceFamily
-    kind: str  # NOTES or COINS
-    unit_type: int
-    address: int
+    facts: ModelFacts
     protocol_max: int
     firmware: str  # GET FIRMWARE VERSION string
     firmware_short: str  # 4 ASCII digits in SETUP REQUEST / UNIT DATA
     serial: int
     sub_serials: Mapping[int, int] = field(default_factory=dict)
     build_revisions: tuple[tuple[int, int], ...] = ()
-    payout: bool = False
     store_capacity: int = 0  # notes in the recycler(s) / coins per denomination
     cashbox_capacity: int = 600
     modules: int = 1  # NV4000: four recycler modules
@@ -68,16 +69,33 @@ class ModelSpec:
     twin: bool = False
     build_stamp: str = "14.03.24_10:22:31"  # extended version suffix (dd.mm.yy_hh:mm:ss)
 
+    @property
+    def family(self) -> DeviceFamily:
+        return self.facts.family
+
+    @property
+    def kind(self) -> CurrencyKind:
+        return self.facts.kind
+
+    @property
+    def unit_type(self) -> int:
+        return int(self.facts.unit_type)
+
+    @property
+    def address(self) -> int:
+        return self.facts.address
+
+    @property
+    def payout(self) -> bool:
+        return self.facts.payout
+
 
 MODELS: Final[Mapping[str, ModelSpec]] = {
     spec.name: spec
     for spec in (
         ModelSpec(
             "NOTE_VALIDATOR",
-            DeviceFamily.VALIDATOR,
-            NOTES,
-            unit_type=0x00,
-            address=0x00,
+            FACTS[DeviceModel.NOTE_VALIDATOR],
             protocol_max=7,
             firmware="NV00093461440000",
             firmware_short="0346",
@@ -88,58 +106,43 @@ MODELS: Final[Mapping[str, ModelSpec]] = {
         ),
         ModelSpec(
             "SPECTRAL_PAYOUT",
-            DeviceFamily.SMART_PAYOUT,
-            NOTES,
-            unit_type=0x06,
-            address=0x00,
+            FACTS[DeviceModel.SPECTRAL_PAYOUT],
             protocol_max=8,
             firmware="NVS2004301038000",
             firmware_short="0430",
             serial=0x004AA327,
             sub_serials={1: 0x004EF79E},
             build_revisions=((0x00, 710), (0x06, 100)),
-            payout=True,
             store_capacity=80,
             cashbox_capacity=1000,
         ),
         ModelSpec(
             "SMART_PAYOUT",
-            DeviceFamily.SMART_PAYOUT,
-            NOTES,
-            unit_type=0x06,
-            address=0x00,
+            FACTS[DeviceModel.SPECTRAL_DEVICE],
             protocol_max=8,
             firmware="NV02004141498000",
             firmware_short="0414",
             serial=0x003B2A10,
             sub_serials={1: 0x003C11F0},
             build_revisions=((0x00, 20), (0x06, 21)),
-            payout=True,
             store_capacity=80,
             cashbox_capacity=1000,
         ),
         ModelSpec(
             "NV11",
-            DeviceFamily.NV11,
-            NOTES,
-            unit_type=0x07,
-            address=0x00,
+            FACTS[DeviceModel.NV11],
             protocol_max=7,
             firmware="NV00113371120000",
             firmware_short="0337",
             serial=0x00277A02,
             sub_serials={1: 0x00278001},
             build_revisions=((0x00, 18), (0x07, 9)),
-            payout=True,
             store_capacity=30,
             cashbox_capacity=300,
         ),
         ModelSpec(
             "NV4000",
-            DeviceFamily.NV4000,
-            NOTES,
-            unit_type=0x06,
-            address=0x00,
+            FACTS[DeviceModel.NV4000],
             protocol_max=8,
             firmware="NV40000101000000",
             firmware_short="0101",
@@ -152,7 +155,6 @@ MODELS: Final[Mapping[str, ModelSpec]] = {
                 0x15: 0x00512405,
             },
             build_revisions=((0x00, 101), (0x11, 10), (0x12, 10), (0x13, 10), (0x14, 10)),
-            payout=True,
             store_capacity=60,
             cashbox_capacity=2000,
             modules=4,
@@ -160,16 +162,12 @@ MODELS: Final[Mapping[str, ModelSpec]] = {
         ),
         ModelSpec(
             "SMART_HOPPER",
-            DeviceFamily.SMART_HOPPER,
-            COINS,
-            unit_type=0x03,
-            address=0x10,
+            FACTS[DeviceModel.SMART_HOPPER],
             protocol_max=8,
             firmware="SH00036140000000",
             firmware_short="0614",
             serial=0x0011D3C4,
             build_revisions=((0x03, 12),),
-            payout=True,
             store_capacity=500,
             cashbox_capacity=3000,
             watchdog=5.0,
@@ -177,17 +175,13 @@ MODELS: Final[Mapping[str, ModelSpec]] = {
         ),
         ModelSpec(
             "SMART_COIN_SYSTEM",
-            DeviceFamily.SMART_SYSTEM,
-            COINS,
-            unit_type=0x09,
-            address=0x10,
+            FACTS[DeviceModel.SMART_COIN_SYSTEM],
             protocol_max=8,
             firmware="SH00041312579C01",
             firmware_short="0131",
             serial=0x00579262,
             sub_serials={1: 0x0057601F},
             build_revisions=((0x09, 13), (0x0A, 13)),
-            payout=True,
             store_capacity=500,
             cashbox_capacity=3000,
             watchdog=5.0,
@@ -196,17 +190,13 @@ MODELS: Final[Mapping[str, ModelSpec]] = {
         ),
         ModelSpec(
             "TWIN_SMART_COIN_SYSTEM",
-            DeviceFamily.SMART_SYSTEM,
-            COINS,
-            unit_type=0x09,
-            address=0x10,
+            FACTS[DeviceModel.TWIN_SMART_COIN_SYSTEM],
             protocol_max=8,
             firmware="SH00041312579C01",
             firmware_short="0131",
             serial=0x00579301,
             sub_serials={1: 0x00576022, 2: 0x00579302},
             build_revisions=((0x09, 13), (0x0A, 13), (0x09, 13)),
-            payout=True,
             store_capacity=1000,
             cashbox_capacity=3000,
             watchdog=5.0,
@@ -216,16 +206,12 @@ MODELS: Final[Mapping[str, ModelSpec]] = {
         ),
         ModelSpec(
             "SMART_HOPPER_4",
-            DeviceFamily.SMART_SYSTEM,
-            COINS,
-            unit_type=0x03,
-            address=0x10,
+            FACTS[DeviceModel.SMART_HOPPER_4],
             protocol_max=8,
             firmware="SH00041312579C01",
             firmware_short="0131",
             serial=0x00573923,
             build_revisions=((0x03, 13),),
-            payout=True,
             store_capacity=600,
             cashbox_capacity=3000,
             watchdog=5.0,

@@ -224,7 +224,7 @@ class SlaveEngine:
         if not self._arrives(plain[0]):
             return None
         download = self.download.handle(plain)
-        reply = download if download is not None else self._command(plain, True)
+        reply = download if download is not None else self._command(plain, encrypted=True)
         return self._seal(reply)
 
     def _arrives(self, code: int) -> bool:
@@ -242,11 +242,11 @@ class SlaveEngine:
                 return bytes((Response.KEY_NOT_SET,))
             if code in ssp.ENCRYPTED_COMMANDS and code not in self.policy.plain_allowed:
                 return bytes((Response.PARAMETER_OUT_OF_RANGE,))
-        return self._command(data, False)
+        return self._command(data, encrypted=False)
 
     # ------------------------------------------------------------------------------ commands
 
-    def _command(self, data: bytes, encrypted: bool) -> bytes:
+    def _command(self, data: bytes, *, encrypted: bool) -> bytes:
         code = data[0]
         self.last_code = code
         if code == Command.SET_GENERATOR:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..events import Event
+from ..models import UnitType
 from ..ssp import Command, PollEvent, Response
 from .core import OK, DeviceCore, Handler, reply
 from .datasets import NOTES, Denomination
@@ -270,7 +271,7 @@ class NoteMixin(DeviceCore):
         note.reject_code = code
         note.due = now + self.timing.reject_time
 
-    def _land(self, d: Denomination, to_store: bool) -> None:
+    def _land(self, d: Denomination, *, to_store: bool) -> None:
         if to_store:
             self.store_note(d)
             return
@@ -318,7 +319,7 @@ class NoteMixin(DeviceCore):
         return OK
 
     def _cmd_bezel(self, data: bytes) -> bytes:
-        if self.spec.unit_type == 0x07:  # NV11: no RGB bezel
+        if self.spec.unit_type == UnitType.NV11:  # no RGB bezel
             return reply(Response.COMMAND_NOT_KNOWN)
         if len(data) not in (5, 6):
             return reply(Response.WRONG_NO_PARAMETERS)

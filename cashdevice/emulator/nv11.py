@@ -4,7 +4,7 @@ REPORTING TYPE (GA138 §NV11; ssp-protocol.md §4.3).  The float is last-in firs
 
 from __future__ import annotations
 
-from ..events import Event
+from ..events import DeviceFamily, Event
 from ..ssp import Command, PollEvent, Response
 from .core import OK, Handler, reply
 from .payout import PayoutMixin
@@ -24,7 +24,7 @@ class NV11Mixin(PayoutMixin):
 
     def _register(self, table: dict[int, Handler]) -> None:
         super()._register(table)
-        if self.family.value != "nv11":
+        if self.family != DeviceFamily.NV11:
             return
         table.update(
             {

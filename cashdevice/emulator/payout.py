@@ -166,7 +166,7 @@ class PayoutMixin(DeviceCore):
         self.persistent.float_order.append(d)
         self.ledger.record("stored", d)
         self.count("stored")
-        if self.family.value == "nv11" and self.payout_options & 1:
+        if self.family == DeviceFamily.NV11 and self.payout_options & 1:
             self.emit(Event(PollEvent.NOTE_STORED_IN_PAYOUT, amounts=self.amounts(d.value, d.country)))
         else:
             self.emit(Event(PollEvent.NOTE_STORED_IN_PAYOUT))

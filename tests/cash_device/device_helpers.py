@@ -12,8 +12,6 @@ from typing import Any
 from cashdevice import CashDevice
 from cashdevice.emulator import Emulator
 
-FAST = {"read_time": 0.05, "stack_time": 0.05, "reject_time": 0.05, "payout_step": 0.05, "coin_step": 0.02}
-
 
 class Recorder:
     """Collects every event of a CashDevice, in order, and lets a test wait for a condition."""

@@ -193,3 +193,12 @@ def test_load_json_and_toml(tmp_path: Path) -> None:
         toml.write_text('[GET_GLOBAL_ERROR_CODE]\nprefix = "3a 09"\n')
         table.load(toml)
         assert table.encode("GET_GLOBAL_ERROR_CODE") == b"\x3a\x09"
+
+
+def test_encryption_flag_has_one_home() -> None:
+    """A published row's ``encrypted`` is GA138's "Encryption Required" (ssp.ENCRYPTED_COMMANDS)."""
+    from cashdevice.ssp import ENCRYPTED_COMMANDS
+
+    for row in DEFAULT_COMMANDS.values():
+        if row.verified:
+            assert row.encrypted == (row.prefix[0] in ENCRYPTED_COMMANDS), row.name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,20 +9,18 @@ from typing import Any
 import pytest
 import serial
 from device_helpers import Recorder
+from itl_files import NEW_DATASET, NEW_FIRMWARE, corrupt, make_itl_file
+from support import FAST_DOWNLOAD
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel
 from cashdevice.enums import DownloadState
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "download"))
-from download_helpers import FAST
-from itl_files import NEW_DATASET, NEW_FIRMWARE, corrupt, make_itl_file
 
 Make = Callable[..., Any]
 
 
 def downloader(devices: Make) -> tuple[CashDevice, list[tuple[str, Any]]]:
     device = devices()
-    device.download_timing = FAST
+    device.download_timing = FAST_DOWNLOAD
     seen: list[tuple[str, Any]] = []
     device.DownloadStateEvent.connect(lambda s, e: seen.append(("state", e)))
     device.DownloadBlockEvent.connect(lambda s, e: seen.append(("block", e)))

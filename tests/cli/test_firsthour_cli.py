@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pytest
 from serial.tools.list_ports_common import ListPortInfo
+from support import FAST
 
 from cashdevice import CashDevice, CashEventType
 from cashdevice.decode_cli import Decoder, trace_chunks
 from cashdevice.emulator import Emulator
 from cashdevice.ports_cli import report, serial_ports
-
-FAST = {"read_time": 0.05, "stack_time": 0.05, "reject_time": 0.05, "payout_step": 0.05}
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

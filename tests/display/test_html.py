@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import FAST
 
 from cashdevice import CashDevice, CashEventResponse, CashEventType, DeviceState, DeviceStatusResponse
 from cashdevice._html import DeviceStatusList
 from cashdevice.emulator import Emulator
 
 FIXTURES = Path(__file__).parent / "fixtures"
-FAST = {"read_time": 0.05, "stack_time": 0.05, "reject_time": 0.05, "payout_step": 0.05}
 
 
 def fixture(name: str) -> str:

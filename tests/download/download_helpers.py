@@ -1,23 +1,11 @@
-"""Helpers shared by the download tests: fast timings and a callback recorder."""
+"""Helpers shared by the download tests: a callback recorder (fast timings: ``support.FAST_DOWNLOAD``)."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
 
-from cashdevice.download import DownloadTiming
 from cashdevice.enums import DownloadState
-
-FAST = DownloadTiming(
-    baud_settle=0.0,
-    ram_start=0.02,
-    reply_timeout=0.5,
-    ssp_timeout=0.2,
-    ssp_retries=2,
-    reset_timeout=3.0,
-    reopen_interval=0.05,
-)
-"""Short pauses for tests (the manual's are 0.5 s / 2.5 s / 1 s / 10 s)."""
 
 
 @dataclass

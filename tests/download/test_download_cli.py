@@ -4,9 +4,9 @@ import io
 from pathlib import Path
 
 import pytest
-from download_helpers import FAST
 from download_slave import DownloadSlave
 from itl_files import NEW_FIRMWARE, corrupt, make_itl_file
+from support import FAST_DOWNLOAD
 
 from cashdevice.download_cli import ProgressBar, build_parser, main
 from cashdevice.firmware_file import parse_firmware
@@ -15,7 +15,7 @@ from cashdevice.firmware_file import parse_firmware
 def test_cli_download_with_progress_bar(
     slave: DownloadSlave, itl_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main([str(itl_path), "--port", slave.path], timing=FAST) == 0
+    assert main([str(itl_path), "--port", slave.path], timing=FAST_DOWNLOAD) == 0
     out, err = capsys.readouterr()
     assert out.startswith("COMPLETE: EUR02604_NV02004141498000_IF_01.bv1 -> ")
     assert "(8 RAM sections, 3 blocks)" in out
@@ -29,11 +29,11 @@ def test_cli_failure_and_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[
     path = tmp_path / "f.bv1"
     path.write_bytes(make_itl_file())
     with DownloadSlave(fail_at_block=1) as slave:
-        assert main([str(path), "--port", slave.path, "--key", "none", "-q"], timing=FAST) == 1
+        assert main([str(path), "--port", slave.path, "--key", "none", "-q"], timing=FAST_DOWNLOAD) == 1
         out, err = capsys.readouterr()
         assert out.startswith("FAILED: checksum mismatch at block 1 of 3") and "\r" not in err
         path.write_bytes(corrupt(make_itl_file(), "truncated"))
-        assert main([str(path), "--port", slave.path], timing=FAST) == 2
+        assert main([str(path), "--port", slave.path], timing=FAST_DOWNLOAD) == 2
         out, err = capsys.readouterr()
         assert out == "" and err.startswith("error: ") and "truncated" in err
         assert slave.bytes_received > 0  # from the first run only

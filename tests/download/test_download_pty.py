@@ -7,9 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from download_helpers import FAST, Recorder
+from download_helpers import Recorder
 from download_slave import DownloadSlave
 from itl_files import CORRUPTIONS, NEW_DATASET, NEW_FIRMWARE, corrupt, make_itl_file
+from support import FAST_DOWNLOAD
 
 from cashdevice.download import DownloadFirmware, FirmwareDownload
 from cashdevice.enums import DownloadState
@@ -31,7 +32,7 @@ def query_versions(path: str, address: int = 0) -> tuple[str, str]:
 
 
 def start(slave: DownloadSlave, path: Path, rec: Recorder, **kwargs: object) -> FirmwareDownload:
-    kwargs.setdefault("timing", FAST)
+    kwargs.setdefault("timing", FAST_DOWNLOAD)
     dl = FirmwareDownload(slave.path, 0, path, on_state=rec.on_state, on_block=rec.on_block, **kwargs)  # type: ignore[arg-type]
     assert dl.start(), dl.message
     return dl
@@ -75,7 +76,9 @@ def test_csharp_signature_starts_and_reports(
         if state in (DownloadState.COMPLETE, DownloadState.FAILED):
             done.set()
 
-    assert DownloadFirmware(slave.path, 0, str(itl_path), True, 115200, on_state=on_state, timing=FAST)
+    assert DownloadFirmware(
+        slave.path, 0, str(itl_path), True, 115200, on_state=on_state, timing=FAST_DOWNLOAD
+    )
     assert done.wait(WAIT)
     assert recorder.states() == [DownloadState.UPDATING, DownloadState.COMPLETE]
     # the worker sets `done` from inside its last callback; it ends right after
@@ -90,7 +93,7 @@ def test_corrupted_file_refused_before_any_byte(
     path = tmp_path / "bad.bv1"
     path.write_bytes(corrupt(make_itl_file(), kind))
     threads = threading.active_count()
-    dl = FirmwareDownload(slave.path, 0, path, on_state=recorder.on_state, timing=FAST)
+    dl = FirmwareDownload(slave.path, 0, path, on_state=recorder.on_state, timing=FAST_DOWNLOAD)
     assert dl.start() is False
     assert "invalid download file" in dl.message
     assert threading.active_count() == threads and not dl.is_running
@@ -130,7 +133,7 @@ def test_checksum_failure_mid_download(itl_path: Path, recorder: Recorder) -> No
 
     with DownloadSlave(fail_at_block=2) as slave:
         dl = FirmwareDownload(
-            slave.path, 0, itl_path, on_state=on_state, on_block=recorder.on_block, timing=FAST
+            slave.path, 0, itl_path, on_state=on_state, on_block=recorder.on_block, timing=FAST_DOWNLOAD
         )
         assert dl.start()
         expect_failure(dl, recorder, slave, "checksum mismatch at block 2 of 3")
@@ -153,7 +156,7 @@ def test_line_drop_mid_download(itl_path: Path, recorder: Recorder, block: int, 
     with DownloadSlave(drop_at_block=block) as slave:
         dl = start(slave, itl_path, recorder)
         expect_failure(dl, recorder, slave, words)
-        assert dl.elapsed is not None and dl.elapsed < FAST.reply_timeout + 3.0
+        assert dl.elapsed is not None and dl.elapsed < FAST_DOWNLOAD.reply_timeout + 3.0
 
 
 def test_header_refused_by_device(itl_path: Path, recorder: Recorder) -> None:
@@ -176,7 +179,7 @@ def test_device_slow_to_restart_is_waited_for(itl_path: Path, recorder: Recorder
 
 
 def test_device_that_never_restarts(itl_path: Path, recorder: Recorder) -> None:
-    timing = replace(FAST, reset_timeout=0.8)
+    timing = replace(FAST_DOWNLOAD, reset_timeout=0.8)
     with DownloadSlave(reset_delay=30.0) as slave:
         dl = start(slave, itl_path, recorder, timing=timing)
         expect_failure(dl, recorder, slave, "did not come back within 0.8 s")
@@ -196,12 +199,12 @@ def test_session_open_on_port_is_refused(slave: DownloadSlave, itl_path: Path) -
         asked.append(port)
         return True
 
-    dl = FirmwareDownload(slave.path, 0, itl_path, is_port_busy=busy, timing=FAST)
+    dl = FirmwareDownload(slave.path, 0, itl_path, is_port_busy=busy, timing=FAST_DOWNLOAD)
     assert dl.start() is False and asked == [slave.path]
     assert "session is open" in dl.message
     # a session that holds the port (exclusive open) is detected without being told
     with SSPLink(slave.path, timeout=0.2, retries=0):
-        dl = FirmwareDownload(slave.path, 0, itl_path, timing=FAST)
+        dl = FirmwareDownload(slave.path, 0, itl_path, timing=FAST_DOWNLOAD)
         assert dl.start() is False and "port busy or unavailable" in dl.message
     assert slave.bytes_received == 0
 
@@ -214,7 +217,7 @@ def test_cancel_stops_and_releases(slave: DownloadSlave, itl_path: Path, recorde
         if ram == total_ram and block == 0:
             holder[0].cancel()  # during the long ram_start pause
 
-    timing = replace(FAST, ram_start=30.0)
+    timing = replace(FAST_DOWNLOAD, ram_start=30.0)
     dl = FirmwareDownload(
         slave.path, 0, itl_path, on_state=recorder.on_state, on_block=on_block, timing=timing
     )
@@ -230,7 +233,7 @@ def test_failing_callbacks_do_not_stop_the_download(
     def bad(*args: object) -> None:
         raise RuntimeError("receiver bug")
 
-    dl = FirmwareDownload(slave.path, 0, itl_path, on_state=bad, on_block=bad, timing=FAST)
+    dl = FirmwareDownload(slave.path, 0, itl_path, on_state=bad, on_block=bad, timing=FAST_DOWNLOAD)
     assert dl.start()
     assert dl.wait(WAIT) and dl.succeeded, dl.message
     assert "callback failed" in caplog.text
@@ -240,7 +243,7 @@ def test_baud_rate_from_header_and_cap(tmp_path: Path, recorder: Recorder) -> No
     path = tmp_path / "fast.bv1"
     path.write_bytes(make_itl_file(baud_field=115200))
     with DownloadSlave() as slave:
-        dl = FirmwareDownload(slave.path, 0, path, max_baud=38400, timing=FAST)
+        dl = FirmwareDownload(slave.path, 0, path, max_baud=38400, timing=FAST_DOWNLOAD)
         assert dl.start() is False and "115200 baud" in dl.message
         dl = start(slave, path, recorder)
         assert dl.wait(WAIT) and dl.succeeded, dl.message
@@ -255,7 +258,7 @@ def test_device_block_size_wins(itl_path: Path, recorder: Recorder) -> None:
 
 
 def test_start_twice_is_refused(slave: DownloadSlave, itl_path: Path) -> None:
-    dl = FirmwareDownload(slave.path, 0, itl_path, timing=FAST)
+    dl = FirmwareDownload(slave.path, 0, itl_path, timing=FAST_DOWNLOAD)
     assert dl.start()
     assert dl.start() is False and "already started" in dl.message
     assert dl.wait(WAIT) and dl.succeeded

@@ -15,15 +15,6 @@ from cashdevice.events import Amount, DeviceFamily, Event, decode_events
 from cashdevice.link import SSPLink
 from cashdevice.ssp import Command, PollEvent
 
-FAST = {
-    "read_time": 0.03,
-    "stack_time": 0.06,
-    "reject_time": 0.03,
-    "payout_step": 0.03,
-    "coin_step": 0.01,
-}
-"""Mechanical timings that keep the suite fast."""
-
 
 def _emulator_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("cashdevice-emu-")]
@@ -37,22 +28,6 @@ def no_leaked_emulator_threads() -> Iterator[None]:
         thread.join(max(0.0, deadline - time.monotonic()))
     leaked = _emulator_threads()
     assert not leaked, f"emulator threads still running: {[t.name for t in leaked]}"
-
-
-@pytest.fixture
-def make_emulator() -> Iterator[Callable[..., Emulator]]:
-    made: list[Emulator] = []
-
-    def make(model: str, **kwargs: object) -> Emulator:
-        options: dict[str, object] = dict(FAST)
-        options.update(kwargs)
-        emu = Emulator(model, **options)  # type: ignore[arg-type]
-        made.append(emu)
-        return emu
-
-    yield make
-    for emu in made:
-        emu.stop()
 
 
 @dataclass

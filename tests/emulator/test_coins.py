@@ -16,8 +16,8 @@ def codes(events):
     return [e.code for e in events]
 
 
-def ready(make_emulator, make_host, model, level=7, **kwargs):
-    emu = make_emulator(model, **kwargs)
+def ready(emulators, make_host, model, level=7, **kwargs):
+    emu = emulators(model, **kwargs)
     host = make_host(emu)
     host.startup(level)
     host.ok(Command.ENABLE)
@@ -27,8 +27,8 @@ def ready(make_emulator, make_host, model, level=7, **kwargs):
 @pytest.mark.parametrize(
     "model", ["SMART_HOPPER", "SMART_COIN_SYSTEM", "TWIN_SMART_COIN_SYSTEM", "SMART_HOPPER_4"]
 )
-def test_setup_request_hopper_layout(make_emulator, make_host, model):
-    emu = make_emulator(model, currency="GBP")
+def test_setup_request_hopper_layout(emulators, make_host, model):
+    emu = emulators(model, currency="GBP")
     host = make_host(emu)
     host.startup(7)
     assert host.setup.unit_type == emu.spec.unit_type
@@ -36,8 +36,8 @@ def test_setup_request_hopper_layout(make_emulator, make_host, model):
     assert {a.country for a in host.setup.values} == {"GBP"}
 
 
-def test_coin_inhibits_and_global_inhibit(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "SMART_HOPPER")
+def test_coin_inhibits_and_global_inhibit(emulators, make_host):
+    emu, host = ready(emulators, make_host, "SMART_HOPPER")
     host.ok(Command.SET_COIN_MECH_INHIBITS, 0, (50).to_bytes(2, "little"), b"EUR")
     assert emu.insert_coin(50)  # taken in and returned by the mech
     assert emu.insert_coin(100)
@@ -59,8 +59,8 @@ def test_coin_inhibits_and_global_inhibit(make_emulator, make_host):
     assert ledger.get(100, "EUR").stored == 1
 
 
-def test_options_value_added_and_routes(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "SMART_COIN_SYSTEM")
+def test_options_value_added_and_routes(emulators, make_host):
+    emu, host = ready(emulators, make_host, "SMART_COIN_SYSTEM")
     assert host.ok(Command.GET_OPTIONS) == bytes((0x26, 0x00))
     # GA138 example: REG0 = 04 -> mode byte FE (split by highest value, no cashbox pay)
     assert host.ok(Command.SET_OPTIONS, 0x04, 0x00) == b"\xfe"
@@ -81,22 +81,22 @@ def test_options_value_added_and_routes(make_emulator, make_host):
     assert host.ok(Command.GET_DENOMINATION_ROUTE, vc(200)) == b"\x01"  # persistent
 
 
-def test_counters_forms(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "SMART_COIN_SYSTEM")
+def test_counters_forms(emulators, make_host):
+    emu, host = ready(emulators, make_host, "SMART_COIN_SYSTEM")
     for _ in range(3):
         assert emu.insert_coin(100)
     reply = host.ok(Command.GET_COUNTERS)
     assert reply[0] == 9 and len(reply) == 1 + 36
     values = [int.from_bytes(reply[1 + 4 * i : 5 + 4 * i], "little") for i in range(9)]
     assert values[1] == 3  # coins paid in
-    _emu2, host2 = ready(make_emulator, make_host, "SMART_HOPPER")
+    _emu2, host2 = ready(emulators, make_host, "SMART_HOPPER")
     assert len(host2.ok(Command.GET_COUNTERS)) == 24  # SH3: six counters, no count byte
-    _emu3, host3 = ready(make_emulator, make_host, "NOTE_VALIDATOR")
+    _emu3, host3 = ready(emulators, make_host, "NOTE_VALIDATOR")
     assert host3.ok(Command.GET_COUNTERS)[0] == 5
 
 
-def test_rtc_stir_and_setup_with_trailing_byte(make_emulator, make_host):
-    _emu, host = ready(make_emulator, make_host, "SMART_COIN_SYSTEM")
+def test_rtc_stir_and_setup_with_trailing_byte(emulators, make_host):
+    _emu, host = ready(emulators, make_host, "SMART_COIN_SYSTEM")
     assert host.ok(Command.GET_REAL_TIME_CLOCK_CONFIGURATION) == b"\x01"
     host.ok(Command.SET_REAL_TIME_CLOCK, bytes((27, 11, 24, 14, 9, 30)))
     assert host.ok(Command.GET_REAL_TIME_CLOCK) == bytes((27, 11, 24, 14, 9, 30))
@@ -105,30 +105,30 @@ def test_rtc_stir_and_setup_with_trailing_byte(make_emulator, make_host):
     assert host.cmd(Command.COIN_STIR, 5, encrypt=False) == b"\xf4"
     assert host.ok(Command.SETUP_REQUEST, 0x05) == host.ok(Command.SETUP_REQUEST)
     # plain SMART Hopper has no RTC
-    _emu2, host2 = ready(make_emulator, make_host, "SMART_HOPPER")
+    _emu2, host2 = ready(emulators, make_host, "SMART_HOPPER")
     assert host2.cmd(Command.GET_REAL_TIME_CLOCK) == b"\xf2"
 
 
-def test_twin_mode_unverified_table(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "TWIN_SMART_COIN_SYSTEM")
+def test_twin_mode_unverified_table(emulators, make_host):
+    emu, host = ready(emulators, make_host, "TWIN_SMART_COIN_SYSTEM")
     twin = UNVERIFIED_COMMANDS["SET_TWIN_MODE"]
     host.ok(twin, 1)
     assert emu.device.twin_mode == 1
     assert host.cmd(twin, 1) == b"\xf5"  # already active
     assert host.cmd(twin, 4) == b"\xf5"  # unknown mode
     host.ok(UNVERIFIED_COMMANDS["SET_SORTER_ROUTE"], vc(100), 1)
-    _emu2, host2 = ready(make_emulator, make_host, "SMART_COIN_SYSTEM")
+    _emu2, host2 = ready(emulators, make_host, "SMART_COIN_SYSTEM")
     assert host2.cmd(twin, 1) == b"\xf2"
 
 
-def test_unknown_command_f2(make_emulator, make_host):
-    _emu, host = ready(make_emulator, make_host, "SMART_HOPPER")
+def test_unknown_command_f2(emulators, make_host):
+    _emu, host = ready(emulators, make_host, "SMART_HOPPER")
     assert host.cmd(0x6A) == b"\xf2"
     assert host.cmd(Command.SET_INHIBITS, 0xFF) == b"\xf2"  # a validator command
 
 
-def test_unverified_smart_system_commands(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "SMART_COIN_SYSTEM", levels={100: 10, 50: 10})
+def test_unverified_smart_system_commands(emulators, make_host):
+    emu, host = ready(emulators, make_host, "SMART_COIN_SYSTEM", levels={100: 10, 50: 10})
     u = UNVERIFIED_COMMANDS
     host.ok(u["SET_PAYOUT_LIMIT"], (3).to_bytes(2, "little"))
     # 2.50 needs three coins (1.00 + 1.00 + 0.50): allowed; 3.50 needs four: refused
@@ -144,19 +144,19 @@ def test_unverified_smart_system_commands(make_emulator, make_host):
     ext = host.ok(u["EXTENDED_GET_FIRMWARE_VERSION"]).decode()
     assert ext.startswith(emu.spec.firmware + "_") and len(ext) == 16 + 18
     assert host.ok(u["EXTENDED_GET_DATASET_VERSION"]).decode().startswith("EUR01056_")
-    _emu2, host2 = ready(make_emulator, make_host, "SMART_HOPPER")
+    _emu2, host2 = ready(emulators, make_host, "SMART_HOPPER")
     assert host2.cmd(u["GET_PAYOUT_COUNT"]) == b"\xf2"  # not on a plain SMART Hopper
 
 
-def test_smart_hopper_enable_echo(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "SMART_HOPPER", hopper_enable_echo=True)
+def test_smart_hopper_enable_echo(emulators, make_host):
+    emu, host = ready(emulators, make_host, "SMART_HOPPER", hopper_enable_echo=True)
     assert PollEvent.DISABLED in codes(host.poll())  # GA973: once more after ENABLE
     assert PollEvent.DISABLED not in codes(host.poll())
     assert emu.enabled
 
 
-def test_coin_mech_jam_and_return_lever(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "SMART_COIN_SYSTEM")
+def test_coin_mech_jam_and_return_lever(emulators, make_host):
+    emu, host = ready(emulators, make_host, "SMART_COIN_SYSTEM")
     emu.coin_mech_jam()
     assert PollEvent.COIN_MECH_JAMMED in codes(host.poll())
     assert not emu.insert_coin(100)
@@ -169,8 +169,8 @@ def test_coin_mech_jam_and_return_lever(make_emulator, make_host):
     assert ledger.get(100, "EUR").refused == 1 and ledger.get(100, "EUR").credited == 1
 
 
-def test_hopper_fraud_needs_reset(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "SMART_HOPPER_4", levels={100: 20}, coin_step=0.2)
+def test_hopper_fraud_needs_reset(emulators, make_host):
+    emu, host = ready(emulators, make_host, "SMART_HOPPER_4", levels={100: 20}, coin_step=0.2)
     host.ok(Command.PAYOUT_AMOUNT, vc(1000), 0x58)
     assert emu.wait_for(lambda e: e.ledger.dispensed_total() >= 100)
     emu.hopper_fraud()
@@ -187,9 +187,9 @@ def test_hopper_fraud_needs_reset(make_emulator, make_host):
     emu.ledger.check()
 
 
-def test_unverified_scs_rows_on_the_wire(make_emulator, make_host):
+def test_unverified_scs_rows_on_the_wire(emulators, make_host):
     """The emulator answers every SMART System row of the driver's table (test-only codes)."""
-    emu, host = ready(make_emulator, make_host, "TWIN_SMART_COIN_SYSTEM", levels={100: 5})
+    emu, host = ready(emulators, make_host, "TWIN_SMART_COIN_SYSTEM", levels={100: 5})
     u = UNVERIFIED_COMMANDS
     # PURGE clears a coin stuck behind the flap (CALIBRATION FAILED) into the cashbox as unknown
     emu.device.coin_stuck(0, 1)
@@ -226,9 +226,9 @@ def test_unverified_scs_rows_on_the_wire(make_emulator, make_host):
     # coin stir with mode (0x5D + mode byte)
     host.ok(Command.COIN_STIR, 5, 1)
     assert host.cmd(Command.COIN_STIR, 5, 2) == b"\xf4"
-    _emu4, host4 = ready(make_emulator, make_host, "SMART_HOPPER_4")
+    _emu4, host4 = ready(emulators, make_host, "SMART_HOPPER_4")
     assert host4.cmd(u["GET_LIFTER_STATUS"]) == b"\xf2"
     assert host4.cmd(u["PURGE"], 1) == b"\xf4"  # no feeder
-    _emu3, host3 = ready(make_emulator, make_host, "SMART_HOPPER")
+    _emu3, host3 = ready(emulators, make_host, "SMART_HOPPER")
     for name in ("PURGE", "GET_CASHBOX_LEVELS", "GET_SERVICE_INFORMATION", "GET_GLOBAL_ERROR_CODE"):
         assert host3.cmd(u[name]) == b"\xf2", name

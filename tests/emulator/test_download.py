@@ -56,8 +56,8 @@ class Line:
         return self.port.read(expect)
 
 
-def test_download_then_new_versions(make_emulator):
-    emu = make_emulator("SPECTRAL_PAYOUT")
+def test_download_then_new_versions(emulators):
+    emu = emulators("SPECTRAL_PAYOUT")
     line = Line(emu.url)
     try:
         assert line.cmd(b"\x11") == b"\xf0"
@@ -84,8 +84,8 @@ def test_download_then_new_versions(make_emulator):
         line.port.close()
 
 
-def test_failed_download_leaves_unit_silent_until_power_cycle(make_emulator):
-    emu = make_emulator("NOTE_VALIDATOR")
+def test_failed_download_leaves_unit_silent_until_power_cycle(emulators):
+    emu = emulators("NOTE_VALIDATOR")
     emu.download.fail_ram = True
     line = Line(emu.url)
     try:
@@ -105,14 +105,14 @@ def test_failed_download_leaves_unit_silent_until_power_cycle(make_emulator):
         line.port.close()
 
 
-def test_host_firmware_download_end_to_end(make_emulator, tmp_path):
+def test_host_firmware_download_end_to_end(emulators, tmp_path):
     """The project's host (cashdevice.download) updates the emulated unit over cashdevice://."""
     download = pytest.importorskip("cashdevice.download")
     h = bytearray(header())
     h[0x10] = xor(RAM)  # RAM checksum field
     path = tmp_path / "update.bv1"
     path.write_bytes(bytes(h) + RAM + MAIN)
-    emu = make_emulator("SPECTRAL_PAYOUT")
+    emu = emulators("SPECTRAL_PAYOUT")
     timing = download.DownloadTiming(
         baud_settle=0.0,
         ram_start=0.05,

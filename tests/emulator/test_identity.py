@@ -10,8 +10,8 @@ from cashdevice.ssp import Command
 
 
 @pytest.mark.parametrize("model", sorted(MODELS))
-def test_identity(make_emulator, make_host, model):
-    emu = make_emulator(model)
+def test_identity(emulators, make_host, model):
+    emu = emulators(model)
     spec = emu.spec
     host = make_host(emu)
     host.startup(min(7, spec.protocol_max))
@@ -33,8 +33,8 @@ def test_identity(make_emulator, make_host, model):
         assert host.cmd(Command.UNIT_DATA) == b"\xf2"
 
 
-def test_set_baud_rate(make_emulator, make_host):
-    emu = make_emulator("SMART_PAYOUT", pacing=True, turnaround=0.0)
+def test_set_baud_rate(emulators, make_host):
+    emu = emulators("SMART_PAYOUT", pacing=True, turnaround=0.0)
     host = make_host(emu)
     host.startup(8)
     host.ok(Command.SET_BAUD_RATE, 1, 0)

@@ -11,8 +11,8 @@ from cashdevice.ssp import Command, PollEvent
 NOTE_MODELS = [m for m, s in MODELS.items() if s.kind == "notes"]
 
 
-def ready(make_emulator, make_host, model, level=None, **kwargs):
-    emu = make_emulator(model, **kwargs)
+def ready(emulators, make_host, model, level=None, **kwargs):
+    emu = emulators(model, **kwargs)
     host = make_host(emu)
     host.startup(level or min(8, emu.spec.protocol_max))
     host.ok(Command.SET_INHIBITS, 0xFF, 0xFF)
@@ -25,8 +25,8 @@ def codes(events):
 
 
 @pytest.mark.parametrize("model", NOTE_MODELS)
-def test_accept_sequence(make_emulator, make_host, model):
-    emu, host = ready(make_emulator, make_host, model, read_time=0.2)  # long enough to see READ 0
+def test_accept_sequence(emulators, make_host, model):
+    emu, host = ready(emulators, make_host, model, read_time=0.2)  # long enough to see READ 0
     assert emu.insert_note(1000)
     seen = host.poll_until(PollEvent.STACKED, timeout=5)
     c = codes(seen)
@@ -43,8 +43,8 @@ def test_accept_sequence(make_emulator, make_host, model):
 
 
 @pytest.mark.parametrize("model", ["NOTE_VALIDATOR", "SMART_PAYOUT"])
-def test_hold_then_host_reject(make_emulator, make_host, model):
-    emu, host = ready(make_emulator, make_host, model, escrow_timeout=0.3)
+def test_hold_then_host_reject(emulators, make_host, model):
+    emu, host = ready(emulators, make_host, model, escrow_timeout=0.3)
     assert emu.insert_note(500)
     host.poll_until(PollEvent.READ)
     while not any(e.code == PollEvent.READ and e.channel for e in host.poll()):
@@ -52,7 +52,7 @@ def test_hold_then_host_reject(make_emulator, make_host, model):
     # HOLD keeps the note past the escrow timeout
     for _ in range(8):
         host.ok(Command.HOLD)
-        emu.wait_for(lambda e: False, timeout=0.1)
+        assert not emu.wait_for(lambda e: not e.status()["escrow"], timeout=0.1)
     assert emu.status()["escrow"]
     host.ok(Command.REJECT)
     seen = host.poll_until(PollEvent.REJECTED)
@@ -66,8 +66,8 @@ def test_hold_then_host_reject(make_emulator, make_host, model):
     assert ledger.get(500, "EUR").rejected == 1 and ledger.count("credited") == 0
 
 
-def test_escrow_timeout_rejects_with_0x13(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "NOTE_VALIDATOR", escrow_timeout=0.3)
+def test_escrow_timeout_rejects_with_0x13(emulators, make_host):
+    emu, host = ready(emulators, make_host, "NOTE_VALIDATOR", escrow_timeout=0.3)
     assert emu.insert_note(2000)
     host.poll_until(PollEvent.READ)
     while not any(e.code == PollEvent.READ and e.channel for e in host.poll()):
@@ -84,8 +84,8 @@ def test_escrow_timeout_rejects_with_0x13(make_emulator, make_host):
     ("value", "inhibits", "code"),
     [(2000, (0xFF, 0x00), 0x00), (2000, (0x03, 0x00), 0x06), (1234, (0xFF, 0x00), 0x02)],
 )
-def test_validation_rejects(make_emulator, make_host, value, inhibits, code):
-    emu, host = ready(make_emulator, make_host, "NOTE_VALIDATOR")
+def test_validation_rejects(emulators, make_host, value, inhibits, code):
+    emu, host = ready(emulators, make_host, "NOTE_VALIDATOR")
     host.ok(Command.SET_INHIBITS, *inhibits)
     assert emu.insert_note(value)
     if code == 0:
@@ -99,8 +99,8 @@ def test_validation_rejects(make_emulator, make_host, value, inhibits, code):
     emu.ledger.check()
 
 
-def test_forced_reject_and_fraud(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "SPECTRAL_PAYOUT")
+def test_forced_reject_and_fraud(emulators, make_host):
+    emu, host = ready(emulators, make_host, "SPECTRAL_PAYOUT")
     assert emu.insert_note(500, reject=0x1C)
     host.poll_until(PollEvent.REJECTED)
     assert host.ok(Command.LAST_REJECT_CODE) == b"\x1c"
@@ -112,8 +112,8 @@ def test_forced_reject_and_fraud(make_emulator, make_host):
     assert ledger.get(500, "EUR").rejected == 2
 
 
-def test_disabled_unit_refuses_notes(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "NOTE_VALIDATOR")
+def test_disabled_unit_refuses_notes(emulators, make_host):
+    emu, host = ready(emulators, make_host, "NOTE_VALIDATOR")
     host.ok(Command.DISABLE)
     assert not emu.insert_note(500)
     assert PollEvent.DISABLED in codes(host.poll())
@@ -123,8 +123,8 @@ def test_disabled_unit_refuses_notes(make_emulator, make_host):
 
 
 @pytest.mark.parametrize("kind", ["safe", "unsafe"])
-def test_jam_and_clear(make_emulator, make_host, kind):
-    emu, host = ready(make_emulator, make_host, "NOTE_VALIDATOR")
+def test_jam_and_clear(emulators, make_host, kind):
+    emu, host = ready(emulators, make_host, "NOTE_VALIDATOR")
     assert emu.insert_note(500)
     host.poll_until(PollEvent.READ)
     emu.jam(kind)
@@ -143,8 +143,8 @@ def test_jam_and_clear(make_emulator, make_host, kind):
     assert ledger.get(500, "EUR").rejected == 1
 
 
-def test_cashbox_removed_replaced_and_stacker_full(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "NOTE_VALIDATOR", cashbox_capacity=2)
+def test_cashbox_removed_replaced_and_stacker_full(emulators, make_host):
+    emu, host = ready(emulators, make_host, "NOTE_VALIDATOR", cashbox_capacity=2)
     for _ in range(2):
         assert emu.insert_note(500)
         host.poll_until(PollEvent.STACKED)
@@ -164,8 +164,8 @@ def test_cashbox_removed_replaced_and_stacker_full(make_emulator, make_host):
     emu.ledger.check()
 
 
-def test_note_path_open_reported_from_protocol_6(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "SMART_PAYOUT", level=6)
+def test_note_path_open_reported_from_protocol_6(emulators, make_host):
+    emu, host = ready(emulators, make_host, "SMART_PAYOUT", level=6)
     emu.open_note_path()
     assert PollEvent.NOTE_PATH_OPEN in codes(host.poll())
     assert not emu.insert_note(500)
@@ -173,21 +173,22 @@ def test_note_path_open_reported_from_protocol_6(make_emulator, make_host):
     assert PollEvent.NOTE_PATH_OPEN not in codes(host.poll())
 
 
-def test_watchdog_disables_after_silence(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "NOTE_VALIDATOR", watchdog=0.3)
+def test_watchdog_disables_after_silence(emulators, make_host):
+    emu, host = ready(emulators, make_host, "NOTE_VALIDATOR", watchdog=0.3)
     assert emu.status()["enabled"]
     assert emu.wait_for(lambda e: not e.status()["enabled"], timeout=3)
     assert PollEvent.DISABLED in codes(host.poll())
 
 
-def test_poll_with_ack_repeats_credit_until_acknowledged(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "SMART_PAYOUT")
+def test_poll_with_ack_repeats_credit_until_acknowledged(emulators, make_host):
+    emu, host = ready(emulators, make_host, "SMART_PAYOUT")
     assert host.cmd(Command.EVENT_ACK) == b"\xf5"  # nothing to acknowledge
     assert emu.insert_note(1000)
     host.poll_until(PollEvent.CREDIT, with_ack=True)
     # unacknowledged: CREDIT repeats and the note does not move on
+    held = emu.status()["note"]
     for _ in range(5):
-        emu.wait_for(lambda e: False, timeout=0.05)
+        assert not emu.wait_for(lambda e: e.status()["note"] != held, timeout=0.05)
         events = host.poll(with_ack=True)
         assert PollEvent.CREDIT in codes(events) and PollEvent.STACKED not in codes(events)
     host.ok(Command.EVENT_ACK)
@@ -197,8 +198,8 @@ def test_poll_with_ack_repeats_credit_until_acknowledged(make_emulator, make_hos
     assert emu.ledger.count("credited") == 1
 
 
-def test_protocol_4_and_5_event_sets(make_emulator, make_host):
-    emu = make_emulator("NOTE_VALIDATOR", currency="GBP")
+def test_protocol_4_and_5_event_sets(emulators, make_host):
+    emu = emulators("NOTE_VALIDATOR", currency="GBP")
     host = make_host(emu)
     host.startup(4)
     assert [v.value for v in host.setup.values] == [500, 1000, 2000, 5000]
@@ -211,8 +212,8 @@ def test_protocol_4_and_5_event_sets(make_emulator, make_host):
     assert PollEvent.CASHBOX_REMOVED in codes(host.poll())
 
 
-def test_multi_currency_dataset(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "NOTE_VALIDATOR", currency="EUR,GBP")
+def test_multi_currency_dataset(emulators, make_host):
+    emu, host = ready(emulators, make_host, "NOTE_VALIDATOR", currency="EUR,GBP")
     host.ok(Command.SET_INHIBITS, 0xFF, 0xFF)
     assert [a.country for a in host.setup.values] == ["EUR"] * 7 + ["GBP"] * 4
     assert emu.insert_note(1000, "GBP")
@@ -221,8 +222,8 @@ def test_multi_currency_dataset(make_emulator, make_host):
     assert emu.ledger.get(1000, "GBP").credited == 1
 
 
-def test_routes_store_or_stack(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "SMART_PAYOUT")
+def test_routes_store_or_stack(emulators, make_host):
+    emu, host = ready(emulators, make_host, "SMART_PAYOUT")
     host.ok(Command.ENABLE_PAYOUT_DEVICE)
     host.ok(Command.SET_DENOMINATION_ROUTE, 1, (500).to_bytes(4, "little"), b"EUR")
     assert host.ok(Command.GET_DENOMINATION_ROUTE, (500).to_bytes(4, "little"), b"EUR") == b"\x01"
@@ -236,15 +237,15 @@ def test_routes_store_or_stack(make_emulator, make_host):
     assert ledger.get(500, "EUR").stacked == 1 and ledger.get(1000, "EUR").stored == 1
 
 
-def test_channel_disable_when_all_inhibited(make_emulator, make_host):
-    _emu, host = ready(make_emulator, make_host, "NOTE_VALIDATOR", level=7)
+def test_channel_disable_when_all_inhibited(emulators, make_host):
+    _emu, host = ready(emulators, make_host, "NOTE_VALIDATOR", level=7)
     host.ok(Command.SET_INHIBITS, 0x00, 0x00)
     assert PollEvent.CHANNEL_DISABLE in codes(host.poll())
     assert PollEvent.CHANNEL_DISABLE not in codes(host.poll())
 
 
-def test_full_recycler_sends_notes_to_cashbox(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "SPECTRAL_PAYOUT", store_capacity=1)
+def test_full_recycler_sends_notes_to_cashbox(emulators, make_host):
+    emu, host = ready(emulators, make_host, "SPECTRAL_PAYOUT", store_capacity=1)
     host.ok(Command.ENABLE_PAYOUT_DEVICE)
     assert emu.insert_note(500)
     host.poll_until(PollEvent.NOTE_STORED_IN_PAYOUT)
@@ -256,8 +257,8 @@ def test_full_recycler_sends_notes_to_cashbox(make_emulator, make_host):
 
 
 @pytest.mark.parametrize(("model", "expected"), [("NOTE_VALIDATOR", 0xE2), ("SMART_PAYOUT", 0xCB)])
-def test_power_loss_with_note_in_path(make_emulator, make_host, model, expected):
-    emu, host = ready(make_emulator, make_host, model, stack_time=2.0)
+def test_power_loss_with_note_in_path(emulators, make_host, model, expected):
+    emu, host = ready(emulators, make_host, model, stack_time=2.0)
     if emu.spec.payout:
         host.ok(Command.ENABLE_PAYOUT_DEVICE)
     assert emu.insert_note(1000)
@@ -272,8 +273,8 @@ def test_power_loss_with_note_in_path(make_emulator, make_host, model, expected)
     assert ledger.credited_total() == 1000 == host.credited_value()
 
 
-def test_power_loss_before_credit_returns_the_note(make_emulator, make_host):
-    emu, host = ready(make_emulator, make_host, "NOTE_VALIDATOR", read_time=2.0)
+def test_power_loss_before_credit_returns_the_note(emulators, make_host):
+    emu, host = ready(emulators, make_host, "NOTE_VALIDATOR", read_time=2.0)
     assert emu.insert_note(1000)
     emu.power_cycle()
     host.link.set_key(0, None)

@@ -23,25 +23,25 @@ def codes(events):
     return [e.code for e in events]
 
 
-def note_ready(make_emulator, make_host, model="SMART_PAYOUT", level=8, **kwargs):
+def note_ready(emulators, make_host, model="SMART_PAYOUT", level=8, **kwargs):
     kwargs.setdefault("levels", {500: 4, 1000: 2, 2000: 1})
-    emu = make_emulator(model, **kwargs)
+    emu = emulators(model, **kwargs)
     host = make_host(emu)
     host.startup(level)
     host.ok(Command.ENABLE_PAYOUT_DEVICE)
     return emu, host
 
 
-def coin_ready(make_emulator, make_host, model="SMART_HOPPER", level=7, **kwargs):
+def coin_ready(emulators, make_host, model="SMART_HOPPER", level=7, **kwargs):
     kwargs.setdefault("levels", {5: 10, 10: 10, 20: 10, 50: 5, 100: 5, 200: 2})
-    emu = make_emulator(model, **kwargs)
+    emu = emulators(model, **kwargs)
     host = make_host(emu)
     host.startup(level)
     return emu, host
 
 
-def test_payout_refusals(make_emulator, make_host):
-    emu, host = note_ready(make_emulator, make_host)
+def test_payout_refusals(emulators, make_host):
+    emu, host = note_ready(emulators, make_host)
     assert host.cmd(Command.PAYOUT_AMOUNT, vc(10000), REAL) == b"\xf5\x01"  # not enough value
     assert host.cmd(Command.PAYOUT_AMOUNT, vc(700), REAL) == b"\xf5\x02"  # cannot pay exact
     assert host.cmd(Command.PAYOUT_AMOUNT, vc(500), 0x00) == b"\xf4"  # bad option byte
@@ -57,8 +57,8 @@ def test_payout_refusals(make_emulator, make_host):
     assert ledger.total("dispensed") == 1500
 
 
-def test_note_payout_sequence_and_bezel(make_emulator, make_host):
-    emu, host = note_ready(make_emulator, make_host)
+def test_note_payout_sequence_and_bezel(emulators, make_host):
+    emu, host = note_ready(emulators, make_host)
     host.ok(Command.PAYOUT_AMOUNT, vc(2500), REAL)
     seen = host.poll_until(PollEvent.NOTE_HELD_IN_BEZEL)
     # the note waits in the bezel until taken: HELD IN BEZEL repeats, nothing is dispensed yet
@@ -77,8 +77,8 @@ def test_note_payout_sequence_and_bezel(make_emulator, make_host):
     emu.ledger.check()
 
 
-def test_payout_by_denomination_and_test_mode(make_emulator, make_host):
-    emu, host = note_ready(make_emulator, make_host)
+def test_payout_by_denomination_and_test_mode(emulators, make_host):
+    emu, host = note_ready(emulators, make_host)
     body = bytes((2,)) + entry(2, 500) + entry(1, 1000)
     host.ok(Command.PAYOUT_BY_DENOMINATION, body, TEST)
     assert emu.status()["job"] is None
@@ -91,8 +91,8 @@ def test_payout_by_denomination_and_test_mode(make_emulator, make_host):
     assert ledger.get(500, "EUR").dispensed == 2 and ledger.get(1000, "EUR").dispensed == 1
 
 
-def test_float_amount_note_and_coin(make_emulator, make_host):
-    emu, host = note_ready(make_emulator, make_host)
+def test_float_amount_note_and_coin(emulators, make_host):
+    emu, host = note_ready(emulators, make_host)
     # SMART Payout: 4-byte minimum payout (13 data bytes)
     host.ok(Command.FLOAT_AMOUNT, (500).to_bytes(4, "little"), vc(2000), REAL)
     seen = host.poll_until(PollEvent.FLOATED)
@@ -102,7 +102,7 @@ def test_float_amount_note_and_coin(make_emulator, make_host):
     ledger.check()
     assert ledger.total("floated") == 4000 - 2000 + 2000  # 6000 stored -> 2000 kept
 
-    emu2, host2 = coin_ready(make_emulator, make_host)
+    emu2, host2 = coin_ready(emulators, make_host)
     # SMART Hopper: 2-byte minimum payout (11 data bytes)
     host2.ok(Command.FLOAT_AMOUNT, (5).to_bytes(2, "little"), vc(300), REAL)
     host2.poll_until(PollEvent.FLOATED)
@@ -110,8 +110,8 @@ def test_float_amount_note_and_coin(make_emulator, make_host):
     emu2.ledger.check()
 
 
-def test_float_by_denomination(make_emulator, make_host):
-    emu, host = coin_ready(make_emulator, make_host, level=6)
+def test_float_by_denomination(emulators, make_host):
+    emu, host = coin_ready(emulators, make_host, level=6)
     host.ok(Command.FLOAT_BY_DENOMINATION, bytes((2,)) + entry(3, 5) + entry(1, 200), REAL)
     host.poll_until(PollEvent.FLOATED)
     levels = {d.value: n for d, n in emu.levels.items()}
@@ -120,11 +120,11 @@ def test_float_by_denomination(make_emulator, make_host):
 
 
 @pytest.mark.parametrize("model", ["SPECTRAL_PAYOUT", "SMART_COIN_SYSTEM"])
-def test_empty_and_smart_empty(make_emulator, make_host, model):
+def test_empty_and_smart_empty(emulators, make_host, model):
     if model == "SPECTRAL_PAYOUT":
-        emu, host = note_ready(make_emulator, make_host, model)
+        emu, host = note_ready(emulators, make_host, model)
     else:
-        emu, host = coin_ready(make_emulator, make_host, model)
+        emu, host = coin_ready(emulators, make_host, model)
     total = sum(d.value * n for d, n in emu.levels.items())
     host.ok(Command.SMART_EMPTY)
     seen = host.poll_until(PollEvent.SMART_EMPTIED)
@@ -143,8 +143,8 @@ def test_empty_and_smart_empty(make_emulator, make_host, model):
     assert emu.ledger.total("emptied") == total
 
 
-def test_empty_all(make_emulator, make_host):
-    emu, host = note_ready(make_emulator, make_host)
+def test_empty_all(emulators, make_host):
+    emu, host = note_ready(emulators, make_host)
     host.ok(Command.EMPTY_ALL)
     seen = host.poll_until(PollEvent.EMPTIED)
     assert PollEvent.EMPTYING in codes(seen)
@@ -152,8 +152,8 @@ def test_empty_all(make_emulator, make_host):
     emu.ledger.check()
 
 
-def test_halt_payout(make_emulator, make_host):
-    emu, host = coin_ready(make_emulator, make_host, coin_step=0.15)
+def test_halt_payout(emulators, make_host):
+    emu, host = coin_ready(emulators, make_host, coin_step=0.15)
     host.ok(Command.PAYOUT_AMOUNT, vc(500), REAL)
     host.poll_until(PollEvent.DISPENSING)
     assert emu.wait_for(lambda e: e.ledger.total("dispensed") > 0)
@@ -169,12 +169,12 @@ def test_halt_payout(make_emulator, make_host):
 
 
 @pytest.mark.parametrize(("model", "level"), [("SMART_PAYOUT", 8), ("SMART_PAYOUT", 7), ("SMART_HOPPER", 8)])
-def test_power_loss_mid_payout(make_emulator, make_host, model, level):
+def test_power_loss_mid_payout(emulators, make_host, model, level):
     if model == "SMART_PAYOUT":
-        emu, host = note_ready(make_emulator, make_host, model, level=level)
+        emu, host = note_ready(emulators, make_host, model, level=level)
         amount = 2500
     else:
-        emu, host = coin_ready(make_emulator, make_host, model, level=level, coin_step=0.2)
+        emu, host = coin_ready(emulators, make_host, model, level=level, coin_step=0.2)
         amount = 500
     host.ok(Command.PAYOUT_AMOUNT, vc(amount), REAL)
     if model == "SMART_PAYOUT":
@@ -206,8 +206,8 @@ def test_power_loss_mid_payout(make_emulator, make_host, model, level):
     assert not emu.status()["enabled"]
 
 
-def test_hopper_levels_routes_and_cashbox_limit(make_emulator, make_host):
-    emu, host = coin_ready(make_emulator, make_host, "SMART_COIN_SYSTEM", level=7, levels={})
+def test_hopper_levels_routes_and_cashbox_limit(emulators, make_host):
+    emu, host = coin_ready(emulators, make_host, "SMART_COIN_SYSTEM", level=7, levels={})
     host.ok(Command.SET_DENOMINATION_LEVEL, (20).to_bytes(2, "little"), vc(100))
     host.ok(Command.SET_DENOMINATION_LEVEL, (5).to_bytes(2, "little"), vc(100))
     assert host.ok(Command.GET_DENOMINATION_LEVEL, vc(100)) == (25).to_bytes(2, "little")
@@ -226,8 +226,8 @@ def test_hopper_levels_routes_and_cashbox_limit(make_emulator, make_host):
     assert host.ok(Command.GET_MINIMUM_PAYOUT, b"EUR") == (5).to_bytes(4, "little")
 
 
-def test_nv11_float_commands(make_emulator, make_host):
-    emu = make_emulator("NV11")
+def test_nv11_float_commands(emulators, make_host):
+    emu = emulators("NV11")
     host = make_host(emu)
     host.startup(7)
     host.ok(Command.SET_INHIBITS, 0xFF, 0xFF)
@@ -254,8 +254,8 @@ def test_nv11_float_commands(make_emulator, make_host):
     assert ledger.get(1000, "EUR").transferred == 1 and ledger.get(500, "EUR").dispensed == 1
 
 
-def test_dispensed_needs_ack_under_poll_with_ack(make_emulator, make_host):
-    emu, host = coin_ready(make_emulator, make_host, level=8)
+def test_dispensed_needs_ack_under_poll_with_ack(emulators, make_host):
+    emu, host = coin_ready(emulators, make_host, level=8)
     host.ok(Command.PAYOUT_AMOUNT, vc(30), REAL)
     host.poll_until(PollEvent.DISPENSED, with_ack=True)
     assert PollEvent.DISPENSED in codes(host.poll(with_ack=True))
@@ -265,8 +265,8 @@ def test_dispensed_needs_ack_under_poll_with_ack(make_emulator, make_host):
 
 
 @pytest.mark.parametrize("level", [6, 7, 8])
-def test_error_during_payout(make_emulator, make_host, level):
-    emu, host = note_ready(make_emulator, make_host, level=level)
+def test_error_during_payout(emulators, make_host, level):
+    emu, host = note_ready(emulators, make_host, level=level)
     emu.payout_error(0)  # reverse validation failure
     host.ok(Command.PAYOUT_AMOUNT, vc(1000), REAL)
     seen = host.poll_until(PollEvent.NOTE_TRANSFERRED_TO_STACKER)
@@ -282,8 +282,8 @@ def test_error_during_payout(make_emulator, make_host, level):
     assert ledger.get(1000, "EUR").transferred == 1 and ledger.dispensed_total() == 0
 
 
-def test_hopper_jam_stalls_payout(make_emulator, make_host):
-    emu, host = coin_ready(make_emulator, make_host, coin_step=0.2)
+def test_hopper_jam_stalls_payout(emulators, make_host):
+    emu, host = coin_ready(emulators, make_host, coin_step=0.2)
     host.ok(Command.PAYOUT_AMOUNT, vc(500), REAL)
     host.poll_until(PollEvent.DISPENSING)
     emu.jam()
@@ -300,8 +300,8 @@ def test_hopper_jam_stalls_payout(make_emulator, make_host):
     emu.ledger.check()
 
 
-def test_incomplete_float_after_power_loss(make_emulator, make_host):
-    emu, host = coin_ready(make_emulator, make_host, coin_step=0.05)
+def test_incomplete_float_after_power_loss(emulators, make_host):
+    emu, host = coin_ready(emulators, make_host, coin_step=0.05)
     host.ok(Command.FLOAT_AMOUNT, (5).to_bytes(2, "little"), vc(100), REAL)
     assert emu.wait_for(lambda e: e.ledger.total("floated") > 0)
     emu.power_cycle()
@@ -312,9 +312,9 @@ def test_incomplete_float_after_power_loss(make_emulator, make_host):
     emu.ledger.check()
 
 
-def test_protocol_5_forms(make_emulator, make_host):
+def test_protocol_5_forms(emulators, make_host):
     """Below protocol 6: no country codes, 4-byte amounts, V4 events, uint16 hopper values."""
-    emu, host = coin_ready(make_emulator, make_host, level=5)
+    emu, host = coin_ready(emulators, make_host, level=5)
     assert {a.country for a in host.setup.values} == {""}
     host.ok(Command.SET_DENOMINATION_ROUTE, 1, (200).to_bytes(2, "little"))
     assert host.ok(Command.GET_DENOMINATION_ROUTE, (200).to_bytes(2, "little")) == b"\x01"

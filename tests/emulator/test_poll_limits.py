@@ -8,8 +8,8 @@ from cashdevice.events import decode_events
 from cashdevice.ssp import Command, PollEvent
 
 
-def test_many_queued_coin_credits_arrive_over_several_polls(make_emulator, make_host):
-    emu = make_emulator("SMART_HOPPER")
+def test_many_queued_coin_credits_arrive_over_several_polls(emulators, make_host):
+    emu = emulators("SMART_HOPPER")
     host = make_host(emu, timeout=0.3, retries=2)
     host.startup(8)
     host.ok(Command.ENABLE)

@@ -30,8 +30,8 @@ def all_levels(reply: bytes) -> dict[tuple[int, str], int]:
 
 
 @pytest.mark.parametrize(("model", "level"), CASES)
-def test_full_session(make_emulator, make_host, model, level):
-    emu = make_emulator(model, coin_step=0.05)  # slow enough to see DISPENSING under load
+def test_full_session(emulators, make_host, model, level):
+    emu = emulators(model, coin_step=0.05)  # slow enough to see DISPENSING under load
     host = make_host(emu)
     first = host.startup(level)
     assert [e.code for e in first] == [PollEvent.SLAVE_RESET, PollEvent.DISABLED]

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.soak
 
 
 @pytest.mark.parametrize("transport", ["inproc", "pty"])
-def test_faulty_line_loses_nothing(make_emulator, make_host, transport):
-    emu = make_emulator("SPECTRAL_PAYOUT", seed=11)
+def test_faulty_line_loses_nothing(emulators, make_host, transport):
+    emu = emulators("SPECTRAL_PAYOUT", seed=11)
     url = emu.start_pty() if transport == "pty" else emu.url
     host = make_host(emu, url, timeout=0.1, retries=20)
     host.startup(8)
@@ -49,10 +49,10 @@ def test_faulty_line_loses_nothing(make_emulator, make_host, transport):
     assert host.total(PollEvent.DISPENSED) == ledger.dispensed_total() == paid
 
 
-def test_power_cuts_during_activity_keep_the_books(make_emulator, make_host):
+def test_power_cuts_during_activity_keep_the_books(emulators, make_host):
     """Repeated power cuts while notes move and payouts run: after every restart the ledger
     balances and INCOMPLETE PAYOUT reports exactly what the customer took."""
-    emu = make_emulator("SMART_PAYOUT", seed=4, levels={500: 20, 1000: 10})
+    emu = emulators("SMART_PAYOUT", seed=4, levels={500: 20, 1000: 10})
     host = make_host(emu, timeout=0.2, retries=5)
     rng = random.Random(8)
     taken = 0
@@ -70,7 +70,9 @@ def test_power_cuts_during_activity_keep_the_books(make_emulator, make_host):
         host.ok(Command.ENABLE)
         if rng.random() < 0.5:
             assert emu.insert_note(rng.choice([500, 1000]))
-            emu.wait_for(lambda e: False, timeout=rng.uniform(0.0, 0.15))
+            # cut the power while the note is being read or once it waits in escrow
+            stage = rng.choice(("reading", "escrow"))
+            emu.wait_for(lambda e, stage=stage: str(e.status()["note"]).endswith(stage), timeout=0.15)
         else:
             host.ok(Command.PAYOUT_AMOUNT, (1500).to_bytes(4, "little"), b"EUR", 0x58)
             for _ in range(rng.randrange(0, 3)):

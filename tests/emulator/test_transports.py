@@ -23,8 +23,8 @@ def open_url(emu: Emulator, kind: str) -> str:
 
 
 @pytest.mark.parametrize("kind", ["inproc", "pty", "tcp"])
-def test_credit_over_each_transport(make_emulator, make_host, kind):
-    emu = make_emulator("SPECTRAL_PAYOUT")
+def test_credit_over_each_transport(emulators, make_host, kind):
+    emu = emulators("SPECTRAL_PAYOUT")
     host = make_host(emu, open_url(emu, kind))
     host.startup(8)
     host.ok(Command.SET_INHIBITS, 0xFF, 0xFF)
@@ -36,8 +36,8 @@ def test_credit_over_each_transport(make_emulator, make_host, kind):
 
 
 @pytest.mark.parametrize("kind", ["inproc", "pty", "tcp"])
-def test_unplug_replug_same_path(make_emulator, make_host, kind):
-    emu = make_emulator("NOTE_VALIDATOR")
+def test_unplug_replug_same_path(emulators, make_host, kind):
+    emu = emulators("NOTE_VALIDATOR")
     url = open_url(emu, kind)
     host = make_host(emu, url, timeout=0.2, retries=1)
     host.link.sync(0)
@@ -53,17 +53,17 @@ def test_unplug_replug_same_path(make_emulator, make_host, kind):
         assert os.path.realpath(url) == emu.pty_device
 
 
-def test_pty_works_with_plain_pyserial(make_emulator):
-    emu = make_emulator("NOTE_VALIDATOR")
+def test_pty_works_with_plain_pyserial(emulators):
+    emu = emulators("NOTE_VALIDATOR")
     path = emu.start_pty()
     with serial.Serial(path, 9600, timeout=1) as port:
         port.write(bytes.fromhex("7f8001116582"))
         assert port.read(6) == bytes.fromhex("7f8001f02380")
 
 
-def test_two_emulators_do_not_interfere(make_emulator, make_host):
-    a = make_emulator("NOTE_VALIDATOR")
-    b = make_emulator("NOTE_VALIDATOR", currency="GBP")
+def test_two_emulators_do_not_interfere(emulators, make_host):
+    a = emulators("NOTE_VALIDATOR")
+    b = emulators("NOTE_VALIDATOR", currency="GBP")
     ha, hb = make_host(a), make_host(b)
     for h in (ha, hb):
         h.startup(7)
@@ -76,10 +76,10 @@ def test_two_emulators_do_not_interfere(make_emulator, make_host):
     assert a.ledger.count("credited", "GBP") == 0 and b.ledger.count("credited", "EUR") == 0
 
 
-def test_dropped_reply_is_repeated_verbatim(make_emulator, make_host):
+def test_dropped_reply_is_repeated_verbatim(emulators, make_host):
     """The host times out and resends with the same flag: the cached reply comes back and
     the command is not executed twice (no duplicated or lost credit)."""
-    emu = make_emulator("SMART_PAYOUT")
+    emu = emulators("SMART_PAYOUT")
     host = make_host(emu, timeout=0.2, retries=3)
     host.startup(8)
     host.ok(Command.SET_INHIBITS, 0xFF, 0xFF)
@@ -95,8 +95,8 @@ def test_dropped_reply_is_repeated_verbatim(make_emulator, make_host):
     emu.ledger.check()
 
 
-def test_corrupted_bytes_are_recovered_by_retries(make_emulator, make_host):
-    emu = make_emulator("SMART_HOPPER", seed=7)
+def test_corrupted_bytes_are_recovered_by_retries(emulators, make_host):
+    emu = emulators("SMART_HOPPER", seed=7)
     host = make_host(emu, timeout=0.1, retries=20)
     host.startup(8)
     host.ok(Command.ENABLE)
@@ -112,8 +112,8 @@ def test_corrupted_bytes_are_recovered_by_retries(make_emulator, make_host):
     assert emu.faults.inbound.stats["corrupted"] + emu.faults.outbound.stats["corrupted"] > 0
 
 
-def test_line_pacing_matches_9600_8n2(make_emulator):
-    emu = make_emulator("NOTE_VALIDATOR", pacing=True, turnaround=0.005)
+def test_line_pacing_matches_9600_8n2(emulators):
+    emu = emulators("NOTE_VALIDATOR", pacing=True, turnaround=0.005)
     port = serial.serial_for_url(emu.url, timeout=1)
     try:
         request = bytes.fromhex("7f8001116582")
@@ -127,10 +127,10 @@ def test_line_pacing_matches_9600_8n2(make_emulator):
     assert elapsed >= 0.005 + (6 + 6) * 11 / 9600  # both directions cost line time
 
 
-def test_line_pacing_counts_the_command_bytes(make_emulator):
+def test_line_pacing_counts_the_command_bytes(emulators):
     """A long command takes its own line time before the device can answer (issue 14: host->device
     bytes used to be free, so a line-efficiency figure could exceed 1)."""
-    emu = make_emulator("NOTE_VALIDATOR", pacing=True, turnaround=0.0)
+    emu = emulators("NOTE_VALIDATOR", pacing=True, turnaround=0.0)
     port = serial.serial_for_url(emu.url, timeout=2)
     try:
         sync = encode_packet(0, True, b"\x11")
@@ -162,8 +162,8 @@ def test_line_model_queues_each_direction():
     assert line.received(1, 38400, now=200.0) == pytest.approx(200.0 + 11 / 38400)
 
 
-def test_inproc_read_timeout_and_cancel(make_emulator):
-    emu = make_emulator("NOTE_VALIDATOR")
+def test_inproc_read_timeout_and_cancel(emulators):
+    emu = emulators("NOTE_VALIDATOR")
     port = serial.serial_for_url(emu.url, timeout=0.1)
     try:
         start = time.monotonic()
@@ -178,8 +178,8 @@ def test_inproc_read_timeout_and_cancel(make_emulator):
         serial.serial_for_url("cashdevice://no-such-emulator")
 
 
-def test_outbound_delay_and_scripted_corruption(make_emulator):
-    emu = make_emulator("NOTE_VALIDATOR")
+def test_outbound_delay_and_scripted_corruption(emulators):
+    emu = emulators("NOTE_VALIDATOR")
     port = serial.serial_for_url(emu.url, timeout=1)
     try:
         emu.faults.outbound.delay = 0.2

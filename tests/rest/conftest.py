@@ -16,6 +16,7 @@ pytest.importorskip("fastapi", reason="the [rest] extra is not installed")
 pytest.importorskip("httpx", reason="the [rest] extra is not installed")
 
 from fastapi.testclient import TestClient
+from support import FAST
 
 from cashdevice.emulator import Emulator
 from cashdevice.enums import DeviceModel
@@ -23,7 +24,6 @@ from cashdevice.rest import EmulatedPort, create_app
 
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "seed_examples.json"
-FAST = {"read_time": 0.02, "stack_time": 0.02, "reject_time": 0.02, "payout_step": 0.01, "coin_step": 0.01}
 # emulator model and currency for each deviceID prefix the seed's examples use
 MODELS = {
     "SPECTRAL_PAYOUT": ("SPECTRAL_PAYOUT", "GBP"),

@@ -1,0 +1,45 @@
+"""Helpers shared by every test directory (on ``sys.path`` through setup.cfg's ``pythonpath``).
+
+One set of fast mechanical timings for every emulator a test makes, one ``emulators`` fixture
+factory, and the download timings.  Tests wait on conditions with deadlines, never bare sleeps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
+from typing import Any, Final
+
+from cashdevice.download import DownloadTiming
+from cashdevice.emulator import Emulator
+
+FAST: Final[Mapping[str, float]] = MappingProxyType(
+    {"read_time": 0.05, "stack_time": 0.05, "reject_time": 0.05, "payout_step": 0.05, "coin_step": 0.02}
+)
+"""Mechanical timings that keep the suite fast (the emulator's defaults are real-world seconds)."""
+
+FAST_DOWNLOAD: Final = DownloadTiming(
+    baud_settle=0.0,
+    ram_start=0.02,
+    reply_timeout=0.5,
+    ssp_timeout=0.2,
+    ssp_retries=2,
+    reset_timeout=3.0,
+    reopen_interval=0.05,
+)
+"""Short download pauses for tests (the manual's are 0.5 s / 2.5 s / 1 s / 10 s)."""
+
+
+def emulator_factory() -> Iterator[Callable[..., Emulator]]:
+    """Body of the ``emulators`` fixture: ``make(model, **options)`` with :data:`FAST` timings
+    unless overridden; every emulator made is stopped afterwards."""
+    made: list[Emulator] = []
+
+    def make(model: str, **options: Any) -> Emulator:
+        emu = Emulator(model, **{**FAST, **options})
+        made.append(emu)
+        return emu
+
+    yield make
+    for emu in made:
+        emu.stop()
