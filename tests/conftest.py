@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
-from support import emulator_factory
+from support import assert_no_new_threads, emulator_factory
 
 from cashdevice.emulator import Emulator
 
@@ -23,10 +22,4 @@ def emulators() -> Iterator[Callable[..., Emulator]]:
 def _no_stray_threads() -> Iterator[None]:
     before = set(threading.enumerate())
     yield
-    deadline = time.monotonic() + 5.0
-    while True:
-        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-        if not extra or time.monotonic() > deadline:
-            break
-        extra[0].join(0.05)
-    assert not extra, f"threads left running: {[t.name for t in extra]}"
+    assert_no_new_threads(before)

@@ -6,6 +6,8 @@ factory, and the download timings.  Tests wait on conditions with deadlines, nev
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, Final
@@ -43,3 +45,15 @@ def emulator_factory() -> Iterator[Callable[..., Emulator]]:
     yield make
     for emu in made:
         emu.stop()
+
+
+def assert_no_new_threads(before: set[threading.Thread], timeout: float = 5.0) -> None:
+    """Join every thread started since ``before`` was taken, with one deadline; fail naming the
+    ones still running (a test or module must not leave threads behind)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not extra or time.monotonic() > deadline:
+            break
+        extra[0].join(0.05)
+    assert not extra, f"threads left running: {[t.name for t in extra]}"

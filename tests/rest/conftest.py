@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ pytest.importorskip("fastapi", reason="the [rest] extra is not installed")
 pytest.importorskip("httpx", reason="the [rest] extra is not installed")
 
 from fastapi.testclient import TestClient
-from support import FAST
+from support import FAST, assert_no_new_threads
 
 from cashdevice.emulator import Emulator
 from cashdevice.enums import DeviceModel
@@ -49,13 +48,7 @@ def _no_stray_threads() -> Iterator[None]:
 def _module_threads() -> Iterator[None]:
     before = set(threading.enumerate())
     yield
-    deadline = time.monotonic() + 5.0
-    while True:
-        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-        if not extra or time.monotonic() > deadline:
-            break
-        extra[0].join(0.05)
-    assert not extra, f"threads left running: {[t.name for t in extra]}"
+    assert_no_new_threads(before)
 
 
 class Rig:
