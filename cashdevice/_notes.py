@@ -11,12 +11,12 @@ INVALID_INPUT, ``F2`` NOT_SUPPORTED; a device that does not answer gives BUSY.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import Any, TypeVar, overload
 
+from ._contract import DeviceContract, is_uint, response_name
 from ._guard import (
     BYTE,
     BYTES,
@@ -32,7 +32,7 @@ from ._guard import (
     list_of,
     optional,
 )
-from .commands import CommandTable, UnverifiedCommandError, country, u16, u32
+from .commands import UnverifiedCommandError, country, u16, u32
 from .enums import (
     BARCODE_FORMAT_TEXT,
     BARCODE_HARDWARE_STATUS_TEXT,
@@ -54,9 +54,6 @@ from .enums import (
 from .models import COIN_MODELS, DISPENSERS, PAYOUT_MODELS
 from .records import CurrencyAssignmentEntry, SetDenominationRouteFinishedEventResponse, ValueCountryCode
 from .ssp import Response, SSPError, SSPTimeoutError
-
-if TYPE_CHECKING:
-    from ._signals import DeviceEvent
 
 ROUTE = enum_of(DenominationRoute)
 TEST, REAL = 0x19, 0x58
@@ -182,61 +179,8 @@ def _documented(fn: Callable[..., _R]) -> Callable[..., _R]:
     return wrapper
 
 
-class NoteMethods:
+class NoteMethods(DeviceContract):
     """Inhibits, routes, payouts, levels, counters, reject codes, barcode, NV4000 replenish."""
-
-    if TYPE_CHECKING:
-        log: logging.Logger
-        commands: CommandTable
-        _v: dict[str, Any]
-        _transaction: DispenserTransactionType | None
-        _payout_enabled: bool
-        _payout_confirmed: bool
-        _replenish_left: int
-        SetDenominationRouteFinishedEvent: DeviceEvent
-
-        def _command(self, data: bytes, *, encrypt: bool | None = None) -> bytes: ...
-        def _set(self, **values: Any) -> None: ...
-        def _update_entries(
-            self, change: Callable[[CurrencyAssignmentEntry], CurrencyAssignmentEntry], **values: Any
-        ) -> None: ...
-        def _read_levels(self) -> bool: ...
-        def _fire(self, signal: DeviceEvent, args: Any) -> None: ...
-        def _begin_transaction(
-            self, kind: DispenserTransactionType, value: int, country: str, *, unconfirmed: bool = False
-        ) -> None: ...
-        def _denomination_bytes(self, entry: CurrencyAssignmentEntry) -> bytes: ...
-        def _session_ready(self, wait: float = 0.0) -> bool: ...
-        def _exchange_deadline(self) -> float: ...
-
-    # ------------------------------------------------------------------------------ plumbing
-
-    def _send(self, name: str, params: bytes = b"") -> bytes:
-        """Build ``name`` from the command table and exchange it; returns the reply."""
-        spec = self.commands.get(name)
-        if spec.min_protocol and self._v["sspProtocolVersion"] < spec.min_protocol:
-            raise ValueError(f"{name} needs protocol {spec.min_protocol}")
-        return self._command(spec.build(params))
-
-    def _try(self, what: str, name: str, params: bytes = b"") -> bytes | None:
-        """Exchange; None (and a log line) when the command cannot be sent or gets no answer."""
-        try:
-            return self._send(name, params)
-        except UnverifiedCommandError as exc:
-            self.log.error("%s: %s", what, exc)
-        except (SSPError, ValueError) as exc:
-            self.log.error("%s: %s", what, exc)
-        return None
-
-    def _simple(self, what: str, name: str, params: bytes = b"") -> bool:
-        reply = self._try(what, name, params)
-        if reply is None:
-            return False
-        if reply[0] != Response.OK:
-            self.log.warning("%s: device answered %s", what, _response_name(reply))
-            self._set(commandFailedDetailsString=f"{what}: device answered {_response_name(reply)}")
-            return False
-        return True
 
     @property
     def _model(self) -> DeviceModel:
@@ -341,9 +285,9 @@ class NoteMethods:
         if self._model in COIN_MODELS:
             for entry in entries:
                 if entry.Channel in channels:
-                    params = bytes((0 if inhibit else 1,)) + u16(entry.Value)
-                    params += country(entry.CountryCode) if self._v["sspProtocolVersion"] >= 6 else b""
-                    if not self._simple("SetDenominationInhibit", "SET_COIN_MECH_INHIBITS", params):
+                    code = entry.CountryCode if self._v["sspProtocolVersion"] >= 6 else None
+                    args = (not inhibit, entry.Value, code)
+                    if not self._simple("SetDenominationInhibit", "SET_COIN_MECH_INHIBITS", *args):
                         return False
         else:
             mask = 0
@@ -458,10 +402,10 @@ class NoteMethods:
                 SetDenominationRouteRequestResult.BUSY, entry, route, "no answer from the device"
             )
         if reply[0] != Response.OK:
-            failed = f"SetDenominationRoute: device answered {_response_name(reply)}"
+            failed = f"SetDenominationRoute: device answered {response_name(reply)}"
             self._set(commandFailedDetailsString=failed)
             return self._route_done(
-                _route_result(reply), entry, route, f"device answered {_response_name(reply)}"
+                _route_result(reply), entry, route, f"device answered {response_name(reply)}"
             )
         confirm = self._try("SetDenominationRoute", "GET_DENOMINATION_ROUTE", self._route_value(entry))
         if confirm is not None and confirm[0] == Response.OK and len(confirm) >= 2:
@@ -520,7 +464,7 @@ class NoteMethods:
                 "multi-currency dataset",
             )
         code = self._single_currency()
-        if code is None or not _uint(value):
+        if code is None or not is_uint(value):
             return self._payout_fail(
                 DispenseTransactionRequestResult.INVALID_INPUT,
                 "DispenseValueSingleCurrency",
@@ -588,7 +532,7 @@ class NoteMethods:
         if check is not None:
             return check
         entry = self._entry(vcc)
-        if entry is None or not _uint(count, 0xFFFF):
+        if entry is None or not is_uint(count, 0xFFFF):
             return self._payout_fail(
                 DispenseTransactionRequestResult.INVALID_INPUT,
                 what,
@@ -671,10 +615,8 @@ class NoteMethods:
             return self._payout_fail(
                 DispenseTransactionRequestResult.INVALID_INPUT, what, f"invalid counts {noteCounts!r}"
             )
-        params = bytes((len(pairs),)) + b"".join(
-            u16(n) + u32(e.Value) + country(e.CountryCode) for e, n in pairs
-        )
-        reply = self._try(what, "SET_CASHBOX_PAYOUT_LIMIT", params)
+        limits = [(n, e.Value, e.CountryCode) for e, n in pairs]
+        reply = self._try(what, "SET_CASHBOX_PAYOUT_LIMIT", limits)
         return self._payout_result(what, reply)
 
     @csharp(
@@ -691,7 +633,7 @@ class NoteMethods:
         uses the unpublished NV4000 row: NOT_SUPPORTED unless supplied (the seed lists NOT_SUPPORTED,
         BUSY and OK only; any other cause is logged and returned as NOT_SUPPORTED)."""
         what = "SmartEmpty"
-        if not _uint(moduleNumber, 0xFF):
+        if not is_uint(moduleNumber, 0xFF):
             return self._payout_fail(
                 DispenseTransactionRequestResult.NOT_SUPPORTED, what, f"invalid module {moduleNumber!r}"
             )
@@ -708,7 +650,7 @@ class NoteMethods:
         if check is not None:
             return check
         if NV4000 and moduleNumber:
-            reply = self._try(what, "NV4000_SMART_EMPTY_MODULE", bytes((moduleNumber,)))
+            reply = self._try(what, "NV4000_SMART_EMPTY_MODULE", moduleNumber)
         else:
             reply = self._try(what, "SMART_EMPTY")
         result = self._payout_result(what, reply)
@@ -732,7 +674,7 @@ class NoteMethods:
         DEVICE (0x5C) with an optional option byte (NV11: GIVE_VALUE_ON_STORED,
         NO_HOLD_NOTE_ON_PAYOUT; Spectral: REQUIRE_FULL_STARTUP, OPTIMISE_FOR_PAYIN_SPEED ...).
         On failure ``enablePayoutDeviceError`` says why."""
-        if optionByte is not None and not _uint(optionByte, 0xFF):
+        if optionByte is not None and not is_uint(optionByte, 0xFF):
             self.log.error("EnablePayoutDevice: option byte %r outside 0..255", optionByte)
             return False
         if self._model not in PAYOUT_MODELS:
@@ -743,7 +685,7 @@ class NoteMethods:
         self._payout_enabled = True  # wanted; the poll thread re-asserts it if unanswered
         self._payout_confirmed = reply is not None
         if reply is None or reply[0] != Response.OK:
-            text = "No answer" if reply is None else _response_name(reply)
+            text = "No answer" if reply is None else response_name(reply)
             if reply is not None and reply[0] == F5 and len(reply) > 1:
                 text = ENABLE_PAYOUT_ERRORS.get(reply[1], text)
             self._set(enablePayoutDeviceError=text)
@@ -787,7 +729,7 @@ class NoteMethods:
         if counts is None or isinstance(counts, (str, bytes)) or len(counts) != len(entries):
             self.log.error("%s: need one count per channel (%d), got %r", what, len(entries), counts)
             return None
-        if not all(_uint(n, limit) for n in counts):
+        if not all(is_uint(n, limit) for n in counts):
             self.log.error("%s: counts must be 0..%d", what, limit)
             return None
         if len(entries) > 20:
@@ -852,7 +794,7 @@ class NoteMethods:
         code = reply[0]
         if code == Response.OK:
             return DispenseTransactionRequestResult.OK
-        self._set(commandFailedDetailsString=f"{what}: device answered {_response_name(reply)}")
+        self._set(commandFailedDetailsString=f"{what}: device answered {response_name(reply)}")
         if code == F5:
             detail = reply[1] if len(reply) > 1 else None
             result = {
@@ -867,10 +809,10 @@ class NoteMethods:
             return self._payout_fail(
                 DispenseTransactionRequestResult.INVALID_INPUT,
                 what,
-                f"device answered {_response_name(reply)}",
+                f"device answered {response_name(reply)}",
             )
         return self._payout_fail(
-            DispenseTransactionRequestResult.NOT_SUPPORTED, what, f"device answered {_response_name(reply)}"
+            DispenseTransactionRequestResult.NOT_SUPPORTED, what, f"device answered {response_name(reply)}"
         )
 
     # ------------------------------------------------------------------------------ cashbox counts
@@ -942,7 +884,7 @@ class NoteMethods:
         denomination; this port applies SET DENOMINATION LEVEL (0x34) to every denomination of
         the dataset: 0 clears every level, n adds n of each (the command adds).  Coin devices
         only (note recyclers count their notes themselves): False elsewhere."""
-        if not _uint(levelToSet, 0xFFFF):
+        if not is_uint(levelToSet, 0xFFFF):
             self.log.error("SetDenominationLevel: level %r outside 0..65535", levelToSet)
             return False
         if self._model not in COIN_MODELS:
@@ -952,7 +894,9 @@ class NoteMethods:
             self._simple(
                 "SetDenominationLevel",
                 "SET_DENOMINATION_LEVEL",
-                u16(levelToSet) + self._vcc_bytes(e.Value, e.CountryCode),
+                levelToSet,
+                e.Value,
+                e.CountryCode if self._v["sspProtocolVersion"] >= 6 else None,
             )
             for e in self._entries
         )
@@ -973,7 +917,7 @@ class NoteMethods:
         what = "Replenish"
         if self._model != DeviceModel.NV4000:
             return self._payout_fail(DispenseTransactionRequestResult.NOT_SUPPORTED, what, "NV4000 only")
-        if not _uint(NumberToReplinish) or NumberToReplinish == 0:
+        if not is_uint(NumberToReplinish) or NumberToReplinish == 0:
             return self._payout_fail(
                 DispenseTransactionRequestResult.NOT_SUPPORTED, what, f"invalid count {NumberToReplinish!r}"
             )
@@ -984,7 +928,7 @@ class NoteMethods:
         check = self._payout_checks(what)
         if check is not None:
             return check
-        result = self._payout_result(what, self._try(what, "NV4000_REPLENISH", u32(NumberToReplinish)))
+        result = self._payout_result(what, self._try(what, "NV4000_REPLENISH", NumberToReplinish))
         if result == DispenseTransactionRequestResult.OK:
             self._replenish_left = NumberToReplinish
             self._begin_transaction(DispenserTransactionType.REPLENISH, 0, "")
@@ -1033,7 +977,7 @@ class NoteMethods:
         (L12377): send the first ``customCommandDataLength`` bytes as one SSP command (encrypted
         when the session is).  True when the device answered OK (``F0``); the reply is kept in
         :attr:`lastCustomCommandResponse`."""
-        if customCommandData is None or not _uint(customCommandDataLength, 0xFF):
+        if customCommandData is None or not is_uint(customCommandDataLength, 0xFF):
             self.log.error("SendCustomCommand: no data or invalid length %r", customCommandDataLength)
             return False
         try:
@@ -1145,7 +1089,7 @@ class NoteMethods:
     ) -> bool:
         """C# ``bool SetBarcodeReaderConfiguration(byte enableReaders, byte barCodeFormat, byte
         numberOfCharacters)`` (L13360): 0x24; readers 0-3, format 0-1, characters 6-24."""
-        if not (_uint(enableReaders, 3) and _uint(barCodeFormat, 1) and _uint(numberOfCharacters, 24)):
+        if not (is_uint(enableReaders, 3) and is_uint(barCodeFormat, 1) and is_uint(numberOfCharacters, 24)):
             self.log.error("SetBarcodeReaderConfiguration: readers 0..3, format 0..1, characters 6..24")
             return False
         if numberOfCharacters < 6:
@@ -1170,7 +1114,7 @@ class NoteMethods:
     @csharp(False, inhibitByte=BYTE)
     def SetBarcodeInhibit(self, inhibitByte: int) -> bool:
         """C# ``bool SetBarcodeInhibit(byte inhibitByte)`` (L13422): 0x26 with 0xFC..0xFF."""
-        if not _uint(inhibitByte, 0xFF) or inhibitByte < 0xFC:
+        if not is_uint(inhibitByte, 0xFF) or inhibitByte < 0xFC:
             self.log.error("SetBarcodeInhibit: %r is not 0xFC..0xFF", inhibitByte)
             return False
         return self._simple("SetBarcodeInhibit", "SET_BARCODE_INHIBIT", bytes((inhibitByte,)))
@@ -1194,10 +1138,6 @@ class NoteMethods:
 # ---------------------------------------------------------------------------------- helpers
 
 
-def _uint(value: object, limit: int = 0xFFFFFFFF) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit
-
-
 def _two_args(
     args: tuple[Any, ...], kwargs: dict[str, Any], first: tuple[str, ...], second: str
 ) -> tuple[Any, Any]:
@@ -1207,14 +1147,6 @@ def _two_args(
     if len(values) < 2:
         values.append(kwargs.get(second))
     return values[0], values[1]
-
-
-def _response_name(reply: bytes) -> str:
-    try:
-        name = Response(reply[0]).name
-    except ValueError:
-        name = f"0x{reply[0]:02X}"
-    return name + (f" {reply[1:].hex(' ')}" if len(reply) > 1 else "")
 
 
 def _accept_route(route_byte: int) -> DenominationRoute:
