@@ -203,7 +203,7 @@ class PollerMethods(DeviceContract):
         if self._disabled_by_stop and self._session_up:
             self._disabled_by_stop = False
             if self._acceptor_enabled:
-                self._best_effort(Command.ENABLE)
+                self._best_effort("ENABLE")
         self._set_state(DeviceState.STARTED)
         self._next_due = time.monotonic()
 
@@ -271,17 +271,17 @@ class PollerMethods(DeviceContract):
             if self._ack_owed:
                 self._send_event_ack()
             if self._hold and not startup:
-                reply = self._command(bytes((Command.HOLD,)))
+                reply = self._send("HOLD")
                 if reply[0] == Response.OK:
                     return
                 self._hold = False  # nothing in escrow any more: poll to see what happened
             command = Command.POLL_WITH_ACK if self._poll_with_ack and self._encrypted else Command.POLL
-            reply = self._command(bytes((command,)))
+            reply = self._send(command.name)
             if reply[0] == Response.COMMAND_NOT_KNOWN and command == Command.POLL_WITH_ACK:
                 self.log.info("POLL WITH ACK not supported; using POLL")
                 self._poll_with_ack = False
                 command = Command.POLL
-                reply = self._command(bytes((command,)))
+                reply = self._send(command.name)
             if reply[0] != Response.OK:
                 self.log.warning("poll answered 0x%02X", reply[0])
                 return
@@ -310,7 +310,7 @@ class PollerMethods(DeviceContract):
         """EVENT ACK for the events already handled.  ``F0`` (cleared) and ``F5`` (nothing to
         clear: an earlier copy arrived, or the device reset) both settle it; a timeout keeps it
         owed."""
-        reply = self._command(bytes((Command.EVENT_ACK,)))
+        reply = self._send("EVENT_ACK")
         self._ack_owed = False
         if reply[0] not in (Response.OK, Response.COMMAND_CANNOT_BE_PROCESSED):
             self.log.warning("EVENT ACK answered 0x%02X", reply[0])
@@ -344,10 +344,10 @@ class PollerMethods(DeviceContract):
             self._reenable = False
             self._disabled_polls = 0
             if self._acceptor_enabled:
-                if not self._best_effort(Command.ENABLE):
+                if not self._best_effort("ENABLE"):
                     self.log.debug("ENABLE not accepted; retried at the next poll")
         elif not disabled and not self._acceptor_enabled:
-            self._best_effort(Command.DISABLE)
+            self._best_effort("DISABLE")
         if self._v["deviceModel"] in PAYOUT_MODELS and not self._payout_confirmed:
             self._assert_payout()
 

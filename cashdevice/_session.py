@@ -110,23 +110,25 @@ class SessionMethods(DeviceContract):
         with link.lock:
             link.negotiate_key(self._address, self._enc_key, limit=self._key_limit)
 
-    def _ok(self, data: bytes) -> bytes:
-        """Exchange and require ``F0``; returns the data after it."""
-        reply = self._command(data)
+    def _ok(self, name: str, *args: Any) -> bytes:
+        """Send the table row ``name`` (:meth:`_send`) and require ``F0``; returns the data after it."""
+        reply = self._send(name, *args)
         if reply[0] != Response.OK:
             try:
-                name = Response(reply[0]).name
+                answer = Response(reply[0]).name
             except ValueError:
-                name = f"0x{reply[0]:02X}"
-            raise SSPReplyError(f"command 0x{data[0]:02X} refused: {name}", reply[0], reply)
+                answer = f"0x{reply[0]:02X}"
+            code = self.commands.row(name).prefix[0]
+            raise SSPReplyError(f"command 0x{code:02X} refused: {answer}", reply[0], reply)
         return reply[1:]
 
-    def _best_effort(self, command: Command) -> bool:
+    def _best_effort(self, name: str) -> bool:
+        """Send the table row ``name`` and require ``F0``; False (a DEBUG line) when it fails."""
         try:
-            self._ok(bytes((command,)))
+            self._ok(name)
             return True
         except (SSPError, ValueError) as exc:
-            self.log.debug("%s not acknowledged: %s", command.name, exc)
+            self.log.debug("%s not acknowledged: %s", name, exc)
             return False
 
     # ------------------------------------------------------------------------------ session
@@ -157,7 +159,7 @@ class SessionMethods(DeviceContract):
                 # events handled before the session was lost: clear them before any poll
                 self._send_event_ack()
             self._negotiate_protocol()
-            self._apply_setup(parse_setup_request(self._ok(bytes((Command.SETUP_REQUEST,)))))
+            self._apply_setup(parse_setup_request(self._ok("SETUP_REQUEST")))
             if not self._established_once or not self._same_unit():
                 self.GetUnitInfo()
             self._initial_configuration()
@@ -169,9 +171,9 @@ class SessionMethods(DeviceContract):
             if self._device_reset:
                 self._settle_after_reset()
             if self._acceptor_enabled:
-                self._best_effort(Command.ENABLE)
+                self._best_effort("ENABLE")
             else:
-                self._best_effort(Command.DISABLE)
+                self._best_effort("DISABLE")
 
     def _recover_abandoned_poll(self) -> None:
         """Before SYNC throws it away, resend the poll whose replies were all lost: a device that
@@ -199,7 +201,7 @@ class SessionMethods(DeviceContract):
         """After a gap, re-read the serial number (GA138: a unit may have been swapped); the rest
         of the unit information is read again only for another unit."""
         try:
-            serial = parse_serial_number(self._ok(bytes((Command.GET_SERIAL_NUMBER,))))
+            serial = parse_serial_number(self._ok("GET_SERIAL_NUMBER"))
         except (SSPReplyError, ValueError) as exc:
             self.log.debug("serial number not read on reconnect: %s", exc)
             return False
@@ -223,7 +225,7 @@ class SessionMethods(DeviceContract):
 
     def _negotiate_protocol(self) -> None:
         for version in range(MAX_PROTOCOL, 3, -1):
-            reply = self._command(bytes((Command.HOST_PROTOCOL_VERSION, version)))
+            reply = self._send("HOST_PROTOCOL_VERSION", version)
             if reply[0] == Response.OK:
                 self._set(sspProtocolVersion=version)
                 return
@@ -264,7 +266,7 @@ class SessionMethods(DeviceContract):
         if model not in COIN_MODELS and entries:
             nbytes = max(2, (len(entries) + 7) // 8)
             mask = sum(1 << (e.Channel - 1) for e in entries if not e.IsInhibited)
-            self._ok(bytes((Command.SET_INHIBITS,)) + mask.to_bytes(nbytes, "little"))
+            self._ok("SET_INHIBITS", mask.to_bytes(nbytes, "little"))
         if model in DISPENSERS:
             self._read_routes()
             self._read_levels()
@@ -274,7 +276,7 @@ class SessionMethods(DeviceContract):
     def _assert_payout(self) -> None:
         """Bring the payout to the wanted state (``_payout_enabled``); ``_payout_confirmed`` says
         whether the device has acknowledged it, and the poll thread retries until it has."""
-        command = Command.ENABLE_PAYOUT_DEVICE if self._payout_enabled else Command.DISABLE_PAYOUT_DEVICE
+        command = "ENABLE_PAYOUT_DEVICE" if self._payout_enabled else "DISABLE_PAYOUT_DEVICE"
         self._payout_confirmed = self._best_effort(command)
 
     def _denomination_bytes(self, entry: CurrencyAssignmentEntry) -> bytes:
@@ -287,7 +289,7 @@ class SessionMethods(DeviceContract):
         routes: dict[int, int] = {}
         for entry in self._v["currencyAssignment"]:
             try:
-                data = self._ok(bytes((Command.GET_DENOMINATION_ROUTE,)) + self._denomination_bytes(entry))
+                data = self._ok("GET_DENOMINATION_ROUTE", self._denomination_bytes(entry))
                 if data:
                     routes[entry.Channel] = data[0]
             except SSPReplyError as exc:
@@ -304,7 +306,7 @@ class SessionMethods(DeviceContract):
 
     def _read_levels(self) -> bool:
         try:
-            levels = parse_all_levels(self._ok(bytes((Command.GET_ALL_LEVELS,))))
+            levels = parse_all_levels(self._ok("GET_ALL_LEVELS"))
         except (SSPReplyError, ValueError) as exc:
             self.log.warning("GET ALL LEVELS failed: %s", exc)
             self._set(lastGetLevelsSuccessful=False)

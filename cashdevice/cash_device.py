@@ -454,7 +454,7 @@ class CashDevice(CoinMethods, NoteMethods, PollerMethods, SessionMethods, Variab
             return
         self._set_state(DeviceState.STOPPING)
         self._stop_thread()
-        self._disabled_by_stop = self._best_effort(Command.DISABLE)
+        self._disabled_by_stop = self._best_effort("DISABLE")
         self._set_state(DeviceState.STOPPED)
 
     @csharp(None, needs_open=False)
@@ -464,7 +464,7 @@ class CashDevice(CoinMethods, NoteMethods, PollerMethods, SessionMethods, Variab
         if self._link is not None and self._link.is_open and self._session_up:
             if self._ack_owed:
                 self._send_event_ack_quietly()
-            self._best_effort(Command.DISABLE)
+            self._best_effort("DISABLE")
         self._flush_pending()
         self._close_port()
         self._set_state(DeviceState.NOT_CONNECTED)
@@ -547,14 +547,14 @@ class CashDevice(CoinMethods, NoteMethods, PollerMethods, SessionMethods, Variab
         read succeeded; ``unit_info_retrieved`` says the same."""
         ok = True
         try:
-            self._set(mainSerialNumber=parse_serial_number(self._ok(bytes((Command.GET_SERIAL_NUMBER,)))))
+            self._set(mainSerialNumber=parse_serial_number(self._ok("GET_SERIAL_NUMBER")))
             self._set(mainSerialNumberValid=True)
         except (SSPReplyError, ValueError) as exc:
             self.log.warning("GET SERIAL NUMBER failed: %s", exc)
             ok = False
         for sub, name in MODELS[self._v["deviceModel"]].sub_devices:
             try:
-                serial = parse_serial_number(self._ok(bytes((Command.GET_SERIAL_NUMBER, sub))))
+                serial = parse_serial_number(self._ok("GET_SERIAL_NUMBER", sub))
                 self._set(**{f"{name}SerialNumber": serial, f"{name}SerialNumberValid": True})
             except (SSPReplyError, ValueError) as exc:
                 self.log.warning("GET SERIAL NUMBER %d (%s) failed: %s", sub, name, exc)
@@ -564,12 +564,12 @@ class CashDevice(CoinMethods, NoteMethods, PollerMethods, SessionMethods, Variab
             (Command.GET_DATASET_VERSION, "dataset"),
         ):
             try:
-                self._set(**{name: self._ok(bytes((command,))).decode("ascii", "replace").rstrip("\x00")})
+                self._set(**{name: self._ok(command.name).decode("ascii", "replace").rstrip("\x00")})
             except SSPReplyError as exc:
                 self.log.warning("%s failed: %s", command.name, exc)
                 ok = False
         try:
-            self._apply_build_revisions(parse_build_revisions(self._ok(bytes((Command.GET_BUILD_REVISION,)))))
+            self._apply_build_revisions(parse_build_revisions(self._ok("GET_BUILD_REVISION")))
         except (SSPReplyError, ValueError) as exc:
             self.log.warning("GET BUILD REVISION failed: %s", exc)
             ok = False
@@ -778,7 +778,7 @@ class CashDevice(CoinMethods, NoteMethods, PollerMethods, SessionMethods, Variab
             self.log.info("ReturnFromEscrow(): no note in escrow")
             return False
         try:
-            self._ok(bytes((Command.REJECT,)))
+            self._ok("REJECT")
         except (SSPError, ValueError) as exc:
             self.log.warning("ReturnFromEscrow(): %s", exc)
             return False
@@ -790,14 +790,14 @@ class CashDevice(CoinMethods, NoteMethods, PollerMethods, SessionMethods, Variab
     def EnableAcceptor(self) -> None:
         """C# ``void EnableAcceptor()`` (L12257): ENABLE (0x0A); payout modules are not touched."""
         self._acceptor_enabled = True
-        if not self._best_effort(Command.ENABLE):
+        if not self._best_effort("ENABLE"):
             self.log.warning("EnableAcceptor(): ENABLE not acknowledged")
 
     @csharp(None)
     def DisableAcceptor(self) -> None:
         """C# ``void DisableAcceptor()`` (L12275): DISABLE (0x09); payout modules stay enabled."""
         self._acceptor_enabled = False
-        if not self._best_effort(Command.DISABLE):
+        if not self._best_effort("DISABLE"):
             self.log.warning("DisableAcceptor(): DISABLE not acknowledged")
 
     # ------------------------------------------------------------------------------ variables
