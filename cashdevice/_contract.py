@@ -5,7 +5,8 @@ private mixins, each a room of its own:
 
 * :class:`~cashdevice._session.SessionMethods`: exchanges, the start-up sequence, keys, setup;
 * :class:`~cashdevice._poller.PollerMethods`: the poll loop and the event interpreter;
-* :class:`~cashdevice._notes.NoteMethods`, :class:`~cashdevice._coins.CoinMethods`: C# methods.
+* :class:`~cashdevice._notes.NoteMethods`, :class:`~cashdevice._payouts.PayoutMethods`,
+  :class:`~cashdevice._coins.CoinMethods`: the C# methods by device part.
 
 They all derive from :class:`DeviceContract`, which declares once the instance state they read
 and write (set in ``CashDevice.__init__``) and, for the type checker only, the methods one room
@@ -29,7 +30,13 @@ if TYPE_CHECKING:
     from . import events as ev
     from ._poller import _Pending
     from ._signals import DeviceEvent
-    from .enums import CashEventType, DeviceModel, DeviceState, DispenserTransactionType
+    from .enums import (
+        CashEventType,
+        DeviceModel,
+        DeviceState,
+        DispenserTransactionType,
+        DispenseTransactionRequestResult,
+    )
     from .link import SSPLink
     from .records import CurrencyAssignmentEntry, ValueCountryCode
 
@@ -144,8 +151,16 @@ class DeviceContract:
         def _entry(self, vcc: ValueCountryCode | None) -> CurrencyAssignmentEntry | None: ...
         def _single_currency(self) -> str | None: ...
         def _apply_inhibits(self, channels: set[int], *, inhibit: bool) -> bool: ...
+        def _vcc_bytes(self, value: int, code: str) -> bytes: ...
+
+        # ---- payout methods (_payouts)
         def _cashbox_moved(self, value: int, country: str, count: int) -> None: ...
         def _read_cashbox_operation(self) -> None: ...
+        def _payout_checks(self, what: str) -> DispenseTransactionRequestResult | None: ...
+        def _payout_result(self, what: str, reply: bytes | None) -> DispenseTransactionRequestResult: ...
+        def _payout_fail(
+            self, result: DispenseTransactionRequestResult, what: str, why: str
+        ) -> DispenseTransactionRequestResult: ...
 
     # ------------------------------------------------------------------------------ one command path
 

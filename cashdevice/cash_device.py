@@ -45,6 +45,7 @@ from ._coins import CoinMethods
 from ._device_log import attach_log_file
 from ._guard import FLAG, PATH, TEXT, U64, csharp, enum_of, fresh, optional, uint
 from ._notes import NoteMethods
+from ._payouts import PayoutMethods
 from ._poller import PollerMethods, _poll_thread
 from ._port_claims import PORT_CLAIMS
 from ._session import SessionMethods
@@ -123,7 +124,7 @@ _LIMP_ERRORS = frozenset(
 
 
 
-class CashDevice(CoinMethods, NoteMethods, PollerMethods, SessionMethods, VariableProperties):
+class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, SessionMethods, VariableProperties):
     """One ITL cash device (C# ``CashDevice``).  See the module docstring for the lifecycle.
 
     ``poll_interval`` (seconds between polls while nothing moves), ``moving_poll_interval`` (seconds

@@ -18,7 +18,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "cashdevice"
 BELOW_OR_BESIDE_THE_TABLE = frozenset({"commands.py", "ssp.py", "link.py", "download.py", "download_cli.py"})
 HAND_BUILT = re.compile(r"bytes\(\s*[\(\[]\s*(Command|command)\b")
 COMMAND_CALLERS = {("_contract.py", "_send"), ("_notes.py", "SendCustomCommand")}
-DEVICE_MODULES = ("cash_device.py", "_contract.py", "_session.py", "_poller.py", "_notes.py", "_coins.py")
+DEVICE_MODULES = (
+    "cash_device.py",
+    "_contract.py",
+    "_session.py",
+    "_poller.py",
+    "_notes.py",
+    "_payouts.py",
+    "_coins.py",
+)
 
 
 def host_modules() -> list[Path]:
