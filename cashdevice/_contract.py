@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .commands import CommandTable, UnverifiedCommandError
+from .enums import DenominationRoute
 from .ssp import Response, SSPError
 
 if TYPE_CHECKING:
@@ -228,3 +229,12 @@ def response_name(reply: bytes) -> str:
 def is_uint(value: object, limit: int = 0xFFFFFFFF) -> bool:
     """``value`` is an int (not a bool) in ``0..limit``."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit
+
+
+def accept_route(route_byte: int) -> DenominationRoute:
+    """The route a device reports: 0 payout (recycler), 1 cashbox; NV4000 2-6 (unverified, ours)."""
+    if route_byte == 1:
+        return DenominationRoute.CASHBOX
+    if 2 <= route_byte <= 6:
+        return DenominationRoute(route_byte)
+    return DenominationRoute.PAYOUT

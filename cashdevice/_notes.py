@@ -17,7 +17,7 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
-from ._contract import DeviceContract, is_uint, response_name
+from ._contract import DeviceContract, accept_route, is_uint, response_name
 from ._guard import (
     BYTE,
     BYTES,
@@ -402,7 +402,7 @@ class NoteMethods(DeviceContract):
         confirm = self._try("SetDenominationRoute", "GET_DENOMINATION_ROUTE", self._route_value(entry))
         if confirm is not None and confirm[0] == Response.OK and len(confirm) >= 2:
             route_byte = confirm[1]
-        accept = _accept_route(route_byte)
+        accept = accept_route(route_byte)
         self._update_entries(
             lambda e: (
                 replace(e, AcceptRoute=accept, IsRecyclable=True)  # routable (L2338-L2340)
@@ -739,15 +739,6 @@ def _two_args(
     if len(values) < 2:
         values.append(kwargs.get(second))
     return values[0], values[1]
-
-
-def _accept_route(route_byte: int) -> DenominationRoute:
-    """The route a device reports: 0 payout (recycler), 1 cashbox; NV4000 2-6 (unverified, ours)."""
-    if route_byte == 1:
-        return DenominationRoute.CASHBOX
-    if 2 <= route_byte <= 6:
-        return DenominationRoute(route_byte)
-    return DenominationRoute.PAYOUT
 
 
 def _route_result(reply: bytes) -> SetDenominationRouteRequestResult:

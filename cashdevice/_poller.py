@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from .cash_device import CashDevice
 
 # State-bearing poll events (the DeviceState a poll reply containing them puts the device in).
-P = PollEvent
 _LIFTER = ev.UNPUBLISHED_EVENTS["LIFTER_EVENT"]
 _REPLENISH_EVENT: dict[int, ReplenishEventType] = {
     ev.UNPUBLISHED_EVENTS[t.name]: t for t in ReplenishEventType
@@ -49,122 +48,133 @@ _EVENT_STATE: dict[int, DeviceState] = {
     ev.UNPUBLISHED_EVENTS["REPLENISH_SENT_TO_RC_TRAY"]: DeviceState.REPLENISHING,
     ev.UNPUBLISHED_EVENTS["PURGING"]: DeviceState.PURGING,
     ev.UNPUBLISHED_EVENTS["PURGED"]: DeviceState.PURGED,
-    P.SLAVE_RESET: DeviceState.RESET,
-    P.READ: DeviceState.ACCEPTING,
-    P.STACKING: DeviceState.ACCEPTING,
-    P.CREDIT: DeviceState.ACCEPTING,
-    P.REJECTING: DeviceState.REJECTING,
-    P.REJECTED: DeviceState.REJECTED,
-    P.SAFE_JAM: DeviceState.ERROR,
-    P.UNSAFE_JAM: DeviceState.ERROR,
-    P.STACKER_FULL: DeviceState.DEVICE_FULL,
-    P.DEVICE_FULL: DeviceState.DEVICE_FULL,
-    P.FRAUD_ATTEMPT: DeviceState.FRAUD_ATTEMPT,
-    P.CASHBOX_REMOVED: DeviceState.CASHBOX_REMOVED,
-    P.CASHBOX_REPLACED: DeviceState.CASHBOX_REPLACED,
-    P.NOTE_PATH_OPEN: DeviceState.NOTE_PATH_OPEN,
-    P.CHANNEL_DISABLE: DeviceState.CHANNEL_DISABLE,
-    P.INITIALISING: DeviceState.INITIALISING,
-    P.DISPENSING: DeviceState.DISPENSING,
-    P.DISPENSED: DeviceState.DISPENSING,
-    P.NOTE_HELD_IN_BEZEL: DeviceState.NOTE_HELD_IN_BEZEL,
-    P.FLOATING: DeviceState.FLOATING,
-    P.FLOATED: DeviceState.FLOATING,
-    P.EMPTYING: DeviceState.EMPTYING,
-    P.EMPTIED: DeviceState.EMPTYING,
-    P.SMART_EMPTYING: DeviceState.EMPTYING,
-    P.SMART_EMPTIED: DeviceState.EMPTYING,
-    P.JAMMED: DeviceState.ERROR,
-    P.JAM_RECOVERY: DeviceState.JAM_RECOVERY,
-    P.PAY_IN_ACTIVE: DeviceState.PAY_IN_ACTIVE,
-    P.COIN_MECH_JAMMED: DeviceState.COIN_MECH_JAMMED,
-    P.COIN_MECH_ERROR: DeviceState.ERROR,
-    P.COIN_REJECTED: DeviceState.REJECTED,
-    P.ATTACHED_COIN_MECH_ENABLED: DeviceState.COIN_MECH_ENABLED,
-    P.ATTACHED_COIN_MECH_DISABLED: DeviceState.COIN_MECH_DISABLED,
-    P.MAINTENANCE_REQUIRED: DeviceState.MAINTENANCE_REQUIRED,
-    P.CALIBRATION_FAILED: DeviceState.CALIBRATION_FAILED,
-    P.BARCODE_TICKET_VALIDATED: DeviceState.BAR_CODE_TICKET_VALIDATED,
-    P.BARCODE_TICKET_ACK: DeviceState.BAR_CODE_TICKET_ACKNOWLEDGE,
-    P.NOTE_FLOAT_REMOVED: DeviceState.NOTE_FLOAT_REMOVED,
-    P.NOTE_FLOAT_ATTACHED: DeviceState.NOTE_FLOAT_ATTACHED,
+    PollEvent.SLAVE_RESET: DeviceState.RESET,
+    PollEvent.READ: DeviceState.ACCEPTING,
+    PollEvent.STACKING: DeviceState.ACCEPTING,
+    PollEvent.CREDIT: DeviceState.ACCEPTING,
+    PollEvent.REJECTING: DeviceState.REJECTING,
+    PollEvent.REJECTED: DeviceState.REJECTED,
+    PollEvent.SAFE_JAM: DeviceState.ERROR,
+    PollEvent.UNSAFE_JAM: DeviceState.ERROR,
+    PollEvent.STACKER_FULL: DeviceState.DEVICE_FULL,
+    PollEvent.DEVICE_FULL: DeviceState.DEVICE_FULL,
+    PollEvent.FRAUD_ATTEMPT: DeviceState.FRAUD_ATTEMPT,
+    PollEvent.CASHBOX_REMOVED: DeviceState.CASHBOX_REMOVED,
+    PollEvent.CASHBOX_REPLACED: DeviceState.CASHBOX_REPLACED,
+    PollEvent.NOTE_PATH_OPEN: DeviceState.NOTE_PATH_OPEN,
+    PollEvent.CHANNEL_DISABLE: DeviceState.CHANNEL_DISABLE,
+    PollEvent.INITIALISING: DeviceState.INITIALISING,
+    PollEvent.DISPENSING: DeviceState.DISPENSING,
+    PollEvent.DISPENSED: DeviceState.DISPENSING,
+    PollEvent.NOTE_HELD_IN_BEZEL: DeviceState.NOTE_HELD_IN_BEZEL,
+    PollEvent.FLOATING: DeviceState.FLOATING,
+    PollEvent.FLOATED: DeviceState.FLOATING,
+    PollEvent.EMPTYING: DeviceState.EMPTYING,
+    PollEvent.EMPTIED: DeviceState.EMPTYING,
+    PollEvent.SMART_EMPTYING: DeviceState.EMPTYING,
+    PollEvent.SMART_EMPTIED: DeviceState.EMPTYING,
+    PollEvent.JAMMED: DeviceState.ERROR,
+    PollEvent.JAM_RECOVERY: DeviceState.JAM_RECOVERY,
+    PollEvent.PAY_IN_ACTIVE: DeviceState.PAY_IN_ACTIVE,
+    PollEvent.COIN_MECH_JAMMED: DeviceState.COIN_MECH_JAMMED,
+    PollEvent.COIN_MECH_ERROR: DeviceState.ERROR,
+    PollEvent.COIN_REJECTED: DeviceState.REJECTED,
+    PollEvent.ATTACHED_COIN_MECH_ENABLED: DeviceState.COIN_MECH_ENABLED,
+    PollEvent.ATTACHED_COIN_MECH_DISABLED: DeviceState.COIN_MECH_DISABLED,
+    PollEvent.MAINTENANCE_REQUIRED: DeviceState.MAINTENANCE_REQUIRED,
+    PollEvent.CALIBRATION_FAILED: DeviceState.CALIBRATION_FAILED,
+    PollEvent.BARCODE_TICKET_VALIDATED: DeviceState.BAR_CODE_TICKET_VALIDATED,
+    PollEvent.BARCODE_TICKET_ACK: DeviceState.BAR_CODE_TICKET_ACKNOWLEDGE,
+    PollEvent.NOTE_FLOAT_REMOVED: DeviceState.NOTE_FLOAT_REMOVED,
+    PollEvent.NOTE_FLOAT_ATTACHED: DeviceState.NOTE_FLOAT_ATTACHED,
 }
 # Poll events that are themselves a CashEvent carrying the event's amounts.
 _AMOUNT_CASH_EVENT: dict[int, CashEventType] = {
-    P.DISPENSING: CashEventType.DISPENSING,
-    P.DISPENSED: CashEventType.DISPENSED,
-    P.HALTED: CashEventType.HALTED,
-    P.JAMMED: CashEventType.JAMMED,
-    P.TIMEOUT: CashEventType.TIME_OUT,
-    P.INCOMPLETE_PAYOUT: CashEventType.INCOMPLETE_PAYOUT,
-    P.INCOMPLETE_FLOAT: CashEventType.INCOMPLETE_FLOAT,
-    P.COIN_CREDIT: CashEventType.COIN_CREDIT,
-    P.VALUE_ADDED: CashEventType.VALUE_ADDED,
-    P.COIN_REJECTED: CashEventType.REJECTED,
-    P.ERROR_DURING_PAYOUT: CashEventType.ERROR_DURING_PAYOUT,
-    P.NOTE_TRANSFERRED_TO_STACKER: CashEventType.MOVED_TO_CASHBOX,
-    P.NOTE_INTO_STACKER_AT_RESET: CashEventType.NOTE_CLEARED_TO_CASHBOX,
-    P.NOTE_INTO_STORE_AT_RESET: CashEventType.STORED,
-    P.NOTE_DISPENSED_AT_RESET: CashEventType.DISPENSED,
+    PollEvent.DISPENSING: CashEventType.DISPENSING,
+    PollEvent.DISPENSED: CashEventType.DISPENSED,
+    PollEvent.HALTED: CashEventType.HALTED,
+    PollEvent.JAMMED: CashEventType.JAMMED,
+    PollEvent.TIMEOUT: CashEventType.TIME_OUT,
+    PollEvent.INCOMPLETE_PAYOUT: CashEventType.INCOMPLETE_PAYOUT,
+    PollEvent.INCOMPLETE_FLOAT: CashEventType.INCOMPLETE_FLOAT,
+    PollEvent.COIN_CREDIT: CashEventType.COIN_CREDIT,
+    PollEvent.VALUE_ADDED: CashEventType.VALUE_ADDED,
+    PollEvent.COIN_REJECTED: CashEventType.REJECTED,
+    PollEvent.ERROR_DURING_PAYOUT: CashEventType.ERROR_DURING_PAYOUT,
+    PollEvent.NOTE_TRANSFERRED_TO_STACKER: CashEventType.MOVED_TO_CASHBOX,
+    PollEvent.NOTE_INTO_STACKER_AT_RESET: CashEventType.NOTE_CLEARED_TO_CASHBOX,
+    PollEvent.NOTE_INTO_STORE_AT_RESET: CashEventType.STORED,
+    PollEvent.NOTE_DISPENSED_AT_RESET: CashEventType.DISPENSED,
 }
 # StoredInCashbox: events that put one note in the cashbox; operations that report theirs (0x53).
 _ONE_NOTE_TO_CASHBOX = frozenset(
-    {P.NOTE_TRANSFERRED_TO_STACKER, P.NOTE_CLEARED_INTO_CASHBOX, P.NOTE_INTO_STACKER_AT_RESET}
+    {
+        PollEvent.NOTE_TRANSFERRED_TO_STACKER,
+        PollEvent.NOTE_CLEARED_INTO_CASHBOX,
+        PollEvent.NOTE_INTO_STACKER_AT_RESET,
+    }
 )
-_CASHBOX_OPERATION_DONE = frozenset({P.FLOATED, P.EMPTIED, P.SMART_EMPTIED})
+_CASHBOX_OPERATION_DONE = frozenset({PollEvent.FLOATED, PollEvent.EMPTIED, PollEvent.SMART_EMPTIED})
 # Dispenser transactions: progress and terminal events, with the transaction type.
 _TRANSACTION_PROGRESS: dict[int, DispenserTransactionType] = {
-    P.DISPENSING: DispenserTransactionType.PAYOUT,
-    P.FLOATING: DispenserTransactionType.FLOAT,
-    P.EMPTYING: DispenserTransactionType.EMPTY,
-    P.SMART_EMPTYING: DispenserTransactionType.EMPTY,
+    PollEvent.DISPENSING: DispenserTransactionType.PAYOUT,
+    PollEvent.FLOATING: DispenserTransactionType.FLOAT,
+    PollEvent.EMPTYING: DispenserTransactionType.EMPTY,
+    PollEvent.SMART_EMPTYING: DispenserTransactionType.EMPTY,
 }
 _TRANSACTION_DONE: dict[int, DispenserTransactionType] = {
-    P.DISPENSED: DispenserTransactionType.PAYOUT,
-    P.FLOATED: DispenserTransactionType.FLOAT,
-    P.EMPTIED: DispenserTransactionType.EMPTY,
-    P.SMART_EMPTIED: DispenserTransactionType.EMPTY,
+    PollEvent.DISPENSED: DispenserTransactionType.PAYOUT,
+    PollEvent.FLOATED: DispenserTransactionType.FLOAT,
+    PollEvent.EMPTIED: DispenserTransactionType.EMPTY,
+    PollEvent.SMART_EMPTIED: DispenserTransactionType.EMPTY,
 }
 _TRANSACTION_FAILED = frozenset(
-    {P.HALTED, P.JAMMED, P.TIMEOUT, P.ERROR_DURING_PAYOUT, P.INCOMPLETE_PAYOUT, P.INCOMPLETE_FLOAT}
+    {
+        PollEvent.HALTED,
+        PollEvent.JAMMED,
+        PollEvent.TIMEOUT,
+        PollEvent.ERROR_DURING_PAYOUT,
+        PollEvent.INCOMPLETE_PAYOUT,
+        PollEvent.INCOMPLETE_FLOAT,
+    }
 )
 # Poll events that show a dispenser transaction still running (or just ended).
 _TRANSACTION_SIGNS = (
     frozenset(_TRANSACTION_PROGRESS)
     | frozenset(_TRANSACTION_DONE)
     | _TRANSACTION_FAILED
-    | {P.NOTE_HELD_IN_BEZEL, P.CASHBOX_PAID, P.NOTE_TRANSFERRED_TO_STACKER}
+    | {PollEvent.NOTE_HELD_IN_BEZEL, PollEvent.CASHBOX_PAID, PollEvent.NOTE_TRANSFERRED_TO_STACKER}
 )
 # Poll events that show money moving: the next poll goes at once (a credit takes several polls).
 _MOVING = frozenset(
     {
-        P.READ,
-        P.STACKING,
-        P.REJECTING,
-        P.CREDIT,
-        P.DISPENSING,
-        P.FLOATING,
-        P.EMPTYING,
-        P.SMART_EMPTYING,
-        P.COIN_CREDIT,
-        P.VALUE_ADDED,
+        PollEvent.READ,
+        PollEvent.STACKING,
+        PollEvent.REJECTING,
+        PollEvent.CREDIT,
+        PollEvent.DISPENSING,
+        PollEvent.FLOATING,
+        PollEvent.EMPTYING,
+        PollEvent.SMART_EMPTYING,
+        PollEvent.COIN_CREDIT,
+        PollEvent.VALUE_ADDED,
     }
 )
 # Start-up events about a note the device moved while it powered up.
-_AT_RESET_TO_STORE = frozenset({P.NOTE_INTO_STORE_AT_RESET})
-_AT_RESET_TO_CASHBOX = frozenset({P.NOTE_INTO_STACKER_AT_RESET, P.NOTE_CLEARED_INTO_CASHBOX})
+_AT_RESET_TO_STORE = frozenset({PollEvent.NOTE_INTO_STORE_AT_RESET})
+_AT_RESET_TO_CASHBOX = frozenset({PollEvent.NOTE_INTO_STACKER_AT_RESET, PollEvent.NOTE_CLEARED_INTO_CASHBOX})
 _EVENT_ERROR: dict[int, DeviceError] = {
-    P.SAFE_JAM: DeviceError.SAFE_JAM,
-    P.UNSAFE_JAM: DeviceError.UNSAFE_JAM,
-    P.STACKER_FULL: DeviceError.STACKER_FULL,
-    P.JAMMED: DeviceError.JAMMED,
-    P.ERROR_DURING_PAYOUT: DeviceError.ERROR_DURING_PAYOUT,
-    P.PAYOUT_OUT_OF_SERVICE: DeviceError.PAYOUT_OUT_OF_SERVICE,
-    P.CASHBOX_OUT_OF_SERVICE: DeviceError.CASHBOX_OUT_OF_SERVICE,
-    P.CALIBRATION_FAILED: DeviceError.CALIBRATION_FAILED,
-    P.COIN_MECH_ERROR: DeviceError.COIN_MECH_ERROR,
-    P.COIN_MECH_JAMMED: DeviceError.COIN_MECH_JAMMED,
-    P.MAINTENANCE_REQUIRED: DeviceError.MAINTENANCE_REQUIRED,
+    PollEvent.SAFE_JAM: DeviceError.SAFE_JAM,
+    PollEvent.UNSAFE_JAM: DeviceError.UNSAFE_JAM,
+    PollEvent.STACKER_FULL: DeviceError.STACKER_FULL,
+    PollEvent.JAMMED: DeviceError.JAMMED,
+    PollEvent.ERROR_DURING_PAYOUT: DeviceError.ERROR_DURING_PAYOUT,
+    PollEvent.PAYOUT_OUT_OF_SERVICE: DeviceError.PAYOUT_OUT_OF_SERVICE,
+    PollEvent.CASHBOX_OUT_OF_SERVICE: DeviceError.CASHBOX_OUT_OF_SERVICE,
+    PollEvent.CALIBRATION_FAILED: DeviceError.CALIBRATION_FAILED,
+    PollEvent.COIN_MECH_ERROR: DeviceError.COIN_MECH_ERROR,
+    PollEvent.COIN_MECH_JAMMED: DeviceError.COIN_MECH_JAMMED,
+    PollEvent.MAINTENANCE_REQUIRED: DeviceError.MAINTENANCE_REQUIRED,
 }
 _ERROR_DURING_PAYOUT_TEXT = {
     0: "Note not correctly detected as it is routed",
@@ -327,7 +337,7 @@ class PollerMethods(DeviceContract):
         device can no longer report."""
         if not self._session_up:
             return  # the device reset: the start-up sequence sets everything again
-        disabled = _code_in(events, P.DISABLED)
+        disabled = _code_in(events, PollEvent.DISABLED)
         if self._transaction is not None:
             if any(e.code in _TRANSACTION_SIGNS for e in events):
                 self._quiet_polls = 0
@@ -384,13 +394,13 @@ class PollerMethods(DeviceContract):
             except Exception:
                 self.log.exception("handling event %r", event)
             code = event.code
-            if code == P.DISABLED:
+            if code == PollEvent.DISABLED:
                 disabled = True
-            elif code == P.SLAVE_RESET and startup:
+            elif code == PollEvent.SLAVE_RESET and startup:
                 continue
             elif code in _EVENT_STATE:
                 poll_state = _EVENT_STATE[code]
-        if _code_in(events, P.SLAVE_RESET):
+        if _code_in(events, PollEvent.SLAVE_RESET):
             self._device_reset = True
             if not startup:
                 self.log.warning("device reported SLAVE RESET mid-session; re-establishing")
@@ -413,7 +423,7 @@ class PollerMethods(DeviceContract):
             return
         if code in _EVENT_ERROR:
             self._set(deviceError=_EVENT_ERROR[code])
-        if code == P.READ:
+        if code == PollEvent.READ:
             if event.channel:
                 if self._escrow_channel != event.channel:
                     self._escrow_channel = event.channel
@@ -424,18 +434,18 @@ class PollerMethods(DeviceContract):
                         self._hold = True
             else:
                 self._flush_pending()
-        elif code in (P.STACKING, P.REJECTING):
-            if code == P.REJECTING and self._escrow_channel:
+        elif code in (PollEvent.STACKING, PollEvent.REJECTING):
+            if code == PollEvent.REJECTING and self._escrow_channel:
                 self._rejecting_channel = self._escrow_channel
             self._leave_escrow()
-        elif code == P.CREDIT:
+        elif code == PollEvent.CREDIT:
             self._leave_escrow()
             self._flush_pending()
             value, country = self._channel_amount(event.channel)
             self._pending = _Pending(value, country, self._stored_level(value, country))
-        elif code == P.STACKED:
+        elif code == PollEvent.STACKED:
             self._report_pending(CashEventType.STACKED)
-        elif code == P.NOTE_STORED_IN_PAYOUT:
+        elif code == PollEvent.NOTE_STORED_IN_PAYOUT:
             if event.amounts and self._pending is None:
                 amount = event.amounts[0]
                 self._pending = _Pending(amount.value, amount.country)
@@ -445,31 +455,31 @@ class PollerMethods(DeviceContract):
                 self._bump_level(stored.value, stored.country, +1)
                 if self._transaction is not None:
                     self._transaction_stored += stored.value
-        elif code == P.REJECTED:
+        elif code == PollEvent.REJECTED:
             value, country = self._channel_amount(self._escrow_channel or self._rejecting_channel)
             self._rejecting_channel = 0
             self._leave_escrow()
             self._cash(CashEventType.REJECTED, value, country)
-        elif code == P.FRAUD_ATTEMPT:
+        elif code == PollEvent.FRAUD_ATTEMPT:
             if event.amounts:
                 value, country = event.amounts[0].value, event.amounts[0].country
             else:
                 value, country = self._channel_amount(event.channel)
             self._cash(CashEventType.FRAUD_ATTEMPT, value, country)
-        elif code in (P.NOTE_CLEARED_FROM_FRONT, P.NOTE_CLEARED_INTO_CASHBOX):
+        elif code in (PollEvent.NOTE_CLEARED_FROM_FRONT, PollEvent.NOTE_CLEARED_INTO_CASHBOX):
             value, country = self._channel_amount(event.channel)
             kind = (
                 CashEventType.NOTE_CLEARED_FROM_FRONT
-                if code == P.NOTE_CLEARED_FROM_FRONT
+                if code == PollEvent.NOTE_CLEARED_FROM_FRONT
                 else CashEventType.NOTE_CLEARED_TO_CASHBOX
             )
             self._cash(kind, value, country)
-        elif code == P.NOTE_HELD_IN_BEZEL:
+        elif code == PollEvent.NOTE_HELD_IN_BEZEL:
             if not self._bezel_reported:
                 self._bezel_reported = True
                 for amount in event.amounts or (ev.Amount(0, ""),):
                     self._cash(CashEventType.NOTE_IN_BEZEL_HOLD, amount.value, amount.country)
-        elif code == P.CALIBRATION_FAILED:
+        elif code == PollEvent.CALIBRATION_FAILED:
             self._cash(CashEventType.CALIBRATION_FAILED, event.error or 0)
         elif code in _REPLENISH_EVENT:  # unpublished codes (events.UNPUBLISHED_EVENTS)
             amount = event.amounts[0] if event.amounts else ev.Amount(0, "")
@@ -488,19 +498,19 @@ class PollerMethods(DeviceContract):
                     f"Lifter connected: {connected}, Lifter opto clear: {clear}, Lifter jammed: {jammed}"
                 ),
             )
-        elif code == P.CASHBOX_PAID:  # coins moved to the cashbox at the end of a payout
+        elif code == PollEvent.CASHBOX_PAID:  # coins moved to the cashbox at the end of a payout
             for amount in event.amounts:
                 if amount.value:
                     self._cash(CashEventType.MOVED_TO_CASHBOX, amount.value, amount.country)
-        elif code == P.MAINTENANCE_REQUIRED:
+        elif code == PollEvent.MAINTENANCE_REQUIRED:
             self._set(maintenanceRequiredDetailsString="Maintenance required")
-        elif code == P.COIN_MECH_RETURN_PRESSED:
+        elif code == PollEvent.COIN_MECH_RETURN_PRESSED:
             self.log.info("coin mech return lever pressed")
         if code in _AMOUNT_CASH_EVENT:
             kind = _AMOUNT_CASH_EVENT[code]
             requested = {a.country: a.value for a in event.requested}
             for amount in event.amounts or (ev.Amount(0, ""),):
-                if code == P.DISPENSING:  # repeated every poll: report each new value once
+                if code == PollEvent.DISPENSING:  # repeated every poll: report each new value once
                     if self._dispensing_reported.get(amount.country) == amount.value:
                         continue
                     self._dispensing_reported[amount.country] = amount.value
@@ -510,7 +520,7 @@ class PollerMethods(DeviceContract):
             self._cashbox_moved(amount.value, amount.country, 1)
         if code in _CASHBOX_OPERATION_DONE:
             self._read_cashbox_operation()
-        if code == P.ERROR_DURING_PAYOUT:
+        if code == PollEvent.ERROR_DURING_PAYOUT:
             text = _ERROR_DURING_PAYOUT_TEXT.get(event.error or 0, f"Error code {event.error}")
             self._set(error_during_payout_details_string=text)
         self._track_transaction(event)

@@ -12,8 +12,7 @@ import threading
 from dataclasses import replace
 from typing import Any
 
-from ._contract import DeviceContract
-from ._notes import _accept_route
+from ._contract import DeviceContract, accept_route
 from .enums import CashDeviceModuleType, CurrencyType, DeviceModel, DeviceState
 from .link import LinkTimeoutError
 from .models import COIN_MODELS, DISPENSERS, MODELS, PAYOUT_MODELS, model_from_unit_type
@@ -300,7 +299,7 @@ class SessionMethods(DeviceContract):
                 return e
             # IsRecyclable is the denomination's capability, not its route: the seed shows
             # IsRecyclable true with AcceptRoute CASHBOX (L2338-L2340); a reported route = routable
-            return replace(e, IsRecyclable=True, AcceptRoute=_accept_route(routes[e.Channel]))
+            return replace(e, IsRecyclable=True, AcceptRoute=accept_route(routes[e.Channel]))
 
         self._update_entries(apply)
 
