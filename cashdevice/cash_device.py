@@ -27,6 +27,12 @@ re-establishes the session (reopening the port after an unplug) until ``stopRunn
 ``Close``.  Credits are reported exactly once: acknowledged events that reappear after a
 failed EVENT ACK are not reported again, and a note credit still pending when the session is
 lost is reported before anything else.
+
+This module is the façade; the work sits in private mixins behind it (docs/architecture.md):
+the session in :mod:`cashdevice._session`, the poll loop and event interpreter in
+:mod:`cashdevice._poller`, the C# methods by device part in :mod:`cashdevice._notes`,
+:mod:`cashdevice._payouts` and :mod:`cashdevice._coins`, and what they share, with the one command
+path, in :mod:`cashdevice._contract`.
 """
 
 from __future__ import annotations
