@@ -16,16 +16,16 @@ COIN_STIR_WITH_MODE).  A device refuses them unless the user supplies the bytes
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, overload
+from typing import Any, overload
 
+from ._contract import DeviceContract, is_uint
 from ._guard import BYTE, FLAG, TEXT, U16, U32, VCC, Overload, csharp, list_of, one_of
-from .commands import CommandTable, UnverifiedCommandError, parse_service, service_layout
+from .commands import UnverifiedCommandError, parse_service, service_layout
 from .enums import DeviceModel, SetSorterRouteRequestResult, SorterRoute
 from .models import COIN_MODELS
-from .records import CurrencyAssignmentEntry, SorterRouteAssignmentEntry, ValueCountryCode
-from .ssp import Response, SSPError
+from .records import SorterRouteAssignmentEntry, ValueCountryCode
+from .ssp import SSPError
 
 SMART_SYSTEMS = frozenset(
     {DeviceModel.SMART_COIN_SYSTEM, DeviceModel.TWIN_SMART_COIN_SYSTEM, DeviceModel.SMART_HOPPER_4}
@@ -50,54 +50,10 @@ MONTHS = (
 )
 
 
-class CoinMethods:
+class CoinMethods(DeviceContract):
     """Hopper options, coin mech, purge, stir, cashbox levels, Twin SCS, service, RTC."""
 
-    if TYPE_CHECKING:
-        log: logging.Logger
-        commands: CommandTable
-        _v: dict[str, Any]
-
-        @property
-        def _model(self) -> DeviceModel: ...
-        @property
-        def _entries(self) -> list[CurrencyAssignmentEntry]: ...
-        def _command(self, data: bytes, *, encrypt: bool | None = None) -> bytes: ...
-        def _set(self, **values: Any) -> None: ...
-        def _read_levels(self) -> bool: ...
-        def _entry(self, vcc: ValueCountryCode | None) -> CurrencyAssignmentEntry | None: ...
-        def _apply_inhibits(self, channels: set[int], *, inhibit: bool) -> bool: ...
-        def _single_currency(self) -> str | None: ...
-
     # ------------------------------------------------------------------------------ plumbing
-
-    def _coin_call(self, what: str, name: str, *args: Any) -> Any:
-        """Encode ``args`` with row ``name``, exchange, decode the reply after ``F0``.  Returns
-        the decoded value, or None (one log line) when the row is refused, the device does not
-        answer, answers other than ``F0`` or the reply is too short."""
-        try:
-            spec = self.commands.get(name)
-            if spec.min_protocol and self._v["sspProtocolVersion"] < spec.min_protocol:
-                raise ValueError(f"{name} needs protocol {spec.min_protocol}")
-            data = spec.encode(*args)
-            reply = self._command(data)
-        except UnverifiedCommandError as exc:
-            self.log.error("%s: %s", what, exc)
-            return None
-        except (SSPError, ValueError, OverflowError) as exc:
-            self.log.error("%s: %s", what, exc)
-            return None
-        if reply[0] != Response.OK:
-            self.log.warning("%s: device answered %s", what, _response_text(reply))
-            return None
-        try:
-            return spec.decode(reply[1:])
-        except ValueError as exc:
-            self.log.error("%s: %s", what, exc)
-            return None
-
-    def _coin_ok(self, what: str, name: str, *args: Any) -> bool:
-        return self._coin_call(what, name, *args) is not None
 
     def _models(self, what: str, models: frozenset[DeviceModel]) -> bool:
         if self._model in models:
@@ -118,7 +74,7 @@ class CoinMethods:
         False if the command fails, the answer is not OK or shorter than 3 bytes."""
         if not self._models("GetHopperOptions", COIN_MODELS):
             return False
-        regs = self._coin_call("GetHopperOptions", "GET_OPTIONS")
+        regs = self._call("GetHopperOptions", "GET_OPTIONS")
         if regs is None:
             return False
         self._set_regs(*regs)
@@ -129,11 +85,11 @@ class CoinMethods:
         """C# ``bool SetHopperOptions(byte reg_0, byte reg_1)`` (L12572): SET OPTIONS (0x50,
         protocol >= 6; bits: seed §3.21).  On success ``reg_0`` / ``reg_1`` and their hex strings
         hold the new values.  False for a value outside 0..255 (nothing sent) or a refusal."""
-        if not (_uint(reg_0, 0xFF) and _uint(reg_1, 0xFF)):
+        if not (is_uint(reg_0, 0xFF) and is_uint(reg_1, 0xFF)):
             return self._bad("SetHopperOptions", f"registers must be bytes, got {reg_0!r}, {reg_1!r}")
         if not self._models("SetHopperOptions", COIN_MODELS):
             return False
-        if not self._coin_ok("SetHopperOptions", "SET_OPTIONS", reg_0, reg_1):
+        if not self._call_ok("SetHopperOptions", "SET_OPTIONS", reg_0, reg_1):
             return False
         self._set_regs(reg_0, reg_1)
         return True
@@ -153,12 +109,12 @@ class CoinMethods:
         entry = self._entry(setLevelsDenomination)
         if entry is None:
             return self._bad(what, f"{setLevelsDenomination!r} is not in the dataset")
-        if not _uint(numCoinsToAdd, 0xFFFF):
+        if not is_uint(numCoinsToAdd, 0xFFFF):
             return self._bad(what, f"count {numCoinsToAdd!r} outside 0..65535")
         if not self._models(what, COIN_MODELS):
             return False
         code = entry.CountryCode if self._v["sspProtocolVersion"] >= 6 else None
-        ok = self._coin_ok(what, "SET_DENOMINATION_LEVEL", numCoinsToAdd, entry.Value, code)
+        ok = self._call_ok(what, "SET_DENOMINATION_LEVEL", numCoinsToAdd, entry.Value, code)
         try:
             self._read_levels()
         except SSPError as exc:
@@ -172,7 +128,7 @@ class CoinMethods:
         models only."""
         if not self._models("EnableCoinMechOrFeeder", COIN_MODELS):
             return False
-        return self._coin_ok("EnableCoinMechOrFeeder", "COIN_MECH_GLOBAL_INHIBIT", 1)
+        return self._call_ok("EnableCoinMechOrFeeder", "COIN_MECH_GLOBAL_INHIBIT", 1)
 
     @csharp(False, values=list_of(one_of(VCC, U32)), inhibit=FLAG)
     def SetCoinMechInhibits(self, values: Sequence[ValueCountryCode | int] | None, inhibit: bool) -> bool:
@@ -188,7 +144,7 @@ class CoinMethods:
         channels: set[int] = set()
         for v in values:
             vcc = v if isinstance(v, ValueCountryCode) else None
-            if isinstance(v, int) and _uint(v) and code:
+            if isinstance(v, int) and is_uint(v) and code:
                 vcc = ValueCountryCode(v, code)
             entry = self._entry(vcc)
             if entry is None:
@@ -229,7 +185,7 @@ class CoinMethods:
         params = list(args) + [kwargs[n] for n in names[len(args) :] if n in kwargs]
         if len(params) > 2 or set(kwargs) - set(names):
             return self._bad(what, f"unexpected arguments {args!r} {kwargs!r}")
-        if not all(_uint(p, 1) for p in params):
+        if not all(is_uint(p, 1) for p in params):
             return self._bad(what, f"device and hopper are 0 or 1, got {params!r}")
         if not self._models(what, SMART_SYSTEMS):
             return False
@@ -237,7 +193,7 @@ class CoinMethods:
             return self._bad(what, "a secondary hopper needs a Twin SMART Coin System")
         if params and params[0] == 1 and self._model not in FEEDER_MODELS:
             return self._bad(what, f"{self._model.name} has no coin feeder")
-        return self._coin_ok(what, "PURGE", *params)
+        return self._call_ok(what, "PURGE", *params)
 
     @overload
     def CoinStir(self, seconds: int) -> bool: ...
@@ -256,15 +212,15 @@ class CoinMethods:
         and ``bool CoinStir(byte seconds, byte modeByte)`` (L12898; mode 0 mix, 1 also move
         cashbox-routed coins to the cashbox): unpublished row COIN_STIR_WITH_MODE
         (``5D seconds mode``).  SMART System models only."""
-        if not _uint(seconds, 0xFF) or seconds == 0:
+        if not is_uint(seconds, 0xFF) or seconds == 0:
             return self._bad("CoinStir", f"seconds {seconds!r} outside 1..255")
-        if modeByte is not None and not _uint(modeByte, 1):
+        if modeByte is not None and not is_uint(modeByte, 1):
             return self._bad("CoinStir", f"mode {modeByte!r} is not 0 or 1")
         if not self._models("CoinStir", SMART_SYSTEMS):
             return False
         if modeByte is None:
-            return self._coin_ok("CoinStir", "COIN_STIR", seconds)
-        return self._coin_ok("CoinStir", "COIN_STIR_WITH_MODE", seconds, modeByte)
+            return self._call_ok("CoinStir", "COIN_STIR", seconds)
+        return self._call_ok("CoinStir", "COIN_STIR_WITH_MODE", seconds, modeByte)
 
     # ------------------------------------------------------------------------------ payout helpers
 
@@ -275,7 +231,7 @@ class CoinMethods:
         row GET_COINS_EXIT (reply two u16)."""
         if not self._models("GetCoinsExit", SMART_SYSTEMS):
             return False
-        got = self._coin_call("GetCoinsExit", "GET_COINS_EXIT")
+        got = self._call("GetCoinsExit", "GET_COINS_EXIT")
         if got is None:
             return False
         self._set(coins_payout_request=got[0], coins_seen_at_exit_sensor=got[1])
@@ -288,11 +244,11 @@ class CoinMethods:
         number without a sign, e.g. ``"64"`` (the seed's only sample, L8755; we read it as
         decimal per cent).  Unpublished row GET_COIN_ACCEPTANCE."""
         what = "GetCoinAcceptance"
-        if not _uint(device, 2):
+        if not is_uint(device, 2):
             return self._bad(what, f"device {device!r} outside 0..2")
         if not self._models(what, SMART_SYSTEMS):
             return False
-        percent = self._coin_call(what, "GET_COIN_ACCEPTANCE", device)
+        percent = self._call(what, "GET_COIN_ACCEPTANCE", device)
         if percent is None:
             return False
         self._set(coinAcceptance_string=str(percent))
@@ -303,11 +259,11 @@ class CoinMethods:
         """C# ``bool SetNoPayinCount(byte count)`` (L12752): after ``count`` coins sensed but not paid
         in, the device reports MAINTENANCE REQUIRED.  ``noPayinCount`` holds the value set.
         Unpublished row SET_NO_PAYIN_COUNT."""
-        if not _uint(count, 0xFF):
+        if not is_uint(count, 0xFF):
             return self._bad("SetNoPayinCount", f"count {count!r} outside 0..255")
         if not self._models("SetNoPayinCount", SMART_SYSTEMS):
             return False
-        if not self._coin_ok("SetNoPayinCount", "SET_NO_PAYIN_COUNT", count):
+        if not self._call_ok("SetNoPayinCount", "SET_NO_PAYIN_COUNT", count):
             return False
         self._set(noPayinCount=count)
         return True
@@ -316,11 +272,11 @@ class CoinMethods:
     def SetPayoutLimit(self, value: int) -> bool:
         """C# ``bool SetPayoutLimit(ushort value)`` (L13078): most coins in one payout (0 = no
         limit); a payout needing more is refused.  Unpublished row SET_PAYOUT_LIMIT."""
-        if not _uint(value, 0xFFFF):
+        if not is_uint(value, 0xFFFF):
             return self._bad("SetPayoutLimit", f"value {value!r} outside 0..65535")
         if not self._models("SetPayoutLimit", SMART_SYSTEMS):
             return False
-        return self._coin_ok("SetPayoutLimit", "SET_PAYOUT_LIMIT", value)
+        return self._call_ok("SetPayoutLimit", "SET_PAYOUT_LIMIT", value)
 
     @csharp(False)
     def GetPayoutCount(self) -> bool:
@@ -328,7 +284,7 @@ class CoinMethods:
         ``payout_count``.  Unpublished row GET_PAYOUT_COUNT."""
         if not self._models("GetPayoutCount", SMART_SYSTEMS):
             return False
-        count = self._coin_call("GetPayoutCount", "GET_PAYOUT_COUNT")
+        count = self._call("GetPayoutCount", "GET_PAYOUT_COUNT")
         if count is None:
             return False
         self._set(payout_count=count)
@@ -341,7 +297,7 @@ class CoinMethods:
         GET_LIFTER_STATUS."""
         if not self._models("Get_Lifter_Status", FEEDER_MODELS):
             return False
-        flags = self._coin_call("Get_Lifter_Status", "GET_LIFTER_STATUS")
+        flags = self._call("Get_Lifter_Status", "GET_LIFTER_STATUS")
         if flags is None:
             return False
         self._set(lifterConnected=flags[0], lifterOptoClear=flags[1], lifterJammed=flags[2])
@@ -355,16 +311,16 @@ class CoinMethods:
         (L12983): add coins to the cashbox count of one denomination; 0 clears it.  Unpublished
         row SET_CASHBOX_LEVELS."""
         what = "SetCashboxLevels"
-        if not _uint(numCoinsToAdd, 0xFFFF):
+        if not is_uint(numCoinsToAdd, 0xFFFF):
             return self._bad(what, f"count {numCoinsToAdd!r} outside 0..65535")
-        if not (_uint(denomination) and isinstance(countryCode, str)):
+        if not (is_uint(denomination) and isinstance(countryCode, str)):
             return self._bad(what, f"invalid denomination {denomination!r} {countryCode!r}")
         entry = self._entry(ValueCountryCode(denomination, countryCode))
         if entry is None:
             return self._bad(what, f"{denomination} {countryCode} is not in the dataset")
         if not self._models(what, SMART_SYSTEMS):
             return False
-        return self._coin_ok(what, "SET_CASHBOX_LEVELS", numCoinsToAdd, entry.Value, entry.CountryCode)
+        return self._call_ok(what, "SET_CASHBOX_LEVELS", numCoinsToAdd, entry.Value, entry.CountryCode)
 
     @csharp(False)
     def ClearCashboxLevels(self) -> bool:
@@ -372,7 +328,7 @@ class CoinMethods:
         CLEAR_CASHBOX_LEVELS."""
         if not self._models("ClearCashboxLevels", SMART_SYSTEMS):
             return False
-        return self._coin_ok("ClearCashboxLevels", "CLEAR_CASHBOX_LEVELS")
+        return self._call_ok("ClearCashboxLevels", "CLEAR_CASHBOX_LEVELS")
 
     @csharp(False)
     def GetCashboxLevels(self) -> bool:
@@ -383,7 +339,7 @@ class CoinMethods:
         Unpublished row GET_CASHBOX_LEVELS (reply in the 0x53 layout)."""
         if not self._models("GetCashboxLevels", SMART_SYSTEMS):
             return False
-        got = self._coin_call("GetCashboxLevels", "GET_CASHBOX_LEVELS")
+        got = self._call("GetCashboxLevels", "GET_CASHBOX_LEVELS")
         if got is None:
             return False
         levels, unknown = got
@@ -401,11 +357,11 @@ class CoinMethods:
         3 twin 1EC balanced).  The device refuses it during pay-in/pay-out, for a mode already
         active or without a feeder.  Twin SCS only.  Unpublished row SET_TWIN_MODE (seed "Sub
         Command 0x05 0x87")."""
-        if not _uint(twinMode, 3):
+        if not is_uint(twinMode, 3):
             return self._bad("SetTwinMode", f"mode {twinMode!r} outside 0..3")
         if not self._models("SetTwinMode", _TWIN):
             return False
-        return self._coin_ok("SetTwinMode", "SET_TWIN_MODE", twinMode)
+        return self._call_ok("SetTwinMode", "SET_TWIN_MODE", twinMode)
 
     @csharp(
         SetSorterRouteRequestResult.INVALID_INPUT,
@@ -425,7 +381,7 @@ class CoinMethods:
         does not answer."""
         what = "SetSorterRoute"
         entry = self._entry(valueCountryCode)
-        if entry is None or not _uint(sorterRoute, 1):
+        if entry is None or not is_uint(sorterRoute, 1):
             self.log.error("%s: invalid denomination %r or route %r", what, valueCountryCode, sorterRoute)
             return SetSorterRouteRequestResult.INVALID_INPUT
         if self._model not in _TWIN:
@@ -436,7 +392,7 @@ class CoinMethods:
         except UnverifiedCommandError as exc:
             self.log.error("%s: %s", what, exc)
             return SetSorterRouteRequestResult.NOT_SUPPORTED
-        if not self._coin_ok(what, "SET_SORTER_ROUTE", entry.Value, entry.CountryCode, sorterRoute):
+        if not self._call_ok(what, "SET_SORTER_ROUTE", entry.Value, entry.CountryCode, sorterRoute):
             return SetSorterRouteRequestResult.FAILED
         current = list(self._v["sorterRouteAssignment"])
         entries = self._entries
@@ -482,9 +438,9 @@ class CoinMethods:
         else:
             module = args[0] if args else kwargs.get("module")
             sub = args[1] if len(args) > 1 else kwargs.get("subCommand")
-            if not _uint(module, 0xFF):
+            if not is_uint(module, 0xFF):
                 return self._bad(what, f"module {module!r} is not a byte")
-        if not _uint(sub, 0xFF):
+        if not is_uint(sub, 0xFF):
             return self._bad(what, f"sub-command {sub!r} is not a byte")
         layout = service_layout(module, sub)
         if layout is None:
@@ -492,7 +448,7 @@ class CoinMethods:
         if not self._models(what, SERVICE_MODELS):
             return False
         params = (sub,) if module is None else (module, sub)
-        data = self._coin_call(what, "GET_SERVICE_INFORMATION", *params)
+        data = self._call(what, "GET_SERVICE_INFORMATION", *params)
         if data is None:
             return False
         try:
@@ -509,13 +465,14 @@ class CoinMethods:
         (L12703): record a service (month 1..12, year 0..99).  Unpublished row
         SET_SERVICE_INFORMATION."""
         what = "SetServiceInformation"
-        if not (_uint(module, 0xFF) and _uint(serviceType, 0xFF) and _uint(month, 12) and _uint(year, 99)):
+        bytes_ok = is_uint(module, 0xFF) and is_uint(serviceType, 0xFF)
+        if not (bytes_ok and is_uint(month, 12) and is_uint(year, 99)):
             return self._bad(what, "module and service type are bytes, month 1..12, year 0..99")
         if month == 0:
             return self._bad(what, "month 1..12")
         if not self._models(what, SERVICE_MODELS):
             return False
-        return self._coin_ok(what, "SET_SERVICE_INFORMATION", module, serviceType, month, year)
+        return self._call_ok(what, "SET_SERVICE_INFORMATION", module, serviceType, month, year)
 
     @csharp(
         False,
@@ -542,11 +499,11 @@ class CoinMethods:
             yearNumber1_ascii_byte,
             yearNumber2_ascii_byte,
         )
-        if not all(_uint(b, 0xFF) and 0x30 <= b <= 0x39 for b in digits):
+        if not all(is_uint(b, 0xFF) and 0x30 <= b <= 0x39 for b in digits):
             return self._bad(what, f"four ASCII digits expected, got {digits!r}")
         if not self._models(what, SERVICE_MODELS):
             return False
-        return self._coin_ok(what, "SERVICE_MAINTENANCE_RESET", *digits)
+        return self._call_ok(what, "SERVICE_MAINTENANCE_RESET", *digits)
 
     @csharp(False)
     def GetGlobalErrorCode(self) -> bool:
@@ -554,7 +511,7 @@ class CoinMethods:
         ``globalErrorCode_1``.  Unpublished row GET_GLOBAL_ERROR_CODE."""
         if not self._models("GetGlobalErrorCode", SERVICE_MODELS):
             return False
-        got = self._coin_call("GetGlobalErrorCode", "GET_GLOBAL_ERROR_CODE")
+        got = self._call("GetGlobalErrorCode", "GET_GLOBAL_ERROR_CODE")
         if got is None:
             return False
         self._set(globalErrorCode_0=got[0], globalErrorCode_1=got[1])
@@ -570,9 +527,9 @@ class CoinMethods:
         (0x64): day 1..31, month 1..12, year 0..99 (20yy), hour 0..23, minute, second 0..59.
         False (nothing sent) for an impossible date or time, or when the device refuses."""
         fields = (byte1, byte2, byte3, byte4, byte5, byte6)
-        if not all(_uint(b, 0xFF) for b in fields) or not _valid_clock(*fields):
+        if not all(is_uint(b, 0xFF) for b in fields) or not _valid_clock(*fields):
             return self._bad("SetRealTimeClock", f"invalid date/time {fields!r}")
-        return self._coin_ok("SetRealTimeClock", "SET_REAL_TIME_CLOCK", *fields)
+        return self._call_ok("SetRealTimeClock", "SET_REAL_TIME_CLOCK", *fields)
 
     @csharp(False)
     def GetRealTimeClock(self) -> bool:
@@ -580,7 +537,7 @@ class CoinMethods:
         ``real_time_clock_string`` as ``d MMMM yyyy HH:mm:ss`` in English, e.g. ``"27 November
         2024 14:09:30"`` (L8985; C# ``d``: no leading zero on the day, ``"1 March 2025 ..."``;
         year 2000 + the device's 0..99).  False if the reply is not a valid date."""
-        got = self._coin_call("GetRealTimeClock", "GET_REAL_TIME_CLOCK")
+        got = self._call("GetRealTimeClock", "GET_REAL_TIME_CLOCK")
         if got is None:
             return False
         day, month, year, hour, minute, second = got
@@ -596,17 +553,5 @@ class CoinMethods:
 _TWIN = frozenset({DeviceModel.TWIN_SMART_COIN_SYSTEM})
 
 
-def _uint(value: object, limit: int = 0xFFFFFFFF) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit
-
-
 def _valid_clock(day: int, month: int, year: int, hour: int, minute: int, second: int) -> bool:
     return 1 <= day <= 31 and 1 <= month <= 12 and year <= 99 and hour < 24 and minute < 60 and second < 60
-
-
-def _response_text(reply: bytes) -> str:
-    try:
-        name = Response(reply[0]).name
-    except ValueError:
-        name = f"0x{reply[0]:02X}"
-    return name + (f" {reply[1:].hex(' ')}" if len(reply) > 1 else "")

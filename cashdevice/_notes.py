@@ -1,4 +1,5 @@
-"""Note-validator and recycler methods of ``CashDevice`` (C# names; a private mixin).
+"""Note-validator and recycler methods of ``CashDevice`` (C# names; a private mixin); the payout
+methods are in :mod:`cashdevice._payouts`.
 
 Every method validates its arguments first: bad input returns the documented C# failure
 value with one log line, and nothing is sent.  Payout requests are first tried in the
@@ -11,12 +12,12 @@ INVALID_INPUT, ``F2`` NOT_SUPPORTED; a device that does not answer gives BUSY.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import Any, TypeVar, overload
 
+from ._contract import DeviceContract, accept_route, is_uint, response_name
 from ._guard import (
     BYTE,
     BYTES,
@@ -30,9 +31,8 @@ from ._guard import (
     csharp,
     enum_of,
     list_of,
-    optional,
 )
-from .commands import CommandTable, UnverifiedCommandError, country, u16, u32
+from .commands import UnverifiedCommandError, country, u16, u32
 from .enums import (
     BARCODE_FORMAT_TEXT,
     BARCODE_HARDWARE_STATUS_TEXT,
@@ -53,13 +53,9 @@ from .enums import (
 )
 from .models import COIN_MODELS, DISPENSERS, PAYOUT_MODELS
 from .records import CurrencyAssignmentEntry, SetDenominationRouteFinishedEventResponse, ValueCountryCode
-from .ssp import Response, SSPError, SSPTimeoutError
-
-if TYPE_CHECKING:
-    from ._signals import DeviceEvent
+from .ssp import Response, SSPError
 
 ROUTE = enum_of(DenominationRoute)
-TEST, REAL = 0x19, 0x58
 
 NV4000_ROUTES = frozenset(
     {
@@ -83,13 +79,6 @@ COIN_COUNTER_LABELS = (
     "Coins sent to cashbox",
 )
 TICKET_STATUS_TEXT = {0: "No ticket", 1: "Ticket in escrow", 2: "Ticket stacked", 3: "Ticket rejected"}
-ENABLE_PAYOUT_ERRORS = {
-    1: "No device connected",
-    2: "Invalid currency detected",
-    3: "Device busy",
-    4: "Empty only (note float only)",
-    5: "Device error",
-}
 F5 = Response.COMMAND_CANNOT_BE_PROCESSED
 
 _PAYOUT_SET = frozenset(
@@ -182,61 +171,8 @@ def _documented(fn: Callable[..., _R]) -> Callable[..., _R]:
     return wrapper
 
 
-class NoteMethods:
+class NoteMethods(DeviceContract):
     """Inhibits, routes, payouts, levels, counters, reject codes, barcode, NV4000 replenish."""
-
-    if TYPE_CHECKING:
-        log: logging.Logger
-        commands: CommandTable
-        _v: dict[str, Any]
-        _transaction: DispenserTransactionType | None
-        _payout_enabled: bool
-        _payout_confirmed: bool
-        _replenish_left: int
-        SetDenominationRouteFinishedEvent: DeviceEvent
-
-        def _command(self, data: bytes, *, encrypt: bool | None = None) -> bytes: ...
-        def _set(self, **values: Any) -> None: ...
-        def _update_entries(
-            self, change: Callable[[CurrencyAssignmentEntry], CurrencyAssignmentEntry], **values: Any
-        ) -> None: ...
-        def _read_levels(self) -> bool: ...
-        def _fire(self, signal: DeviceEvent, args: Any) -> None: ...
-        def _begin_transaction(
-            self, kind: DispenserTransactionType, value: int, country: str, *, unconfirmed: bool = False
-        ) -> None: ...
-        def _denomination_bytes(self, entry: CurrencyAssignmentEntry) -> bytes: ...
-        def _session_ready(self, wait: float = 0.0) -> bool: ...
-        def _exchange_deadline(self) -> float: ...
-
-    # ------------------------------------------------------------------------------ plumbing
-
-    def _send(self, name: str, params: bytes = b"") -> bytes:
-        """Build ``name`` from the command table and exchange it; returns the reply."""
-        spec = self.commands.get(name)
-        if spec.min_protocol and self._v["sspProtocolVersion"] < spec.min_protocol:
-            raise ValueError(f"{name} needs protocol {spec.min_protocol}")
-        return self._command(spec.build(params))
-
-    def _try(self, what: str, name: str, params: bytes = b"") -> bytes | None:
-        """Exchange; None (and a log line) when the command cannot be sent or gets no answer."""
-        try:
-            return self._send(name, params)
-        except UnverifiedCommandError as exc:
-            self.log.error("%s: %s", what, exc)
-        except (SSPError, ValueError) as exc:
-            self.log.error("%s: %s", what, exc)
-        return None
-
-    def _simple(self, what: str, name: str, params: bytes = b"") -> bool:
-        reply = self._try(what, name, params)
-        if reply is None:
-            return False
-        if reply[0] != Response.OK:
-            self.log.warning("%s: device answered %s", what, _response_name(reply))
-            self._set(commandFailedDetailsString=f"{what}: device answered {_response_name(reply)}")
-            return False
-        return True
 
     @property
     def _model(self) -> DeviceModel:
@@ -341,9 +277,9 @@ class NoteMethods:
         if self._model in COIN_MODELS:
             for entry in entries:
                 if entry.Channel in channels:
-                    params = bytes((0 if inhibit else 1,)) + u16(entry.Value)
-                    params += country(entry.CountryCode) if self._v["sspProtocolVersion"] >= 6 else b""
-                    if not self._simple("SetDenominationInhibit", "SET_COIN_MECH_INHIBITS", params):
+                    code = entry.CountryCode if self._v["sspProtocolVersion"] >= 6 else None
+                    args = (not inhibit, entry.Value, code)
+                    if not self._simple("SetDenominationInhibit", "SET_COIN_MECH_INHIBITS", *args):
                         return False
         else:
             mask = 0
@@ -458,15 +394,15 @@ class NoteMethods:
                 SetDenominationRouteRequestResult.BUSY, entry, route, "no answer from the device"
             )
         if reply[0] != Response.OK:
-            failed = f"SetDenominationRoute: device answered {_response_name(reply)}"
+            failed = f"SetDenominationRoute: device answered {response_name(reply)}"
             self._set(commandFailedDetailsString=failed)
             return self._route_done(
-                _route_result(reply), entry, route, f"device answered {_response_name(reply)}"
+                _route_result(reply), entry, route, f"device answered {response_name(reply)}"
             )
         confirm = self._try("SetDenominationRoute", "GET_DENOMINATION_ROUTE", self._route_value(entry))
         if confirm is not None and confirm[0] == Response.OK and len(confirm) >= 2:
             route_byte = confirm[1]
-        accept = _accept_route(route_byte)
+        accept = accept_route(route_byte)
         self._update_entries(
             lambda e: (
                 replace(e, AcceptRoute=accept, IsRecyclable=True)  # routable (L2338-L2340)
@@ -506,408 +442,6 @@ class NoteMethods:
         )
         return result
 
-    # ------------------------------------------------------------------------------ payouts
-
-    @csharp(DispenseTransactionRequestResult.INVALID_INPUT, DispenseTransactionRequestResult.BUSY, value=U32)
-    @_documented
-    def DispenseValueSingleCurrency(self, value: int) -> DispenseTransactionRequestResult:
-        """C# ``DispenseTransactionRequestResult DispenseValueSingleCurrency(UInt32 value)``
-        (L11870): PAYOUT AMOUNT of ``value`` minor units in the dataset's only currency."""
-        if self._entries and self._single_currency() is None:
-            return self._payout_fail(
-                DispenseTransactionRequestResult.MULTI_CURRENCY_MODE,
-                "DispenseValueSingleCurrency",
-                "multi-currency dataset",
-            )
-        code = self._single_currency()
-        if code is None or not _uint(value):
-            return self._payout_fail(
-                DispenseTransactionRequestResult.INVALID_INPUT,
-                "DispenseValueSingleCurrency",
-                f"invalid value {value!r}",
-            )
-        return self.DispenseValue(ValueCountryCode(value, code))
-
-    @csharp(
-        DispenseTransactionRequestResult.INVALID_INPUT,
-        DispenseTransactionRequestResult.BUSY,
-        valueCountryCode=VCC,
-    )
-    @_documented
-    def DispenseValue(self, valueCountryCode: ValueCountryCode) -> DispenseTransactionRequestResult:
-        """C# ``DispenseTransactionRequestResult DispenseValue(ValueCountryCode)`` (L11911): PAYOUT
-        AMOUNT (0x33: u32 value, country, option 0x19 test then 0x58 real; protocol < 6: value
-        only, no test).  Followed by ``DispenserTransactionEvent`` IN_PROGRESS -> COMPLETED/ERROR
-        (PAYOUT) and CashEvents DISPENSING ... DISPENSED."""
-        what = "DispenseValue"
-        check = self._payout_checks(what)
-        if check is not None:
-            return check
-        vcc = valueCountryCode
-        if not isinstance(vcc, ValueCountryCode) or vcc.Value <= 0:
-            return self._payout_fail(
-                DispenseTransactionRequestResult.INVALID_INPUT, what, f"invalid amount {vcc!r}"
-            )
-        if vcc.CountryCode.upper() not in {e.CountryCode for e in self._entries}:
-            return self._payout_fail(
-                DispenseTransactionRequestResult.INVALID_INPUT,
-                what,
-                f"currency {vcc.CountryCode!r} not in the dataset",
-            )
-        params = self._vcc_bytes(vcc.Value, vcc.CountryCode.upper())
-        return self._test_then_real(what, "PAYOUT_AMOUNT", params, DispenserTransactionType.PAYOUT, vcc)
-
-    @overload
-    def PayoutByDenomination(
-        self, denomination_to_payout: ValueCountryCode, numNotesToPayout: int
-    ) -> DispenseTransactionRequestResult: ...
-    @overload
-    def PayoutByDenomination(self, noteCounts: Sequence[int]) -> DispenseTransactionRequestResult: ...
-
-    @csharp(
-        DispenseTransactionRequestResult.INVALID_INPUT,
-        DispenseTransactionRequestResult.BUSY,
-        overloads=(
-            Overload((("denomination_to_payout", VCC), ("numNotesToPayout", U32))),
-            Overload((("noteCounts", list_of(U32)),)),
-        ),
-    )
-    @_documented
-    def PayoutByDenomination(self, *args: Any, **kwargs: Any) -> DispenseTransactionRequestResult:
-        """C# ``PayoutByDenomination(ValueCountryCode denomination_to_payout, UInt32
-        numNotesToPayout)`` (L11951; 0 = every stored note of that denomination) and
-        ``PayoutbyDenomination(UInt32[] noteCounts)`` (L11986; one count per
-        ``currencyAssignment`` entry): PAYOUT BY DENOMINATION (0x46, protocol >= 6)."""
-        if len(args) + len(kwargs) == 1:
-            counts = args[0] if args else kwargs.get("noteCounts")
-            return self.PayoutbyDenomination(counts)
-        vcc = args[0] if args else kwargs.get("denomination_to_payout")
-        count = args[1] if len(args) > 1 else kwargs.get("numNotesToPayout")
-        what = "PayoutByDenomination"
-        check = self._payout_checks(what)
-        if check is not None:
-            return check
-        entry = self._entry(vcc)
-        if entry is None or not _uint(count, 0xFFFF):
-            return self._payout_fail(
-                DispenseTransactionRequestResult.INVALID_INPUT,
-                what,
-                f"invalid denomination {vcc!r} or count {count!r}",
-            )
-        notes = int(count) if count else 0
-        if notes == 0:
-            self._read_levels()
-            entry = self._entry(vcc) or entry
-            notes = entry.Stored
-            if notes == 0:
-                return self._payout_fail(
-                    DispenseTransactionRequestResult.NOT_ENOUGH_VALUE, what, f"no {vcc} stored"
-                )
-        return self._by_denomination(what, [(entry, notes)], DispenserTransactionType.PAYOUT_BY_DENOMINATION)
-
-    @csharp(
-        DispenseTransactionRequestResult.INVALID_INPUT,
-        DispenseTransactionRequestResult.BUSY,
-        noteCounts=list_of(U32),
-    )
-    @_documented
-    def PayoutbyDenomination(self, noteCounts: Sequence[int] | None) -> DispenseTransactionRequestResult:
-        """C# ``DispenseTransactionRequestResult PayoutbyDenomination(UInt32[] noteCounts)`` (L11986):
-        ``noteCounts[i]`` notes of ``currencyAssignment[i]``; the array must have one entry per
-        channel; all zero is INVALID_INPUT."""
-        what = "PayoutbyDenomination"
-        check = self._payout_checks(what)
-        if check is not None:
-            return check
-        pairs = self._counts(what, noteCounts)
-        if pairs is None or not any(n for _, n in pairs):
-            return self._payout_fail(
-                DispenseTransactionRequestResult.INVALID_INPUT, what, f"invalid counts {noteCounts!r}"
-            )
-        return self._by_denomination(
-            what, [p for p in pairs if p[1]], DispenserTransactionType.PAYOUT_BY_DENOMINATION
-        )
-
-    @csharp(
-        DispenseTransactionRequestResult.INVALID_INPUT,
-        DispenseTransactionRequestResult.BUSY,
-        noteCounts=list_of(U32),
-    )
-    @_documented
-    def Float(self, noteCounts: Sequence[int] | None) -> DispenseTransactionRequestResult:
-        """C# ``DispenseTransactionRequestResult Float(UInt32[] noteCounts)`` (L12020): FLOAT BY
-        DENOMINATION (0x44).  The seed gives opposite meanings (C#: counts moved to the cashbox;
-        REST L5945: counts left in the payout); this port follows REST and the SSP command:
-        ``noteCounts[i]`` is how many of ``currencyAssignment[i]`` stay in the payout, the rest go
-        to the cashbox."""
-        what = "Float"
-        check = self._payout_checks(what)
-        if check is not None:
-            return check
-        pairs = self._counts(what, noteCounts)
-        if pairs is None:
-            return self._payout_fail(
-                DispenseTransactionRequestResult.INVALID_INPUT, what, f"invalid counts {noteCounts!r}"
-            )
-        return self._by_denomination(
-            what, pairs, DispenserTransactionType.FLOAT, command="FLOAT_BY_DENOMINATION"
-        )
-
-    @csharp(
-        DispenseTransactionRequestResult.INVALID_INPUT,
-        DispenseTransactionRequestResult.BUSY,
-        noteCounts=list_of(U32),
-    )
-    @_documented
-    def SetCashBoxPayoutLimit(self, noteCounts: Sequence[int] | None) -> DispenseTransactionRequestResult:
-        """C# ``DispenseTransactionRequestResult SetCashBoxPayoutLimit(uint[] noteCounts)`` (L12060):
-        SET CASHBOX PAYOUT LIMIT (0x4E): n, n x [u16 limit, u32 value, country], one per channel."""
-        what = "SetCashBoxPayoutLimit"
-        check = self._payout_checks(what)
-        if check is not None:
-            return check
-        pairs = self._counts(what, noteCounts, limit=0xFFFF)
-        if pairs is None:
-            return self._payout_fail(
-                DispenseTransactionRequestResult.INVALID_INPUT, what, f"invalid counts {noteCounts!r}"
-            )
-        params = bytes((len(pairs),)) + b"".join(
-            u16(n) + u32(e.Value) + country(e.CountryCode) for e, n in pairs
-        )
-        reply = self._try(what, "SET_CASHBOX_PAYOUT_LIMIT", params)
-        return self._payout_result(what, reply)
-
-    @csharp(
-        DispenseTransactionRequestResult.NOT_SUPPORTED,
-        DispenseTransactionRequestResult.BUSY,
-        moduleNumber=BYTE,
-        NV4000=FLAG,
-    )
-    @_documented
-    def SmartEmpty(self, moduleNumber: int = 0, NV4000: bool = False) -> DispenseTransactionRequestResult:
-        """C# ``DispenseTransactionRequestResult SmartEmpty(byte moduleNumber, bool NV4000 = false)``
-        (L12095): SMART EMPTY (0x52), everything to the cashbox with a record of what went
-        (CASHBOX PAYOUT OPERATION DATA).  NV4000 module 0 empties all modules; another module
-        uses the unpublished NV4000 row: NOT_SUPPORTED unless supplied (the seed lists NOT_SUPPORTED,
-        BUSY and OK only; any other cause is logged and returned as NOT_SUPPORTED)."""
-        what = "SmartEmpty"
-        if not _uint(moduleNumber, 0xFF):
-            return self._payout_fail(
-                DispenseTransactionRequestResult.NOT_SUPPORTED, what, f"invalid module {moduleNumber!r}"
-            )
-        if NV4000 and self._model != DeviceModel.NV4000:
-            return self._payout_fail(
-                DispenseTransactionRequestResult.NOT_SUPPORTED, what, "the device is not an NV4000"
-            )
-        if NV4000 and moduleNumber:
-            try:
-                self.commands.get("NV4000_SMART_EMPTY_MODULE")
-            except UnverifiedCommandError as exc:
-                return self._payout_fail(DispenseTransactionRequestResult.NOT_SUPPORTED, what, str(exc))
-        check = self._payout_checks(what)
-        if check is not None:
-            return check
-        if NV4000 and moduleNumber:
-            reply = self._try(what, "NV4000_SMART_EMPTY_MODULE", bytes((moduleNumber,)))
-        else:
-            reply = self._try(what, "SMART_EMPTY")
-        result = self._payout_result(what, reply)
-        if result == DispenseTransactionRequestResult.OK:
-            self._begin_transaction(DispenserTransactionType.EMPTY, 0, "")
-        return result
-
-    @csharp(False)
-    def HaltPayout(self) -> bool:
-        """C# ``bool HaltPayout()`` (L12341): HALT PAYOUT (0x38); the device stops at a safe point."""
-        return self._simple("HaltPayout", "HALT_PAYOUT")
-
-    @csharp(False)
-    def EnablePayout(self) -> bool:
-        """C# ``bool EnablePayout()`` (L12305): ENABLE PAYOUT DEVICE (0x5C) without options."""
-        return self.EnablePayoutDevice()
-
-    @csharp(False, optionByte=optional(BYTE))
-    def EnablePayoutDevice(self, optionByte: int | None = None) -> bool:
-        """REST ``EnablePayoutDevice`` / ``EnablePayoutDeviceWithByte`` (L3420, L3530): ENABLE PAYOUT
-        DEVICE (0x5C) with an optional option byte (NV11: GIVE_VALUE_ON_STORED,
-        NO_HOLD_NOTE_ON_PAYOUT; Spectral: REQUIRE_FULL_STARTUP, OPTIMISE_FOR_PAYIN_SPEED ...).
-        On failure ``enablePayoutDeviceError`` says why."""
-        if optionByte is not None and not _uint(optionByte, 0xFF):
-            self.log.error("EnablePayoutDevice: option byte %r outside 0..255", optionByte)
-            return False
-        if self._model not in PAYOUT_MODELS:
-            self.log.error("EnablePayoutDevice: %s has no payout device", self._model.name)
-            return False
-        params = b"" if optionByte is None else bytes((optionByte,))
-        reply = self._try("EnablePayoutDevice", "ENABLE_PAYOUT_DEVICE", params)
-        self._payout_enabled = True  # wanted; the poll thread re-asserts it if unanswered
-        self._payout_confirmed = reply is not None
-        if reply is None or reply[0] != Response.OK:
-            text = "No answer" if reply is None else _response_name(reply)
-            if reply is not None and reply[0] == F5 and len(reply) > 1:
-                text = ENABLE_PAYOUT_ERRORS.get(reply[1], text)
-            self._set(enablePayoutDeviceError=text)
-            self.log.warning("EnablePayoutDevice: %s", text)
-            return False
-        self._payout_enabled = True
-        self._set(enablePayoutDeviceError=None)
-        return True
-
-    @csharp(False)
-    def DisablePayout(self) -> bool:
-        """C# ``bool DisablePayout()`` (L12323, printed there as ``EnablePayout`` [sic]): DISABLE
-        PAYOUT DEVICE (0x5B); notes then go to the cashbox."""
-        if self._model not in PAYOUT_MODELS:
-            self.log.error("DisablePayout: %s has no payout device", self._model.name)
-            return False
-        ok = self._simple("DisablePayout", "DISABLE_PAYOUT_DEVICE")
-        self._payout_enabled = False  # wanted; the poll thread re-asserts it if unanswered
-        self._payout_confirmed = ok
-        return ok
-
-    def _payout_checks(self, what: str) -> DispenseTransactionRequestResult | None:
-        if self._model not in DISPENSERS:
-            return self._payout_fail(
-                DispenseTransactionRequestResult.NOT_SUPPORTED, what, f"{self._model.name} cannot pay out"
-            )
-        if not self._session_ready(wait=self._exchange_deadline()):
-            return self._payout_fail(
-                DispenseTransactionRequestResult.BUSY, what, "the device is not connected"
-            )
-        if self._transaction is not None:
-            return self._payout_fail(
-                DispenseTransactionRequestResult.BUSY, what, "another payout is in progress"
-            )
-        return None
-
-    def _counts(
-        self, what: str, counts: Sequence[int] | None, limit: int = 0xFFFF
-    ) -> list[tuple[CurrencyAssignmentEntry, int]] | None:
-        entries = self._entries
-        if counts is None or isinstance(counts, (str, bytes)) or len(counts) != len(entries):
-            self.log.error("%s: need one count per channel (%d), got %r", what, len(entries), counts)
-            return None
-        if not all(_uint(n, limit) for n in counts):
-            self.log.error("%s: counts must be 0..%d", what, limit)
-            return None
-        if len(entries) > 20:
-            self.log.error("%s: at most 20 denominations per command", what)
-            return None
-        return [(e, int(n)) for e, n in zip(entries, counts)]
-
-    def _by_denomination(
-        self,
-        what: str,
-        pairs: list[tuple[CurrencyAssignmentEntry, int]],
-        kind: DispenserTransactionType,
-        command: str = "PAYOUT_BY_DENOMINATION",
-    ) -> DispenseTransactionRequestResult:
-        if self._v["sspProtocolVersion"] < 6:
-            return self._payout_fail(
-                DispenseTransactionRequestResult.NOT_SUPPORTED, what, "needs protocol 6 or later"
-            )
-        params = bytes((len(pairs),)) + b"".join(
-            u16(n) + u32(e.Value) + country(e.CountryCode) for e, n in pairs
-        )
-        total = sum(e.Value * n for e, n in pairs)
-        codes = {e.CountryCode for e, _ in pairs}
-        vcc = ValueCountryCode(total, codes.pop() if len(codes) == 1 else "")
-        return self._test_then_real(what, command, params, kind, vcc)
-
-    def _test_then_real(
-        self, what: str, command: str, params: bytes, kind: DispenserTransactionType, vcc: ValueCountryCode
-    ) -> DispenseTransactionRequestResult:
-        if self._v["sspProtocolVersion"] >= 6:
-            result = self._payout_result(what, self._try(what, command, params + bytes((TEST,))))
-            if result != DispenseTransactionRequestResult.OK:
-                return result
-            real = params + bytes((REAL,))
-        else:
-            real = params
-        try:
-            self._read_levels()  # what the store holds before: settles the payout if its end is lost
-        except SSPError as exc:
-            self.log.warning("%s: levels not read before the payout: %s", what, exc)
-        try:
-            reply: bytes | None = self._send(command, real)
-        except SSPTimeoutError as exc:
-            # Every identical retransmission went unanswered: the device may have received the
-            # command and be paying.  BUSY would invite a second payout, so the request is taken
-            # as accepted; DispenserTransactionEvent COMPLETED / ERROR reports what was paid
-            # (0 if the device never ran it).
-            self.log.warning("%s: no answer to the payout command (%s); the outcome follows", what, exc)
-            self._begin_transaction(kind, vcc.Value, vcc.CountryCode, unconfirmed=True)
-            return DispenseTransactionRequestResult.OK
-        except (SSPError, ValueError) as exc:
-            self.log.error("%s: %s", what, exc)
-            reply = None
-        result = self._payout_result(what, reply)
-        if result == DispenseTransactionRequestResult.OK:
-            self._begin_transaction(kind, vcc.Value, vcc.CountryCode)
-        return result
-
-    def _payout_result(self, what: str, reply: bytes | None) -> DispenseTransactionRequestResult:
-        if reply is None:
-            return self._payout_fail(DispenseTransactionRequestResult.BUSY, what, "no answer from the device")
-        code = reply[0]
-        if code == Response.OK:
-            return DispenseTransactionRequestResult.OK
-        self._set(commandFailedDetailsString=f"{what}: device answered {_response_name(reply)}")
-        if code == F5:
-            detail = reply[1] if len(reply) > 1 else None
-            result = {
-                1: DispenseTransactionRequestResult.NOT_ENOUGH_VALUE,
-                2: DispenseTransactionRequestResult.CANNOT_PAY_EXACT_AMOUNT,
-                3: DispenseTransactionRequestResult.BUSY,
-                4: DispenseTransactionRequestResult.BUSY,
-            }.get(detail or 0, DispenseTransactionRequestResult.NOT_SUPPORTED)
-            why = {4: "payout disabled", None: "no payout unit"}.get(detail, f"error {detail}")
-            return self._payout_fail(result, what, f"device answered F5 ({why})")
-        if code in (Response.PARAMETER_OUT_OF_RANGE, Response.WRONG_NO_PARAMETERS):
-            return self._payout_fail(
-                DispenseTransactionRequestResult.INVALID_INPUT,
-                what,
-                f"device answered {_response_name(reply)}",
-            )
-        return self._payout_fail(
-            DispenseTransactionRequestResult.NOT_SUPPORTED, what, f"device answered {_response_name(reply)}"
-        )
-
-    # ------------------------------------------------------------------------------ cashbox counts
-
-    def _cashbox_moved(self, value: int, country: str, count: int) -> None:
-        """``count`` notes of ``value`` ``country`` went into the cashbox: ``StoredInCashbox``."""
-        if count > 0 and value > 0:
-            self._update_entries(
-                lambda e: (
-                    replace(e, StoredInCashbox=e.StoredInCashbox + count)
-                    if (e.Value, e.CountryCode) == (value, country)
-                    else e
-                )
-            )
-
-    def _read_cashbox_operation(self) -> None:
-        """After a float / empty / smart empty: CASHBOX PAYOUT OPERATION DATA (0x53) says how many
-        of each denomination the operation moved to the cashbox."""
-        reply = self._try("cashbox payout operation data", "CASHBOX_PAYOUT_OPERATION_DATA")
-        if reply is None or reply[0] != Response.OK or len(reply) < 2:
-            return
-        data, n = reply[1:], reply[1]
-        if len(data) < 1 + 9 * n:
-            self.log.warning("CASHBOX PAYOUT OPERATION DATA of %d bytes for %d denominations", len(data), n)
-            return
-        for i in range(n):
-            item = data[1 + 9 * i : 10 + 9 * i]
-            code = item[6:9].decode("ascii", "replace")
-            count = int.from_bytes(item[0:2], "little")
-            self._cashbox_moved(int.from_bytes(item[2:6], "little"), code, count)
-
-    def _payout_fail(
-        self, result: DispenseTransactionRequestResult, what: str, why: str
-    ) -> DispenseTransactionRequestResult:
-        self.log.warning("%s: %s -> %s", what, why, result.name)
-        return result
-
     # ------------------------------------------------------------------------------ levels and value
 
     @csharp(False)
@@ -942,7 +476,7 @@ class NoteMethods:
         denomination; this port applies SET DENOMINATION LEVEL (0x34) to every denomination of
         the dataset: 0 clears every level, n adds n of each (the command adds).  Coin devices
         only (note recyclers count their notes themselves): False elsewhere."""
-        if not _uint(levelToSet, 0xFFFF):
+        if not is_uint(levelToSet, 0xFFFF):
             self.log.error("SetDenominationLevel: level %r outside 0..65535", levelToSet)
             return False
         if self._model not in COIN_MODELS:
@@ -952,7 +486,9 @@ class NoteMethods:
             self._simple(
                 "SetDenominationLevel",
                 "SET_DENOMINATION_LEVEL",
-                u16(levelToSet) + self._vcc_bytes(e.Value, e.CountryCode),
+                levelToSet,
+                e.Value,
+                e.CountryCode if self._v["sspProtocolVersion"] >= 6 else None,
             )
             for e in self._entries
         )
@@ -973,7 +509,7 @@ class NoteMethods:
         what = "Replenish"
         if self._model != DeviceModel.NV4000:
             return self._payout_fail(DispenseTransactionRequestResult.NOT_SUPPORTED, what, "NV4000 only")
-        if not _uint(NumberToReplinish) or NumberToReplinish == 0:
+        if not is_uint(NumberToReplinish) or NumberToReplinish == 0:
             return self._payout_fail(
                 DispenseTransactionRequestResult.NOT_SUPPORTED, what, f"invalid count {NumberToReplinish!r}"
             )
@@ -984,7 +520,7 @@ class NoteMethods:
         check = self._payout_checks(what)
         if check is not None:
             return check
-        result = self._payout_result(what, self._try(what, "NV4000_REPLENISH", u32(NumberToReplinish)))
+        result = self._payout_result(what, self._try(what, "NV4000_REPLENISH", NumberToReplinish))
         if result == DispenseTransactionRequestResult.OK:
             self._replenish_left = NumberToReplinish
             self._begin_transaction(DispenserTransactionType.REPLENISH, 0, "")
@@ -1033,7 +569,7 @@ class NoteMethods:
         (L12377): send the first ``customCommandDataLength`` bytes as one SSP command (encrypted
         when the session is).  True when the device answered OK (``F0``); the reply is kept in
         :attr:`lastCustomCommandResponse`."""
-        if customCommandData is None or not _uint(customCommandDataLength, 0xFF):
+        if customCommandData is None or not is_uint(customCommandDataLength, 0xFF):
             self.log.error("SendCustomCommand: no data or invalid length %r", customCommandDataLength)
             return False
         try:
@@ -1145,7 +681,7 @@ class NoteMethods:
     ) -> bool:
         """C# ``bool SetBarcodeReaderConfiguration(byte enableReaders, byte barCodeFormat, byte
         numberOfCharacters)`` (L13360): 0x24; readers 0-3, format 0-1, characters 6-24."""
-        if not (_uint(enableReaders, 3) and _uint(barCodeFormat, 1) and _uint(numberOfCharacters, 24)):
+        if not (is_uint(enableReaders, 3) and is_uint(barCodeFormat, 1) and is_uint(numberOfCharacters, 24)):
             self.log.error("SetBarcodeReaderConfiguration: readers 0..3, format 0..1, characters 6..24")
             return False
         if numberOfCharacters < 6:
@@ -1170,7 +706,7 @@ class NoteMethods:
     @csharp(False, inhibitByte=BYTE)
     def SetBarcodeInhibit(self, inhibitByte: int) -> bool:
         """C# ``bool SetBarcodeInhibit(byte inhibitByte)`` (L13422): 0x26 with 0xFC..0xFF."""
-        if not _uint(inhibitByte, 0xFF) or inhibitByte < 0xFC:
+        if not is_uint(inhibitByte, 0xFF) or inhibitByte < 0xFC:
             self.log.error("SetBarcodeInhibit: %r is not 0xFC..0xFF", inhibitByte)
             return False
         return self._simple("SetBarcodeInhibit", "SET_BARCODE_INHIBIT", bytes((inhibitByte,)))
@@ -1194,10 +730,6 @@ class NoteMethods:
 # ---------------------------------------------------------------------------------- helpers
 
 
-def _uint(value: object, limit: int = 0xFFFFFFFF) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit
-
-
 def _two_args(
     args: tuple[Any, ...], kwargs: dict[str, Any], first: tuple[str, ...], second: str
 ) -> tuple[Any, Any]:
@@ -1207,23 +739,6 @@ def _two_args(
     if len(values) < 2:
         values.append(kwargs.get(second))
     return values[0], values[1]
-
-
-def _response_name(reply: bytes) -> str:
-    try:
-        name = Response(reply[0]).name
-    except ValueError:
-        name = f"0x{reply[0]:02X}"
-    return name + (f" {reply[1:].hex(' ')}" if len(reply) > 1 else "")
-
-
-def _accept_route(route_byte: int) -> DenominationRoute:
-    """The route a device reports: 0 payout (recycler), 1 cashbox; NV4000 2-6 (unverified, ours)."""
-    if route_byte == 1:
-        return DenominationRoute.CASHBOX
-    if 2 <= route_byte <= 6:
-        return DenominationRoute(route_byte)
-    return DenominationRoute.PAYOUT
 
 
 def _route_result(reply: bytes) -> SetDenominationRouteRequestResult:

@@ -180,3 +180,22 @@ def test_the_import_graph_is_acyclic() -> None:
     assert "cashdevice.cash_device" in graph and "cashdevice.emulator.core" in graph
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+# the rooms of CashDevice: module -> the device rooms it may import (the façade imports them all)
+DEVICE_ROOMS: dict[str, set[str]] = {
+    "_contract": set(),
+    "_session": {"_contract"},
+    "_poller": {"_contract", "_session"},
+    "_notes": {"_contract"},
+    "_payouts": {"_contract", "_notes"},
+    "_coins": {"_contract"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEVICE_ROOMS))
+def test_device_rooms_import_only_the_rooms_below_them(name: str) -> None:
+    found = imports(PACKAGE / f"{name}.py", MODULES)
+    rooms = {r for r in map(_cashdevice_room, found) if r is not None}
+    used = rooms & (set(DEVICE_ROOMS) | {"cash_device"})
+    assert used <= DEVICE_ROOMS[name], f"{name} imports {sorted(used - DEVICE_ROOMS[name])}"

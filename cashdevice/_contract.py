@@ -1,0 +1,240 @@
+"""What the private mixins of ``CashDevice`` share: its state, each other's methods, one command path.
+
+``CashDevice`` (:mod:`cashdevice.cash_device`, the C# façade) is one public class assembled from
+private mixins, each a room of its own:
+
+* :class:`~cashdevice._session.SessionMethods`: exchanges, the start-up sequence, keys, setup;
+* :class:`~cashdevice._poller.PollerMethods`: the poll loop and the event interpreter;
+* :class:`~cashdevice._notes.NoteMethods`, :class:`~cashdevice._payouts.PayoutMethods`,
+  :class:`~cashdevice._coins.CoinMethods`: the C# methods by device part.
+
+They all derive from :class:`DeviceContract`, which declares once the instance state they read
+and write (set in ``CashDevice.__init__``) and, for the type checker only, the methods one room
+calls in another.  It also holds the one command path every mixin uses: a table row of
+:mod:`cashdevice.commands` encodes the request (:meth:`DeviceContract._send`), and
+:meth:`~DeviceContract._try`, :meth:`~DeviceContract._simple` and :meth:`~DeviceContract._call`
+turn failures into one log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .commands import CommandTable, UnverifiedCommandError
+from .enums import DenominationRoute
+from .ssp import Response, SSPError
+
+if TYPE_CHECKING:
+    from . import events as ev
+    from ._poller import _Pending
+    from ._signals import DeviceEvent
+    from .enums import (
+        CashEventType,
+        DeviceModel,
+        DeviceState,
+        DispenserTransactionType,
+        DispenseTransactionRequestResult,
+    )
+    from .link import SSPLink
+    from .records import CurrencyAssignmentEntry, ValueCountryCode
+
+
+class DeviceContract:
+    """The state and methods ``CashDevice``'s mixins use from one another (see the module docstring)."""
+
+    # ---- state, set in CashDevice.__init__
+    log: logging.Logger
+    commands: CommandTable
+    timeout: float
+    retries: int
+    reconnect_interval: float
+    poll_interval: float
+    moving_poll_interval: float
+    _v: dict[str, Any]
+    _link: SSPLink | None
+    _address: int
+    _enc_key: int
+    _model_hint: DeviceModel
+    _key_limit: int
+    _log_raw: bool
+    _thread: threading.Thread | None
+    _stop: threading.Event
+    _wake: threading.Event
+    _session_event: threading.Event
+    _poll_recovered: threading.Event
+    _abandoned_tries: int
+    _next_due: float
+    _moving: bool
+    _disabled_polls: int
+    _encrypted: bool
+    _family: ev.DeviceFamily
+    _poll_with_ack: bool
+    _ack_owed: bool
+    _device_reset: bool
+    _established_once: bool
+    _pending: _Pending | None
+    _escrow_channel: int
+    _rejecting_channel: int
+    _hold: bool
+    _bezel_reported: bool
+    _dispensing_reported: dict[str, int]
+    _transaction: DispenserTransactionType | None
+    _transaction_amount: ev.Amount
+    _transaction_levels: dict[tuple[int, str], int]
+    _transaction_stored: int
+    _transaction_unconfirmed: bool
+    _quiet_polls: int
+    _replenish_left: int
+    _reenable: bool
+    _port_read_error: bool
+    _auto_accept: bool
+    _acceptor_enabled: bool
+    _payout_enabled: bool
+    _payout_confirmed: bool
+    _disabled_by_stop: bool
+
+    if TYPE_CHECKING:
+        # ---- C# events (EventSlots of CashDevice)
+        DeviceStateChangedEvent: DeviceEvent
+        DeviceModuleStateChangedEvent: DeviceEvent
+        CashEvent: DeviceEvent
+        ReplenishEvent: DeviceEvent
+        DispenserTransactionEvent: DeviceEvent
+        SetDenominationRouteFinishedEvent: DeviceEvent
+
+        # ---- the façade (cash_device)
+        @property
+        def isRunning(self) -> bool: ...
+        @property
+        def _session_up(self) -> bool: ...
+        @_session_up.setter
+        def _session_up(self, up: bool) -> None: ...
+        def _set(self, **values: Any) -> None: ...
+        def _update_entries(
+            self, change: Callable[[CurrencyAssignmentEntry], CurrencyAssignmentEntry], **values: Any
+        ) -> None: ...
+        def _fire(self, signal: DeviceEvent, args: Any) -> None: ...
+        def _set_state(self, state: DeviceState) -> None: ...
+        def _cash(self, kind: CashEventType, value: int = 0, country: str = "", value2: int = 0) -> None: ...
+        def GetUnitInfo(self) -> bool: ...
+
+        # ---- the session (_session)
+        def _command(self, data: bytes, *, encrypt: bool | None = None) -> bytes: ...
+        def _ok(self, name: str, *args: Any) -> bytes: ...
+        def _best_effort(self, name: str) -> bool: ...
+        def _establish(self) -> None: ...
+        def _negotiate_key(self, limit: int | None = None) -> None: ...
+        def _assert_payout(self) -> None: ...
+        def _read_levels(self) -> bool: ...
+        def _update_modules(self, state: DeviceState) -> None: ...
+        def _denomination_bytes(self, entry: CurrencyAssignmentEntry) -> bytes: ...
+        def _session_ready(self, wait: float = 0.0) -> bool: ...
+        def _exchange_deadline(self) -> float: ...
+
+        # ---- the poller (_poller)
+        def _poll_once(self, startup: bool = False) -> None: ...
+        def _send_event_ack(self) -> None: ...
+        def _send_event_ack_quietly(self) -> None: ...
+        def _settle_after_reset(self) -> None: ...
+        def _flush_pending(self) -> None: ...
+        def _begin_transaction(
+            self, kind: DispenserTransactionType, value: int, country: str, *, unconfirmed: bool = False
+        ) -> None: ...
+
+        # ---- note methods (_notes)
+        @property
+        def _model(self) -> DeviceModel: ...
+        @property
+        def _entries(self) -> list[CurrencyAssignmentEntry]: ...
+        def _entry(self, vcc: ValueCountryCode | None) -> CurrencyAssignmentEntry | None: ...
+        def _single_currency(self) -> str | None: ...
+        def _apply_inhibits(self, channels: set[int], *, inhibit: bool) -> bool: ...
+        def _vcc_bytes(self, value: int, code: str) -> bytes: ...
+
+        # ---- payout methods (_payouts)
+        def _cashbox_moved(self, value: int, country: str, count: int) -> None: ...
+        def _read_cashbox_operation(self) -> None: ...
+        def _payout_checks(self, what: str) -> DispenseTransactionRequestResult | None: ...
+        def _payout_result(self, what: str, reply: bytes | None) -> DispenseTransactionRequestResult: ...
+        def _payout_fail(
+            self, result: DispenseTransactionRequestResult, what: str, why: str
+        ) -> DispenseTransactionRequestResult: ...
+
+    # ------------------------------------------------------------------------------ one command path
+
+    def _send(self, name: str, *args: Any) -> bytes:
+        """Encode ``args`` with the table row ``name`` and exchange it; returns the whole reply.
+        Raises :class:`UnverifiedCommandError` for a refused row, ``ValueError`` below the row's
+        protocol level or for arguments its encoder rejects, :class:`SSPError` from the link."""
+        spec = self.commands.get(name)
+        if spec.min_protocol and self._v["sspProtocolVersion"] < spec.min_protocol:
+            raise ValueError(f"{name} needs protocol {spec.min_protocol}")
+        return self._command(spec.encode(*args))
+
+    def _try(self, what: str, name: str, *args: Any) -> bytes | None:
+        """:meth:`_send`; None (and a log line) when the command cannot be sent or gets no answer."""
+        try:
+            return self._send(name, *args)
+        except UnverifiedCommandError as exc:
+            self.log.error("%s: %s", what, exc)
+        except (SSPError, ValueError, OverflowError) as exc:
+            self.log.error("%s: %s", what, exc)
+        return None
+
+    def _simple(self, what: str, name: str, *args: Any) -> bool:
+        """:meth:`_try` and require ``F0``; a refusal is logged and kept in
+        ``commandFailedDetailsString``."""
+        reply = self._try(what, name, *args)
+        if reply is None:
+            return False
+        if reply[0] != Response.OK:
+            self.log.warning("%s: device answered %s", what, response_name(reply))
+            self._set(commandFailedDetailsString=f"{what}: device answered {response_name(reply)}")
+            return False
+        return True
+
+    def _call(self, what: str, name: str, *args: Any) -> Any:
+        """:meth:`_try`, require ``F0`` and decode the reply with the row.  Returns the decoded
+        value, or None (one log line) when the row is refused, the device does not answer,
+        answers other than ``F0`` or the reply is too short."""
+        reply = self._try(what, name, *args)
+        if reply is None:
+            return None
+        if reply[0] != Response.OK:
+            self.log.warning("%s: device answered %s", what, response_name(reply))
+            return None
+        try:
+            return self.commands.row(name).decode(reply[1:])
+        except ValueError as exc:
+            self.log.error("%s: %s", what, exc)
+            return None
+
+    def _call_ok(self, what: str, name: str, *args: Any) -> bool:
+        """:meth:`_call` succeeded."""
+        return self._call(what, name, *args) is not None
+
+
+def response_name(reply: bytes) -> str:
+    """``COMMAND_CANNOT_BE_PROCESSED 03``: a reply's generic code by name, then its data in hex."""
+    try:
+        name = Response(reply[0]).name
+    except ValueError:
+        name = f"0x{reply[0]:02X}"
+    return name + (f" {reply[1:].hex(' ')}" if len(reply) > 1 else "")
+
+
+def is_uint(value: object, limit: int = 0xFFFFFFFF) -> bool:
+    """``value`` is an int (not a bool) in ``0..limit``."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit
+
+
+def accept_route(route_byte: int) -> DenominationRoute:
+    """The route a device reports: 0 payout (recycler), 1 cashbox; NV4000 2-6 (unverified, ours)."""
+    if route_byte == 1:
+        return DenominationRoute.CASHBOX
+    if 2 <= route_byte <= 6:
+        return DenominationRoute(route_byte)
+    return DenominationRoute.PAYOUT

@@ -1,0 +1,709 @@
+"""The poll loop and event interpreter of ``CashDevice`` (a private mixin).
+
+:func:`_poll_thread` runs :meth:`PollerMethods._run` every poll interval; each turn polls
+(:meth:`PollerMethods._poll_once`), hands the decoded events to :meth:`PollerMethods._handle_events`
+(device state, CashEvents, escrow, pending credits, dispenser transactions), acknowledges them,
+then brings the device to the wanted state (:meth:`PollerMethods._converge`).  The interpreter
+needs no link: feed it lists of :class:`cashdevice.events.Event` (tests/cash_device/test_interpreter.py).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from . import events as ev
+from ._contract import DeviceContract
+from ._session import _SessionLost
+from .enums import (
+    CashEventType,
+    DeviceError,
+    DeviceState,
+    DispenserTransactionState,
+    DispenserTransactionType,
+    ReplenishEventType,
+)
+from .link import LinkTimeoutError
+from .models import DISPENSERS, PAYOUT_MODELS
+from .records import DispenserTransactionEventResponse, ReplenishEventResponse
+from .ssp import Command, PollEvent, Response, SSPError, SSPPortError, SSPTimeoutError
+
+if TYPE_CHECKING:
+    from .cash_device import CashDevice
+
+# State-bearing poll events (the DeviceState a poll reply containing them puts the device in).
+_LIFTER = ev.UNPUBLISHED_EVENTS["LIFTER_EVENT"]
+_REPLENISH_EVENT: dict[int, ReplenishEventType] = {
+    ev.UNPUBLISHED_EVENTS[t.name]: t for t in ReplenishEventType
+}
+_REPLENISH_MOVED = frozenset(
+    {ev.UNPUBLISHED_EVENTS["REPLENISH_STORED"], ev.UNPUBLISHED_EVENTS["REPLENISH_SENT_TO_RC_TRAY"]}
+)
+_EVENT_STATE: dict[int, DeviceState] = {
+    _LIFTER: DeviceState.LIFTER_EVENT,
+    ev.UNPUBLISHED_EVENTS["REPLENISH_STORED"]: DeviceState.REPLENISHING,
+    ev.UNPUBLISHED_EVENTS["REPLENISH_SENT_TO_RC_TRAY"]: DeviceState.REPLENISHING,
+    ev.UNPUBLISHED_EVENTS["PURGING"]: DeviceState.PURGING,
+    ev.UNPUBLISHED_EVENTS["PURGED"]: DeviceState.PURGED,
+    PollEvent.SLAVE_RESET: DeviceState.RESET,
+    PollEvent.READ: DeviceState.ACCEPTING,
+    PollEvent.STACKING: DeviceState.ACCEPTING,
+    PollEvent.CREDIT: DeviceState.ACCEPTING,
+    PollEvent.REJECTING: DeviceState.REJECTING,
+    PollEvent.REJECTED: DeviceState.REJECTED,
+    PollEvent.SAFE_JAM: DeviceState.ERROR,
+    PollEvent.UNSAFE_JAM: DeviceState.ERROR,
+    PollEvent.STACKER_FULL: DeviceState.DEVICE_FULL,
+    PollEvent.DEVICE_FULL: DeviceState.DEVICE_FULL,
+    PollEvent.FRAUD_ATTEMPT: DeviceState.FRAUD_ATTEMPT,
+    PollEvent.CASHBOX_REMOVED: DeviceState.CASHBOX_REMOVED,
+    PollEvent.CASHBOX_REPLACED: DeviceState.CASHBOX_REPLACED,
+    PollEvent.NOTE_PATH_OPEN: DeviceState.NOTE_PATH_OPEN,
+    PollEvent.CHANNEL_DISABLE: DeviceState.CHANNEL_DISABLE,
+    PollEvent.INITIALISING: DeviceState.INITIALISING,
+    PollEvent.DISPENSING: DeviceState.DISPENSING,
+    PollEvent.DISPENSED: DeviceState.DISPENSING,
+    PollEvent.NOTE_HELD_IN_BEZEL: DeviceState.NOTE_HELD_IN_BEZEL,
+    PollEvent.FLOATING: DeviceState.FLOATING,
+    PollEvent.FLOATED: DeviceState.FLOATING,
+    PollEvent.EMPTYING: DeviceState.EMPTYING,
+    PollEvent.EMPTIED: DeviceState.EMPTYING,
+    PollEvent.SMART_EMPTYING: DeviceState.EMPTYING,
+    PollEvent.SMART_EMPTIED: DeviceState.EMPTYING,
+    PollEvent.JAMMED: DeviceState.ERROR,
+    PollEvent.JAM_RECOVERY: DeviceState.JAM_RECOVERY,
+    PollEvent.PAY_IN_ACTIVE: DeviceState.PAY_IN_ACTIVE,
+    PollEvent.COIN_MECH_JAMMED: DeviceState.COIN_MECH_JAMMED,
+    PollEvent.COIN_MECH_ERROR: DeviceState.ERROR,
+    PollEvent.COIN_REJECTED: DeviceState.REJECTED,
+    PollEvent.ATTACHED_COIN_MECH_ENABLED: DeviceState.COIN_MECH_ENABLED,
+    PollEvent.ATTACHED_COIN_MECH_DISABLED: DeviceState.COIN_MECH_DISABLED,
+    PollEvent.MAINTENANCE_REQUIRED: DeviceState.MAINTENANCE_REQUIRED,
+    PollEvent.CALIBRATION_FAILED: DeviceState.CALIBRATION_FAILED,
+    PollEvent.BARCODE_TICKET_VALIDATED: DeviceState.BAR_CODE_TICKET_VALIDATED,
+    PollEvent.BARCODE_TICKET_ACK: DeviceState.BAR_CODE_TICKET_ACKNOWLEDGE,
+    PollEvent.NOTE_FLOAT_REMOVED: DeviceState.NOTE_FLOAT_REMOVED,
+    PollEvent.NOTE_FLOAT_ATTACHED: DeviceState.NOTE_FLOAT_ATTACHED,
+}
+# Poll events that are themselves a CashEvent carrying the event's amounts.
+_AMOUNT_CASH_EVENT: dict[int, CashEventType] = {
+    PollEvent.DISPENSING: CashEventType.DISPENSING,
+    PollEvent.DISPENSED: CashEventType.DISPENSED,
+    PollEvent.HALTED: CashEventType.HALTED,
+    PollEvent.JAMMED: CashEventType.JAMMED,
+    PollEvent.TIMEOUT: CashEventType.TIME_OUT,
+    PollEvent.INCOMPLETE_PAYOUT: CashEventType.INCOMPLETE_PAYOUT,
+    PollEvent.INCOMPLETE_FLOAT: CashEventType.INCOMPLETE_FLOAT,
+    PollEvent.COIN_CREDIT: CashEventType.COIN_CREDIT,
+    PollEvent.VALUE_ADDED: CashEventType.VALUE_ADDED,
+    PollEvent.COIN_REJECTED: CashEventType.REJECTED,
+    PollEvent.ERROR_DURING_PAYOUT: CashEventType.ERROR_DURING_PAYOUT,
+    PollEvent.NOTE_TRANSFERRED_TO_STACKER: CashEventType.MOVED_TO_CASHBOX,
+    PollEvent.NOTE_INTO_STACKER_AT_RESET: CashEventType.NOTE_CLEARED_TO_CASHBOX,
+    PollEvent.NOTE_INTO_STORE_AT_RESET: CashEventType.STORED,
+    PollEvent.NOTE_DISPENSED_AT_RESET: CashEventType.DISPENSED,
+}
+# StoredInCashbox: events that put one note in the cashbox; operations that report theirs (0x53).
+_ONE_NOTE_TO_CASHBOX = frozenset(
+    {
+        PollEvent.NOTE_TRANSFERRED_TO_STACKER,
+        PollEvent.NOTE_CLEARED_INTO_CASHBOX,
+        PollEvent.NOTE_INTO_STACKER_AT_RESET,
+    }
+)
+_CASHBOX_OPERATION_DONE = frozenset({PollEvent.FLOATED, PollEvent.EMPTIED, PollEvent.SMART_EMPTIED})
+# Dispenser transactions: progress and terminal events, with the transaction type.
+_TRANSACTION_PROGRESS: dict[int, DispenserTransactionType] = {
+    PollEvent.DISPENSING: DispenserTransactionType.PAYOUT,
+    PollEvent.FLOATING: DispenserTransactionType.FLOAT,
+    PollEvent.EMPTYING: DispenserTransactionType.EMPTY,
+    PollEvent.SMART_EMPTYING: DispenserTransactionType.EMPTY,
+}
+_TRANSACTION_DONE: dict[int, DispenserTransactionType] = {
+    PollEvent.DISPENSED: DispenserTransactionType.PAYOUT,
+    PollEvent.FLOATED: DispenserTransactionType.FLOAT,
+    PollEvent.EMPTIED: DispenserTransactionType.EMPTY,
+    PollEvent.SMART_EMPTIED: DispenserTransactionType.EMPTY,
+}
+_TRANSACTION_FAILED = frozenset(
+    {
+        PollEvent.HALTED,
+        PollEvent.JAMMED,
+        PollEvent.TIMEOUT,
+        PollEvent.ERROR_DURING_PAYOUT,
+        PollEvent.INCOMPLETE_PAYOUT,
+        PollEvent.INCOMPLETE_FLOAT,
+    }
+)
+# Poll events that show a dispenser transaction still running (or just ended).
+_TRANSACTION_SIGNS = (
+    frozenset(_TRANSACTION_PROGRESS)
+    | frozenset(_TRANSACTION_DONE)
+    | _TRANSACTION_FAILED
+    | {PollEvent.NOTE_HELD_IN_BEZEL, PollEvent.CASHBOX_PAID, PollEvent.NOTE_TRANSFERRED_TO_STACKER}
+)
+# Poll events that show money moving: the next poll goes at once (a credit takes several polls).
+_MOVING = frozenset(
+    {
+        PollEvent.READ,
+        PollEvent.STACKING,
+        PollEvent.REJECTING,
+        PollEvent.CREDIT,
+        PollEvent.DISPENSING,
+        PollEvent.FLOATING,
+        PollEvent.EMPTYING,
+        PollEvent.SMART_EMPTYING,
+        PollEvent.COIN_CREDIT,
+        PollEvent.VALUE_ADDED,
+    }
+)
+# Start-up events about a note the device moved while it powered up.
+_AT_RESET_TO_STORE = frozenset({PollEvent.NOTE_INTO_STORE_AT_RESET})
+_AT_RESET_TO_CASHBOX = frozenset({PollEvent.NOTE_INTO_STACKER_AT_RESET, PollEvent.NOTE_CLEARED_INTO_CASHBOX})
+_EVENT_ERROR: dict[int, DeviceError] = {
+    PollEvent.SAFE_JAM: DeviceError.SAFE_JAM,
+    PollEvent.UNSAFE_JAM: DeviceError.UNSAFE_JAM,
+    PollEvent.STACKER_FULL: DeviceError.STACKER_FULL,
+    PollEvent.JAMMED: DeviceError.JAMMED,
+    PollEvent.ERROR_DURING_PAYOUT: DeviceError.ERROR_DURING_PAYOUT,
+    PollEvent.PAYOUT_OUT_OF_SERVICE: DeviceError.PAYOUT_OUT_OF_SERVICE,
+    PollEvent.CASHBOX_OUT_OF_SERVICE: DeviceError.CASHBOX_OUT_OF_SERVICE,
+    PollEvent.CALIBRATION_FAILED: DeviceError.CALIBRATION_FAILED,
+    PollEvent.COIN_MECH_ERROR: DeviceError.COIN_MECH_ERROR,
+    PollEvent.COIN_MECH_JAMMED: DeviceError.COIN_MECH_JAMMED,
+    PollEvent.MAINTENANCE_REQUIRED: DeviceError.MAINTENANCE_REQUIRED,
+}
+_ERROR_DURING_PAYOUT_TEXT = {
+    0: "Note not correctly detected as it is routed",
+    1: "Note jammed in transport",
+    2: "Cashbox error",
+    3: "Payout stalled",
+    4: "Payout cancelled by poll timeout",
+}
+
+
+@dataclass
+class _Pending:
+    """A note credit seen (CREDIT) but not yet reported as STACKED/STORED.  ``stored_before`` is
+    the host's level of the denomination at the credit: if the device resets before it reports
+    where the note went, the level read after the reset tells."""
+
+    value: int
+    country: str
+    stored_before: int | None = None
+
+
+_QUIET_POLLS_TO_RESOLVE = 2
+"""Polls in a row that show no sign of a running dispenser transaction before the host settles it
+from the device's levels (its end event was lost, e.g. to a power cut)."""
+
+
+class PollerMethods(DeviceContract):
+    """The poll loop, events -> state and CashEvents, escrow, pending credits, transactions."""
+
+    # ------------------------------------------------------------------------------ poll thread
+
+    def _run_starting(self) -> None:
+        """The poll thread's start (:func:`_poll_thread`): STARTING, re-enable after stopRunning,
+        STARTED."""
+        self._set_state(DeviceState.STARTING)
+        if self._disabled_by_stop and self._session_up:
+            self._disabled_by_stop = False
+            if self._acceptor_enabled:
+                self._best_effort("ENABLE")
+        self._set_state(DeviceState.STARTED)
+        self._next_due = time.monotonic()
+
+    def _run(self) -> float:
+        """One turn of the poll loop; returns the seconds until the next one.  :func:`_poll_thread`
+        calls it while the device lives and waits between turns holding no reference to it, so
+        an instance nobody references is collected (its finalizer stops the thread and closes
+        the port)."""
+        try:
+            if self._link is None or not self._link.is_open:
+                self._reopen()
+            elif not self._session_up:
+                self._establish()
+            else:
+                self._poll_once()
+        except LinkTimeoutError as exc:
+            if exc.heard and self._session_up:
+                # the device is there but noise broke every try: keep the session; the link
+                # resynchronises (and the key is renegotiated) on the next exchange
+                self.log.info("exchange failed on a noisy line (%d bytes heard); retrying", exc.heard)
+            else:
+                self._on_link_trouble(exc)
+        except (SSPTimeoutError, SSPPortError, _SessionLost) as exc:
+            self._on_link_trouble(exc)
+        except Exception:
+            self.log.exception("poll loop error (the loop goes on)")
+            self._session_up = False
+        if not self._session_up:
+            interval = self.reconnect_interval
+        elif self._moving:
+            interval = self.moving_poll_interval
+            self._next_due = time.monotonic()  # the next step of a credit or payout: poll at once
+        else:
+            interval = self.poll_interval
+        self._next_due = max(self._next_due + interval, time.monotonic())
+        return max(0.0, self._next_due - time.monotonic())
+
+    def _on_link_trouble(self, exc: Exception) -> None:
+        self.log.warning("session lost: %s", exc)
+        self._session_up = False
+        self._update_modules(DeviceState.NOT_CONNECTED)
+        if isinstance(exc, SSPPortError) and self._link is not None:
+            # the port vanished (USB unplugged): reopen it later, keeping the link's session
+            # state, so that an abandoned poll can still be resent to a device that kept running
+            self._link.close(forget=False)
+        self._set_state(DeviceState.NOT_CONNECTED)
+
+    def _reopen(self) -> None:
+        link = self._link
+        if link is None:
+            return
+        link.open()  # raises SSPPortError while unplugged
+        link.log_raw = self._log_raw
+        self.log.info("port reopened")
+
+    def _poll_once(self, startup: bool = False) -> None:
+        """One POLL (WITH ACK).  Events are handled as soon as the reply arrives, then
+        acknowledged; an EVENT ACK that gets no answer stays owed and goes first next time, so
+        the device never repeats events the host has handled (it clears only what it reported,
+        and blocks new money events until then: ssp-protocol.md §5.4)."""
+        link = self._link
+        if link is None:
+            raise SSPPortError("the port is not open")
+        with link.lock:
+            if self._ack_owed:
+                self._send_event_ack()
+            if self._hold and not startup:
+                reply = self._send("HOLD")
+                if reply[0] == Response.OK:
+                    return
+                self._hold = False  # nothing in escrow any more: poll to see what happened
+            command = Command.POLL_WITH_ACK if self._poll_with_ack and self._encrypted else Command.POLL
+            reply = self._send(command.name)
+            if reply[0] == Response.COMMAND_NOT_KNOWN and command == Command.POLL_WITH_ACK:
+                self.log.info("POLL WITH ACK not supported; using POLL")
+                self._poll_with_ack = False
+                command = Command.POLL
+                reply = self._send(command.name)
+            if reply[0] != Response.OK:
+                self.log.warning("poll answered 0x%02X", reply[0])
+                return
+            events = ev.decode_events(
+                reply[1:],
+                self._v["sspProtocolVersion"],
+                self._family,
+                unverified=self.commands.allow_unverified,
+            )
+            ackable = [e for e in events if _ackable(e)]
+            if events and not self._decodable(events[-1]):
+                # what follows an event we cannot decode is unknown: acknowledging it could lose
+                # a credit, so it is left for the device to report again
+                ackable = []
+            if ackable and command == Command.POLL_WITH_ACK:
+                self._ack_owed = True
+            self._handle_events(events, startup)
+            if self._ack_owed:
+                self._send_event_ack()
+            self._moving = self._pending is not None or any(e.code in _MOVING for e in events)
+        self._poll_recovered.set()
+        if not startup:
+            self._converge(events)
+
+    def _send_event_ack(self) -> None:
+        """EVENT ACK for the events already handled.  ``F0`` (cleared) and ``F5`` (nothing to
+        clear: an earlier copy arrived, or the device reset) both settle it; a timeout keeps it
+        owed."""
+        reply = self._send("EVENT_ACK")
+        self._ack_owed = False
+        if reply[0] not in (Response.OK, Response.COMMAND_CANNOT_BE_PROCESSED):
+            self.log.warning("EVENT ACK answered 0x%02X", reply[0])
+
+    def _send_event_ack_quietly(self) -> None:
+        try:
+            self._send_event_ack()
+        except (SSPError, ValueError) as exc:
+            self.log.warning("EVENT ACK owed at close not delivered: %s", exc)
+
+    def _converge(self, events: list[ev.Event]) -> None:
+        """Bring the device to the host's wanted state: the acceptor enabled or disabled (as
+        DISABLED in the poll shows), the payout enabled; and settle a transaction whose end the
+        device can no longer report."""
+        if not self._session_up:
+            return  # the device reset: the start-up sequence sets everything again
+        disabled = _code_in(events, PollEvent.DISABLED)
+        if self._transaction is not None:
+            if any(e.code in _TRANSACTION_SIGNS for e in events):
+                self._quiet_polls = 0
+                self._transaction_unconfirmed = False
+            elif self._transaction != DispenserTransactionType.REPLENISH:
+                self._quiet_polls += 1
+                if self._quiet_polls >= _QUIET_POLLS_TO_RESOLVE:
+                    self._resolve_transaction("the device shows no transaction any more")
+            return  # the unit is disabled while it pays; it is re-enabled after
+        self._disabled_polls = self._disabled_polls + 1 if disabled else 0
+        # a SMART Hopper reports DISABLED once more after an ENABLE (GA973): re-assert only when
+        # the unit stays disabled for two polls in a row
+        if self._reenable or (self._disabled_polls >= 2 and self._acceptor_enabled and not self._hold):
+            self._reenable = False
+            self._disabled_polls = 0
+            if self._acceptor_enabled:
+                if not self._best_effort("ENABLE"):
+                    self.log.debug("ENABLE not accepted; retried at the next poll")
+        elif not disabled and not self._acceptor_enabled:
+            self._best_effort("DISABLE")
+        if self._v["deviceModel"] in PAYOUT_MODELS and not self._payout_confirmed:
+            self._assert_payout()
+
+    # ------------------------------------------------------------------------------ events -> state
+
+    def _channel_amount(self, channel: int | None) -> tuple[int, str]:
+        for entry in self._v["currencyAssignment"]:
+            if entry.Channel == channel:
+                return entry.Value, entry.CountryCode
+        return 0, ""
+
+    def _decodable(self, event: ev.Event) -> bool:
+        spec = ev.EVENT_SPECS.get(event.code)
+        return spec is not None and (spec.verified or self.commands.allow_unverified) and not event.data
+
+    def _handle_events(self, events: list[ev.Event], startup: bool = False) -> None:
+        known = []
+        for event in events:
+            spec = ev.EVENT_SPECS.get(event.code)
+            if spec is None or (not spec.verified and not self.commands.allow_unverified):
+                self.log.warning(
+                    "unknown poll event 0x%02X (rest of the reply not decoded: %s)",
+                    event.code,
+                    event.data.hex(" "),
+                )
+            else:
+                known.append(event)
+        events = known
+        poll_state: DeviceState | None = None
+        disabled = False
+        for event in events:
+            try:
+                self._handle_event(event, startup)
+            except Exception:
+                self.log.exception("handling event %r", event)
+            code = event.code
+            if code == PollEvent.DISABLED:
+                disabled = True
+            elif code == PollEvent.SLAVE_RESET and startup:
+                continue
+            elif code in _EVENT_STATE:
+                poll_state = _EVENT_STATE[code]
+        if _code_in(events, PollEvent.SLAVE_RESET):
+            self._device_reset = True
+            if not startup:
+                self.log.warning("device reported SLAVE RESET mid-session; re-establishing")
+                self._session_up = False
+        if startup:
+            return  # the start-up poll only reports money events; states follow from the run loop
+        if not any(e.code in _EVENT_ERROR for e in events) and poll_state in (None, DeviceState.DISABLED):
+            self._set(deviceError=DeviceError.NONE)  # the fault is no longer reported
+        if poll_state is None:
+            poll_state = DeviceState.DISABLED if disabled else DeviceState.IDLE
+        self._set_state(poll_state)
+
+    def _handle_event(self, event: ev.Event, startup: bool) -> None:
+        code = event.code
+        if self._pending is not None and code in _AT_RESET_TO_STORE | _AT_RESET_TO_CASHBOX:
+            # the credited note the host was waiting for, moved while the device powered up
+            self._report_pending(
+                CashEventType.STORED if code in _AT_RESET_TO_STORE else CashEventType.STACKED
+            )
+            return
+        if code in _EVENT_ERROR:
+            self._set(deviceError=_EVENT_ERROR[code])
+        if code == PollEvent.READ:
+            if event.channel:
+                if self._escrow_channel != event.channel:
+                    self._escrow_channel = event.channel
+                    self._set(noteInEscrow=True)
+                    value, country = self._channel_amount(event.channel)
+                    self._cash(CashEventType.ESCROW, value, country)
+                    if not self._auto_accept:
+                        self._hold = True
+            else:
+                self._flush_pending()
+        elif code in (PollEvent.STACKING, PollEvent.REJECTING):
+            if code == PollEvent.REJECTING and self._escrow_channel:
+                self._rejecting_channel = self._escrow_channel
+            self._leave_escrow()
+        elif code == PollEvent.CREDIT:
+            self._leave_escrow()
+            self._flush_pending()
+            value, country = self._channel_amount(event.channel)
+            self._pending = _Pending(value, country, self._stored_level(value, country))
+        elif code == PollEvent.STACKED:
+            self._report_pending(CashEventType.STACKED)
+        elif code == PollEvent.NOTE_STORED_IN_PAYOUT:
+            if event.amounts and self._pending is None:
+                amount = event.amounts[0]
+                self._pending = _Pending(amount.value, amount.country)
+            stored = self._pending
+            self._report_pending(CashEventType.STORED)
+            if stored is not None:
+                self._bump_level(stored.value, stored.country, +1)
+                if self._transaction is not None:
+                    self._transaction_stored += stored.value
+        elif code == PollEvent.REJECTED:
+            value, country = self._channel_amount(self._escrow_channel or self._rejecting_channel)
+            self._rejecting_channel = 0
+            self._leave_escrow()
+            self._cash(CashEventType.REJECTED, value, country)
+        elif code == PollEvent.FRAUD_ATTEMPT:
+            if event.amounts:
+                value, country = event.amounts[0].value, event.amounts[0].country
+            else:
+                value, country = self._channel_amount(event.channel)
+            self._cash(CashEventType.FRAUD_ATTEMPT, value, country)
+        elif code in (PollEvent.NOTE_CLEARED_FROM_FRONT, PollEvent.NOTE_CLEARED_INTO_CASHBOX):
+            value, country = self._channel_amount(event.channel)
+            kind = (
+                CashEventType.NOTE_CLEARED_FROM_FRONT
+                if code == PollEvent.NOTE_CLEARED_FROM_FRONT
+                else CashEventType.NOTE_CLEARED_TO_CASHBOX
+            )
+            self._cash(kind, value, country)
+        elif code == PollEvent.NOTE_HELD_IN_BEZEL:
+            if not self._bezel_reported:
+                self._bezel_reported = True
+                for amount in event.amounts or (ev.Amount(0, ""),):
+                    self._cash(CashEventType.NOTE_IN_BEZEL_HOLD, amount.value, amount.country)
+        elif code == PollEvent.CALIBRATION_FAILED:
+            self._cash(CashEventType.CALIBRATION_FAILED, event.error or 0)
+        elif code in _REPLENISH_EVENT:  # unpublished codes (events.UNPUBLISHED_EVENTS)
+            amount = event.amounts[0] if event.amounts else ev.Amount(0, "")
+            self._fire(
+                self.ReplenishEvent,
+                ReplenishEventResponse(_REPLENISH_EVENT[code], amount.value, amount.country),
+            )
+        elif code == _LIFTER:  # unpublished code; status bits are ours (events.UNPUBLISHED_EVENTS)
+            status = event.error or 0
+            connected, clear, jammed = bool(status & 1), bool(status & 2), bool(status & 4)
+            self._set(
+                lifterConnected=connected,
+                lifterOptoClear=clear,
+                lifterJammed=jammed,
+                lifterEventString=(
+                    f"Lifter connected: {connected}, Lifter opto clear: {clear}, Lifter jammed: {jammed}"
+                ),
+            )
+        elif code == PollEvent.CASHBOX_PAID:  # coins moved to the cashbox at the end of a payout
+            for amount in event.amounts:
+                if amount.value:
+                    self._cash(CashEventType.MOVED_TO_CASHBOX, amount.value, amount.country)
+        elif code == PollEvent.MAINTENANCE_REQUIRED:
+            self._set(maintenanceRequiredDetailsString="Maintenance required")
+        elif code == PollEvent.COIN_MECH_RETURN_PRESSED:
+            self.log.info("coin mech return lever pressed")
+        if code in _AMOUNT_CASH_EVENT:
+            kind = _AMOUNT_CASH_EVENT[code]
+            requested = {a.country: a.value for a in event.requested}
+            for amount in event.amounts or (ev.Amount(0, ""),):
+                if code == PollEvent.DISPENSING:  # repeated every poll: report each new value once
+                    if self._dispensing_reported.get(amount.country) == amount.value:
+                        continue
+                    self._dispensing_reported[amount.country] = amount.value
+                self._cash(kind, amount.value, amount.country, requested.get(amount.country, 0))
+        if code in _ONE_NOTE_TO_CASHBOX:
+            amount = event.amounts[0] if event.amounts else ev.Amount(*self._channel_amount(event.channel))
+            self._cashbox_moved(amount.value, amount.country, 1)
+        if code in _CASHBOX_OPERATION_DONE:
+            self._read_cashbox_operation()
+        if code == PollEvent.ERROR_DURING_PAYOUT:
+            text = _ERROR_DURING_PAYOUT_TEXT.get(event.error or 0, f"Error code {event.error}")
+            self._set(error_during_payout_details_string=text)
+        self._track_transaction(event)
+
+    def _begin_transaction(
+        self, kind: DispenserTransactionType, value: int, country: str, *, unconfirmed: bool = False
+    ) -> None:
+        """A dispenser transaction started (a payout command was accepted, or the device reported
+        progress on its own): DispenserTransactionEvent IN_PROGRESS, once.  The levels known now
+        are kept: if the device cannot report the end (power cut), they tell what moved.
+        ``unconfirmed``: the command's reply was lost, so the device may or may not run it."""
+        self._transaction = kind
+        self._transaction_amount = ev.Amount(value, country)
+        self._transaction_levels = {(e.Value, e.CountryCode): e.Stored for e in self._v["currencyAssignment"]}
+        self._transaction_stored = 0
+        self._transaction_unconfirmed = unconfirmed
+        self._quiet_polls = 0
+        self._set(dispenseState=DispenserTransactionState.IN_PROGRESS)
+        self._fire(
+            self.DispenserTransactionEvent,
+            DispenserTransactionEventResponse(DispenserTransactionState.IN_PROGRESS, kind, 0, value, country),
+        )
+
+    def _track_transaction(self, event: ev.Event) -> None:
+        code = event.code
+        amount = event.amounts[0] if event.amounts else ev.Amount(0, "")
+        if code in _TRANSACTION_PROGRESS and self._transaction is None:
+            self._begin_transaction(_TRANSACTION_PROGRESS[code], 0, amount.country)
+        elif code in _TRANSACTION_DONE or code in _TRANSACTION_FAILED:
+            done = code in _TRANSACTION_DONE
+            fallback = _TRANSACTION_DONE.get(code, DispenserTransactionType.PAYOUT)
+            self._end_transaction(done, amount, fallback)
+        elif code in _REPLENISH_MOVED and self._transaction == DispenserTransactionType.REPLENISH:
+            self._replenish_left -= 1
+            if self._replenish_left <= 0:
+                self._end_transaction(True, ev.Amount(0, amount.country), DispenserTransactionType.REPLENISH)
+
+    def _resolve_transaction(self, why: str) -> None:
+        """End a transaction whose end event will never come, from the levels: the value that
+        left the store (plus what was stored meanwhile) is what was paid, floated or emptied."""
+        kind = self._transaction
+        if kind is None:
+            return
+        if not self._read_levels():
+            self.log.warning("transaction end unknown (%s) and levels not read; trying again", why)
+            return
+        requested = self._transaction_amount
+        moved = self._transaction_stored
+        for entry in self._v["currencyAssignment"]:
+            if requested.country and entry.CountryCode != requested.country:
+                continue
+            before = self._transaction_levels.get((entry.Value, entry.CountryCode), entry.Stored)
+            moved += (before - entry.Stored) * entry.Value
+        moved = max(0, moved)
+        if kind == DispenserTransactionType.PAYOUT:
+            done = requested.value > 0 and moved >= requested.value
+        else:
+            done = moved > 0 or not self._transaction_unconfirmed
+        self.log.warning(
+            "%s transaction settled from the levels (%s): %d %s moved of %d requested",
+            kind.name,
+            why,
+            moved,
+            requested.country,
+            requested.value,
+        )
+        self._end_transaction(done, ev.Amount(moved, requested.country), kind, refresh=False)
+
+    def _end_transaction(
+        self, done: bool, amount: ev.Amount, fallback: DispenserTransactionType, *, refresh: bool = True
+    ) -> None:
+        """The transaction ended: DispenserTransactionEvent COMPLETED or ERROR, levels refreshed."""
+        kind = self._transaction or fallback
+        state = DispenserTransactionState.COMPLETED if done else DispenserTransactionState.ERROR
+        requested = self._transaction_amount
+        self._transaction = None
+        self._bezel_reported = False
+        self._dispensing_reported.clear()
+        self._set(dispenseState=state)
+        self._fire(
+            self.DispenserTransactionEvent,
+            DispenserTransactionEventResponse(
+                state, kind, amount.value, requested.value, amount.country or requested.country
+            ),
+        )
+        self._transaction_unconfirmed = False
+        self._quiet_polls = 0
+        self._reenable = True
+        if refresh and self._v["deviceModel"] in DISPENSERS:
+            self._refresh_levels()
+
+    def _refresh_levels(self) -> None:
+        try:
+            self._read_levels()
+        except SSPError as exc:
+            self.log.debug("level refresh failed: %s", exc)
+
+    def _leave_escrow(self) -> None:
+        if self._escrow_channel or self._hold:
+            self._escrow_channel = 0
+            self._hold = False
+            self._set(noteInEscrow=False)
+
+    def _report_pending(self, kind: CashEventType) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._cash(kind, pending.value, pending.country)
+            if kind == CashEventType.STACKED:
+                self._cashbox_moved(pending.value, pending.country, 1)
+
+    def _flush_pending(self) -> None:
+        """A credited note whose STACKED/STORED never came is reported as STACKED (never lost)."""
+        if self._pending is not None:
+            self.log.warning("note credit without STACKED/STORED; reporting it as STACKED")
+            self._report_pending(CashEventType.STACKED)
+
+    def _stored_level(self, value: int, country: str) -> int | None:
+        for entry in self._v["currencyAssignment"]:
+            if (entry.Value, entry.CountryCode) == (value, country):
+                return int(entry.Stored)
+        return None
+
+    def _bump_level(self, value: int, country: str, delta: int) -> None:
+        self._update_entries(
+            lambda e: (
+                replace(e, Stored=max(0, e.Stored + delta))
+                if (e.Value, e.CountryCode) == (value, country)
+                else e
+            )
+        )
+
+    def _settle_after_reset(self) -> None:
+        """The device reset (power cut, SLAVE RESET, KEY NOT SET) and lost the events it had not
+        reported.  A credit whose STACKED/STORED never came, and a dispenser transaction whose end
+        never came, are settled from the levels read during the start-up."""
+        self._device_reset = False
+        pending = self._pending
+        if pending is not None:
+            now = self._stored_level(pending.value, pending.country)
+            stored = pending.stored_before is not None and now is not None and now > pending.stored_before
+            self.log.warning(
+                "device reset before it reported where the credited note went; levels say %s",
+                "the payout store" if stored else "the cashbox",
+            )
+            self._report_pending(CashEventType.STORED if stored else CashEventType.STACKED)
+        if self._transaction is not None and self._transaction != DispenserTransactionType.REPLENISH:
+            self._resolve_transaction("the device reset before it reported the end")
+
+
+def _poll_thread(
+    ref: weakref.ReferenceType[CashDevice],
+    stop: threading.Event,
+    wake: threading.Event,
+    busy: threading.Lock,
+) -> None:
+    """The poll thread: turns of :meth:`CashDevice._run` every ``poll_interval``.  Between turns
+    it holds only a weak reference to the device, so it never keeps one alive; it ends on
+    ``stop`` or when the device is gone."""
+    with busy:
+        device = ref()
+        if device is None:
+            return
+        try:
+            device._run_starting()
+        finally:
+            del device
+    while not stop.is_set():
+        with busy:
+            device = ref()
+            if device is None:
+                return
+            try:
+                wait = device._run()
+            finally:
+                del device
+        wake.wait(wait)
+        wake.clear()
+
+
+def _code_in(events: list[ev.Event], code: int) -> bool:
+    return any(e.code == code for e in events)
+
+
+def _ackable(event: ev.Event) -> bool:
+    spec = ev.EVENT_SPECS.get(event.code)
+    return spec is not None and spec.ack

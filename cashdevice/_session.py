@@ -1,0 +1,373 @@
+"""The SSP session of ``CashDevice`` (a private mixin): one exchange, the start-up sequence, keys.
+
+:meth:`SessionMethods._command` is the one exchange every command goes through (a KEY NOT SET or
+eSSP error raises :class:`_SessionLost`; a poll abandoned by the link is resent first);
+:meth:`SessionMethods._establish` runs the start-up sequence of GA973 §6 (SYNC, eSSP key, protocol
+level, SETUP REQUEST, unit information, inhibits, routes and levels, payout, one poll, ENABLE).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import Any
+
+from ._contract import DeviceContract, accept_route
+from .enums import CashDeviceModuleType, CurrencyType, DeviceModel, DeviceState
+from .link import LinkTimeoutError
+from .models import COIN_MODELS, DISPENSERS, MODELS, PAYOUT_MODELS, model_from_unit_type
+from .records import (
+    CashDeviceModule,
+    CurrencyAssignmentEntry,
+    DeviceModuleStateChangedEventArgs,
+    ValueCountryCode,
+)
+from .replies import BuildRevision, SetupInfo, parse_all_levels, parse_serial_number, parse_setup_request
+from .ssp import (
+    Command,
+    Response,
+    SSPEncryptionError,
+    SSPError,
+    SSPPortError,
+    SSPReplyError,
+    SSPTimeoutError,
+)
+
+MAX_PROTOCOL = 8
+_SYNC_ATTEMPTS = 3
+
+_POLLS = frozenset({Command.POLL, Command.POLL_WITH_ACK, Command.EVENT_ACK})
+_ABANDONED_POLL_TRIES = 5
+"""Reconnect attempts that resend an abandoned poll before the session is rebuilt without it."""
+_PLAIN_ALWAYS = frozenset(
+    {Command.SYNC, Command.SET_GENERATOR, Command.SET_MODULUS, Command.REQUEST_KEY_EXCHANGE}
+)
+
+_NV4000_MODULES = (
+    (CashDeviceModuleType.RECYCLER_1, "recycler1"),
+    (CashDeviceModuleType.RECYCLER_2, "recycler2"),
+    (CashDeviceModuleType.RECYCLER_3, "recycler3"),
+    (CashDeviceModuleType.RECYCLER_4, "recycler4"),
+    (CashDeviceModuleType.INTERFACE, "interface"),
+)
+
+
+class _SessionLost(SSPError):
+    """The device no longer answers in our session (KEY NOT SET, reset, eCOUNT error)."""
+
+
+class SessionMethods(DeviceContract):
+    """Exchanges, the start-up sequence, keys and protocol level, setup, unit information."""
+
+    # ------------------------------------------------------------------------------ commands
+
+    def _command(self, data: bytes, *, encrypt: bool | None = None) -> bytes:
+        """One exchange; raises _SessionLost on KEY NOT SET or an eSSP error."""
+        link = self._link
+        if link is None:
+            raise SSPPortError("the port is not open")
+        abandoned = link.abandoned_command(self._address)
+        if (
+            abandoned in _POLLS
+            and abandoned != data[0]
+            and threading.current_thread() is not self._thread
+            and self.isRunning
+        ):
+            self._await_poll_recovery()
+        if encrypt is not False and data[0] not in _PLAIN_ALWAYS and link.needs_new_key(self._address, data):
+            self._rekey()
+        try:
+            reply = link.transact(self._address, data, encrypt=encrypt)
+        except SSPEncryptionError as exc:
+            raise _SessionLost(str(exc)) from exc
+        except SSPPortError:
+            self._port_read_error = True
+            raise
+        self._port_read_error = False
+        if not reply:
+            raise SSPReplyError("empty reply", -1)
+        if reply[0] == Response.KEY_NOT_SET and data[0] not in (Command.SYNC,):
+            self._device_reset = True
+            raise _SessionLost("device answered KEY NOT SET")
+        return reply
+
+    def _await_poll_recovery(self) -> None:
+        """A poll was abandoned (its reply may hold a credit the device will not repeat) and another
+        thread wants to send a command, which would make the link SYNC and lose that reply.  Let
+        the poll thread resend the poll first, for at most one exchange deadline."""
+        self._poll_recovered.clear()
+        self._wake.set()
+        if not self._poll_recovered.wait(self._exchange_deadline()):
+            self.log.warning("an abandoned poll was not recovered in time; its reply is given up")
+
+    def _rekey(self) -> None:
+        """A failed encrypted exchange left the device's eCOUNT unknown: negotiate a new key (the
+        link sends SYNC first).  Cheap: three plain exchanges; the session stays up."""
+        self.log.info("eSSP count unknown after a failed exchange; negotiating a new key")
+        link = self._link
+        assert link is not None
+        with link.lock:
+            link.negotiate_key(self._address, self._enc_key, limit=self._key_limit)
+
+    def _ok(self, name: str, *args: Any) -> bytes:
+        """Send the table row ``name`` (:meth:`_send`) and require ``F0``; returns the data after it."""
+        reply = self._send(name, *args)
+        if reply[0] != Response.OK:
+            try:
+                answer = Response(reply[0]).name
+            except ValueError:
+                answer = f"0x{reply[0]:02X}"
+            code = self.commands.row(name).prefix[0]
+            raise SSPReplyError(f"command 0x{code:02X} refused: {answer}", reply[0], reply)
+        return reply[1:]
+
+    def _best_effort(self, name: str) -> bool:
+        """Send the table row ``name`` and require ``F0``; False (a DEBUG line) when it fails."""
+        try:
+            self._ok(name)
+            return True
+        except (SSPError, ValueError) as exc:
+            self.log.debug("%s not acknowledged: %s", name, exc)
+            return False
+
+    # ------------------------------------------------------------------------------ session
+
+    def _establish(self) -> None:
+        """Run the start-up sequence of GA973 §6 / ssp-protocol.md §7.1 under the link lock."""
+        link = self._link
+        if link is None:
+            raise SSPPortError("the port is not open")
+        self._session_up = False
+        self._set_state(DeviceState.CONNECTING)
+        with link.lock:
+            if link.abandoned_command(self._address) in _POLLS and self._established_once:
+                self._recover_abandoned_poll()
+            link.set_key(self._address, None)
+            self._encrypted = False
+            last: Exception | None = None
+            for _ in range(_SYNC_ATTEMPTS):
+                try:
+                    link.sync(self._address)
+                    break
+                except (SSPTimeoutError, SSPReplyError) as exc:
+                    last = exc
+            else:
+                raise SSPTimeoutError(f"no answer to SYNC: {last}", self._address, _SYNC_ATTEMPTS)
+            self._negotiate_key()
+            if self._ack_owed:
+                # events handled before the session was lost: clear them before any poll
+                self._send_event_ack()
+            self._negotiate_protocol()
+            self._apply_setup(parse_setup_request(self._ok("SETUP_REQUEST")))
+            if not self._established_once or not self._same_unit():
+                self.GetUnitInfo()
+            self._initial_configuration()
+            self._session_up = True
+            self._established_once = True
+            self._update_modules(DeviceState.CONNECTED)
+            self._set_state(DeviceState.CONNECTED)
+            self._poll_once(startup=True)
+            if self._device_reset:
+                self._settle_after_reset()
+            if self._acceptor_enabled:
+                self._best_effort("ENABLE")
+            else:
+                self._best_effort("DISABLE")
+
+    def _recover_abandoned_poll(self) -> None:
+        """Before SYNC throws it away, resend the poll whose replies were all lost: a device that
+        is still running answers from its cache, with any credit in it.  A device that reset
+        answers KEY NOT SET (the reply is gone; the session is rebuilt).  While it stays silent the
+        attempt is repeated on the next reconnect, up to :data:`_ABANDONED_POLL_TRIES` times."""
+        link = self._link
+        assert link is not None
+        try:
+            self._poll_once(startup=True)
+            self._abandoned_tries = 0
+            return
+        except _SessionLost:
+            pass
+        except LinkTimeoutError:
+            self._abandoned_tries += 1
+            if self._abandoned_tries < _ABANDONED_POLL_TRIES:
+                raise
+            self.log.warning("abandoned poll unanswered in %d reconnects; given up", self._abandoned_tries)
+        self._abandoned_tries = 0
+        link.forget_abandoned(self._address)
+        self._poll_recovered.set()
+
+    def _same_unit(self) -> bool:
+        """After a gap, re-read the serial number (GA138: a unit may have been swapped); the rest
+        of the unit information is read again only for another unit."""
+        try:
+            serial = parse_serial_number(self._ok("GET_SERIAL_NUMBER"))
+        except (SSPReplyError, ValueError) as exc:
+            self.log.debug("serial number not read on reconnect: %s", exc)
+            return False
+        if serial != self._v["mainSerialNumber"]:
+            self.log.warning("another unit answers (serial %s, was %s)", serial, self._v["mainSerialNumber"])
+            return False
+        return True
+
+    def _negotiate_key(self, limit: int | None = None) -> None:
+        link = self._link
+        assert link is not None
+        try:
+            link.negotiate_key(self._address, self._enc_key, limit=limit or self._key_limit)
+            self._encrypted = True
+        except SSPReplyError as exc:
+            if exc.code == Response.COMMAND_NOT_KNOWN and self._model_hint not in DISPENSERS:
+                self.log.warning("device does not support eSSP; continuing unencrypted")
+                self._encrypted = False
+            else:
+                raise
+
+    def _negotiate_protocol(self) -> None:
+        for version in range(MAX_PROTOCOL, 3, -1):
+            reply = self._send("HOST_PROTOCOL_VERSION", version)
+            if reply[0] == Response.OK:
+                self._set(sspProtocolVersion=version)
+                return
+            if reply[0] not in (Response.FAIL, Response.PARAMETER_OUT_OF_RANGE):
+                break
+        raise SSPReplyError("no common protocol version (4..8)", -1)
+
+    def _apply_setup(self, setup: SetupInfo) -> None:
+        model = model_from_unit_type(setup.unit_type, self._model_hint)
+        self._family = MODELS[model].family
+        kind = CurrencyType.COIN if setup.is_coin_device else CurrencyType.BANKNOTE
+        old = {(e.Value, e.CountryCode): e for e in self._v["currencyAssignment"]}
+        entries = []
+        for ch in setup.channels:
+            prev = old.get((ch.value, ch.country))
+            entry = CurrencyAssignmentEntry(kind, ValueCountryCode(ch.value, ch.country), Channel=ch.number)
+            if prev is not None:  # a re-established session keeps what the host knew
+                entry = replace(prev, Channel=ch.number)
+            entries.append(entry)
+        self._set(
+            deviceModel=model,
+            currencyAssignment=entries,
+            isMultiCurrency=len(setup.currencies) > 1,
+            sspProtocolVersion=setup.protocol_version,
+        )
+        self.log.info(
+            "setup: unit type 0x%02X, model %s, protocol %d, %d channels %s",
+            setup.unit_type,
+            model.name,
+            setup.protocol_version,
+            len(entries),
+            ", ".join(f"{e.Value} {e.CountryCode}" for e in entries),
+        )
+
+    def _initial_configuration(self) -> None:
+        model = self._v["deviceModel"]
+        entries: list[CurrencyAssignmentEntry] = self._v["currencyAssignment"]
+        if model not in COIN_MODELS and entries:
+            nbytes = max(2, (len(entries) + 7) // 8)
+            mask = sum(1 << (e.Channel - 1) for e in entries if not e.IsInhibited)
+            self._ok("SET_INHIBITS", mask.to_bytes(nbytes, "little"))
+        if model in DISPENSERS:
+            self._read_routes()
+            self._read_levels()
+        if model in PAYOUT_MODELS:
+            self._assert_payout()
+
+    def _assert_payout(self) -> None:
+        """Bring the payout to the wanted state (``_payout_enabled``); ``_payout_confirmed`` says
+        whether the device has acknowledged it, and the poll thread retries until it has."""
+        command = "ENABLE_PAYOUT_DEVICE" if self._payout_enabled else "DISABLE_PAYOUT_DEVICE"
+        self._payout_confirmed = self._best_effort(command)
+
+    def _denomination_bytes(self, entry: CurrencyAssignmentEntry) -> bytes:
+        value = entry.Value.to_bytes(4, "little")
+        if self._v["sspProtocolVersion"] >= 6:
+            return value + entry.CountryCode.encode("ascii")
+        return value
+
+    def _read_routes(self) -> None:
+        routes: dict[int, int] = {}
+        for entry in self._v["currencyAssignment"]:
+            try:
+                data = self._ok("GET_DENOMINATION_ROUTE", self._denomination_bytes(entry))
+                if data:
+                    routes[entry.Channel] = data[0]
+            except SSPReplyError as exc:
+                self.log.debug("route of %d %s not read: %s", entry.Value, entry.CountryCode, exc)
+
+        def apply(e: CurrencyAssignmentEntry) -> CurrencyAssignmentEntry:
+            if e.Channel not in routes:
+                return e
+            # IsRecyclable is the denomination's capability, not its route: the seed shows
+            # IsRecyclable true with AcceptRoute CASHBOX (L2338-L2340); a reported route = routable
+            return replace(e, IsRecyclable=True, AcceptRoute=accept_route(routes[e.Channel]))
+
+        self._update_entries(apply)
+
+    def _read_levels(self) -> bool:
+        try:
+            levels = parse_all_levels(self._ok("GET_ALL_LEVELS"))
+        except (SSPReplyError, ValueError) as exc:
+            self.log.warning("GET ALL LEVELS failed: %s", exc)
+            self._set(lastGetLevelsSuccessful=False)
+            return False
+        stored = {(lv.value, lv.country): lv.stored for lv in levels}
+        ok = all((e.Value, e.CountryCode) in stored for e in self._v["currencyAssignment"])
+        self._update_entries(
+            lambda e: replace(e, Stored=stored.get((e.Value, e.CountryCode), e.Stored)),
+            lastGetLevelsSuccessful=ok,
+        )
+        return ok
+
+    def _update_modules(self, state: DeviceState) -> None:
+        """NV4000: ``cashDeviceModules`` = the four recycler modules and the interface module,
+        identified by GET SERIAL NUMBER sub-devices 0x11-0x15 (GA138-NV9); each state change fires
+        DeviceModuleStateChangedEvent.  Other models have no modules (``None``, as the seed shows)."""
+        if self._v["deviceModel"] != DeviceModel.NV4000:
+            return
+        old = {m.ModuleNumber: m for m in self._v["cashDeviceModules"] or ()}
+        modules = []
+        for number, (kind, name) in enumerate(_NV4000_MODULES, start=1):
+            serial_valid = bool(self._v[f"{name}SerialNumberValid"])
+            module_state = state if serial_valid or state == DeviceState.NOT_CONNECTED else DeviceState.ERROR
+            modules.append(
+                CashDeviceModule(
+                    number, kind, self._v[f"{name}SerialNumber"], serial_valid, None, module_state
+                )
+            )
+        self._set(cashDeviceModules=modules)
+        for module in modules:
+            previous = old.get(module.ModuleNumber)
+            if previous is None or previous.State != module.State:
+                self._fire(
+                    self.DeviceModuleStateChangedEvent,
+                    DeviceModuleStateChangedEventArgs(module.ModuleNumber, module.ModuleType, module.State),
+                )
+
+    def _apply_build_revisions(self, revisions: tuple[BuildRevision, ...]) -> None:
+        main, rest = revisions[0], revisions[1:]
+        values: dict[str, Any] = {"mainBuildRevisionString": main.text}
+        for rev in rest:
+            if rev.module_type in (0x06, 0x07):
+                values["payoutModuleRevisionString"] = rev.text
+            elif rev.module_type == 0x09:
+                values["coinFeederBuildRevisionString"] = rev.text
+        last = revisions[-1]
+        values.update(
+            buildRevisionString=last.text,
+            majorBuildRevision=last.revision // 100,
+            minorBuildRevision=last.revision % 100,
+        )
+        self._set(**values)
+
+    def _session_ready(self, wait: float = 0.0) -> bool:
+        """True while the session is up; ``wait`` seconds for the poll thread to re-establish it
+        (a method called while the line recovers waits instead of failing at once)."""
+        if wait > 0 and not self._session_up and self.isRunning and self._v["isOpen"]:
+            self._session_event.wait(wait)
+        return self._session_up and self._link is not None and self._link.is_open
+
+    def _exchange_deadline(self) -> float:
+        link = self._link
+        if link is not None and link.deadline is not None:
+            return link.deadline
+        return self.timeout * (self.retries + 1)
