@@ -572,44 +572,27 @@ def run_soak(config: SoakConfig, log: TextIO | None = None) -> SoakReport:
 # ---------------------------------------------------------------------------------- command line
 
 
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError("a per-byte probability is 0 <= p < 1 (0.01 = 1 %)")
-    return value
+def _number(
+    kind: Callable[[str], float], ok: Callable[[float], bool], rule: str
+) -> Callable[[str], Any]:
+    """An argparse type: ``kind(text)`` that must satisfy ``ok``, else ``rule`` is the error."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(rule)
+        return value
+
+    return parse
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
-    return value
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be > 0")
-    return value
-
-
-def _nonnegative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
-    return value
+_probability = _number(float, lambda v: 0.0 <= v < 1.0, "a per-byte probability is 0 <= p < 1 (0.01 = 1 %)")
+_count = _number(int, lambda v: v >= 0, "must be an integer >= 0")
+_positive = _number(float, lambda v: v > 0, "must be > 0")
+_nonnegative = _number(float, lambda v: v >= 0, "must be >= 0")
 
 
 def build_parser() -> argparse.ArgumentParser:
