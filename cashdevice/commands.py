@@ -3,9 +3,14 @@
 Each :class:`CommandSpec` row holds the command's leading bytes (code, plus sub-command bytes
 where a command is a family), whether GA138 requires encryption, whether ITL published the
 bytes (``verified``), the minimum protocol level, where the bytes come from, and the row's
-request encoder (Python values -> parameter bytes after the prefix) and reply decoder (the
-bytes after ``F0`` -> Python values).  :meth:`CommandSpec.encode` / :meth:`CommandSpec.decode`
-use them; :meth:`CommandSpec.build` appends already-encoded parameters.  The emulator derives
+codecs in both directions, as pymodbus' PDU classes have: the host's request encoder (Python
+values -> parameter bytes after the prefix) and reply decoder (the bytes after ``F0`` -> Python
+values), and the device's request decoder and reply encoder, their inverses.
+:meth:`CommandSpec.encode` / :meth:`CommandSpec.decode` are the host's half,
+:meth:`CommandSpec.decode_request` / :meth:`CommandSpec.encode_reply` the emulator's
+(``decode_request(encode(*args)) == args``, ``decode(encode_reply(value)) == value``); a row
+with no structured layout passes bytes through both ways.  :meth:`CommandSpec.build` appends
+already-encoded parameters.  The emulator derives
 its test-only codes from this same table (``emulator.datasets.UNVERIFIED_COMMANDS``).
 
 Unverified rows (``verified=False``) are the commands of SMART Coin System, Twin SCS, SMART
@@ -46,8 +51,11 @@ __all__ = [
     "Decoder",
     "Encoder",
     "CommandTable",
+    "ReplyEncoder",
+    "RequestDecoder",
     "UnverifiedCommandError",
     "country",
+    "encode_service",
     "parse_service",
     "service_layout",
     "u16",
@@ -58,6 +66,11 @@ Encoder = Callable[..., bytes]
 """Request encoder: the method's Python arguments -> the parameter bytes after the prefix."""
 Decoder = Callable[[bytes], Any]
 """Reply decoder: the reply DATA after ``F0`` -> Python values; raises ``ValueError`` if short."""
+RequestDecoder = Callable[[bytes], tuple[Any, ...]]
+"""Request decoder (device side): the parameter bytes after the prefix -> the encoder's arguments;
+raises ``ValueError`` when the layout does not fit."""
+ReplyEncoder = Callable[[Any], bytes]
+"""Reply encoder (device side): the decoder's value -> the reply DATA after ``F0``."""
 
 
 def _raw(*params: bytes | int) -> bytes:
@@ -67,6 +80,11 @@ def _raw(*params: bytes | int) -> bytes:
 
 def _as_is(data: bytes) -> bytes:
     return bytes(data)
+
+
+def _raw_args(params: bytes) -> tuple[Any, ...]:
+    """Default request decoder, the inverse of :func:`_raw`: the parameters as one bytes value."""
+    return (bytes(params),) if params else ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,8 @@ class CommandSpec:
     source: str = ""
     encoder: Encoder = field(default=_raw, compare=False, repr=False)
     decoder: Decoder = field(default=_as_is, compare=False, repr=False)
+    request_decoder: RequestDecoder = field(default=_raw_args, compare=False, repr=False)
+    reply_encoder: ReplyEncoder = field(default=_as_is, compare=False, repr=False)
 
     def build(self, params: bytes = b"") -> bytes:
         """The command DATA: prefix + already-encoded parameters."""
@@ -97,6 +117,21 @@ class CommandSpec:
     def decode(self, data: bytes) -> Any:
         """The row's decoding of a reply's DATA after ``F0``."""
         return self.decoder(bytes(data))
+
+    def matches(self, data: bytes) -> bool:
+        """Whether the command DATA starts with this row's prefix."""
+        return bytes(data[: len(self.prefix)]) == self.prefix
+
+    def decode_request(self, data: bytes) -> tuple[Any, ...]:
+        """Device side: the command DATA (prefix included) -> the arguments :meth:`encode` took;
+        ``ValueError`` when the prefix or the parameter layout does not fit."""
+        if not self.matches(data):
+            raise ValueError(f"{self.name}: DATA {bytes(data).hex()} does not start with {self.prefix.hex()}")
+        return self.request_decoder(bytes(data[len(self.prefix) :]))
+
+    def encode_reply(self, value: Any) -> bytes:
+        """Device side: the reply DATA after ``F0`` that :meth:`decode` turns into ``value``."""
+        return self.reply_encoder(value)
 
 
 class UnverifiedCommandError(SSPError):
@@ -218,6 +253,91 @@ def _dec_cashbox_levels(data: bytes) -> tuple[list[tuple[int, int, str]], int]:
     return out, int.from_bytes(data[1 + 9 * n : 5 + 9 * n], "little")
 
 
+def _exact(params: bytes, sizes: tuple[int, ...], what: str) -> None:
+    if len(params) not in sizes:
+        raise ValueError(f"{what}: {len(params)} parameter bytes, expected {' or '.join(map(str, sizes))}")
+
+
+def _le(data: bytes, pos: int, width: int) -> int:
+    return int.from_bytes(data[pos : pos + width], "little")
+
+
+def _text(data: bytes) -> str:
+    return data.decode("latin-1")
+
+
+# ---- request decoders (device side), each the inverse of the encoder above it in the table
+
+
+def _args_u16(params: bytes) -> tuple[int]:
+    _exact(params, (2,), "u16")
+    return (_le(params, 0, 2),)
+
+
+def _args_u32(params: bytes) -> tuple[int]:
+    _exact(params, (4,), "u32")
+    return (_le(params, 0, 4),)
+
+
+def _args_level(params: bytes) -> tuple[int, int, str | None]:
+    """``u16 count, u32 value [, country]`` -> (count, value, country or None)."""
+    _exact(params, (6, 9), "level")
+    return _le(params, 0, 2), _le(params, 2, 4), _text(params[6:9]) if len(params) == 9 else None
+
+
+def _args_coin_inhibit(params: bytes) -> tuple[bool, int, str | None]:
+    _exact(params, (3, 6), "coin inhibit")
+    return bool(params[0]), _le(params, 1, 2), _text(params[3:6]) if len(params) == 6 else None
+
+
+def _entries(params: bytes, what: str) -> list[tuple[int, int, str]]:
+    """``n, n x [u16, u32, country]`` (all of ``params``)."""
+    _need(params, 1, what)
+    _exact(params, (1 + 9 * params[0],), what)
+    return [
+        (_le(params, p, 2), _le(params, p + 2, 4), _text(params[p + 6 : p + 9]))
+        for p in range(1, len(params), 9)
+    ]
+
+
+def _args_limits(params: bytes) -> tuple[list[tuple[int, int, str]]]:
+    return (_entries(params, "cashbox payout limits"),)
+
+
+def _args_sorter(params: bytes) -> tuple[int, str, int]:
+    _exact(params, (8,), "sorter route")
+    return _le(params, 0, 4), _text(params[4:7]), params[7]
+
+
+# ---- reply encoders (device side), each the inverse of a reply decoder
+
+
+def _enc_u8s(values: Sequence[int]) -> bytes:
+    return bytes(int(v) for v in values)
+
+
+def _enc_byte(value: int) -> bytes:
+    return bytes((value,))
+
+
+def _enc_two_u16(values: tuple[int, int]) -> bytes:
+    return u16(values[0]) + u16(values[1])
+
+
+def _enc_ascii(text: str) -> bytes:
+    return text.encode("ascii")
+
+
+def _enc_counters(values: Sequence[int]) -> bytes:
+    """``n, n x u32`` (the SMART Hopper 3 form, six u32 without n, is the device's choice)."""
+    return bytes((len(values),)) + b"".join(u32(v) for v in values)
+
+
+def _enc_cashbox_levels(levels: tuple[Sequence[tuple[int, int, str]], int]) -> bytes:
+    entries, unknown = levels
+    return _enc_limits(entries) + u32(unknown)
+
+
 ServiceLayout = tuple[str, tuple[tuple[str, int], ...]]
 """(title, ((label, width in bytes), ...)) of one service-information reply."""
 
@@ -226,10 +346,7 @@ SERVICE_LAYOUTS: Mapping[tuple[int | None, int], ServiceLayout] = MappingProxyTy
     {
         # GetServiceInformation(subCommand), NV4000 form (module None)
         (None, 0): ("Date Information", (("Day", 1), ("Month", 1), ("Year", 1))),
-        (
-            None,
-            1,
-        ): (
+        (None, 1): (
             "Note Information",
             (
                 ("Notes Since Maintenance Reset", 4),
@@ -299,6 +416,16 @@ def parse_service(module: int | None, sub: int, data: bytes) -> list[int]:
     return values
 
 
+def encode_service(module: int | None, sub: int, values: Sequence[int]) -> bytes:
+    """The inverse of :func:`parse_service`: the reply DATA after ``F0`` for these values (each
+    cut to its field's width)."""
+    layout = service_layout(module, sub)
+    if layout is None:
+        raise ValueError(f"service information: undocumented module/sub-command {module}/{sub}")
+    widths = [width for _label, width in layout[1]]
+    return b"".join((int(v) & ((1 << (8 * w)) - 1)).to_bytes(w, "little") for w, v in zip(widths, values))
+
+
 def _c(
     name: str,
     prefix: str,
@@ -312,6 +439,7 @@ def _c(
     enc: Encoder = _raw,
     dec: Decoder = _as_is,
 ) -> CommandSpec:
+    """One row; the device-side codecs are the inverses of ``enc`` and ``dec`` (:data:`_INVERSE`)."""
     code = bytes.fromhex(prefix)
     if encrypted is None:
         # one home: a published command is encrypted when GA138 says so (ssp.ENCRYPTED_COMMANDS);
@@ -319,7 +447,33 @@ def _c(
         encrypted = verified and code[0] in ENCRYPTED_COMMANDS
     elif verified:
         raise ValueError(f"{name}: a published command's encryption comes from ssp.ENCRYPTED_COMMANDS")
-    return CommandSpec(name, code, encrypted, verified, min_protocol, request, reply, source, enc, dec)
+    codecs = (enc, dec, _INVERSE[enc], _INVERSE[dec])
+    return CommandSpec(name, code, encrypted, verified, min_protocol, request, reply, source, *codecs)
+
+
+_INVERSE: dict[Any, Any] = {
+    # request encoder -> request decoder
+    _raw: _raw_args,
+    _u8s: tuple,  # the byte values
+    u16: _args_u16,
+    u32: _args_u32,
+    _enc_level: _args_level,
+    _enc_coin_inhibit: _args_coin_inhibit,
+    _enc_limits: _args_limits,
+    _enc_sorter: _args_sorter,
+    # reply decoder -> reply encoder
+    _as_is: _as_is,
+    _dec_pair: _enc_u8s,
+    _dec_byte: _enc_byte,
+    _dec_u16: u16,
+    _dec_two_u16: _enc_two_u16,
+    _dec_rtc: _enc_u8s,
+    _dec_flags3: _enc_u8s,
+    _dec_ascii: _enc_ascii,
+    _dec_counters: _enc_counters,
+    _dec_cashbox_levels: _enc_cashbox_levels,
+}
+"""Each codec's inverse: a row's device half follows from its host half."""
 
 
 _UNPUBLISHED = "unpublished: test-only code of ssp-coin-nv4000.md §8.2"

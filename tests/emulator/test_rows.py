@@ -1,0 +1,115 @@
+"""Every command row both ways: host encode -> emulator -> host decode, and each row's device half
+(request decoder, reply encoder) the inverse of its host half (issue 11 part 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cashdevice.commands import DEFAULT_COMMANDS, CommandSpec, encode_service, parse_service
+
+EUR = "EUR"
+ONE_100_EUR_REAL = b"\x01" + (1).to_bytes(2, "little") + (100).to_bytes(4, "little") + b"EUR\x19"
+
+# request arguments per row (rows not listed take none); raw rows take their parameters as bytes
+REQUESTS: dict[str, tuple[Any, ...]] = {
+    "SET_INHIBITS": (b"\xff\xff",),
+    "HOST_PROTOCOL_VERSION": (b"\x07",),
+    "SET_BARCODE_READER_CONFIGURATION": (b"\x01\x01\x06",),
+    "SET_BARCODE_INHIBIT": (b"\xfe",),
+    "SET_REFILL_MODE": (b"\x01",),
+    "SET_FIXED_ENCRYPTION_KEY": ((0x0123456701234567).to_bytes(8, "little"),),
+    "PAYOUT_AMOUNT": ((100).to_bytes(4, "little") + b"EUR\x19",),
+    "SET_DENOMINATION_LEVEL": (5, 100, EUR),
+    "GET_DENOMINATION_LEVEL": ((100).to_bytes(4, "little") + b"EUR",),
+    "SET_DENOMINATION_ROUTE": (b"\x01" + (100).to_bytes(4, "little") + b"EUR",),
+    "GET_DENOMINATION_ROUTE": ((100).to_bytes(4, "little") + b"EUR",),
+    "FLOAT_AMOUNT": (b"\x01\x00" + (100).to_bytes(4, "little") + b"EUR\x19",),
+    "GET_MINIMUM_PAYOUT": (b"EUR",),
+    "SET_COIN_MECH_INHIBITS": (True, 100, EUR),
+    "FLOAT_BY_DENOMINATION": (ONE_100_EUR_REAL,),
+    "PAYOUT_BY_DENOMINATION": (ONE_100_EUR_REAL,),
+    "COIN_MECH_GLOBAL_INHIBIT": (1,),
+    "SET_CASHBOX_PAYOUT_LIMIT": ([(3, 100, EUR), (2, 200, EUR)],),
+    "SET_OPTIONS": (0x26, 0x00),
+    "COIN_MECH_OPTIONS": (b"\x01",),
+    "ENABLE_PAYOUT_DEVICE": (b"\x00",),
+    "COIN_STIR": (5,),
+    "SET_REAL_TIME_CLOCK": (7, 12, 26, 10, 30, 0),
+    "SET_TWIN_MODE": (1,),
+    "SET_SORTER_ROUTE": (100, EUR, 1),
+    "COIN_STIR_WITH_MODE": (5, 0),
+    "PURGE": (0, 0),
+    "SET_CASHBOX_LEVELS": (4, 100, EUR),
+    "SET_PAYOUT_LIMIT": (10,),
+    "GET_COIN_ACCEPTANCE": (0,),
+    "SET_NO_PAYIN_COUNT": (3,),
+    "GET_SERVICE_INFORMATION": (0, 3),
+    "SET_SERVICE_INFORMATION": (0, 1, 12, 26),
+    "SERVICE_MAINTENANCE_RESET": tuple(b"4926"),
+    "NV4000_REPLENISH": (20,),
+    "NV4000_SET_DENOMINATION_ROUTE": (b"\x02" + (500).to_bytes(4, "little") + b"EUR",),
+    "NV4000_SMART_EMPTY_MODULE": (1,),
+}
+
+# reply values per row with a structured reply decoder
+REPLIES: dict[str, Any] = {
+    "GET_COUNTERS": [1, 2, 300, 4],
+    "GET_OPTIONS": (0x26, 0x01),
+    "GET_REAL_TIME_CLOCK_CONFIGURATION": 1,
+    "GET_REAL_TIME_CLOCK": (7, 12, 26, 10, 30, 59),
+    "GET_CASHBOX_LEVELS": ([(3, 100, EUR), (0, 200, EUR)], 2),
+    "GET_PAYOUT_COUNT": 513,
+    "GET_COINS_EXIT": (4, 3),
+    "GET_COIN_ACCEPTANCE": 97,
+    "GET_LIFTER_STATUS": (True, True, False),
+    "GET_GLOBAL_ERROR_CODE": (0x12, 0x34),
+    "EXTENDED_GET_FIRMWARE_VERSION": "SCS01234_07.12.26_10:30:00",
+    "EXTENDED_GET_DATASET_VERSION": "EUR01005_07.12.26_10:30:00",
+    "NV4000_GET_RC_MODE": 1,
+}
+
+ROWS = list(DEFAULT_COMMANDS.values())
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
+def test_request_decode_inverts_encode(row: CommandSpec) -> None:
+    args = REQUESTS.get(row.name, ())
+    data = row.encode(*args)
+    assert row.decode_request(data) == args
+    assert row.encode(*row.decode_request(data)) == data
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
+def test_reply_encode_inverts_decode(row: CommandSpec) -> None:
+    value = REPLIES.get(row.name, b"\x01\x02\x03")
+    assert row.decode(row.encode_reply(value)) == value
+    data = row.encode_reply(value)
+    assert row.encode_reply(row.decode(data)) == data
+
+
+def test_every_structured_codec_has_samples() -> None:
+    plain = DEFAULT_COMMANDS["RESET"]
+    for row in ROWS:
+        if row.encoder is not plain.encoder:
+            assert row.name in REQUESTS, row.name
+        if row.decoder is not plain.decoder:
+            assert row.name in REPLIES, row.name
+
+
+def test_request_decoders_refuse_bad_layouts() -> None:
+    level = DEFAULT_COMMANDS["SET_DENOMINATION_LEVEL"]
+    with pytest.raises(ValueError):
+        level.decode_request(level.prefix + b"\x01\x02\x03")
+    with pytest.raises(ValueError):
+        level.decode_request(b"\x35" + bytes(9))  # another row's prefix
+    limits = DEFAULT_COMMANDS["SET_CASHBOX_PAYOUT_LIMIT"]
+    with pytest.raises(ValueError):
+        limits.decode_request(limits.encode([(1, 100, EUR)]) + b"\x00")
+
+
+@pytest.mark.parametrize(("module", "sub"), [(None, 0), (None, 1), (0, 2), (0, 3), (5, 0)])
+def test_service_information_both_ways(module: int | None, sub: int) -> None:
+    values = parse_service(module, sub, bytes(range(1, 40)))
+    assert parse_service(module, sub, encode_service(module, sub, values)) == values
