@@ -9,6 +9,10 @@ Commands whose bytes no public source gives (ssp-coin-nv4000.md §2 "?" rows) us
 the driver's one command table (:data:`UNVERIFIED_COMMANDS`, derived from
 :data:`cashdevice.commands.DEFAULT_COMMANDS`); their layouts are the table's encoders and
 decoders.  Test-only: real units may give these codes other meanings.
+
+Requests with a structured layout are parsed by their command row (``row_args``, i.e.
+``CommandSpec.decode_request``) and structured replies built by it (``row_reply``), so host and
+emulator share one codec per command.
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ class CoinMixin(DeviceCore):
                 Command.COIN_MECH_GLOBAL_INHIBIT: self._cmd_global_inhibit,
                 Command.COIN_MECH_OPTIONS: self._cmd_mech_options,
                 Command.SET_OPTIONS: self._cmd_set_options,
-                Command.GET_OPTIONS: lambda data: OK + bytes((self.reg0, self.reg1)),
+                Command.GET_OPTIONS: lambda data: self.row_reply("GET_OPTIONS", (self.reg0, self.reg1)),
                 Command.SET_CASHBOX_PAYOUT_LIMIT: self._cmd_cashbox_limit,
                 Command.SET_COMMAND_CALIBRATION: self._cmd_calibration,
             }
@@ -70,7 +74,9 @@ class CoinMixin(DeviceCore):
             table[Command.SETUP_REQUEST] = lambda data: self._setup_or_sub(data, setup)
             u = UNVERIFIED_COMMANDS
             table[u["SET_PAYOUT_LIMIT"][0]] = self._cmd_payout_limit
-            table[u["GET_PAYOUT_COUNT"][0]] = lambda data: OK + self.last_payout_count.to_bytes(2, "little")
+            table[u["GET_PAYOUT_COUNT"][0]] = lambda data: self.row_reply(
+                "GET_PAYOUT_COUNT", self.last_payout_count
+            )
             table[u["GET_COIN_ACCEPTANCE"][0]] = self._cmd_coin_acceptance
             table[u["PURGE"][0]] = self._cmd_purge
             table[u["SET_CASHBOX_LEVELS"][0]] = self._cmd_set_cashbox_level
@@ -149,13 +155,19 @@ class CoinMixin(DeviceCore):
     # ---------------------------------------------------------------------- commands
 
     def _cmd_set_level(self, data: bytes) -> bytes:
-        if len(data) < 3:
-            return reply(Response.WRONG_NO_PARAMETERS)
-        count = int.from_bytes(data[1:3], "little")
-        parsed = self.parse_value_country(data, 3, 4 if self.level >= 6 else 2)
-        if parsed is None or parsed[1] != len(data):
-            return reply(Response.WRONG_NO_PARAMETERS)
-        d = parsed[0]
+        if self.level >= 6:  # the row's layout: u16 count, u32 value, country
+            args = self.row_args("SET_DENOMINATION_LEVEL", data)
+            if args is None or args[2] is None:
+                return reply(Response.WRONG_NO_PARAMETERS)
+            count, d = args[0], self.denomination(args[1], args[2])
+        else:  # before protocol 6 a coin value is a u16 here
+            if len(data) < 3:
+                return reply(Response.WRONG_NO_PARAMETERS)
+            count = int.from_bytes(data[1:3], "little")
+            parsed = self.parse_value_country(data, 3, 2)
+            if parsed is None or parsed[1] != len(data):
+                return reply(Response.WRONG_NO_PARAMETERS)
+            d = parsed[0]
         if d is None:
             return reply(Response.PARAMETER_OUT_OF_RANGE)
         if count == 0:
@@ -170,22 +182,24 @@ class CoinMixin(DeviceCore):
     def _cmd_coin_inhibits(self, data: bytes) -> bytes:
         if len(data) < 2 or data[1] > 1:
             return reply(Response.WRONG_NO_PARAMETERS if len(data) < 2 else Response.PARAMETER_OUT_OF_RANGE)
-        parsed = self.parse_value_country(data, 2, 2)
-        if parsed is None or parsed[1] != len(data):
+        args = self.row_args("SET_COIN_MECH_INHIBITS", data)  # state, u16 value [, country at v>=6]
+        if args is None or (args[2] is not None) != (self.level >= 6):
             return reply(Response.WRONG_NO_PARAMETERS)
-        d = parsed[0]
+        accept, value, code = args
+        d = self.denomination(value, code)
         if d is None:
             return reply(Response.PARAMETER_OUT_OF_RANGE)
-        if data[1]:
+        if accept:
             self.coin_inhibited.discard(d)
         else:
             self.coin_inhibited.add(d)
         return OK
 
     def _cmd_global_inhibit(self, data: bytes) -> bytes:
-        if len(data) != 2:
+        args = self.row_args("COIN_MECH_GLOBAL_INHIBIT", data)
+        if args is None or len(args) != 1:
             return reply(Response.WRONG_NO_PARAMETERS)
-        enabled = bool(data[1] & 1)
+        enabled = bool(args[0] & 1)
         if enabled != self.mech_enabled:
             self.emit(
                 Event(
@@ -204,42 +218,43 @@ class CoinMixin(DeviceCore):
     def _cmd_set_options(self, data: bytes) -> bytes:
         if self.level < 6:
             return reply(Response.PARAMETER_OUT_OF_RANGE)
-        if len(data) != 3:
+        args = self.row_args("SET_OPTIONS", data)
+        if args is None or len(args) != 2:
             return reply(Response.WRONG_NO_PARAMETERS)
-        self.reg0, self.reg1 = data[1], data[2]
+        self.reg0, self.reg1 = args
         # GA138's reply: a mode byte FC..FF from pay mode (bit0) and cashbox-pay (bit3).
         mode = 0xFC | (self.reg0 & 1) | (0 if self.reg0 & 0x08 else 0x02)
         return OK + bytes((mode,))
 
     def _cmd_cashbox_limit(self, data: bytes) -> bytes:
-        if len(data) < 2 or len(data) != 2 + 9 * data[1]:
+        args = self.row_args("SET_CASHBOX_PAYOUT_LIMIT", data)  # n, n x [u16 limit, u32 value, country]
+        if args is None:
             return reply(Response.WRONG_NO_PARAMETERS)
         limits: dict[Denomination, int] = {}
-        for i in range(data[1]):
-            p = 2 + 9 * i
-            d = self.denomination(
-                int.from_bytes(data[p + 2 : p + 6], "little"), data[p + 6 : p + 9].decode("latin-1")
-            )
+        for limit, value, code in args[0]:
+            d = self.denomination(value, code)
             if d is None:
                 return reply(Response.PARAMETER_OUT_OF_RANGE)
-            limits[d] = int.from_bytes(data[p : p + 2], "little")
+            limits[d] = limit
         self.cashbox_limits = limits
         return OK
 
     def _cmd_payout_limit(self, data: bytes) -> bytes:
-        if len(data) != 3:
+        args = self.row_args("SET_PAYOUT_LIMIT", data)
+        if args is None:
             return reply(Response.WRONG_NO_PARAMETERS)
-        self.payout_limit = int.from_bytes(data[1:3], "little")
+        (self.payout_limit,) = args
         return OK
 
     def _cmd_coin_acceptance(self, data: bytes) -> bytes:
-        if len(data) != 2:
+        args = self.row_args("GET_COIN_ACCEPTANCE", data)
+        if args is None or len(args) != 1:
             return reply(Response.WRONG_NO_PARAMETERS)
-        if data[1] > (2 if self.spec.twin else 1):
+        if args[0] > (2 if self.spec.twin else 1):
             return reply(Response.PARAMETER_OUT_OF_RANGE)
         view = self.ledger.view({}, {}, {}, {}, {})
         inserted, credited = view.count("inserted"), view.count("credited")
-        return OK + bytes((100 if not inserted else credited * 100 // inserted,))
+        return self.row_reply("GET_COIN_ACCEPTANCE", 100 if not inserted else credited * 100 // inserted)
 
     def _cmd_calibration(self, data: bytes) -> bytes:
         if len(data) != 2 or data[1] > 1:
@@ -270,10 +285,10 @@ class CoinMixin(DeviceCore):
         makes start-up calibration fail): device 0 hopper, 1 feeder (not on SMART Hopper 4);
         hopper 1 = secondary, Twin SCS only.  A stuck coin there (:meth:`coin_stuck`) is
         cleared into the cashbox, counted as unknown."""
-        if len(data) > 3:
+        args = self.row_args("PURGE", data)
+        if args is None or len(args) > 2:
             return reply(Response.WRONG_NO_PARAMETERS)
-        device = data[1] if len(data) > 1 else 0
-        hopper = data[2] if len(data) > 2 else 0
+        device, hopper = (*args, 0, 0)[:2]
         if device > 1 or hopper > (1 if self.spec.twin else 0):
             return reply(Response.PARAMETER_OUT_OF_RANGE)
         if device == 1 and not self.spec.sub_serials:
@@ -289,10 +304,10 @@ class CoinMixin(DeviceCore):
         return OK
 
     def _cmd_set_cashbox_level(self, data: bytes) -> bytes:
-        if len(data) != 10:
+        args = self.row_args("SET_CASHBOX_LEVELS", data)  # u16 count, u32 value, country
+        if args is None or args[2] is None:
             return reply(Response.WRONG_NO_PARAMETERS)
-        count = int.from_bytes(data[1:3], "little")
-        d = self.denomination(int.from_bytes(data[3:7], "little"), data[7:10].decode("latin-1"))
+        count, d = args[0], self.denomination(args[1], args[2])
         if d is None:
             return reply(Response.PARAMETER_OUT_OF_RANGE)
         box = self.persistent.cashbox
@@ -310,22 +325,20 @@ class CoinMixin(DeviceCore):
         if len(data) != 1:
             return reply(Response.WRONG_NO_PARAMETERS)
         box = self.persistent.cashbox
-        body = bytes((len(self.channels),)) + b"".join(
-            box.get(d, 0).to_bytes(2, "little") + d.value.to_bytes(4, "little") + d.country.encode("ascii")
-            for d in self.channels
-        )
-        return OK + body + self.persistent.cashbox_unknown.to_bytes(4, "little")
+        levels = [(box.get(d, 0), d.value, d.country) for d in self.channels]
+        return self.row_reply("GET_CASHBOX_LEVELS", (levels, self.persistent.cashbox_unknown))
 
     def _cmd_coins_exit(self, data: bytes) -> bytes:
         if len(data) != 1:
             return reply(Response.WRONG_NO_PARAMETERS)
         seen = self.persistent.counters.get("coins_out", 0) - self.exit_base
-        return OK + self.last_payout_count.to_bytes(2, "little") + max(0, seen).to_bytes(2, "little")
+        return self.row_reply("GET_COINS_EXIT", (self.last_payout_count, max(0, seen)))
 
     def _cmd_no_payin(self, data: bytes) -> bytes:
-        if len(data) != 2:
+        args = self.row_args("SET_NO_PAYIN_COUNT", data)
+        if args is None or len(args) != 1:
             return reply(Response.WRONG_NO_PARAMETERS)
-        self.no_payin_limit, self.no_payin_seen = data[1], 0
+        self.no_payin_limit, self.no_payin_seen = args[0], 0
         return OK
 
     def _cmd_lifter(self, data: bytes) -> bytes:
@@ -333,7 +346,7 @@ class CoinMixin(DeviceCore):
             return reply(Response.WRONG_NO_PARAMETERS)
         if not self.spec.sub_serials:
             return reply(Response.COMMAND_NOT_KNOWN)  # SMART Hopper 4: no lifter
-        return OK + bytes(int(f) for f in self.lifter)
+        return self.row_reply("GET_LIFTER_STATUS", tuple(self.lifter))
 
     # ---------------------------------------------------------------------- physical (test hooks)
 
@@ -383,20 +396,23 @@ class CoinMixin(DeviceCore):
         if len(data) >= 2 and bytes(data[:2]) == UNVERIFIED_COMMANDS["SET_TWIN_MODE"]:
             if not self.spec.twin:
                 return reply(Response.COMMAND_NOT_KNOWN)
-            if len(data) != 3:
+            args = self.row_args("SET_TWIN_MODE", data)
+            if args is None or len(args) != 1:
                 return reply(Response.WRONG_NO_PARAMETERS)
-            if data[2] > 3 or data[2] == self.twin_mode or self.payout_busy():
+            if args[0] > 3 or args[0] == self.twin_mode or self.payout_busy():
                 return reply(Response.COMMAND_CANNOT_BE_PROCESSED)
-            self.twin_mode = data[2]
+            self.twin_mode = args[0]
             return OK
         if len(data) >= 2 and bytes(data[:2]) == UNVERIFIED_COMMANDS["SET_SORTER_ROUTE"]:
             if not self.spec.twin:
                 return reply(Response.COMMAND_NOT_KNOWN)
-            if len(data) != 10:
+            args = self.row_args("SET_SORTER_ROUTE", data)  # u32 value, country, route
+            if args is None:
                 return reply(Response.WRONG_NO_PARAMETERS)
-            d = self.denomination(int.from_bytes(data[2:6], "little"), data[6:9].decode("latin-1"))
-            if d is None or data[9] > 1:
+            value, code, route = args
+            d = self.denomination(value, code)
+            if d is None or route > 1:
                 return reply(Response.PARAMETER_OUT_OF_RANGE)
-            self.sorter_routes[d] = data[9]
+            self.sorter_routes[d] = route
             return OK
         return setup(data)

@@ -13,8 +13,9 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from ..commands import service_layout
+from ..commands import DEFAULT_COMMANDS, encode_service, service_layout
 from ..events import EVENT_SPECS, Amount, DeviceFamily, Event, decode_events, encode_events, event_supported
 from ..ssp import DEFAULT_FIXED_KEY, Command, PollEvent, Response
 from .datasets import (
@@ -284,11 +285,7 @@ class DeviceCore:
         layout = service_layout(module, sub)
         if layout is None:
             return reply(Response.PARAMETER_OUT_OF_RANGE)
-        values = self._service_values(module, sub)
-        return OK + b"".join(
-            (v & ((1 << (8 * width)) - 1)).to_bytes(width, "little")
-            for (_label, width), v in zip(layout[1], values)
-        )
+        return OK + encode_service(module, sub, self._service_values(module, sub))
 
     def _cmd_set_service(self, data: bytes) -> bytes:
         if len(data) != 5:
@@ -602,6 +599,20 @@ class DeviceCore:
 
     def channel_of(self, d: Denomination) -> int:
         return self.channels.index(d) + 1
+
+    @staticmethod
+    def row_args(name: str, data: bytes) -> tuple[Any, ...] | None:
+        """The request's arguments as its command row encoded them (``CommandSpec.decode_request``);
+        None when the DATA does not fit the row's layout."""
+        try:
+            return DEFAULT_COMMANDS[name].decode_request(data)
+        except ValueError:
+            return None
+
+    @staticmethod
+    def row_reply(name: str, value: Any) -> bytes:
+        """OK + the reply the command row decodes into ``value`` (``CommandSpec.encode_reply``)."""
+        return OK + DEFAULT_COMMANDS[name].encode_reply(value)
 
     def parse_value_country(
         self, data: bytes, pos: int, width: int = 4

@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from cashdevice.commands import DEFAULT_COMMANDS, CommandSpec, encode_service, parse_service
+from cashdevice.commands import DEFAULT_COMMANDS, CommandSpec, CommandTable, encode_service, parse_service
+from cashdevice.emulator import Emulator
+from cashdevice.ssp import Response
 
 EUR = "EUR"
 ONE_100_EUR_REAL = b"\x01" + (1).to_bytes(2, "little") + (100).to_bytes(4, "little") + b"EUR\x19"
@@ -113,3 +115,86 @@ def test_request_decoders_refuse_bad_layouts() -> None:
 def test_service_information_both_ways(module: int | None, sub: int) -> None:
     values = parse_service(module, sub, bytes(range(1, 40)))
     assert parse_service(module, sub, encode_service(module, sub, values)) == values
+
+
+# ---- host row encode -> emulator -> host row decode, every row
+
+COINS, TWIN, NOTES, NV4000 = "SMART_COIN_SYSTEM", "TWIN_SMART_COIN_SYSTEM", "SMART_PAYOUT", "NV4000"
+LOAD_COINS = (("SET_DENOMINATION_LEVEL", (5, 100, EUR)),)
+Step = tuple[str, tuple[Any, ...]]
+
+# row -> (model, commands sent first, the status the emulator answers); default: NOTES, none, OK.
+# A refusal is still a round trip: the emulator parsed the row's bytes and answered for the state.
+SCENARIOS: dict[str, tuple[str, tuple[Step, ...], int]] = {
+    "REJECT": (NOTES, (), Response.COMMAND_CANNOT_BE_PROCESSED),  # no note in escrow
+    "HOLD": (NOTES, (), Response.COMMAND_CANNOT_BE_PROCESSED),
+    "EVENT_ACK": (NOTES, (), Response.COMMAND_CANNOT_BE_PROCESSED),  # nothing to acknowledge
+    "GET_ALL_LEVELS": (NOTES, (), Response.OK),
+    "PAYOUT_AMOUNT": (COINS, LOAD_COINS, Response.OK),
+    "FLOAT_AMOUNT": (COINS, LOAD_COINS, Response.OK),
+    "HALT_PAYOUT": (COINS, (), Response.COMMAND_CANNOT_BE_PROCESSED),  # no payout running
+    "SMART_EMPTY": (COINS, LOAD_COINS, Response.OK),
+    "FLOAT_BY_DENOMINATION": (COINS, LOAD_COINS, Response.OK),
+    "PAYOUT_BY_DENOMINATION": (COINS, LOAD_COINS, Response.OK),
+    "ENABLE_PAYOUT_DEVICE": (NOTES, (("DISABLE_PAYOUT_DEVICE", ()),), Response.OK),
+    "SET_TWIN_MODE": (TWIN, (), Response.OK),
+    "SET_SORTER_ROUTE": (TWIN, (), Response.OK),
+    "COIN_STIR": (COINS, (), Response.OK),
+    "COIN_STIR_WITH_MODE": (COINS, (), Response.OK),
+    "PURGE": (COINS, (), Response.OK),
+    "NV4000_REPLENISH": (NV4000, (), Response.COMMAND_CANNOT_BE_PROCESSED),  # no cassette loaded
+    "NV4000_SMART_EMPTY_MODULE": (NV4000, (), Response.OK),
+}
+COIN_ROWS = {
+    "SET_DENOMINATION_LEVEL", "GET_DENOMINATION_LEVEL", "SET_DENOMINATION_ROUTE", "GET_DENOMINATION_ROUTE",
+    "FLOAT_AMOUNT", "SET_COIN_MECH_INHIBITS", "COIN_MECH_GLOBAL_INHIBIT", "SET_CASHBOX_PAYOUT_LIMIT",
+    "SET_OPTIONS", "GET_OPTIONS", "COIN_MECH_OPTIONS", "GET_REAL_TIME_CLOCK_CONFIGURATION",
+    "GET_REAL_TIME_CLOCK", "SET_REAL_TIME_CLOCK", "GET_SERVICE_INFORMATION", "SET_SERVICE_INFORMATION",
+    "SERVICE_MAINTENANCE_RESET", "GET_GLOBAL_ERROR_CODE", "EXTENDED_GET_FIRMWARE_VERSION",
+    "EXTENDED_GET_DATASET_VERSION", "SET_CASHBOX_LEVELS", "CLEAR_CASHBOX_LEVELS", "GET_CASHBOX_LEVELS",
+    "SET_PAYOUT_LIMIT", "GET_PAYOUT_COUNT", "GET_COINS_EXIT", "GET_COIN_ACCEPTANCE", "SET_NO_PAYIN_COUNT",
+    "GET_LIFTER_STATUS",
+}  # fmt: skip
+NV4000_ROWS = {"NV4000_GET_RC_MODE", "NV4000_SET_DENOMINATION_ROUTE"}
+
+TABLE = CommandTable(allow_unverified=True)  # the unpublished rows too: the emulator answers them
+
+
+def scenario(name: str) -> tuple[str, tuple[Step, ...], int]:
+    if name in SCENARIOS:
+        return SCENARIOS[name]
+    return (COINS if name in COIN_ROWS else NV4000 if name in NV4000_ROWS else NOTES), (), Response.OK
+
+
+def exchange(emu: Emulator, name: str, args: tuple[Any, ...]) -> bytes:
+    """One command the way the link delivers it (plain commands in an eSSP session arrive encrypted)."""
+    return emu.engine._command(TABLE.encode(name, *args), encrypted=True)
+
+
+@pytest.mark.parametrize("row", TABLE.rows(), ids=[r.name for r in TABLE.rows()])
+def test_row_through_the_emulator(row: CommandSpec) -> None:
+    model, steps, status = scenario(row.name)
+    emu = Emulator(model, EUR)  # never started: commands go straight to its engine, no threads
+    for name, args in (("HOST_PROTOCOL_VERSION", (b"\x07",)), ("ENABLE", ()), *steps):
+        assert exchange(emu, name, args)[:1] == b"\xf0", name
+    answer = exchange(emu, row.name, REQUESTS.get(row.name, ()))
+    assert answer[:1] == bytes((status,)), answer.hex()
+    if status == Response.OK:
+        value = row.decode(answer[1:])  # the host row reads the emulator's reply
+        assert row.encode_reply(value) == answer[1:]  # ... and would have written the same bytes
+        if row.name in REPLIES:
+            assert type(value) is type(REPLIES[row.name])
+
+
+def test_set_then_get_through_the_rows() -> None:
+    """What one row writes, the emulator keeps and another row reads back."""
+    emu = Emulator(COINS, EUR)
+    exchange(emu, "HOST_PROTOCOL_VERSION", (b"\x07",))
+    assert exchange(emu, "SET_CASHBOX_LEVELS", (4, 100, EUR)) == b"\xf0"
+    levels, unknown = TABLE.row("GET_CASHBOX_LEVELS").decode(exchange(emu, "GET_CASHBOX_LEVELS", ())[1:])
+    assert (4, 100, EUR) in levels and unknown == 0
+    assert exchange(emu, "SET_OPTIONS", (0x04, 0x00)) == b"\xf0\xfe"
+    assert TABLE.row("GET_OPTIONS").decode(exchange(emu, "GET_OPTIONS", ())[1:]) == (0x04, 0x00)
+    assert exchange(emu, "SET_PAYOUT_LIMIT", (7,)) == b"\xf0" and emu.device.payout_limit == 7
+    assert exchange(emu, "SET_CASHBOX_PAYOUT_LIMIT", ([(3, 100, EUR)],)) == b"\xf0"
+    assert list(emu.device.cashbox_limits.values()) == [3]
