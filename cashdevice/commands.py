@@ -55,6 +55,7 @@ __all__ = [
     "RequestDecoder",
     "UnverifiedCommandError",
     "country",
+    "decode_entries",
     "encode_service",
     "parse_service",
     "service_layout",
@@ -235,24 +236,6 @@ def _dec_counters(data: bytes) -> list[int]:
     return [int.from_bytes(data[1 + 4 * i : 5 + 4 * i], "little") for i in range(n)]
 
 
-def _dec_cashbox_levels(data: bytes) -> tuple[list[tuple[int, int, str]], int]:
-    """``n, n x [u16 count, u32 value, country], u32 unknown`` (the 0x53 layout)."""
-    _need(data, 1, "cashbox levels")
-    n = data[0]
-    _need(data, 1 + 9 * n + 4, f"{n} cashbox levels")
-    out = []
-    for i in range(n):
-        p = 1 + 9 * i
-        out.append(
-            (
-                int.from_bytes(data[p : p + 2], "little"),
-                int.from_bytes(data[p + 2 : p + 6], "little"),
-                data[p + 6 : p + 9].decode("ascii", "replace"),
-            )
-        )
-    return out, int.from_bytes(data[1 + 9 * n : 5 + 9 * n], "little")
-
-
 def _exact(params: bytes, sizes: tuple[int, ...], what: str) -> None:
     if len(params) not in sizes:
         raise ValueError(f"{what}: {len(params)} parameter bytes, expected {' or '.join(map(str, sizes))}")
@@ -263,7 +246,32 @@ def _le(data: bytes, pos: int, width: int) -> int:
 
 
 def _text(data: bytes) -> str:
-    return data.decode("latin-1")
+    return data.decode("ascii", "replace")
+
+
+def decode_entries(params: bytes, what: str = "entries") -> list[tuple[int, int, str]]:
+    """``n, n x [u16, u32, country]`` (all of ``params``)."""
+    _need(params, 1, what)
+    _exact(params, (1 + 9 * params[0],), what)
+    return [
+        (_le(params, p, 2), _le(params, p + 2, 4), _text(params[p + 6 : p + 9]))
+        for p in range(1, len(params), 9)
+    ]
+
+
+def _dec_levels(data: bytes) -> list[tuple[int, int, str]]:
+    """``n, n x [u16 count, u32 value, country]`` (GET ALL LEVELS); later bytes are ignored."""
+    _need(data, 1, "levels")
+    _need(data, 1 + 9 * data[0], f"{data[0]} levels")
+    return decode_entries(data[: 1 + 9 * data[0]], "levels")
+
+
+def _dec_cashbox_levels(data: bytes) -> tuple[list[tuple[int, int, str]], int]:
+    """``n, n x [u16 count, u32 value, country], u32 unknown`` (the 0x53 layout)."""
+    _need(data, 1, "cashbox levels")
+    end = 1 + 9 * data[0]
+    _need(data, end + 4, f"{data[0]} cashbox levels")
+    return decode_entries(data[:end], "cashbox levels"), _le(data, end, 4)
 
 
 # ---- request decoders (device side), each the inverse of the encoder above it in the table
@@ -290,18 +298,8 @@ def _args_coin_inhibit(params: bytes) -> tuple[bool, int, str | None]:
     return bool(params[0]), _le(params, 1, 2), _text(params[3:6]) if len(params) == 6 else None
 
 
-def _entries(params: bytes, what: str) -> list[tuple[int, int, str]]:
-    """``n, n x [u16, u32, country]`` (all of ``params``)."""
-    _need(params, 1, what)
-    _exact(params, (1 + 9 * params[0],), what)
-    return [
-        (_le(params, p, 2), _le(params, p + 2, 4), _text(params[p + 6 : p + 9]))
-        for p in range(1, len(params), 9)
-    ]
-
-
 def _args_limits(params: bytes) -> tuple[list[tuple[int, int, str]]]:
-    return (_entries(params, "cashbox payout limits"),)
+    return (decode_entries(params, "cashbox payout limits"),)
 
 
 def _args_sorter(params: bytes) -> tuple[int, str, int]:
@@ -471,6 +469,7 @@ _INVERSE: dict[Any, Any] = {
     _dec_flags3: _enc_u8s,
     _dec_ascii: _enc_ascii,
     _dec_counters: _enc_counters,
+    _dec_levels: _enc_limits,
     _dec_cashbox_levels: _enc_cashbox_levels,
 }
 """Each codec's inverse: a row's device half follows from its host half."""
@@ -494,7 +493,7 @@ _ROWS: tuple[CommandSpec, ...] = (
     _c("HOLD", "18"),
     _c("GET_FIRMWARE_VERSION", "20", reply="ASCII"),
     _c("GET_DATASET_VERSION", "21", reply="ASCII"),
-    _c("GET_ALL_LEVELS", "22", reply="n, n x [u16 level, u32 value, country]"),
+    _c("GET_ALL_LEVELS", "22", reply="n, n x [u16 level, u32 value, country]", dec=_dec_levels),
     _c("GET_BARCODE_READER_CONFIGURATION", "23", reply="hw status, enabled, format, nchars"),
     _c("SET_BARCODE_READER_CONFIGURATION", "24", request="enable, format, nchars"),
     _c("GET_BARCODE_INHIBIT", "25", reply="inhibit byte"),
@@ -547,7 +546,12 @@ _ROWS: tuple[CommandSpec, ...] = (
     _c("SET_OPTIONS", "50", min_protocol=6, request="REG0, REG1", enc=_u8s),
     _c("GET_OPTIONS", "51", reply="REG0, REG1", dec=_dec_pair),
     _c("SMART_EMPTY", "52"),
-    _c("CASHBOX_PAYOUT_OPERATION_DATA", "53", reply="n, n x [u16, u32, country], u32 unknown"),
+    _c(
+        "CASHBOX_PAYOUT_OPERATION_DATA",
+        "53",
+        reply="n, n x [u16, u32, country], u32 unknown",
+        dec=_dec_cashbox_levels,
+    ),
     _c("COIN_MECH_OPTIONS", "5a", request="option byte"),
     _c("DISABLE_PAYOUT_DEVICE", "5b"),
     _c("ENABLE_PAYOUT_DEVICE", "5c", request="[option byte]"),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..commands import decode_entries
 from ..events import DeviceFamily, Event
 from ..ssp import Command, PollEvent, Response
 from .core import OK, DeviceCore, Handler, Interrupted, reply
@@ -390,12 +391,9 @@ class PayoutMixin(DeviceCore):
         if n > 20 or len(data) != 2 + 9 * n + 1:
             return reply(Response.WRONG_NO_PARAMETERS)
         entries: list[tuple[Denomination, int]] = []
-        for i in range(n):
-            p = 2 + 9 * i
-            count = int.from_bytes(data[p : p + 2], "little")
-            d = self.denomination(
-                int.from_bytes(data[p + 2 : p + 6], "little"), data[p + 6 : p + 9].decode("latin-1")
-            )
+        # n, n x [u16 count, u32 value, country]: the layout of the SET CASHBOX PAYOUT LIMIT row
+        for count, value, code in decode_entries(data[1:-1], "denominations"):
+            d = self.denomination(value, code)
             if d is None:
                 return reply(Response.PARAMETER_OUT_OF_RANGE)
             entries.append((d, count))
@@ -471,11 +469,8 @@ class PayoutMixin(DeviceCore):
         return OK
 
     def _cmd_operation_data(self, data: bytes) -> bytes:
-        body = bytes((len(self.channels),))
-        for d in self.channels:
-            body += self.last_smart_empty.get(d, 0).to_bytes(2, "little") + d.value.to_bytes(4, "little")
-            body += d.country.encode("ascii")
-        return OK + body + (0).to_bytes(4, "little")
+        emptied = [(self.last_smart_empty.get(d, 0), d.value, d.country) for d in self.channels]
+        return self.row_reply("CASHBOX_PAYOUT_OPERATION_DATA", (emptied, 0))
 
     def _cmd_halt(self, data: bytes) -> bytes:
         if self.job is None:
@@ -484,11 +479,8 @@ class PayoutMixin(DeviceCore):
         return OK
 
     def _cmd_all_levels(self, data: bytes) -> bytes:
-        body = bytes((len(self.channels),))
-        for d in self.channels:
-            body += self.store.get(d, 0).to_bytes(2, "little") + d.value.to_bytes(4, "little")
-            body += d.country.encode("ascii")
-        return OK + body
+        levels = [(self.store.get(d, 0), d.value, d.country) for d in self.channels]
+        return self.row_reply("GET_ALL_LEVELS", levels)
 
     def _route_width(self) -> int:
         return 2 if self.spec.kind == COINS and self.level < 6 else 4
