@@ -21,12 +21,14 @@ Lifecycle semantics chosen for this port (seed L11559-L11725; seed-digest §9):
   polls; the port stays open.  ``Close()`` and ``Disconnect()`` stop the thread, send DISABLE,
   close the port and set ``NOT_CONNECTED``; both are idempotent and safe after a failed Open.
 
-The poll thread polls every ``poll_interval`` seconds (default 0.2 s) with POLL WITH ACK,
-falling back to POLL on ``F2``; it never dies: a lost link, a SLAVE RESET or KEY NOT SET
-re-establishes the session (reopening the port after an unplug) until ``stopRunning`` /
-``Close``.  Credits are reported exactly once: acknowledged events that reappear after a
-failed EVENT ACK are not reported again, and a note credit still pending when the session is
-lost is reported before anything else.
+The poll thread polls every ``poll_interval`` seconds (default 0.2 s; ``moving_poll_interval``
+while money moves) with POLL WITH ACK, falling back to POLL on ``F2``; it never dies: silence, a
+SLAVE RESET or KEY NOT SET re-establishes the session (reopening the port after an unplug) until
+``stopRunning`` / ``Close``; noise alone does not.  Credits are reported exactly once: events are
+handled when the reply arrives and then acknowledged (an unanswered EVENT ACK stays owed and goes
+first), an abandoned poll is resent byte for byte so its reply is not lost, a credit seen before
+a reset is settled from the reset events or the levels, and a payout whose end the device cannot
+report is settled from the levels (README "Money on a bad line").
 
 This module is the façade; the work sits in private mixins behind it (docs/architecture.md):
 the session in :mod:`cashdevice._session`, the poll loop and event interpreter in
