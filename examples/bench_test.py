@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sys
 
-from example_support import open_device, parser
+from example_support import close_device, open_device, parser
 
 from cashdevice import CashDevice, DenominationRoute, DispenseTransactionRequestResult
 
@@ -70,10 +70,7 @@ def main() -> int:
         say(f"-- {'PASS' if not failures else f'FAIL ({failures})'}")
         return 1 if failures else 0
     finally:
-        device.Close()
-        if emulator is not None:
-            say(f"emulator ledger balanced: {emulator.ledger.balanced()}")
-            emulator.stop()
+        close_device(device, emulator, events)
 
 
 if __name__ == "__main__":

@@ -107,3 +107,11 @@ def open_device(
             emulator.stop()
         raise SystemExit(1)
     return device, emulator, events
+
+
+def close_device(device: CashDevice, emulator: Emulator | None, events: Events) -> None:
+    """Close the device and, for an emulated one, say whether its ledger balances and stop it."""
+    device.Close()
+    if emulator is not None:
+        events.say(f"emulator ledger balanced: {emulator.ledger.balanced()}")
+        emulator.stop()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from example_support import open_device, parser
+from example_support import close_device, open_device, parser
 
 from cashdevice import ValueCountryCode
 
@@ -46,10 +46,7 @@ def main() -> int:
         say("Thank you.")
         return 0
     finally:
-        device.Close()
-        if emulator is not None:
-            say(f"emulator ledger balanced: {emulator.ledger.balanced()}")
-            emulator.stop()
+        close_device(device, emulator, events)
 
 
 if __name__ == "__main__":
