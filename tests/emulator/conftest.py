@@ -83,8 +83,10 @@ class Host:
         interval: float = 0.02,
         with_ack: bool = False,
         on_event: Callable[[Event], None] | None = None,
+        where: Callable[[Event], bool] | None = None,
     ) -> list[Event]:
-        """Poll every ``interval`` until an event ``code`` arrives; return everything polled."""
+        """Poll every ``interval`` until an event ``code`` arrives (and satisfies ``where``, if
+        given); return everything polled."""
         seen: list[Event] = []
         deadline = time.monotonic() + timeout
         pause = threading.Event()
@@ -94,7 +96,7 @@ class Host:
             for e in events:
                 if on_event is not None:
                     on_event(e)
-            if any(e.code == code for e in events):
+            if any(e.code == code and (where is None or where(e)) for e in events):
                 return seen
             pause.wait(interval)  # the poll interval of a real host
         raise AssertionError(f"no {PollEvent(code).name} within {timeout}s; saw {[e.name for e in seen]}")

@@ -46,9 +46,7 @@ def test_accept_sequence(emulators, make_host, model):
 def test_hold_then_host_reject(emulators, make_host, model):
     emu, host = ready(emulators, make_host, model, escrow_timeout=0.3)
     assert emu.insert_note(500)
-    host.poll_until(PollEvent.READ)
-    while not any(e.code == PollEvent.READ and e.channel for e in host.poll()):
-        pass
+    host.poll_until(PollEvent.READ, where=lambda e: bool(e.channel))  # the note is in escrow
     # HOLD keeps the note past the escrow timeout
     for _ in range(8):
         host.ok(Command.HOLD)
@@ -69,9 +67,7 @@ def test_hold_then_host_reject(emulators, make_host, model):
 def test_escrow_timeout_rejects_with_0x13(emulators, make_host):
     emu, host = ready(emulators, make_host, "NOTE_VALIDATOR", escrow_timeout=0.3)
     assert emu.insert_note(2000)
-    host.poll_until(PollEvent.READ)
-    while not any(e.code == PollEvent.READ and e.channel for e in host.poll()):
-        pass
+    host.poll_until(PollEvent.READ, where=lambda e: bool(e.channel))  # the note is in escrow
     # the host falls silent: no command at all
     assert emu.wait_for(lambda e: e.status()["note"] is None, timeout=3)
     seen = host.poll_until(PollEvent.REJECTED)
