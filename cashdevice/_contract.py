@@ -188,12 +188,14 @@ class DeviceContract:
         """:meth:`_try` and require ``F0``; a refusal is logged and kept in
         ``commandFailedDetailsString``."""
         reply = self._try(what, name, *args)
-        if reply is None:
+        return reply is not None and not self._refused(what, reply)
+
+    def _refused(self, what: str, reply: bytes) -> bool:
+        """True (logged, kept in ``commandFailedDetailsString``) unless ``reply`` is ``F0``."""
+        if reply[0] == Response.OK:
             return False
-        if reply[0] != Response.OK:
-            self.log.warning("%s: device answered %s", what, response_name(reply))
-            self._set(commandFailedDetailsString=f"{what}: device answered {response_name(reply)}")
-            return False
+        self.log.warning("%s: device answered %s", what, response_name(reply))
+        self._set(commandFailedDetailsString=f"{what}: device answered {response_name(reply)}")
         return True
 
     def _call(self, what: str, name: str, *args: Any) -> Any:

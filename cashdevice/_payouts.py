@@ -298,10 +298,10 @@ class PayoutMethods(DeviceContract):
         if self._model not in PAYOUT_MODELS:
             self.log.error("DisablePayout: %s has no payout device", self._model.name)
             return False
-        ok = self._simple("DisablePayout", "DISABLE_PAYOUT_DEVICE")
+        reply = self._try("DisablePayout", "DISABLE_PAYOUT_DEVICE")
         self._payout_enabled = False  # wanted; the poll thread re-asserts it if unanswered
-        self._payout_confirmed = ok
-        return ok
+        self._payout_confirmed = reply is not None  # a refusal is an answer too: not resent
+        return reply is not None and not self._refused("DisablePayout", reply)
 
     def _payout_checks(self, what: str) -> DispenseTransactionRequestResult | None:
         if self._model not in DISPENSERS:

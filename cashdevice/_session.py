@@ -274,9 +274,18 @@ class SessionMethods(DeviceContract):
 
     def _assert_payout(self) -> None:
         """Bring the payout to the wanted state (``_payout_enabled``); ``_payout_confirmed`` says
-        whether the device has acknowledged it, and the poll thread retries until it has."""
+        whether the device has answered it, and the poll thread resends it until it has (a refusal
+        is an answer: it is logged, not resent every poll)."""
         command = "ENABLE_PAYOUT_DEVICE" if self._payout_enabled else "DISABLE_PAYOUT_DEVICE"
-        self._payout_confirmed = self._best_effort(command)
+        try:
+            self._ok(command)
+        except SSPReplyError as exc:  # an answer: the device refuses, resending will not change it
+            self.log.warning("%s refused: %s", command, exc)
+        except (SSPError, ValueError) as exc:  # no answer: the poll thread tries again
+            self.log.debug("%s not acknowledged: %s", command, exc)
+            self._payout_confirmed = False
+            return
+        self._payout_confirmed = True
 
     def _denomination_bytes(self, entry: CurrencyAssignmentEntry) -> bytes:
         value = entry.Value.to_bytes(4, "little")

@@ -4,6 +4,7 @@ what the host reported with the emulator's ledger."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -171,3 +172,26 @@ def test_short_unplug_on_the_in_process_port_recovers(emulators: Make, devices: 
     feed_note(emu, 2000, timeout=10)
     rec.wait_cash("STORED", timeout=15)
     assert credited(rec) == [("STORED", 2000)]
+
+
+def test_a_refused_payout_disable_is_not_resent_every_poll(emulators: Make, devices: Make) -> None:
+    """The wanted payout state is re-sent only while the device has not answered; a refusal is an
+    answer (logged), so the poll thread does not repeat the command on every poll."""
+    emu = emulators("SPECTRAL_PAYOUT")
+    device = devices()
+    opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    emu.device.handlers[Command.DISABLE_PAYOUT_DEVICE] = lambda data: b"\xf5"  # the unit refuses
+    seen: list[int] = []
+    polls = threading.Event()
+
+    def count(code: int) -> bool:
+        seen.append(code)
+        if seen.count(Command.POLL_WITH_ACK) >= 10:
+            polls.set()
+        return True
+
+    emu.engine.request_filter = count
+    assert not device.DisablePayout()
+    assert polls.wait(10), "the poll thread stopped polling"
+    assert seen.count(Command.DISABLE_PAYOUT_DEVICE) == 1
+    assert "DisablePayout" in device.commandFailedDetailsString
