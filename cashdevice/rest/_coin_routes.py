@@ -14,16 +14,20 @@ from ..enums import (
 from ..records import DownloadStatus
 from . import _device_routes  # noqa: F401  (registered first: ROUTES keeps the REST documentation's order)
 from . import binding as b
-from ._routing import Call, Reply, hex2, kv, ok, route, simple
+from ._routing import Call, Reply, hex2, kv, ok, read, route, simple
 
 # ------------------------------------------------------------------------------------ coins
 
 
 @route("GetHopperOptions", "GET", 7127)
 def get_hopper_options(c: Call) -> Reply:
-    if not c.dev.GetHopperOptions():
-        return Reply(400, f"{c.device_id}: Failed to get hopper options.")
-    return ok(kv(c, Reg0=c.dev.reg_0_hex_string, Reg1=c.dev.reg_1_hex_string))
+    return read(
+        c,
+        c.dev.GetHopperOptions(),
+        "Failed to get hopper options.",
+        Reg0=c.dev.reg_0_hex_string,
+        Reg1=c.dev.reg_1_hex_string,
+    )
 
 
 @route("SetHopperOptions", "POST", 7329, body='{"Reg0","Reg1"}')
@@ -41,9 +45,13 @@ def set_hopper_options(c: Call) -> Reply:
 
 @route("GetGlobalErrorCode", "GET", 7530)
 def get_global_error_code(c: Call) -> Reply:
-    if not c.dev.GetGlobalErrorCode():
-        return Reply(400, f"{c.device_id}: Failed to get global error code.")
-    return ok(kv(c, ErrorCode0=hex2(c.dev.globalErrorCode_0), ErrorCode1=hex2(c.dev.globalErrorCode_1)))
+    return read(
+        c,
+        c.dev.GetGlobalErrorCode(),
+        "Failed to get global error code.",
+        ErrorCode0=hex2(c.dev.globalErrorCode_0),
+        ErrorCode1=hex2(c.dev.globalErrorCode_1),
+    )
 
 
 @route("GetServiceInformation", "GET", 7626, body="1")
@@ -168,9 +176,12 @@ def set_real_time_clock(c: Call) -> Reply:
 
 @route("GetRealTimeClock", "GET", 9082)
 def get_real_time_clock(c: Call) -> Reply:
-    if not c.dev.GetRealTimeClock():
-        return Reply(400, f"{c.device_id}: Failed to get real time clock.")
-    return ok(kv(c, RealTimeClock=c.dev.real_time_clock_string))
+    return read(
+        c,
+        c.dev.GetRealTimeClock(),
+        "Failed to get real time clock.",
+        RealTimeClock=c.dev.real_time_clock_string,
+    )
 
 
 @route("SetCashboxLevels", "POST", 9174, body='{"NumCoinsToAdd","Denomination","CountryCode"}')
@@ -198,9 +209,12 @@ def clear_cashbox_levels(c: Call) -> Reply:
 
 @route("GetCashboxLevels", "GET", 9398)
 def get_cashbox_levels(c: Call) -> Reply:
-    if not c.dev.GetCashboxLevels():
-        return Reply(400, f"{c.device_id}: Failed to get cashbox levels.")
-    return ok(kv(c, CashboxLevels=c.dev.cashbox_levels_string))
+    return read(
+        c,
+        c.dev.GetCashboxLevels(),
+        "Failed to get cashbox levels.",
+        CashboxLevels=c.dev.cashbox_levels_string,
+    )
 
 
 @route("SetSorterRoute", "POST", 9500, body='{"Value","CountryCode","SorterRoute"}')
@@ -234,9 +248,7 @@ def set_payout_limit(c: Call) -> Reply:
 
 @route("GetPayoutCount", "GET", 9844)
 def get_payout_count(c: Call) -> Reply:
-    if not c.dev.GetPayoutCount():
-        return Reply(400, f"{c.device_id}: Failed to get payout count.")
-    return ok(kv(c, PayoutCount=c.dev.payout_count))
+    return read(c, c.dev.GetPayoutCount(), "Failed to get payout count.", PayoutCount=c.dev.payout_count)
 
 
 @route("SetTwInMode", "POST", 9939, body="1")
@@ -247,16 +259,22 @@ def set_twin_mode(c: Call) -> Reply:
 
 @route("ExtendedGetDatasetVersion", "GET", 10074)
 def extended_get_dataset_version(c: Call) -> Reply:
-    if not c.dev.ExtendedGetDatasetVersion():
-        return Reply(400, f"{c.device_id}: Failed to get extended dataset version.")
-    return ok(kv(c, ExtendedDatasetVersion=c.dev.extendedDataset))
+    return read(
+        c,
+        c.dev.ExtendedGetDatasetVersion(),
+        "Failed to get extended dataset version.",
+        ExtendedDatasetVersion=c.dev.extendedDataset,
+    )
 
 
 @route("ExtendedGetFirmwareVersion", "GET", 10170)
 def extended_get_firmware_version(c: Call) -> Reply:
-    if not c.dev.ExtendedGetFirmwareVersion():
-        return Reply(400, f"{c.device_id}: Failed to get extended firmware version.")
-    return ok(kv(c, ExtendedFirmwareVersion=c.dev.extendedFirmware))
+    return read(
+        c,
+        c.dev.ExtendedGetFirmwareVersion(),
+        "Failed to get extended firmware version.",
+        ExtendedFirmwareVersion=c.dev.extendedFirmware,
+    )
 
 
 @route("comPortReadError", "GET", 10268)
@@ -295,9 +313,9 @@ def get_lifter_status(c: Call) -> Reply:
 
 @route("GetLastRejectCode", "GET", 10559)
 def get_last_reject_code(c: Call) -> Reply:
-    if not c.dev.GetLastRejectCode():
-        return Reply(400, f"{c.device_id}: Failed to get last reject code.")
-    return ok(kv(c, RejectCategory=c.dev.rejectCategory))
+    return read(
+        c, c.dev.GetLastRejectCode(), "Failed to get last reject code.", RejectCategory=c.dev.rejectCategory
+    )
 
 
 @route("DeviceErrorLimpMode", "POST", 10656, body="2")

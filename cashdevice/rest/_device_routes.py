@@ -18,7 +18,7 @@ from ..enums import (
 )
 from ..records import LevelInfo, LevelsResult
 from . import binding as b
-from ._routing import Call, Reply, cs, kv, log, ok, route, simple
+from ._routing import Call, Reply, cs, log, ok, read, route, simple
 from .registry import WORKERS_PER_DEVICE, DeviceEntry
 
 # ------------------------------------------------------------------------------------- Users
@@ -332,9 +332,7 @@ def get_device_status(c: Call) -> Reply:
 
 @route("GetCounters", "GET", 2764)
 def get_counters(c: Call) -> Reply:
-    if not c.dev.GetCounters():
-        return Reply(400, f"{c.device_id}: Failed to get counters.")
-    return ok(kv(c, CountersData=c.dev.counters_string))
+    return read(c, c.dev.GetCounters(), "Failed to get counters.", CountersData=c.dev.counters_string)
 
 
 @route("GetAllLevels", "GET", 2879)

@@ -110,6 +110,15 @@ def kv(c: Call, **pairs: Any) -> str:
     return f"{c.device_id}: {{ {inner} }}"
 
 
+def read(c: Call, done: bool, failure: str, **pairs: Any) -> Reply:
+    """A getter: 400 ``<deviceID>: <failure>`` unless ``done``, else the values as :func:`kv` text.
+    Called as ``read(c, c.dev.GetX(), "...", Key=c.dev.x)``: Python evaluates ``done`` first, so
+    the values are read after the device call."""
+    if not done:
+        return Reply(400, f"{c.device_id}: {failure}")
+    return ok(kv(c, **pairs))
+
+
 def simple(
     c: Call, done: bool | None, success: str, failure: str, *, prefix: bool = True, fail_status: int = 400
 ) -> Reply:
