@@ -94,13 +94,3 @@ def wire(emu: Emulator) -> Iterator[list[bytes]]:
         with emu._lock:
             del device.execute
 
-
-def feed_note(emu: Emulator, value: int, timeout: float = 5.0) -> None:
-    """Insert a note as a customer would: wait until the unit takes it (it refuses while busy,
-    e.g. until the host has acknowledged the previous note's events)."""
-    assert emu.wait_for(lambda e: e.insert_note(value), timeout=timeout), f"unit never took {value}"
-
-
-def feed_coin(emu: Emulator, value: int, timeout: float = 5.0) -> None:
-    """Insert a coin, waiting until the unit takes it."""
-    assert emu.wait_for(lambda e: e.insert_coin(value), timeout=timeout), f"unit never took coin {value}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from device_helpers import Recorder, feed_note
+from device_helpers import Recorder
 
 from cashdevice import (
     CashDevice,
@@ -70,7 +70,7 @@ def test_serial_valid_and_stored_value(emulators: Make, devices: Make) -> None:
     assert d.mainSerialNumber and d.mainSerialNumberValid
     assert d.GetStoredValue("EUR") == 2000
     d.SetDenominationRoute(VCC(2000, "EUR"), DenominationRoute.CASHBOX)
-    feed_note(e, 2000)
+    assert e.insert_note(2000, wait=5)
     rec.wait_cash("STACKED")
     assert d.GetStoredValue("EUR") == 2000  # the 20 in the cashbox is not "stored value"
 
@@ -82,7 +82,7 @@ def test_stored_in_cashbox_counts_every_note_that_went_there(emulators: Make, de
         == SetDenominationRouteRequestResult.OK
     )
     for _ in range(2):
-        feed_note(e, 2000)
+        assert e.insert_note(2000, wait=5)
     rec.wait_cash("STACKED", 2)
     by_value = {x.Value: x.StoredInCashbox for x in d.currencyAssignment}
     assert by_value[2000] == 2 and by_value[500] == 0

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from device_helpers import Recorder, feed_coin, feed_note
+from device_helpers import Recorder
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceState
 from cashdevice.emulator import Emulator
@@ -38,9 +38,9 @@ def open_device(emu: Emulator, device: CashDevice, port: str | None = None) -> R
 
 def credit(emu: Emulator, kind: str, value: int) -> None:
     if kind == "note":
-        feed_note(emu, value)
+        assert emu.insert_note(value, wait=5)
     else:
-        feed_coin(emu, value)
+        assert emu.insert_coin(value, wait=5)
 
 
 @pytest.mark.parametrize("model,expected,address,kind", MODELS, ids=[m[0] for m in MODELS])
@@ -94,7 +94,7 @@ def test_escrow_hold_accept_and_return(emulators: Make, devices: Make) -> None:
     emu = emulators("NOTE_VALIDATOR", escrow_timeout=1.0)
     device = devices(auto_accept=False)
     rec = open_device(emu, device)
-    feed_note(emu, 1000)
+    assert emu.insert_note(1000, wait=5)
     rec.wait_cash("ESCROW")
     assert device.noteInEscrow
     # held well past the device's 1 s escrow time-out: HOLD keeps restarting it
@@ -106,7 +106,7 @@ def test_escrow_hold_accept_and_return(emulators: Make, devices: Make) -> None:
     assert not device.noteInEscrow
     assert not device.AcceptFromEscrow() and not device.ReturnFromEscrow()
 
-    feed_note(emu, 2000)
+    assert emu.insert_note(2000, wait=5)
     rec.wait_cash("ESCROW", 2)
     assert device.ReturnFromEscrow()
     rec.wait_cash("REJECTED")
@@ -124,7 +124,7 @@ def test_csharp_three_call_sequence(emulators: Make, devices: Make) -> None:
     rec.wait_state("IDLE")
     assert rec.states().count("CONNECTED") == 1 and rec.states().count("STARTED") == 1
     assert device.Open(emu.url) == CashSystemOpenResult.ALREADY_OPEN
-    feed_note(emu, 500)
+    assert emu.insert_note(500, wait=5)
     rec.wait_cash("STORED")
 
 
@@ -152,7 +152,7 @@ def test_stop_and_start_running(emulators: Make, devices: Make) -> None:
     device.startRunning()
     rec.wait_for(lambda: rec.states()[-1] == "IDLE", what="IDLE after restart")
     assert emu.enabled is True
-    feed_note(emu, 500)
+    assert emu.insert_note(500, wait=5)
     rec.wait_cash("STACKED")
     device.Close()
     assert not device.isOpen and not device.isRunning
@@ -167,12 +167,12 @@ def test_power_cycle_restores_session_without_lost_or_duplicate_credit(
     emu = emulators("SPECTRAL_PAYOUT")
     device = devices()
     rec = open_device(emu, device)
-    feed_note(emu, 500)
+    assert emu.insert_note(500, wait=5)
     rec.wait_cash("STORED")
     emu.power_cycle()
     rec.wait_for(lambda: "NOT_CONNECTED" in rec.states() or "RESET" in rec.states(), what="session loss")
     rec.wait_for(lambda: rec.states()[-1] == "IDLE" and device.isRunning, what="session restored")
-    feed_note(emu, 2000)
+    assert emu.insert_note(2000, wait=5)
     rec.wait_cash("STORED", 2)
     stored = [c for c in rec.cash() if c[0] in ("STORED", "STACKED")]
     assert stored == [("STORED", 500, "EUR"), ("STORED", 2000, "EUR")]
@@ -189,7 +189,7 @@ def test_unplug_and_replug(emulators: Make, devices: Make) -> None:
     assert device.isRunning  # the poll thread keeps trying
     emu.replug()
     rec.wait_for(lambda: rec.states()[-1] == "IDLE", timeout=15, what="running again")
-    feed_note(emu, 500)
+    assert emu.insert_note(500, wait=5)
     rec.wait_cash("STACKED")
 
 
@@ -217,10 +217,10 @@ def test_raising_receiver_does_not_stop_the_poll_thread(emulators: Make, devices
 
     device.CashEvent.connect(bad)
     rec = open_device(emu, device)
-    feed_note(emu, 500)
+    assert emu.insert_note(500, wait=5)
     rec.wait_cash("STACKED")
     assert calls.is_set() and device.isRunning
-    feed_note(emu, 1000)
+    assert emu.insert_note(1000, wait=5)
     rec.wait_cash("STACKED", 2)
 
 

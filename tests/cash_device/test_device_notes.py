@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from device_helpers import Recorder, feed_note, wire
+from device_helpers import Recorder, wire
 
 from cashdevice import (
     CashDevice,
@@ -45,12 +45,12 @@ def test_inhibits_reject_the_note_and_report_the_reason(emulators: Make, devices
     assert d.SetDenominationInhibit(1, True)  # index 1 = second channel (10 EUR)
     assert d.currencyAssignment[1].IsInhibited and not d.currencyAssignment[0].IsInhibited
     value = d.currencyAssignment[1].Value
-    feed_note(emu, value)
+    assert emu.insert_note(value, wait=5)
     rec.wait_cash("REJECTED")
     assert d.GetLastRejectCode()
     assert d.rejectCategory == "Reject Reason: Channel Inhibit"
     assert d.SetDenominationInhibit(VCC(value, "EUR"), False)
-    feed_note(emu, value)
+    assert emu.insert_note(value, wait=5)
     rec.wait_cash("STACKED")
     assert d.SetDenominationInhibitSingleCurrency(value, True)
     assert d.SetDenominationInhibitsSingleCurrency([value, d.currencyAssignment[0].Value], False)
@@ -98,11 +98,11 @@ def test_routes(emulators: Make, devices: Make) -> None:
     assert d.SetDenominationRoute(first.ValueCountryCode, DenominationRoute.CASHBOX) == SDRRR.OK
     assert d.currencyAssignment[0].AcceptRoute == DenominationRoute.CASHBOX
     assert finished[-1].result is True
-    feed_note(emu, first.Value)
+    assert emu.insert_note(first.Value, wait=5)
     rec.wait_cash("STACKED")  # not STORED: it went to the cashbox
     assert d.SetDenominationRoute(0, DenominationRoute.PAYOUT) == SDRRR.OK
     assert d.currencyAssignment[0].AcceptRoute == DenominationRoute.PAYOUT
-    feed_note(emu, first.Value)
+    assert emu.insert_note(first.Value, wait=5)
     rec.wait_cash("STORED")
     assert d.SetDenominationRouteSingleCurrency(first.Value, DenominationRoute.RECYCLER) == SDRRR.OK
     assert d.SetDenominationRoute(0, DenominationRoute.RECYCLER_2) == SDRRR.NOT_SUPPORTED
@@ -193,7 +193,7 @@ def test_busy_and_disabled_payout(emulators: Make, devices: Make) -> None:
 
 def test_counters_reset_custom_command(emulators: Make, devices: Make) -> None:
     emu, d, rec = opened(emulators, devices)
-    feed_note(emu, 500)
+    assert emu.insert_note(500, wait=5)
     rec.wait_cash("STORED")
     assert d.GetCounters()
     lines = d.counters_string.splitlines()
@@ -322,7 +322,7 @@ def test_nv4000_routes_to_each_recycler(
         assert enabled.SetDenominationRoute(index, route) == SDRRR.OK
         assert enabled.currencyAssignment[index].AcceptRoute == route
     # the emulator models the four modules as one pool: a note routed to a recycler is stored
-    feed_note(emu, enabled.currencyAssignment[2].Value)
+    assert emu.insert_note(enabled.currencyAssignment[2].Value, wait=5)
     rec.wait_cash("STORED")
     # the replenishment cassette is not emulated: the emulator refuses route byte 6 (F4)
     assert enabled.SetDenominationRoute(0, DenominationRoute.REPLENISHMENT_CASSETTE) == SDRRR.INVALID_INPUT

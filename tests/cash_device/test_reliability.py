@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from device_helpers import Recorder, feed_coin, feed_note
+from device_helpers import Recorder
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceState, ValueCountryCode
 from cashdevice.emulator import Emulator
@@ -51,10 +51,10 @@ def test_coin_credit_in_a_poll_reply_lost_on_every_try_is_reported_once(
     device = devices()
     rec = opened(emu, device, DeviceModel.SMART_HOPPER)
     emu.faults.mute(Command.POLL_WITH_ACK, 60)
-    feed_coin(emu, 100)
+    assert emu.insert_coin(100, wait=5)
     rec.wait_for(lambda: emu.faults.muted(Command.POLL_WITH_ACK) == 0, timeout=30, what="polls used up")
     rec.wait_cash("COIN_CREDIT", timeout=15)
-    feed_coin(emu, 200, timeout=15)
+    assert emu.insert_coin(200, wait=15)
     rec.wait_cash("COIN_CREDIT", 2, timeout=15)
     assert credited(rec) == [("COIN_CREDIT", 100), ("COIN_CREDIT", 200)]
     assert emu.ledger.credited_total() == 300
@@ -70,10 +70,10 @@ def test_note_credit_lands_where_the_device_says_when_event_acks_are_lost(
     device = devices()
     rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
     emu.faults.mute(Command.EVENT_ACK, 40)
-    feed_note(emu, 1000)
+    assert emu.insert_note(1000, wait=5)
     rec.wait_cash("STORED", timeout=30)
     rec.wait_for(lambda: emu.faults.muted(Command.EVENT_ACK) == 0, timeout=30, what="EVENT ACKs used up")
-    feed_note(emu, 500, timeout=15)
+    assert emu.insert_note(500, wait=15)
     rec.wait_cash("STORED", 2, timeout=15)
     assert credited(rec) == [("STORED", 1000), ("STORED", 500)]
     assert emu.ledger.get(1000, "EUR").stored == 1 and emu.ledger.credited_total() == 1500
@@ -131,7 +131,7 @@ def test_unit_re_enabled_when_the_enable_after_a_payout_gets_no_answer(
     rec.wait_for(lambda: transactions(rec), timeout=15, what="payout end")
     rec.wait_for(lambda: emu.faults.ignored(Command.ENABLE) == 0, timeout=30, what="ENABLEs used up")
     assert emu.wait_for(lambda e: e.device.enabled, 10), "the host never re-enabled the unit"
-    feed_note(emu, 1000, timeout=10)
+    assert emu.insert_note(1000, wait=10)
     rec.wait_cash("STORED")
 
 
@@ -169,7 +169,7 @@ def test_short_unplug_on_the_in_process_port_recovers(emulators: Make, devices: 
     rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
     emu.unplug()
     emu.replug()
-    feed_note(emu, 2000, timeout=10)
+    assert emu.insert_note(2000, wait=10)
     rec.wait_cash("STORED", timeout=15)
     assert credited(rec) == [("STORED", 2000)]
 
