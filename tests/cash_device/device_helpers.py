@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from cashdevice import CashDevice
+from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel
 from cashdevice.emulator import Emulator
 
 
@@ -94,3 +94,20 @@ def wire(emu: Emulator) -> Iterator[list[bytes]]:
         with emu._lock:
             del device.execute
 
+
+
+def open_emulated(
+    emulators: Callable[..., Emulator],
+    devices: Callable[..., CashDevice],
+    model: str,
+    device_options: dict[str, Any] | None = None,
+    **emu_options: Any,
+) -> tuple[Emulator, CashDevice, Recorder]:
+    """An emulated ``model`` opened by a fresh CashDevice (its DeviceModel as the hint), a Recorder
+    on it, once the device has reached IDLE."""
+    emu = emulators(model, **emu_options)
+    device = devices(**(device_options or {}))
+    rec = Recorder(device)
+    assert device.Open(emu.url, emu.address, DeviceModel[model]) == CashSystemOpenResult.OK
+    rec.wait_state("IDLE")
+    return emu, device, rec

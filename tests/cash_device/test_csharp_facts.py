@@ -7,13 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from device_helpers import Recorder
+from device_helpers import Recorder, open_emulated
 
 from cashdevice import (
     CashDevice,
-    CashSystemOpenResult,
     DenominationRoute,
-    DeviceModel,
     DispenseTransactionRequestResult,
     SetDenominationRouteRequestResult,
     ValueCountryCode,
@@ -28,12 +26,7 @@ VCC = ValueCountryCode
 def opened(
     emulators: Make, devices: Make, model: str = "SPECTRAL_PAYOUT", **emu: Any
 ) -> tuple[Any, Any, Recorder]:
-    e = emulators(model, **emu)
-    d = devices()
-    rec = Recorder(d)
-    assert d.Open(e.url, e.address, DeviceModel[model]) == CashSystemOpenResult.OK
-    rec.wait_state("IDLE")
-    return e, d, rec
+    return open_emulated(emulators, devices, model, **emu)
 
 
 def test_is_running_true_from_open_until_close(emulators: Make, devices: Make) -> None:

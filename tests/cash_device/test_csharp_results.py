@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from device_helpers import Recorder
+from device_helpers import Recorder, open_emulated
 
 from cashdevice import (
     CashDevice,
@@ -149,12 +149,7 @@ def opened(
     emulators: Make, devices: Make, model: str, **emu_options: Any
 ) -> tuple[Emulator, CashDevice, Recorder]:
     emu_options.setdefault("auto_take", 0.05)
-    emu = emulators(model, **emu_options)
-    device = devices(allow_unverified=True)
-    rec = Recorder(device)
-    assert device.Open(emu.url, emu.address, DeviceModel[model]) == CashSystemOpenResult.OK
-    rec.wait_state("IDLE")
-    return emu, device, rec
+    return open_emulated(emulators, devices, model, {"allow_unverified": True}, **emu_options)
 
 
 @pytest.mark.parametrize("model", ["SPECTRAL_PAYOUT", "NV4000", "NOTE_VALIDATOR"])

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from device_helpers import Recorder, wire
+from device_helpers import Recorder, open_emulated, wire
 
 from cashdevice import (
     CashDevice,
@@ -40,12 +40,7 @@ UNVERIFIED = {row.name: row.prefix for row in DEFAULT_COMMANDS.values() if not r
 def opened(
     emulators: Make, devices: Make, model: str = "SMART_COIN_SYSTEM", unverified: bool = True, **emu: Any
 ) -> tuple[Emulator, CashDevice, Recorder]:
-    e = emulators(model, **emu)
-    d = devices(allow_unverified=unverified)
-    rec = Recorder(d)
-    assert d.Open(e.url, e.address, DeviceModel[model]) == CashSystemOpenResult.OK
-    rec.wait_state("IDLE")
-    return e, d, rec
+    return open_emulated(emulators, devices, model, {"allow_unverified": unverified}, **emu)
 
 
 def unverified_sent(seen: list[bytes]) -> list[bytes]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from device_helpers import Recorder, wire
+from device_helpers import Recorder, open_emulated, wire
 
 from cashdevice import (
     CashDevice,
@@ -31,13 +31,7 @@ Make = Callable[..., Any]
 def opened(
     emulators: Make, devices: Make, model: str = "SPECTRAL_PAYOUT", **emu: Any
 ) -> tuple[Emulator, CashDevice, Recorder]:
-    e = emulators(model, **emu)
-    d = devices()
-    rec = Recorder(d)
-    hint = DeviceModel.SPECTRAL_PAYOUT if model == "SPECTRAL_PAYOUT" else DeviceModel[model]
-    assert d.Open(e.url, e.address, hint) == CashSystemOpenResult.OK
-    rec.wait_state("IDLE")
-    return e, d, rec
+    return open_emulated(emulators, devices, model, **emu)
 
 
 def test_inhibits_reject_the_note_and_report_the_reason(emulators: Make, devices: Make) -> None:
