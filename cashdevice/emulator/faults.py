@@ -80,6 +80,34 @@ class Direction:
         return bytes(out)
 
 
+class _PerCommand:
+    """How many more times a fault hits each command code."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock = lock
+        self._left: dict[int, int] = {}
+
+    def add(self, command: int, times: int) -> None:
+        with self._lock:
+            self._left[int(command)] = self._left.get(int(command), 0) + times
+
+    def left(self, command: int) -> int:
+        with self._lock:
+            return self._left.get(int(command), 0)
+
+    def take(self, command: int) -> bool:
+        """True (and one fewer left) when the fault hits this ``command`` now."""
+        with self._lock:
+            left = self._left.get(command, 0)
+            if left:
+                self._left[command] = left - 1
+            return bool(left)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._left.clear()
+
+
 class Faults:
     """Both directions of one emulator."""
 
@@ -88,47 +116,32 @@ class Faults:
         self.inbound = Direction(rng, lock)
         self.outbound = Direction(rng, lock)
 
-        self._muted: dict[int, int] = {}
-        self._ignored: dict[int, int] = {}
-        self._lock = lock
+        self._muted = _PerCommand(lock)
+        self._ignored = _PerCommand(lock)
 
     def ignore(self, command: int, packets: int = 1) -> None:
         """Lose the next ``packets`` packets carrying ``command`` before the device sees them."""
-        with self._lock:
-            self._ignored[int(command)] = self._ignored.get(int(command), 0) + packets
+        self._ignored.add(command, packets)
 
     def ignored(self, command: int) -> int:
         """How many packets of ``command`` are still to be lost."""
-        with self._lock:
-            return self._ignored.get(int(command), 0)
+        return self._ignored.left(command)
 
     def allow_request(self, command: int) -> bool:
         """Called by the engine for every valid packet (False: it never arrived)."""
-        with self._lock:
-            left = self._ignored.get(command, 0)
-            if not left:
-                return True
-            self._ignored[command] = left - 1
-            return False
+        return not self._ignored.take(command)
 
     def mute(self, command: int, replies: int = 1) -> None:
         """Drop the next ``replies`` replies to ``command`` (by its code, after decryption)."""
-        with self._lock:
-            self._muted[int(command)] = self._muted.get(int(command), 0) + replies
+        self._muted.add(command, replies)
 
     def muted(self, command: int) -> int:
         """How many replies to ``command`` are still to be dropped."""
-        with self._lock:
-            return self._muted.get(int(command), 0)
+        return self._muted.left(command)
 
     def allow_reply(self, command: int) -> bool:
         """Called by the engine for every reply it is about to send (False: drop it)."""
-        with self._lock:
-            left = self._muted.get(command, 0)
-            if not left:
-                return True
-            self._muted[command] = left - 1
-            return False
+        return not self._muted.take(command)
 
     def drop_replies(self, n: int = 1) -> None:
         """Drop the next ``n`` replies whole (the host times out and retries)."""
@@ -137,6 +150,5 @@ class Faults:
     def clear(self) -> None:
         self.inbound.clear()
         self.outbound.clear()
-        with self._lock:
-            self._muted.clear()
-            self._ignored.clear()
+        self._muted.clear()
+        self._ignored.clear()
