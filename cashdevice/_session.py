@@ -39,9 +39,6 @@ _SYNC_ATTEMPTS = 3
 _POLLS = frozenset({Command.POLL, Command.POLL_WITH_ACK, Command.EVENT_ACK})
 _ABANDONED_POLL_TRIES = 5
 """Reconnect attempts that resend an abandoned poll before the session is rebuilt without it."""
-_PLAIN_ALWAYS = frozenset(
-    {Command.SYNC, Command.SET_GENERATOR, Command.SET_MODULUS, Command.REQUEST_KEY_EXCHANGE}
-)
 
 _NV4000_MODULES = (
     (CashDeviceModuleType.RECYCLER_1, "recycler1"),
@@ -74,7 +71,7 @@ class SessionMethods(DeviceContract):
             and self.isRunning
         ):
             self._await_poll_recovery()
-        if encrypt is not False and data[0] not in _PLAIN_ALWAYS and link.needs_new_key(self._address, data):
+        if encrypt is not False and link.needs_new_key(self._address, data):
             self._rekey()
         try:
             reply = link.transact(self._address, data, encrypt=encrypt)

@@ -390,12 +390,13 @@ class SSPLink:
             return None if abandoned is None else abandoned.data[0]
 
     def needs_new_key(self, address: int, data: bytes) -> bool:
-        """True if sending ``data`` now would leave the eCOUNT unknown or meets it unknown: an
-        encrypted transaction was abandoned and ``data`` is another command (or the count is
-        already uncertain).  Negotiate a key first."""
+        """True if ``data`` is an encrypted command that would leave the eCOUNT unknown or meets
+        it unknown: an encrypted transaction was abandoned and ``data`` is another command (or
+        the count is already uncertain).  Negotiate a key first.  SYNC and the key exchange,
+        always plain, never need one."""
         with self.lock:
             state = self._state(address)
-            if state.session is None:
+            if state.session is None or not data or data[0] in _PLAIN_ALWAYS:
                 return False
             if state.count_uncertain:
                 return True
