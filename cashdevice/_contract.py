@@ -50,6 +50,7 @@ class DeviceContract:
     commands: CommandTable
     timeout: float
     retries: int
+    deadline: float | None
     reconnect_interval: float
     poll_interval: float
     moving_poll_interval: float

@@ -374,6 +374,6 @@ class SessionMethods(DeviceContract):
 
     def _exchange_deadline(self) -> float:
         link = self._link
-        if link is not None and link.deadline is not None:
-            return link.deadline
-        return self.timeout * (self.retries + 1)
+        if link is not None:
+            return link.transaction_deadline
+        return self.deadline if self.deadline is not None else self.timeout * (self.retries + 1)

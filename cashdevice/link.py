@@ -408,6 +408,11 @@ class SSPLink:
         with self.lock:
             self._state(address).abandoned = None
 
+    @property
+    def transaction_deadline(self) -> float:
+        """Seconds one transaction keeps retransmitting: ``deadline``, or ``timeout * (retries + 1)``."""
+        return self.deadline if self.deadline is not None else self.timeout * (self.retries + 1)
+
     def count_uncertain(self, address: int) -> bool:
         """True after a failed encrypted transaction: the device's eCOUNT is unknown until a new
         key is negotiated (encrypted commands are refused until then)."""
@@ -523,8 +528,7 @@ class SSPLink:
         data: bytes,
     ) -> ssp.Packet:
         """Send ``wire`` until its reply arrives or the deadline passes (identical bytes)."""
-        budget = self.deadline if self.deadline is not None else self.timeout * (self.retries + 1)
-        give_up = time.monotonic() + budget
+        give_up = time.monotonic() + self.transaction_deadline
         attempts = 0
         heard = 0
         while True:
