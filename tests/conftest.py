@@ -13,9 +13,10 @@ from cashdevice.emulator import Emulator
 
 
 @pytest.fixture
-def emulators() -> Iterator[Callable[..., Emulator]]:
-    """``emulators(model, **options)``: an emulator with fast mechanics, stopped after the test."""
-    yield from emulator_factory()
+def emulators(request: pytest.FixtureRequest) -> Iterator[Callable[..., Emulator]]:
+    """``emulators(model, **options)``: an emulator with fast mechanics, stopped after the test;
+    under ``@pytest.mark.virtual_clock`` its mechanical time is virtual (``support.settle``)."""
+    yield from emulator_factory(virtual=request.node.get_closest_marker("virtual_clock") is not None)
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from cashdevice.download import DownloadTiming
-from cashdevice.emulator import Emulator
+from cashdevice.emulator import Emulator, VirtualClock
 
 FAST: Final[Mapping[str, float]] = MappingProxyType(
     {"read_time": 0.05, "stack_time": 0.05, "reject_time": 0.05, "payout_step": 0.05, "coin_step": 0.02}
@@ -32,12 +32,16 @@ FAST_DOWNLOAD: Final = DownloadTiming(
 """Short download pauses for tests (the manual's are 0.5 s / 2.5 s / 1 s / 10 s)."""
 
 
-def emulator_factory() -> Iterator[Callable[..., Emulator]]:
+def emulator_factory(virtual: bool = False) -> Iterator[Callable[..., Emulator]]:
     """Body of the ``emulators`` fixture: ``make(model, **options)`` with :data:`FAST` timings
-    unless overridden; every emulator made is stopped afterwards."""
+    unless overridden; every emulator made is stopped afterwards.  ``virtual``: each emulator
+    gets its own :class:`~cashdevice.emulator.VirtualClock` (mechanical time passes only in
+    ``emu.advance`` / :func:`settle`), unless the test passes ``clock=``."""
     made: list[Emulator] = []
 
     def make(model: str, **options: Any) -> Emulator:
+        if virtual:
+            options.setdefault("clock", VirtualClock())
         emu = Emulator(model, **{**FAST, **options})
         made.append(emu)
         return emu
@@ -57,3 +61,16 @@ def assert_no_new_threads(before: set[threading.Thread], timeout: float = 5.0) -
             break
         extra[0].join(0.05)
     assert not extra, f"threads left running: {[t.name for t in extra]}"
+
+
+def settle(emu: Emulator, predicate: Callable[[Emulator], bool], seconds: float, step: float = 0.01) -> bool:
+    """Let up to ``seconds`` of the emulator's virtual mechanical time pass, ``step`` at a time,
+    until ``predicate(emu)`` holds; return whether it did (no real time is waited: the answer
+    is the same on a loaded machine)."""
+    passed = 0.0
+    while not predicate(emu):
+        if passed >= seconds:
+            return False
+        emu.advance(step)
+        passed += step
+    return True

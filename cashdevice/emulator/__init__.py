@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import serial
 
+from .clock import VirtualClock
 from .datasets import MODELS, Denomination, ModelSpec
 from .emulator import Emulator
 from .faults import Direction, Faults
@@ -31,4 +32,5 @@ __all__ = [
     "LedgerEntry",
     "LedgerView",
     "ModelSpec",
+    "VirtualClock",
 ]

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .. import ssp
+from .clock import VirtualClock
 from .core import Timing
 from .datasets import COINS, MODELS, NOTES, Denomination
 from .device import Device
@@ -43,6 +44,8 @@ class Emulator:
     11 bits a byte, :class:`~cashdevice.emulator.transports.LineModel`): a command takes
     effect once its last byte would have arrived, and each reply reaches the host
     ``turnaround`` later plus its own transmission time, on every transport.
+    ``clock`` is where mechanical time comes from (default ``time.monotonic``); with a
+    :class:`~cashdevice.emulator.clock.VirtualClock` it passes only in :meth:`advance`.
     """
 
     MODELS = MODELS
@@ -75,6 +78,7 @@ class Emulator:
         pacing: bool = False,
         turnaround: float = 0.003,
         name: str | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         if model not in MODELS:
             raise ValueError(f"unknown model {model!r}; one of {', '.join(MODELS)}")
@@ -124,6 +128,10 @@ class Emulator:
             initial_protocol if initial_protocol is not None else min(6, pmax),
             pmax,
         )
+        if clock is not None:
+            self.device.clock = clock
+            self.device.last_command = clock()  # the watchdog counts on the new clock
+        self.clock: Callable[[], float] = self.device.clock
         self.policy = EnginePolicy(
             enforce_encryption=spec.encryption_enforced if enforce_encryption is None else enforce_encryption,
             bad_crypto=bad_crypto,
@@ -604,6 +612,27 @@ class Emulator:
                 "last_reject": dev.last_reject,
                 "inhibits": dev.inhibits,
             }
+
+    def advance(self, seconds: float, step: float = 0.005) -> None:
+        """Let ``seconds`` of mechanical time pass now, in steps of ``step``, ticking the unit
+        after each (needs ``Emulator(clock=VirtualClock())``; see :mod:`cashdevice.emulator.clock`).
+
+        Each step is one atomic move of the unit, so a stage that starts during the advance
+        finishes within it when it fits; what waits for the host (a note in escrow, an event to
+        acknowledge) waits for the host's next command, which keeps real time."""
+        clock = self.clock
+        if not isinstance(clock, VirtualClock):
+            raise TypeError("advance() needs an emulator made with clock=VirtualClock()")
+        if not seconds >= 0 or not step > 0:
+            raise ValueError(f"advance({seconds!r}, step={step!r}): seconds >= 0 and step > 0")
+        left = seconds
+        while left > 1e-12:
+            dt = min(step, left)
+            with self._lock:
+                now = clock.advance(dt)
+                if self.powered:
+                    self.device.tick(now)
+            left -= dt
 
     def wait_for(
         self, predicate: Callable[[Emulator], bool], timeout: float = 5.0, interval: float = 0.01

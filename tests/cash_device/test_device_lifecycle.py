@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from device_helpers import Recorder
+from support import settle
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceState
-from cashdevice.emulator import Emulator
+from cashdevice.emulator import Emulator, VirtualClock
 
 Make = Callable[..., Any]
 
@@ -91,24 +92,33 @@ def test_open_fills_variables_and_credits_once(
 
 
 def test_escrow_hold_accept_and_return(emulators: Make, devices: Make) -> None:
-    emu = emulators("NOTE_VALIDATOR", escrow_timeout=1.0)
+    emu = emulators("NOTE_VALIDATOR", escrow_timeout=1.0, clock=VirtualClock())
     device = devices(auto_accept=False)
     rec = open_device(emu, device)
     assert emu.insert_note(1000, wait=5)
+    assert settle(emu, lambda e: e.status()["escrow"], 1.0)  # read: the note waits in escrow
     rec.wait_cash("ESCROW")
     assert device.noteInEscrow
-    # held well past the device's 1 s escrow time-out: HOLD keeps restarting it
-    with pytest.raises(AssertionError, match="timed out"):
-        rec.wait_for(lambda: not device.noteInEscrow, timeout=2.5, what="note leaving escrow")
+    # held 2.5 s of device time, well past its 1 s escrow time-out: the host's HOLD between each
+    # 0.5 s keeps restarting it (without them the third step would reject the note)
+    for _ in range(5):
+        seen = emu.exchanges
+        assert emu.wait_for(lambda e, seen=seen: e.exchanges >= seen + 2)  # the host's HOLDs
+        assert settle(emu, lambda e: not e.status()["escrow"], 0.5) is False
     assert device.noteInEscrow and rec.cash() == [("ESCROW", 1000, "EUR")]
     assert device.AcceptFromEscrow()
+    assert emu.wait_for(lambda e: not e.status()["escrow"])  # the next POLL took it
+    assert settle(emu, lambda e: e.status()["note"] is None, 1.0)  # stacked
     rec.wait_cash("STACKED")
     assert not device.noteInEscrow
     assert not device.AcceptFromEscrow() and not device.ReturnFromEscrow()
 
     assert emu.insert_note(2000, wait=5)
+    assert settle(emu, lambda e: e.status()["escrow"], 1.0)
     rec.wait_cash("ESCROW", 2)
     assert device.ReturnFromEscrow()
+    assert emu.wait_for(lambda e: not e.status()["escrow"])  # REJECT sent
+    assert settle(emu, lambda e: e.status()["note"] is None, 1.0)  # back in the customer's hand
     rec.wait_cash("REJECTED")
     assert rec.cash()[-1] == ("REJECTED", 2000, "EUR")
     assert emu.ledger.credited_total() == 1000

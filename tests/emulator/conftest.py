@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from cashdevice.emulator import Emulator
+from cashdevice.emulator import Emulator, VirtualClock
 from cashdevice.events import Amount, DeviceFamily, Event, decode_events
 from cashdevice.link import SSPLink
 from cashdevice.ssp import Command, PollEvent
@@ -40,8 +40,17 @@ class Setup:
 class Host:
     """A small GA138 host: SSPLink for transport + eSSP, events decoded with cashdevice.events."""
 
-    def __init__(self, url: str, address: int, family: DeviceFamily, timeout: float = 0.5, retries: int = 3):
+    def __init__(
+        self,
+        url: str,
+        address: int,
+        family: DeviceFamily,
+        timeout: float = 0.5,
+        retries: int = 3,
+        advance: Callable[[float], None] | None = None,
+    ):
         self.link = SSPLink(url, timeout=timeout, retries=retries)
+        self.advance = advance  # the emulator's virtual clock, if it has one: the host's pauses move it
         self.address = address
         self.family = family
         self.level = 6
@@ -86,11 +95,13 @@ class Host:
         where: Callable[[Event], bool] | None = None,
     ) -> list[Event]:
         """Poll every ``interval`` until an event ``code`` arrives (and satisfies ``where``, if
-        given); return everything polled."""
+        given); return everything polled.  With a virtual clock the pause between polls is
+        device time (``advance``) and ``timeout`` counts it."""
         seen: list[Event] = []
         deadline = time.monotonic() + timeout
+        virtual_left = timeout
         pause = threading.Event()
-        while time.monotonic() < deadline:
+        while (virtual_left > 0) if self.advance is not None else (time.monotonic() < deadline):
             events = self.poll(with_ack)
             seen.extend(events)
             for e in events:
@@ -98,7 +109,11 @@ class Host:
                     on_event(e)
             if any(e.code == code and (where is None or where(e)) for e in events):
                 return seen
-            pause.wait(interval)  # the poll interval of a real host
+            if self.advance is not None:
+                self.advance(interval)
+                virtual_left -= interval
+            else:
+                pause.wait(interval)  # the poll interval of a real host
         raise AssertionError(f"no {PollEvent(code).name} within {timeout}s; saw {[e.name for e in seen]}")
 
     def credited_value(self) -> int:
@@ -145,6 +160,8 @@ def make_host() -> Iterator[Callable[..., Host]]:
     hosts: list[Host] = []
 
     def make(emu: Emulator, url: str | None = None, **kwargs: object) -> Host:
+        if isinstance(emu.clock, VirtualClock):
+            kwargs.setdefault("advance", emu.advance)
         host = Host(url or emu.url, emu.address, emu.spec.family, **kwargs)  # type: ignore[arg-type]
         hosts.append(host)
         return host

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from support import settle
 
 from cashdevice.emulator.datasets import UNVERIFIED_COMMANDS
 from cashdevice.ssp import Command, PollEvent
+
+pytestmark = pytest.mark.virtual_clock  # mechanical time moves with the host's polls, not the wall clock
 
 
 def vc(value: int, country: str = "EUR") -> bytes:
@@ -172,7 +175,7 @@ def test_coin_mech_jam_and_return_lever(emulators, make_host):
 def test_hopper_fraud_needs_reset(emulators, make_host):
     emu, host = ready(emulators, make_host, "SMART_HOPPER_4", levels={100: 20}, coin_step=0.2)
     host.ok(Command.PAYOUT_AMOUNT, vc(1000), 0x58)
-    assert emu.wait_for(lambda e: e.ledger.dispensed_total() >= 100)
+    assert settle(emu, lambda e: e.ledger.dispensed_total() >= 100, 5)
     emu.hopper_fraud()
     events = host.poll()
     fraud = [e for e in events if e.code == PollEvent.FRAUD_ATTEMPT]

@@ -4,11 +4,14 @@ fraud, watchdog, POLL WITH ACK -- with the ledger balanced after each scenario."
 from __future__ import annotations
 
 import pytest
+from support import settle
 
 from cashdevice.emulator import MODELS
 from cashdevice.ssp import Command, PollEvent
 
 NOTE_MODELS = [m for m, s in MODELS.items() if s.kind == "notes"]
+
+pytestmark = pytest.mark.virtual_clock  # mechanical time moves with the host's polls, not the wall clock
 
 
 def ready(emulators, make_host, model, level=None, **kwargs):
@@ -50,7 +53,7 @@ def test_hold_then_host_reject(emulators, make_host, model):
     # HOLD keeps the note past the escrow timeout
     for _ in range(8):
         host.ok(Command.HOLD)
-        assert not emu.wait_for(lambda e: not e.status()["escrow"], timeout=0.1)
+        assert not settle(emu, lambda e: not e.status()["escrow"], 0.1)
     assert emu.status()["escrow"]
     host.ok(Command.REJECT)
     seen = host.poll_until(PollEvent.REJECTED)
@@ -69,7 +72,7 @@ def test_escrow_timeout_rejects_with_0x13(emulators, make_host):
     assert emu.insert_note(2000)
     host.poll_until(PollEvent.READ, where=lambda e: bool(e.channel))  # the note is in escrow
     # the host falls silent: no command at all
-    assert emu.wait_for(lambda e: e.status()["note"] is None, timeout=3)
+    assert settle(emu, lambda e: e.status()["note"] is None, 3)
     seen = host.poll_until(PollEvent.REJECTED)
     assert PollEvent.CREDIT not in codes(seen)
     assert host.ok(Command.LAST_REJECT_CODE) == b"\x13"
@@ -172,7 +175,7 @@ def test_note_path_open_reported_from_protocol_6(emulators, make_host):
 def test_watchdog_disables_after_silence(emulators, make_host):
     emu, host = ready(emulators, make_host, "NOTE_VALIDATOR", watchdog=0.3)
     assert emu.status()["enabled"]
-    assert emu.wait_for(lambda e: not e.status()["enabled"], timeout=3)
+    assert settle(emu, lambda e: not e.status()["enabled"], 3)
     assert PollEvent.DISABLED in codes(host.poll())
 
 
@@ -184,7 +187,7 @@ def test_poll_with_ack_repeats_credit_until_acknowledged(emulators, make_host):
     # unacknowledged: CREDIT repeats and the note does not move on
     held = emu.status()["note"]
     for _ in range(5):
-        assert not emu.wait_for(lambda e: e.status()["note"] != held, timeout=0.05)
+        assert not settle(emu, lambda e: e.status()["note"] != held, 0.05)
         events = host.poll(with_ack=True)
         assert PollEvent.CREDIT in codes(events) and PollEvent.STACKED not in codes(events)
     host.ok(Command.EVENT_ACK)

@@ -4,11 +4,14 @@ power loss mid-payout, NV11 float commands -- each with the ledger balanced."""
 from __future__ import annotations
 
 import pytest
+from support import settle
 
 from cashdevice.events import Amount
 from cashdevice.ssp import Command, PollEvent
 
 REAL, TEST = 0x58, 0x19
+
+pytestmark = pytest.mark.virtual_clock  # mechanical time moves with the host's polls, not the wall clock
 
 
 def vc(value: int, country: str = "EUR") -> bytes:
@@ -156,7 +159,7 @@ def test_halt_payout(emulators, make_host):
     emu, host = coin_ready(emulators, make_host, coin_step=0.15)
     host.ok(Command.PAYOUT_AMOUNT, vc(500), REAL)
     host.poll_until(PollEvent.DISPENSING)
-    assert emu.wait_for(lambda e: e.ledger.total("dispensed") > 0)
+    assert settle(emu, lambda e: e.ledger.total("dispensed") > 0, 5)
     host.ok(Command.HALT_PAYOUT)
     seen = host.poll_until(PollEvent.HALTED)
     assert PollEvent.DISPENSED not in codes(seen)
@@ -180,11 +183,11 @@ def test_power_loss_mid_payout(emulators, make_host, model, level):
     if model == "SMART_PAYOUT":
         # the first note (20.00) is taken, the second waits in the bezel when power fails
         host.poll_until(PollEvent.DISPENSING)
-        assert emu.wait_for(lambda e: e.status()["bezel"] is not None)
+        assert settle(emu, lambda e: e.status()["bezel"] is not None, 5)
         emu.take_notes()
-        assert emu.wait_for(lambda e: e.status()["bezel"] is not None)
+        assert settle(emu, lambda e: e.status()["bezel"] is not None, 5)
     else:
-        assert emu.wait_for(lambda e: e.ledger.total("dispensed") >= 100)
+        assert settle(emu, lambda e: e.ledger.total("dispensed") >= 100, 5)
     emu.power_cycle()
     emu.ledger.check()
     host.link.set_key(0 if model == "SMART_PAYOUT" else 0x10, None)
@@ -303,7 +306,7 @@ def test_hopper_jam_stalls_payout(emulators, make_host):
 def test_incomplete_float_after_power_loss(emulators, make_host):
     emu, host = coin_ready(emulators, make_host, coin_step=0.05)
     host.ok(Command.FLOAT_AMOUNT, (5).to_bytes(2, "little"), vc(100), REAL)
-    assert emu.wait_for(lambda e: e.ledger.total("floated") > 0)
+    assert settle(emu, lambda e: e.ledger.total("floated") > 0, 5)
     emu.power_cycle()
     host.link.set_key(0x10, None)
     first = host.startup(7)

@@ -9,6 +9,8 @@ import pytest
 from cashdevice.emulator import MODELS
 from cashdevice.ssp import Command, PollEvent
 
+pytestmark = pytest.mark.virtual_clock  # mechanical time moves with the host's polls, not the wall clock
+
 NOTE_PAYOUT = ["SPECTRAL_PAYOUT", "SMART_PAYOUT", "NV11", "NV4000"]
 COIN_PAYOUT = ["SMART_HOPPER", "SMART_COIN_SYSTEM", "TWIN_SMART_COIN_SYSTEM", "SMART_HOPPER_4"]
 CASES = [(m, lvl) for m in NOTE_PAYOUT + COIN_PAYOUT for lvl in (6, 7, 8) if lvl <= MODELS[m].protocol_max]
@@ -31,7 +33,7 @@ def all_levels(reply: bytes) -> dict[tuple[int, str], int]:
 
 @pytest.mark.parametrize(("model", "level"), CASES)
 def test_full_session(emulators, make_host, model, level):
-    emu = emulators(model, coin_step=0.05)  # slow enough to see DISPENSING under load
+    emu = emulators(model, coin_step=0.05)  # steps between polls: DISPENSING is seen
     host = make_host(emu)
     first = host.startup(level)
     assert [e.code for e in first] == [PollEvent.SLAVE_RESET, PollEvent.DISABLED]
