@@ -1,5 +1,8 @@
-"""Shared fixtures: a leak check that every test leaves no stray threads behind, and ``emulators``
-(:func:`support.emulator_factory`)."""
+"""Shared fixtures: a leak check that every test leaves no stray threads behind, ``emulators``
+(:func:`support.emulator_factory`) and ``transport``.
+
+``transport`` is a parameter: a test that takes it runs over the in-process URL, and a test
+marked ``@pytest.mark.every_transport`` also over a pty and TCP (``support.emulator_url``)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
-from support import assert_no_new_threads, emulator_factory
+from support import TRANSPORTS, assert_no_new_threads, emulator_factory
 
 from cashdevice.emulator import Emulator
 
@@ -24,3 +27,9 @@ def _no_stray_threads() -> Iterator[None]:
     before = set(threading.enumerate())
     yield
     assert_no_new_threads(before)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "transport" in metafunc.fixturenames:
+        every = metafunc.definition.get_closest_marker("every_transport") is not None
+        metafunc.parametrize("transport", TRANSPORTS if every else TRANSPORTS[:1])

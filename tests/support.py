@@ -32,6 +32,20 @@ FAST_DOWNLOAD: Final = DownloadTiming(
 """Short download pauses for tests (the manual's are 0.5 s / 2.5 s / 1 s / 10 s)."""
 
 
+TRANSPORTS: Final = ("inproc", "pty", "tcp")
+"""The ways a host reaches an emulator: the in-process URL, a pseudo-terminal, a TCP socket."""
+
+
+def emulator_url(emu: Emulator, transport: str) -> str:
+    """The port string a host opens to reach ``emu`` over ``transport`` (one of :data:`TRANSPORTS`)."""
+    if transport == "pty":
+        return emu.start_pty()
+    if transport == "tcp":
+        return f"socket://127.0.0.1:{emu.start_tcp()}"
+    assert transport == "inproc", transport
+    return emu.url
+
+
 def emulator_factory(virtual: bool = False) -> Iterator[Callable[..., Emulator]]:
     """Body of the ``emulators`` fixture: ``make(model, **options)`` with :data:`FAST` timings
     unless overridden; every emulator made is stopped afterwards.  ``virtual``: each emulator

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from support import emulator_url
+
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel
 from cashdevice.emulator import Emulator
 
@@ -95,19 +97,20 @@ def wire(emu: Emulator) -> Iterator[list[bytes]]:
             del device.execute
 
 
-
 def open_emulated(
     emulators: Callable[..., Emulator],
     devices: Callable[..., CashDevice],
     model: str,
     device_options: dict[str, Any] | None = None,
+    transport: str = "inproc",
     **emu_options: Any,
 ) -> tuple[Emulator, CashDevice, Recorder]:
-    """An emulated ``model`` opened by a fresh CashDevice (its DeviceModel as the hint), a Recorder
-    on it, once the device has reached IDLE."""
+    """An emulated ``model`` opened by a fresh CashDevice (its DeviceModel as the hint) over
+    ``transport`` (``support.TRANSPORTS``), a Recorder on it, once the device has reached IDLE."""
     emu = emulators(model, **emu_options)
     device = devices(**(device_options or {}))
     rec = Recorder(device)
-    assert device.Open(emu.url, emu.address, DeviceModel[model]) == CashSystemOpenResult.OK
+    port = emulator_url(emu, transport)
+    assert device.Open(port, emu.address, DeviceModel[model]) == CashSystemOpenResult.OK
     rec.wait_state("IDLE")
     return emu, device, rec

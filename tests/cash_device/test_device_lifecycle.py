@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from device_helpers import Recorder
-from support import settle
+from support import emulator_url, settle
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceState
 from cashdevice.emulator import Emulator, VirtualClock
@@ -45,12 +45,12 @@ def credit(emu: Emulator, kind: str, value: int) -> None:
 
 
 @pytest.mark.parametrize("model,expected,address,kind", MODELS, ids=[m[0] for m in MODELS])
-@pytest.mark.parametrize("transport", ["inprocess", "pty"])
+@pytest.mark.every_transport
 def test_open_fills_variables_and_credits_once(
     emulators: Make, devices: Make, model: str, expected: DeviceModel, address: int, kind: str, transport: str
 ) -> None:
     emu = emulators(model)
-    port = emu.start_pty() if transport == "pty" else emu.url
+    port = emulator_url(emu, transport)
     device = devices()
     rec = open_device(emu, device, port)
     states = rec.states()
@@ -171,12 +171,13 @@ def test_stop_and_start_running(emulators: Make, devices: Make) -> None:
     device.Disconnect()
 
 
+@pytest.mark.every_transport
 def test_power_cycle_restores_session_without_lost_or_duplicate_credit(
-    emulators: Make, devices: Make
+    emulators: Make, devices: Make, transport: str
 ) -> None:
     emu = emulators("SPECTRAL_PAYOUT")
     device = devices()
-    rec = open_device(emu, device)
+    rec = open_device(emu, device, emulator_url(emu, transport))
     assert emu.insert_note(500, wait=5)
     rec.wait_cash("STORED")
     emu.power_cycle()
@@ -189,11 +190,11 @@ def test_power_cycle_restores_session_without_lost_or_duplicate_credit(
     assert emu.ledger.credited_total() == 2500
 
 
-def test_unplug_and_replug(emulators: Make, devices: Make) -> None:
+@pytest.mark.every_transport
+def test_unplug_and_replug(emulators: Make, devices: Make, transport: str) -> None:
     emu = emulators("NOTE_VALIDATOR")
-    path = emu.start_pty()
     device = devices()
-    rec = open_device(emu, device, path)
+    rec = open_device(emu, device, emulator_url(emu, transport))
     emu.unplug()
     rec.wait_state("NOT_CONNECTED")
     assert device.isRunning  # the poll thread keeps trying
@@ -310,15 +311,16 @@ def test_nv4000_modules(emulators: Make, devices: Make) -> None:
         ("SMART_COIN_SYSTEM", DeviceModel.SMART_COIN_SYSTEM),
     ],
 )
+@pytest.mark.every_transport
 def test_credit_then_dispense_on_every_payout_model(
-    emulators: Make, devices: Make, model: str, hint: DeviceModel
+    emulators: Make, devices: Make, model: str, hint: DeviceModel, transport: str
 ) -> None:
     from cashdevice import DispenseTransactionRequestResult, ValueCountryCode
 
     emu = emulators(model, auto_take=0.05)
     device = devices()
     rec = Recorder(device)
-    assert device.Open(emu.url, emu.address, hint) == CashSystemOpenResult.OK
+    assert device.Open(emulator_url(emu, transport), emu.address, hint) == CashSystemOpenResult.OK
     rec.wait_state("IDLE")
     value = device.currencyAssignment[0].Value
     for n in (1, 2):

@@ -8,7 +8,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from device_helpers import Recorder
+from support import emulator_url
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceState, ValueCountryCode
 from cashdevice.emulator import Emulator
@@ -21,9 +23,9 @@ Make = Callable[..., Any]
 CREDITS = ("STACKED", "STORED", "COIN_CREDIT")
 
 
-def opened(emu: Emulator, device: CashDevice, model: DeviceModel) -> Recorder:
+def opened(emu: Emulator, device: CashDevice, model: DeviceModel, transport: str = "inproc") -> Recorder:
     rec = Recorder(device)
-    assert device.Open(emu.url, emu.address, model) == CashSystemOpenResult.OK
+    assert device.Open(emulator_url(emu, transport), emu.address, model) == CashSystemOpenResult.OK
     rec.wait_for(lambda: device.deviceState in (DeviceState.IDLE, DeviceState.DISABLED), what="IDLE")
     return rec
 
@@ -40,8 +42,9 @@ def transactions(rec: Recorder) -> list[tuple[str, int]]:
     ]
 
 
+@pytest.mark.every_transport
 def test_coin_credit_in_a_poll_reply_lost_on_every_try_is_reported_once(
-    emulators: Make, devices: Make
+    emulators: Make, devices: Make, transport: str
 ) -> None:
     """Defect 1: COIN CREDIT is not repeated by the device (no EVENT ACK for it), so the reply of
     the poll that carries it is the only copy.  Every copy is lost for longer than a transaction
@@ -49,7 +52,7 @@ def test_coin_credit_in_a_poll_reply_lost_on_every_try_is_reported_once(
     instead of SYNCing it away."""
     emu = emulators("SMART_HOPPER")
     device = devices()
-    rec = opened(emu, device, DeviceModel.SMART_HOPPER)
+    rec = opened(emu, device, DeviceModel.SMART_HOPPER, transport)
     emu.faults.mute(Command.POLL_WITH_ACK, 60)
     assert emu.insert_coin(100, wait=5)
     rec.wait_for(lambda: emu.faults.muted(Command.POLL_WITH_ACK) == 0, timeout=30, what="polls used up")
@@ -135,13 +138,16 @@ def test_unit_re_enabled_when_the_enable_after_a_payout_gets_no_answer(
     rec.wait_cash("STORED")
 
 
-def test_lost_payout_reply_is_not_reported_busy_and_pays_once(emulators: Make, devices: Make) -> None:
+@pytest.mark.every_transport
+def test_lost_payout_reply_is_not_reported_busy_and_pays_once(
+    emulators: Make, devices: Make, transport: str
+) -> None:
     """Defect 6: every reply to the real PAYOUT AMOUNT is lost.  The device ran it once (it answers
     repeats from its cache); DispenseValue must not say BUSY (a retry would pay twice), and the
     transaction reports what was paid."""
     emu = emulators("SPECTRAL_PAYOUT", levels={500: 10}, auto_take=0.0)
     device = devices()
-    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT, transport)
     # the TEST command (0x19) comes first: let its reply through, lose every copy of the REAL one
     original = emu.faults.allow_reply
     seen: list[int] = []
