@@ -287,9 +287,10 @@ class NoteMixin(DeviceCore):
     # ---------------------------------------------------------------------- commands
 
     def _cmd_inhibits(self, data: bytes) -> bytes:
-        if not 2 <= len(data) <= 4:
+        args = self.row_args("SET_INHIBITS", data)  # mask, its length in bytes
+        if args is None or args[1] > 3:
             return reply(Response.WRONG_NO_PARAMETERS)
-        self.inhibits = int.from_bytes(data[1:], "little")
+        self.inhibits = args[0]
         self._channel_disable_check()
         return OK
 
