@@ -297,13 +297,14 @@ def _enc_float(
     return _le_bytes(minimum, width) + _enc_amount(value, code, option)
 
 
-_FLOAT_LAYOUTS = MappingProxyType({6: (2, False), 8: (4, False), 10: (2, True), 12: (4, True)})
-"""FLOAT AMOUNT parameter length -> (width of the minimum, country and option present)."""
+_FLOAT_WIDTHS = MappingProxyType({6: 2, 8: 4, 10: 2, 12: 4})
+"""FLOAT AMOUNT parameter length -> width of the minimum payout (10 and 12: with the country and
+the option byte)."""
 
 
 def _args_float(params: bytes) -> tuple[int, int, str | None, int | None, int]:
-    _exact(params, tuple(_FLOAT_LAYOUTS), "float amount")
-    width = _FLOAT_LAYOUTS[len(params)][0]
+    _exact(params, tuple(_FLOAT_WIDTHS), "float amount")
+    width = _FLOAT_WIDTHS[len(params)]
     return (_le(params, 0, width), *_args_amount(params[width:]), width)
 
 

@@ -614,13 +614,13 @@ class NoteMethods(DeviceContract):
     def GetLastRejectCode(self) -> bool:
         """C# ``bool GetLastRejectCode()`` (L13261): LAST REJECT CODE (0x17) into
         ``rejectCategory`` = ``"Reject Reason: <text>"`` (L10587)."""
-        reply = self._try("GetLastRejectCode", "LAST_REJECT_CODE")
-        if reply is None or reply[0] != Response.OK or len(reply) < 2:
+        reason = self._decoded("LAST_REJECT_CODE", self._try("GetLastRejectCode", "LAST_REJECT_CODE"))
+        if reason is None:
             return False
         try:
-            text = REJECT_REASON_TEXT[RejectReason(reply[1])]
+            text = REJECT_REASON_TEXT[RejectReason(reason)]
         except ValueError:
-            text = f"Unknown reason 0x{reply[1]:02X}"
+            text = f"Unknown reason 0x{reason:02X}"
         self._set(rejectCategory=f"Reject Reason: {text}")
         return True
 

@@ -208,7 +208,7 @@ _ROWS: tuple[CommandSpec, ...] = (
     _c("GET_SERIAL_NUMBER", "0c", request="[sub-device]", reply="u32 big-endian"),
     _c("UNIT_DATA", "0d"),
     _c("SYNC", "11"),
-    _c("LAST_REJECT_CODE", "17", reply="reason byte"),
+    _c("LAST_REJECT_CODE", "17", reply="reason byte", dec=_dec_byte),
     _c("HOLD", "18"),
     _c("GET_FIRMWARE_VERSION", "20", reply="ASCII"),
     _c("GET_DATASET_VERSION", "21", reply="ASCII"),

@@ -82,7 +82,7 @@ class NoteMixin(DeviceCore):
                 Command.CHANNEL_SECURITY_DATA: lambda data: (
                     OK + bytes((len(self.channels),)) + bytes((2,) * len(self.channels))
                 ),
-                Command.LAST_REJECT_CODE: lambda data: OK + bytes((self.last_reject,)),
+                Command.LAST_REJECT_CODE: lambda data: self.row_reply("LAST_REJECT_CODE", self.last_reject),
                 Command.HOLD: self._cmd_hold,
                 Command.CONFIGURE_BEZEL: self._cmd_bezel,
             }
