@@ -32,7 +32,7 @@ from ._guard import (
     enum_of,
     list_of,
 )
-from .commands import UnverifiedCommandError, country, u16, u32
+from .commands import UnverifiedCommandError
 from .enums import (
     BARCODE_FORMAT_TEXT,
     BARCODE_HARDWARE_STATUS_TEXT,
@@ -194,9 +194,6 @@ class NoteMethods(DeviceContract):
         currencies = {e.CountryCode for e in self._v["currencyAssignment"]}
         return currencies.pop() if len(currencies) == 1 else None
 
-    def _vcc_bytes(self, value: int, code: str) -> bytes:
-        return u32(value) + (country(code) if self._v["sspProtocolVersion"] >= 6 else b"")
-
     # ------------------------------------------------------------------------------ inhibits
 
     @csharp(False, values=list_of(U32), inhibit=FLAG)
@@ -288,7 +285,7 @@ class NoteMethods(DeviceContract):
                 if not inhibited:
                     mask |= 1 << (entry.Channel - 1)
             nbytes = max(2, (max(e.Channel for e in entries) + 7) // 8)
-            if not self._simple("SetDenominationInhibit", "SET_INHIBITS", mask.to_bytes(nbytes, "little")):
+            if not self._simple("SetDenominationInhibit", "SET_INHIBITS", mask, nbytes):
                 return False
         self._update_entries(lambda e: replace(e, IsInhibited=inhibit) if e.Channel in channels else e)
         return True
@@ -388,7 +385,8 @@ class NoteMethods(DeviceContract):
             command, route_byte = "NV4000_SET_DENOMINATION_ROUTE", int(route)
         if self._transaction is not None:
             return self._route_fail(SetDenominationRouteRequestResult.BUSY, "a payout is in progress")
-        reply = self._try("SetDenominationRoute", command, bytes((route_byte,)) + self._route_value(entry))
+        denomination = self._denomination_args(entry)
+        reply = self._try("SetDenominationRoute", command, route_byte, *denomination)
         if reply is None:
             return self._route_done(
                 SetDenominationRouteRequestResult.BUSY, entry, route, "no answer from the device"
@@ -399,9 +397,10 @@ class NoteMethods(DeviceContract):
             return self._route_done(
                 _route_result(reply), entry, route, f"device answered {response_name(reply)}"
             )
-        confirm = self._try("SetDenominationRoute", "GET_DENOMINATION_ROUTE", self._route_value(entry))
-        if confirm is not None and confirm[0] == Response.OK and len(confirm) >= 2:
-            route_byte = confirm[1]
+        confirm = self._try("SetDenominationRoute", "GET_DENOMINATION_ROUTE", *denomination)
+        confirmed = self._decoded("GET_DENOMINATION_ROUTE", confirm)
+        if confirmed is not None:
+            route_byte = confirmed
         accept = accept_route(route_byte)
         self._update_entries(
             lambda e: (
@@ -411,11 +410,6 @@ class NoteMethods(DeviceContract):
             )
         )
         return self._route_done(SetDenominationRouteRequestResult.OK, entry, route, "")
-
-    def _route_value(self, entry: CurrencyAssignmentEntry) -> bytes:
-        if self._model == DeviceModel.SMART_HOPPER and self._v["sspProtocolVersion"] < 6:
-            return u16(entry.Value)
-        return self._vcc_bytes(entry.Value, entry.CountryCode)
 
     def _route_fail(
         self, result: SetDenominationRouteRequestResult, why: str
@@ -550,7 +544,7 @@ class NoteMethods(DeviceContract):
         if self._model not in PAYOUT_MODELS:
             self.log.error("RefillMode: %s has no refill mode", self._model.name)
             return
-        if not self._simple("RefillMode", "SET_REFILL_MODE", bytes((1 if enable else 0,))):
+        if not self._simple("RefillMode", "SET_REFILL_MODE", 1 if enable else 0):
             self.log.warning("RefillMode(%s) was not accepted", enable)
 
     # ------------------------------------------------------------------------------ the rest
@@ -620,13 +614,13 @@ class NoteMethods(DeviceContract):
     def GetLastRejectCode(self) -> bool:
         """C# ``bool GetLastRejectCode()`` (L13261): LAST REJECT CODE (0x17) into
         ``rejectCategory`` = ``"Reject Reason: <text>"`` (L10587)."""
-        reply = self._try("GetLastRejectCode", "LAST_REJECT_CODE")
-        if reply is None or reply[0] != Response.OK or len(reply) < 2:
+        reason = self._decoded("LAST_REJECT_CODE", self._try("GetLastRejectCode", "LAST_REJECT_CODE"))
+        if reason is None:
             return False
         try:
-            text = REJECT_REASON_TEXT[RejectReason(reply[1])]
+            text = REJECT_REASON_TEXT[RejectReason(reason)]
         except ValueError:
-            text = f"Unknown reason 0x{reply[1]:02X}"
+            text = f"Unknown reason 0x{reason:02X}"
         self._set(rejectCategory=f"Reject Reason: {text}")
         return True
 
@@ -647,10 +641,10 @@ class NoteMethods(DeviceContract):
         )
 
     def _read_ascii(self, what: str, command: str, variable: str) -> bool:
-        reply = self._try(what, command)
-        if reply is None or reply[0] != Response.OK:
+        text = self._decoded(command, self._try(what, command))
+        if text is None:
             return False
-        self._set(**{variable: reply[1:].decode("ascii", "replace").rstrip("\x00")})
+        self._set(**{variable: text})
         return True
 
     # ------------------------------------------------------------------------------ barcode
@@ -660,15 +654,17 @@ class NoteMethods(DeviceContract):
         """C# ``bool GetBarcodeReaderConfiguration()`` (L13389): 0x23 into
         ``barCodeHardwareStatus`` ("Both fitted"), ``readersEnabled`` ("Both"), ``barCodeFormat``
         ("Interleaved 2 of 5"), ``numberOfCharacters`` ("18")."""
-        reply = self._try("GetBarcodeReaderConfiguration", "GET_BARCODE_READER_CONFIGURATION")
-        if reply is None or reply[0] != Response.OK or len(reply) < 5:
+        name = "GET_BARCODE_READER_CONFIGURATION"
+        config = self._decoded(name, self._try("GetBarcodeReaderConfiguration", name))
+        if config is None:
             return False
+        hardware, readers, barcode_format, characters = config
         try:
             self._set(
-                barCodeHardwareStatus=BARCODE_HARDWARE_STATUS_TEXT[BarcodeHardwareStatus(reply[1])],
-                readersEnabled=BARCODE_READERS_TEXT[BarcodeReaders(reply[2])],
-                barCodeFormat=BARCODE_FORMAT_TEXT[BarcodeFormat(reply[3])],
-                numberOfCharacters=str(reply[4]),
+                barCodeHardwareStatus=BARCODE_HARDWARE_STATUS_TEXT[BarcodeHardwareStatus(hardware)],
+                readersEnabled=BARCODE_READERS_TEXT[BarcodeReaders(readers)],
+                barCodeFormat=BARCODE_FORMAT_TEXT[BarcodeFormat(barcode_format)],
+                numberOfCharacters=str(characters),
             )
         except ValueError as exc:
             self.log.error("GetBarcodeReaderConfiguration: %s", exc)
@@ -687,18 +683,23 @@ class NoteMethods(DeviceContract):
         if numberOfCharacters < 6:
             self.log.error("SetBarcodeReaderConfiguration: characters 6..24")
             return False
-        params = bytes((enableReaders, barCodeFormat, numberOfCharacters))
-        return self._simple("SetBarcodeReaderConfiguration", "SET_BARCODE_READER_CONFIGURATION", params)
+        return self._simple(
+            "SetBarcodeReaderConfiguration",
+            "SET_BARCODE_READER_CONFIGURATION",
+            enableReaders,
+            barCodeFormat,
+            numberOfCharacters,
+        )
 
     @csharp(False)
     def GetBarcodeInhibit(self) -> bool:
         """C# ``bool GetBarcodeInhibit()`` (L13441): 0x25 into ``barCodeInhibit`` (e.g. "Barcode
         Disabled and Currency Enabled (Default)")."""
-        reply = self._try("GetBarcodeInhibit", "GET_BARCODE_INHIBIT")
-        if reply is None or reply[0] != Response.OK or len(reply) < 2:
+        inhibit = self._decoded("GET_BARCODE_INHIBIT", self._try("GetBarcodeInhibit", "GET_BARCODE_INHIBIT"))
+        if inhibit is None:
             return False
         try:
-            self._set(barCodeInhibit=BARCODE_INHIBIT_TEXT[BarcodeInhibit(reply[1] | 0xFC)])
+            self._set(barCodeInhibit=BARCODE_INHIBIT_TEXT[BarcodeInhibit(inhibit | 0xFC)])
         except ValueError:
             return False
         return True
@@ -709,21 +710,18 @@ class NoteMethods(DeviceContract):
         if not is_uint(inhibitByte, 0xFF) or inhibitByte < 0xFC:
             self.log.error("SetBarcodeInhibit: %r is not 0xFC..0xFF", inhibitByte)
             return False
-        return self._simple("SetBarcodeInhibit", "SET_BARCODE_INHIBIT", bytes((inhibitByte,)))
+        return self._simple("SetBarcodeInhibit", "SET_BARCODE_INHIBIT", inhibitByte)
 
     @csharp(False)
     def GetBarcodeData(self) -> bool:
         """C# ``bool GetBarcodeData()`` (L13339): 0x27 into ``ticketStatus`` and
         ``barcode_ascii_data``.  The seed shows no ticketStatus values; ours: "No ticket",
         "Ticket in escrow", "Ticket stacked", "Ticket rejected"."""
-        reply = self._try("GetBarcodeData", "GET_BARCODE_DATA")
-        if reply is None or reply[0] != Response.OK or len(reply) < 3:
+        ticket = self._decoded("GET_BARCODE_DATA", self._try("GetBarcodeData", "GET_BARCODE_DATA"))
+        if ticket is None:
             return False
-        length = reply[2]
-        self._set(
-            ticketStatus=TICKET_STATUS_TEXT.get(reply[1], f"Status {reply[1]}"),
-            barcode_ascii_data=reply[3 : 3 + length].decode("ascii", "replace"),
-        )
+        status, text = ticket
+        self._set(ticketStatus=TICKET_STATUS_TEXT.get(status, f"Status {status}"), barcode_ascii_data=text)
         return True
 
 

@@ -23,7 +23,7 @@ from ._guard import (
     optional,
 )
 from ._notes import F5, _documented
-from .commands import UnverifiedCommandError, country, u16, u32
+from .commands import UnverifiedCommandError
 from .enums import (
     DeviceModel,
     DispenserTransactionType,
@@ -94,8 +94,8 @@ class PayoutMethods(DeviceContract):
                 what,
                 f"currency {vcc.CountryCode!r} not in the dataset",
             )
-        params = self._vcc_bytes(vcc.Value, vcc.CountryCode.upper())
-        return self._test_then_real(what, "PAYOUT_AMOUNT", params, DispenserTransactionType.PAYOUT, vcc)
+        amount = (vcc.Value, vcc.CountryCode.upper()) if self._v["sspProtocolVersion"] >= 6 else (vcc.Value,)
+        return self._test_then_real(what, "PAYOUT_AMOUNT", amount, DispenserTransactionType.PAYOUT, vcc)
 
     @overload
     def PayoutByDenomination(
@@ -276,8 +276,7 @@ class PayoutMethods(DeviceContract):
         if self._model not in PAYOUT_MODELS:
             self.log.error("EnablePayoutDevice: %s has no payout device", self._model.name)
             return False
-        params = b"" if optionByte is None else bytes((optionByte,))
-        reply = self._try("EnablePayoutDevice", "ENABLE_PAYOUT_DEVICE", params)
+        reply = self._try("EnablePayoutDevice", "ENABLE_PAYOUT_DEVICE", optionByte)
         self._payout_enabled = True  # wanted; the poll thread re-asserts it if unanswered
         self._payout_confirmed = reply is not None
         if reply is None or reply[0] != Response.OK:
@@ -344,30 +343,34 @@ class PayoutMethods(DeviceContract):
             return self._payout_fail(
                 DispenseTransactionRequestResult.NOT_SUPPORTED, what, "needs protocol 6 or later"
             )
-        params = bytes((len(pairs),)) + b"".join(
-            u16(n) + u32(e.Value) + country(e.CountryCode) for e, n in pairs
-        )
+        entries = [(n, e.Value, e.CountryCode) for e, n in pairs]
         total = sum(e.Value * n for e, n in pairs)
         codes = {e.CountryCode for e, _ in pairs}
         vcc = ValueCountryCode(total, codes.pop() if len(codes) == 1 else "")
-        return self._test_then_real(what, command, params, kind, vcc)
+        return self._test_then_real(what, command, (entries,), kind, vcc)
 
     def _test_then_real(
-        self, what: str, command: str, params: bytes, kind: DispenserTransactionType, vcc: ValueCountryCode
+        self,
+        what: str,
+        command: str,
+        args: tuple[Any, ...],
+        kind: DispenserTransactionType,
+        vcc: ValueCountryCode,
     ) -> DispenseTransactionRequestResult:
+        """``command`` with ``args`` and the option byte: TEST first, then REAL (protocol >= 6);
+        below protocol 6 the command once, without an option byte."""
+        real: tuple[Any, ...] = args
         if self._v["sspProtocolVersion"] >= 6:
-            result = self._payout_result(what, self._try(what, command, params + bytes((TEST,))))
+            result = self._payout_result(what, self._try(what, command, *args, TEST))
             if result != DispenseTransactionRequestResult.OK:
                 return result
-            real = params + bytes((REAL,))
-        else:
-            real = params
+            real = (*args, REAL)
         try:
             self._read_levels()  # what the store holds before: settles the payout if its end is lost
         except SSPError as exc:
             self.log.warning("%s: levels not read before the payout: %s", what, exc)
         try:
-            reply: bytes | None = self._send(command, real)
+            reply: bytes | None = self._send(command, *real)
         except SSPTimeoutError as exc:
             # Every identical retransmission went unanswered: the device may have received the
             # command and be paying.  BUSY would invite a second payout, so the request is taken
@@ -427,18 +430,17 @@ class PayoutMethods(DeviceContract):
     def _read_cashbox_operation(self) -> None:
         """After a float / empty / smart empty: CASHBOX PAYOUT OPERATION DATA (0x53) says how many
         of each denomination the operation moved to the cashbox."""
-        reply = self._try("cashbox payout operation data", "CASHBOX_PAYOUT_OPERATION_DATA")
+        name = "CASHBOX_PAYOUT_OPERATION_DATA"
+        reply = self._try("cashbox payout operation data", name)
         if reply is None or reply[0] != Response.OK or len(reply) < 2:
             return
-        data, n = reply[1:], reply[1]
-        if len(data) < 1 + 9 * n:
-            self.log.warning("CASHBOX PAYOUT OPERATION DATA of %d bytes for %d denominations", len(data), n)
+        try:
+            moved, _unknown = self.commands.row(name).decode(reply[1:])
+        except ValueError as exc:
+            self.log.warning("CASHBOX PAYOUT OPERATION DATA: %s", exc)
             return
-        for i in range(n):
-            item = data[1 + 9 * i : 10 + 9 * i]
-            code = item[6:9].decode("ascii", "replace")
-            count = int.from_bytes(item[0:2], "little")
-            self._cashbox_moved(int.from_bytes(item[2:6], "little"), code, count)
+        for count, value, code in moved:
+            self._cashbox_moved(value, code, count)
 
     def _payout_fail(
         self, result: DispenseTransactionRequestResult, what: str, why: str

@@ -262,7 +262,7 @@ class SessionMethods(DeviceContract):
         if model not in COIN_MODELS and entries:
             nbytes = max(2, (len(entries) + 7) // 8)
             mask = sum(1 << (e.Channel - 1) for e in entries if not e.IsInhibited)
-            self._ok("SET_INHIBITS", mask.to_bytes(nbytes, "little"))
+            self._ok("SET_INHIBITS", mask, nbytes)
         if model in DISPENSERS:
             self._read_routes()
             self._read_levels()
@@ -284,19 +284,22 @@ class SessionMethods(DeviceContract):
             return
         self._payout_confirmed = True
 
-    def _denomination_bytes(self, entry: CurrencyAssignmentEntry) -> bytes:
-        value = entry.Value.to_bytes(4, "little")
-        if self._v["sspProtocolVersion"] >= 6:
-            return value + entry.CountryCode.encode("ascii")
-        return value
+    def _denomination_args(self, entry: CurrencyAssignmentEntry) -> tuple[int, str | None, int]:
+        """The denomination arguments of the GET / SET DENOMINATION ROUTE and GET DENOMINATION
+        LEVEL rows: (value, country from protocol 6, width of the value: 2 on a SMART Hopper
+        below protocol 6, else 4)."""
+        v6 = self._v["sspProtocolVersion"] >= 6
+        if self._v["deviceModel"] == DeviceModel.SMART_HOPPER and not v6:
+            return entry.Value, None, 2
+        return entry.Value, entry.CountryCode if v6 else None, 4
 
     def _read_routes(self) -> None:
         routes: dict[int, int] = {}
         for entry in self._v["currencyAssignment"]:
             try:
-                data = self._ok("GET_DENOMINATION_ROUTE", self._denomination_bytes(entry))
+                data = self._ok("GET_DENOMINATION_ROUTE", *self._denomination_args(entry))
                 if data:
-                    routes[entry.Channel] = data[0]
+                    routes[entry.Channel] = self.commands.row("GET_DENOMINATION_ROUTE").decode(data)
             except SSPReplyError as exc:
                 self.log.debug("route of %d %s not read: %s", entry.Value, entry.CountryCode, exc)
 

@@ -9,7 +9,9 @@ values), and the device's request decoder and reply encoder, their inverses.
 :meth:`CommandSpec.encode` / :meth:`CommandSpec.decode` are the host's half,
 :meth:`CommandSpec.decode_request` / :meth:`CommandSpec.encode_reply` the emulator's
 (``decode_request(encode(*args)) == args``, ``decode(encode_reply(value)) == value``); a row
-with no structured layout passes bytes through both ways.  :meth:`CommandSpec.build` appends
+with no structured layout passes bytes through both ways.  The codecs live in the private
+:mod:`cashdevice._codecs`; this module re-exports the public helpers (``u16``, ``u32``,
+``country``, ``decode_entries``, the service layouts).  :meth:`CommandSpec.build` appends
 already-encoded parameters.  The emulator derives
 its test-only codes from this same table (``emulator.datasets.UNVERIFIED_COMMANDS``).
 
@@ -36,12 +38,56 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from ._codecs import (
+    INVERSE,
+    SERVICE_LAYOUTS,
+    Decoder,
+    Encoder,
+    ReplyEncoder,
+    RequestDecoder,
+    _as_is,
+    _dec_ascii,
+    _dec_barcode,
+    _dec_byte,
+    _dec_cashbox_levels,
+    _dec_counters,
+    _dec_flags3,
+    _dec_levels,
+    _dec_pair,
+    _dec_quad,
+    _dec_rtc,
+    _dec_two_u16,
+    _dec_u16,
+    _dec_u32,
+    _enc_amount,
+    _enc_by_denomination,
+    _enc_coin_inhibit,
+    _enc_denomination,
+    _enc_float,
+    _enc_level,
+    _enc_limits,
+    _enc_mask,
+    _enc_optional_byte,
+    _enc_optional_country,
+    _enc_route,
+    _enc_sorter,
+    _raw,
+    _raw_args,
+    _u8s,
+    country,
+    decode_entries,
+    encode_service,
+    parse_service,
+    service_layout,
+    u16,
+    u32,
+)
 from .ssp import ENCRYPTED_COMMANDS, SSPError
 
 __all__ = [
@@ -62,30 +108,6 @@ __all__ = [
     "u16",
     "u32",
 ]
-
-Encoder = Callable[..., bytes]
-"""Request encoder: the method's Python arguments -> the parameter bytes after the prefix."""
-Decoder = Callable[[bytes], Any]
-"""Reply decoder: the reply DATA after ``F0`` -> Python values; raises ``ValueError`` if short."""
-RequestDecoder = Callable[[bytes], tuple[Any, ...]]
-"""Request decoder (device side): the parameter bytes after the prefix -> the encoder's arguments;
-raises ``ValueError`` when the layout does not fit."""
-ReplyEncoder = Callable[[Any], bytes]
-"""Reply encoder (device side): the decoder's value -> the reply DATA after ``F0``."""
-
-
-def _raw(*params: bytes | int) -> bytes:
-    """Default encoder: parameters given as bytes (or single byte values), concatenated."""
-    return b"".join(p if isinstance(p, (bytes, bytearray)) else bytes((p,)) for p in params)
-
-
-def _as_is(data: bytes) -> bytes:
-    return bytes(data)
-
-
-def _raw_args(params: bytes) -> tuple[Any, ...]:
-    """Default request decoder, the inverse of :func:`_raw`: the parameters as one bytes value."""
-    return (bytes(params),) if params else ()
 
 
 @dataclass(frozen=True)
@@ -147,283 +169,6 @@ class UnverifiedCommandError(SSPError):
         self.spec = spec
 
 
-def u16(value: int) -> bytes:
-    return int(value).to_bytes(2, "little")
-
-
-def u32(value: int) -> bytes:
-    return int(value).to_bytes(4, "little")
-
-
-def country(code: str) -> bytes:
-    raw = code.encode("ascii")
-    if len(raw) != 3:
-        raise ValueError(f"country code must be 3 ASCII letters, got {code!r}")
-    return raw
-
-
-def _vcc(value: int, code: str | None) -> bytes:
-    """u32 value, then the country when given (protocol >= 6)."""
-    return u32(value) + (country(code) if code else b"")
-
-
-def _need(data: bytes, n: int, what: str) -> None:
-    if len(data) < n:
-        raise ValueError(f"{what}: reply has {len(data)} bytes, needs {n}")
-
-
-def _u8s(*values: int) -> bytes:
-    return bytes(int(v) for v in values)
-
-
-def _enc_level(count: int, value: int, code: str | None = None) -> bytes:
-    return u16(count) + _vcc(value, code)
-
-
-def _enc_coin_inhibit(accept: bool, value: int, code: str | None = None) -> bytes:
-    return bytes((1 if accept else 0,)) + u16(value) + (country(code) if code else b"")
-
-
-def _enc_limits(entries: Sequence[tuple[int, int, str]]) -> bytes:
-    return bytes((len(entries),)) + b"".join(u16(n) + u32(v) + country(c) for n, v, c in entries)
-
-
-def _enc_sorter(value: int, code: str, route: int) -> bytes:
-    return u32(value) + country(code) + bytes((route,))
-
-
-def _dec_pair(data: bytes) -> tuple[int, int]:
-    _need(data, 2, "two bytes")
-    return data[0], data[1]
-
-
-def _dec_byte(data: bytes) -> int:
-    _need(data, 1, "one byte")
-    return data[0]
-
-
-def _dec_u16(data: bytes) -> int:
-    _need(data, 2, "u16")
-    return int.from_bytes(data[:2], "little")
-
-
-def _dec_two_u16(data: bytes) -> tuple[int, int]:
-    _need(data, 4, "two u16")
-    return int.from_bytes(data[:2], "little"), int.from_bytes(data[2:4], "little")
-
-
-def _dec_rtc(data: bytes) -> tuple[int, int, int, int, int, int]:
-    _need(data, 6, "real-time clock")
-    return data[0], data[1], data[2], data[3], data[4], data[5]
-
-
-def _dec_flags3(data: bytes) -> tuple[bool, bool, bool]:
-    _need(data, 3, "lifter status")
-    return bool(data[0]), bool(data[1]), bool(data[2])
-
-
-def _dec_ascii(data: bytes) -> str:
-    return data.decode("ascii", "replace").rstrip("\x00")
-
-
-def _dec_counters(data: bytes) -> list[int]:
-    """``n, n x u32``; a reply of exactly 24 bytes is the SMART Hopper 3 form (six u32, no n)."""
-    if len(data) == 24:
-        return [int.from_bytes(data[4 * i : 4 * i + 4], "little") for i in range(6)]
-    _need(data, 1, "counters")
-    n = data[0]
-    _need(data, 1 + 4 * n, f"{n} counters")
-    return [int.from_bytes(data[1 + 4 * i : 5 + 4 * i], "little") for i in range(n)]
-
-
-def _exact(params: bytes, sizes: tuple[int, ...], what: str) -> None:
-    if len(params) not in sizes:
-        raise ValueError(f"{what}: {len(params)} parameter bytes, expected {' or '.join(map(str, sizes))}")
-
-
-def _le(data: bytes, pos: int, width: int) -> int:
-    return int.from_bytes(data[pos : pos + width], "little")
-
-
-def _text(data: bytes) -> str:
-    return data.decode("ascii", "replace")
-
-
-def decode_entries(params: bytes, what: str = "entries") -> list[tuple[int, int, str]]:
-    """``n, n x [u16, u32, country]`` (all of ``params``)."""
-    _need(params, 1, what)
-    _exact(params, (1 + 9 * params[0],), what)
-    return [
-        (_le(params, p, 2), _le(params, p + 2, 4), _text(params[p + 6 : p + 9]))
-        for p in range(1, len(params), 9)
-    ]
-
-
-def _dec_levels(data: bytes) -> list[tuple[int, int, str]]:
-    """``n, n x [u16 count, u32 value, country]`` (GET ALL LEVELS); later bytes are ignored."""
-    _need(data, 1, "levels")
-    _need(data, 1 + 9 * data[0], f"{data[0]} levels")
-    return decode_entries(data[: 1 + 9 * data[0]], "levels")
-
-
-def _dec_cashbox_levels(data: bytes) -> tuple[list[tuple[int, int, str]], int]:
-    """``n, n x [u16 count, u32 value, country], u32 unknown`` (the 0x53 layout)."""
-    _need(data, 1, "cashbox levels")
-    end = 1 + 9 * data[0]
-    _need(data, end + 4, f"{data[0]} cashbox levels")
-    return decode_entries(data[:end], "cashbox levels"), _le(data, end, 4)
-
-
-# ---- request decoders (device side), each the inverse of the encoder above it in the table
-
-
-def _args_u16(params: bytes) -> tuple[int]:
-    _exact(params, (2,), "u16")
-    return (_le(params, 0, 2),)
-
-
-def _args_u32(params: bytes) -> tuple[int]:
-    _exact(params, (4,), "u32")
-    return (_le(params, 0, 4),)
-
-
-def _args_level(params: bytes) -> tuple[int, int, str | None]:
-    """``u16 count, u32 value [, country]`` -> (count, value, country or None)."""
-    _exact(params, (6, 9), "level")
-    return _le(params, 0, 2), _le(params, 2, 4), _text(params[6:9]) if len(params) == 9 else None
-
-
-def _args_coin_inhibit(params: bytes) -> tuple[bool, int, str | None]:
-    _exact(params, (3, 6), "coin inhibit")
-    return bool(params[0]), _le(params, 1, 2), _text(params[3:6]) if len(params) == 6 else None
-
-
-def _args_limits(params: bytes) -> tuple[list[tuple[int, int, str]]]:
-    return (decode_entries(params, "cashbox payout limits"),)
-
-
-def _args_sorter(params: bytes) -> tuple[int, str, int]:
-    _exact(params, (8,), "sorter route")
-    return _le(params, 0, 4), _text(params[4:7]), params[7]
-
-
-# ---- reply encoders (device side), each the inverse of a reply decoder
-
-
-def _enc_u8s(values: Sequence[int]) -> bytes:
-    return bytes(int(v) for v in values)
-
-
-def _enc_byte(value: int) -> bytes:
-    return bytes((value,))
-
-
-def _enc_two_u16(values: tuple[int, int]) -> bytes:
-    return u16(values[0]) + u16(values[1])
-
-
-def _enc_ascii(text: str) -> bytes:
-    return text.encode("ascii")
-
-
-def _enc_counters(values: Sequence[int]) -> bytes:
-    """``n, n x u32`` (the SMART Hopper 3 form, six u32 without n, is the device's choice)."""
-    return bytes((len(values),)) + b"".join(u32(v) for v in values)
-
-
-def _enc_cashbox_levels(levels: tuple[Sequence[tuple[int, int, str]], int]) -> bytes:
-    entries, unknown = levels
-    return _enc_limits(entries) + u32(unknown)
-
-
-ServiceLayout = tuple[str, tuple[tuple[str, int], ...]]
-"""(title, ((label, width in bytes), ...)) of one service-information reply."""
-
-_LAST_SERVICES = tuple((f"Service {i} {part}", 1) for i in (1, 2, 3) for part in ("Type", "Month", "Year"))
-SERVICE_LAYOUTS: Mapping[tuple[int | None, int], ServiceLayout] = MappingProxyType(
-    {
-        # GetServiceInformation(subCommand), NV4000 form (module None)
-        (None, 0): ("Date Information", (("Day", 1), ("Month", 1), ("Year", 1))),
-        (None, 1): (
-            "Note Information",
-            (
-                ("Notes Since Maintenance Reset", 4),
-                ("Notes Since Last Download", 4),
-                ("Notes Since Power On", 4),
-                ("Notes Since Last Jam", 4),
-            ),
-        ),
-        (None, 2): (
-            "Accept Note Information",
-            (
-                ("Notes Accepted Since Maintenance Reset", 4),
-                ("Notes Accepted Since Last Download", 4),
-                ("Notes Accepted Since Power On", 4),
-            ),
-        ),
-        (None, 3): (
-            "Jam Information",
-            (
-                ("Jams Since Maintenance Reset", 4),
-                ("Jams Since Last Download", 4),
-                ("Jams In Last 1000 Notes", 4),
-            ),
-        ),
-        (None, 4): ("Service Flags", (("Service Flags", 1),)),
-        # GetServiceInformation(module, subCommand); module 5 (NV4000) is always lifetime counts
-        (0, 0): ("Service Status", (("Service Status", 1),)),
-        (0, 1): ("Next Service Due", (("Month", 1), ("Year", 1))),
-        (0, 2): ("Last Service Information", _LAST_SERVICES),
-        (0, 3): (
-            "Performance Since Last Service",
-            (("Coins Processed", 4), ("Acceptance Percentage", 1), ("Jams", 4), ("Calibration Failures", 4)),
-        ),
-        (0, 4): ("Service Flags", (("Service Flags", 1),)),
-        (0, 5): (
-            "Lifetime Counts",
-            (("Total cycles", 4), ("Power on count", 4), ("Power on time", 4)),
-        ),
-    }
-)
-"""Reply layouts of GET SERVICE INFORMATION (ours: the seed gives the titles and two samples,
-L7670-L7676 and L7814-L7819, no wire sizes).  Every module 0-3 shares the (0, sub) layouts."""
-
-
-def service_layout(module: int | None, sub: int) -> ServiceLayout | None:
-    """The layout for a request, or None for an undocumented module / sub-command."""
-    if module == 5:
-        return SERVICE_LAYOUTS[(0, 5)]
-    if module is not None:
-        if not 0 <= module <= 3:
-            return None
-        module = 0
-    return SERVICE_LAYOUTS.get((module, sub))
-
-
-def parse_service(module: int | None, sub: int, data: bytes) -> list[int]:
-    """The values of a GET SERVICE INFORMATION reply (DATA after ``F0``) in layout order; the
-    row's decoder keeps the bytes, since the layout depends on the request."""
-    layout = service_layout(module, sub)
-    if layout is None:
-        raise ValueError(f"service information: undocumented module/sub-command {module}/{sub}")
-    values, pos = [], 0
-    for _label, width in layout[1]:
-        _need(data, pos + width, "service information")
-        values.append(int.from_bytes(data[pos : pos + width], "little"))
-        pos += width
-    return values
-
-
-def encode_service(module: int | None, sub: int, values: Sequence[int]) -> bytes:
-    """The inverse of :func:`parse_service`: the reply DATA after ``F0`` for these values (each
-    cut to its field's width)."""
-    layout = service_layout(module, sub)
-    if layout is None:
-        raise ValueError(f"service information: undocumented module/sub-command {module}/{sub}")
-    widths = [width for _label, width in layout[1]]
-    return b"".join((int(v) & ((1 << (8 * w)) - 1)).to_bytes(w, "little") for w, v in zip(widths, values))
-
-
 def _c(
     name: str,
     prefix: str,
@@ -437,7 +182,7 @@ def _c(
     enc: Encoder = _raw,
     dec: Decoder = _as_is,
 ) -> CommandSpec:
-    """One row; the device-side codecs are the inverses of ``enc`` and ``dec`` (:data:`_INVERSE`)."""
+    """One row; the device-side codecs are the inverses of ``enc`` and ``dec`` (:data:`INVERSE`)."""
     code = bytes.fromhex(prefix)
     if encrypted is None:
         # one home: a published command is encrypted when GA138 says so (ssp.ENCRYPTED_COMMANDS);
@@ -445,43 +190,17 @@ def _c(
         encrypted = verified and code[0] in ENCRYPTED_COMMANDS
     elif verified:
         raise ValueError(f"{name}: a published command's encryption comes from ssp.ENCRYPTED_COMMANDS")
-    codecs = (enc, dec, _INVERSE[enc], _INVERSE[dec])
+    codecs = (enc, dec, INVERSE[enc], INVERSE[dec])
     return CommandSpec(name, code, encrypted, verified, min_protocol, request, reply, source, *codecs)
-
-
-_INVERSE: dict[Any, Any] = {
-    # request encoder -> request decoder
-    _raw: _raw_args,
-    _u8s: tuple,  # the byte values
-    u16: _args_u16,
-    u32: _args_u32,
-    _enc_level: _args_level,
-    _enc_coin_inhibit: _args_coin_inhibit,
-    _enc_limits: _args_limits,
-    _enc_sorter: _args_sorter,
-    # reply decoder -> reply encoder
-    _as_is: _as_is,
-    _dec_pair: _enc_u8s,
-    _dec_byte: _enc_byte,
-    _dec_u16: u16,
-    _dec_two_u16: _enc_two_u16,
-    _dec_rtc: _enc_u8s,
-    _dec_flags3: _enc_u8s,
-    _dec_ascii: _enc_ascii,
-    _dec_counters: _enc_counters,
-    _dec_levels: _enc_limits,
-    _dec_cashbox_levels: _enc_cashbox_levels,
-}
-"""Each codec's inverse: a row's device half follows from its host half."""
 
 
 _UNPUBLISHED = "unpublished: test-only code of ssp-coin-nv4000.md §8.2"
 _ROWS: tuple[CommandSpec, ...] = (
     # ---- generic and validator (ssp-protocol.md §4.2)
     _c("RESET", "01"),
-    _c("SET_INHIBITS", "02", request="2-3 bytes channel bitmask, bit set = accept"),
+    _c("SET_INHIBITS", "02", request="2-3 bytes channel bitmask, bit set = accept", enc=_enc_mask),
     _c("SETUP_REQUEST", "05", reply="ssp-protocol.md §4.6"),
-    _c("HOST_PROTOCOL_VERSION", "06", request="version"),
+    _c("HOST_PROTOCOL_VERSION", "06", request="version", enc=_u8s),
     _c("POLL", "07", reply="events"),
     _c("REJECT", "08"),
     _c("DISABLE", "09"),
@@ -489,23 +208,24 @@ _ROWS: tuple[CommandSpec, ...] = (
     _c("GET_SERIAL_NUMBER", "0c", request="[sub-device]", reply="u32 big-endian"),
     _c("UNIT_DATA", "0d"),
     _c("SYNC", "11"),
-    _c("LAST_REJECT_CODE", "17", reply="reason byte"),
+    _c("LAST_REJECT_CODE", "17", reply="reason byte", dec=_dec_byte),
     _c("HOLD", "18"),
     _c("GET_FIRMWARE_VERSION", "20", reply="ASCII"),
     _c("GET_DATASET_VERSION", "21", reply="ASCII"),
     _c("GET_ALL_LEVELS", "22", reply="n, n x [u16 level, u32 value, country]", dec=_dec_levels),
-    _c("GET_BARCODE_READER_CONFIGURATION", "23", reply="hw status, enabled, format, nchars"),
-    _c("SET_BARCODE_READER_CONFIGURATION", "24", request="enable, format, nchars"),
-    _c("GET_BARCODE_INHIBIT", "25", reply="inhibit byte"),
-    _c("SET_BARCODE_INHIBIT", "26", request="inhibit byte"),
-    _c("GET_BARCODE_DATA", "27", reply="status, length, ASCII"),
+    _c("GET_BARCODE_READER_CONFIGURATION", "23", reply="hw status, enabled, format, nchars", dec=_dec_quad),
+    _c("SET_BARCODE_READER_CONFIGURATION", "24", request="enable, format, nchars", enc=_u8s),
+    _c("GET_BARCODE_INHIBIT", "25", reply="inhibit byte", dec=_dec_byte),
+    _c("SET_BARCODE_INHIBIT", "26", request="inhibit byte", enc=_u8s),
+    _c("GET_BARCODE_DATA", "27", reply="status, length, ASCII", dec=_dec_barcode),
     _c(
         "SET_REFILL_MODE",
         "30058110 11",
         request="01 on / 00 off",
         source="GA138, GA973 (SMART Payout fw >= 4.10)",
+        enc=_u8s,
     ),
-    _c("GET_REFILL_MODE", "30058110 01", reply="mode byte", source="GA138, GA973"),
+    _c("GET_REFILL_MODE", "30058110 01", reply="mode byte", source="GA138, GA973", dec=_dec_byte),
     _c("GET_BUILD_REVISION", "4f", reply="n x [type, u16 revision]"),
     _c("GET_COUNTERS", "58", reply="n, n x u32 (SMART Hopper 3: 6 x u32, no n)", dec=_dec_counters),
     _c("RESET_COUNTERS", "59"),
@@ -514,19 +234,55 @@ _ROWS: tuple[CommandSpec, ...] = (
     _c("SET_FIXED_ENCRYPTION_KEY", "60", request="u64 key"),
     _c("RESET_FIXED_ENCRYPTION_KEY", "61"),
     # ---- payout and recycling (ssp-protocol.md §4.3)
-    _c("PAYOUT_AMOUNT", "33", request="u32 value [, country, option 0x19/0x58 at v>=6]"),
+    _c(
+        "PAYOUT_AMOUNT",
+        "33",
+        request="u32 value [, country, option 0x19 test / 0x58 real at v>=6]",
+        enc=_enc_amount,
+    ),
     _c(
         "SET_DENOMINATION_LEVEL",
         "34",
         request="u16 count, u32 value, country (v>=6)",
         enc=_enc_level,
     ),
-    _c("GET_DENOMINATION_LEVEL", "35", request="u32 value, country (v>=6)", reply="u16 level"),
+    _c(
+        "GET_DENOMINATION_LEVEL",
+        "35",
+        request="u32 value, country (v>=6) (the emulator's hoppers: u16 value below v6)",
+        reply="u16 level",
+        enc=_enc_denomination,
+        dec=_dec_u16,
+    ),
     _c("HALT_PAYOUT", "38"),
-    _c("SET_DENOMINATION_ROUTE", "3b", request="route (0 payout, 1 cashbox), u32 value, country (v>=6)"),
-    _c("GET_DENOMINATION_ROUTE", "3c", request="u32 value, country (v>=6)", reply="route byte"),
-    _c("FLOAT_AMOUNT", "3d", request="min payout, u32 value, country, option"),
-    _c("GET_MINIMUM_PAYOUT", "3e", request="country (v>=6)", reply="u32"),
+    _c(
+        "SET_DENOMINATION_ROUTE",
+        "3b",
+        request="route (0 payout, 1 cashbox), u32 value (SMART Hopper v<6: u16), country (v>=6)",
+        enc=_enc_route,
+    ),
+    _c(
+        "GET_DENOMINATION_ROUTE",
+        "3c",
+        request="u32 value (SMART Hopper v<6: u16), country (v>=6)",
+        reply="route byte",
+        enc=_enc_denomination,
+        dec=_dec_byte,
+    ),
+    _c(
+        "FLOAT_AMOUNT",
+        "3d",
+        request="min payout (u16 hoppers, u32 SMART Payout), u32 value [, country, option at v>=6]",
+        enc=_enc_float,
+    ),
+    _c(
+        "GET_MINIMUM_PAYOUT",
+        "3e",
+        request="country (v>=6)",
+        reply="u32",
+        enc=_enc_optional_country,
+        dec=_dec_u32,
+    ),
     _c("EMPTY_ALL", "3f"),
     _c(
         "SET_COIN_MECH_INHIBITS",
@@ -534,8 +290,20 @@ _ROWS: tuple[CommandSpec, ...] = (
         request="state (1 accept), u16 value, country (v>=6)",
         enc=_enc_coin_inhibit,
     ),
-    _c("FLOAT_BY_DENOMINATION", "44", min_protocol=6, request="n, n x [u16, u32, country], option"),
-    _c("PAYOUT_BY_DENOMINATION", "46", min_protocol=6, request="n, n x [u16, u32, country], option"),
+    _c(
+        "FLOAT_BY_DENOMINATION",
+        "44",
+        min_protocol=6,
+        request="n, n x [u16 count left, u32 value, country], option",
+        enc=_enc_by_denomination,
+    ),
+    _c(
+        "PAYOUT_BY_DENOMINATION",
+        "46",
+        min_protocol=6,
+        request="n, n x [u16 count, u32 value, country], option",
+        enc=_enc_by_denomination,
+    ),
     _c("COIN_MECH_GLOBAL_INHIBIT", "49", request="0 disabled, 1 enabled", enc=_u8s),
     _c(
         "SET_CASHBOX_PAYOUT_LIMIT",
@@ -552,9 +320,9 @@ _ROWS: tuple[CommandSpec, ...] = (
         reply="n, n x [u16, u32, country], u32 unknown",
         dec=_dec_cashbox_levels,
     ),
-    _c("COIN_MECH_OPTIONS", "5a", request="option byte"),
+    _c("COIN_MECH_OPTIONS", "5a", request="option byte", enc=_u8s),
     _c("DISABLE_PAYOUT_DEVICE", "5b"),
-    _c("ENABLE_PAYOUT_DEVICE", "5c", request="[option byte]"),
+    _c("ENABLE_PAYOUT_DEVICE", "5c", request="[option byte]", enc=_enc_optional_byte),
     _c("COIN_STIR", "5d", request="seconds 1..255", enc=_u8s),
     _c("GET_REAL_TIME_CLOCK_CONFIGURATION", "62", reply="0 volatile, 1 persistent", dec=_dec_byte),
     _c("GET_REAL_TIME_CLOCK", "63", reply="day, month, year, hour, minute, second", dec=_dec_rtc),
@@ -691,6 +459,7 @@ _ROWS: tuple[CommandSpec, ...] = (
         verified=False,
         request="route (ours: 2-5 recycler 1-4, 6 replenishment cassette), u32 value, country",
         source="NV4000 module route byte ? (ssp-coin-nv4000.md §4.7: REST route numbers only)",
+        enc=_enc_route,
     ),
     _c(
         "NV4000_SMART_EMPTY_MODULE",

@@ -54,11 +54,14 @@ class BarcodeMixin(DeviceCore):
         note_reject = table.get(Command.REJECT)
         table.update(
             {
-                Command.GET_BARCODE_READER_CONFIGURATION: lambda data: (
-                    OK + bytes((HARDWARE_BOTH, self.barcode_readers, self.barcode_format, self.barcode_chars))
+                Command.GET_BARCODE_READER_CONFIGURATION: lambda data: self.row_reply(
+                    "GET_BARCODE_READER_CONFIGURATION",
+                    (HARDWARE_BOTH, self.barcode_readers, self.barcode_format, self.barcode_chars),
                 ),
                 Command.SET_BARCODE_READER_CONFIGURATION: self._cmd_set_config,
-                Command.GET_BARCODE_INHIBIT: lambda data: OK + bytes((self.barcode_inhibit,)),
+                Command.GET_BARCODE_INHIBIT: lambda data: self.row_reply(
+                    "GET_BARCODE_INHIBIT", self.barcode_inhibit
+                ),
                 Command.SET_BARCODE_INHIBIT: self._cmd_set_inhibit,
                 Command.GET_BARCODE_DATA: self._cmd_data,
             }
@@ -104,23 +107,24 @@ class BarcodeMixin(DeviceCore):
             self.emit(Event(PollEvent.BARCODE_TICKET_ACK))
 
     def _cmd_set_config(self, data: bytes) -> bytes:
-        if len(data) != 4:
+        args = self.row_args("SET_BARCODE_READER_CONFIGURATION", data)  # readers, format, characters
+        if args is None or len(args) != 3:
             return reply(Response.WRONG_NO_PARAMETERS)
-        readers, fmt, chars = data[1], data[2], data[3]
+        readers, fmt, chars = args
         if readers > 3 or fmt > 1 or not 6 <= chars <= 24:
             return reply(Response.PARAMETER_OUT_OF_RANGE)
         self.barcode_readers, self.barcode_format, self.barcode_chars = readers, fmt, chars
         return OK
 
     def _cmd_set_inhibit(self, data: bytes) -> bytes:
-        if len(data) != 2:
+        args = self.row_args("SET_BARCODE_INHIBIT", data)
+        if args is None or len(args) != 1:
             return reply(Response.WRONG_NO_PARAMETERS)
-        self.barcode_inhibit = data[1] | 0xFC
+        self.barcode_inhibit = args[0] | 0xFC
         return OK
 
     def _cmd_data(self, data: bytes) -> bytes:
         ticket = self.ticket
         if ticket is None:
-            return OK + bytes((STATUS_NONE, 0))
-        raw = ticket.data.encode("ascii")
-        return OK + bytes((ticket.status, len(raw))) + raw
+            return self.row_reply("GET_BARCODE_DATA", (STATUS_NONE, ""))
+        return self.row_reply("GET_BARCODE_DATA", (ticket.status, ticket.data))

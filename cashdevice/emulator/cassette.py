@@ -36,7 +36,9 @@ class CassetteMixin(DeviceCore):
             return
         u = UNVERIFIED_COMMANDS
         table[u["NV4000_REPLENISH"][0]] = self._cmd_replenish
-        table[u["NV4000_GET_RC_MODE"][0]] = lambda data: OK + bytes((self.persistent.rc_mode,))
+        table[u["NV4000_GET_RC_MODE"][0]] = lambda data: self.row_reply(
+            "NV4000_GET_RC_MODE", self.persistent.rc_mode
+        )
 
     def payout_busy(self) -> bool:
         return super().payout_busy() or self.replenish_left > 0
@@ -58,9 +60,10 @@ class CassetteMixin(DeviceCore):
     # ---------------------------------------------------------------------- command and mechanics
 
     def _cmd_replenish(self, data: bytes) -> bytes:
-        if len(data) != 5:
+        args = self.row_args("NV4000_REPLENISH", data)  # u32 notes
+        if args is None:
             return reply(Response.WRONG_NO_PARAMETERS)
-        count = int.from_bytes(data[1:5], "little")
+        count = args[0]
         if count == 0:
             return reply(Response.PARAMETER_OUT_OF_RANGE)
         if self.payout_busy():
@@ -86,5 +89,3 @@ class CassetteMixin(DeviceCore):
             self.emit(Event(UNPUBLISHED_EVENTS["REPLENISH_SENT_TO_RC_TRAY"], amounts=amount))
         self.replenish_left -= 1
         self.replenish_due = now + self.timing.payout_step
-
-

@@ -210,9 +210,10 @@ class CoinMixin(DeviceCore):
         return OK
 
     def _cmd_mech_options(self, data: bytes) -> bytes:
-        if len(data) != 2:
+        args = self.row_args("COIN_MECH_OPTIONS", data)
+        if args is None or len(args) != 1:
             return reply(Response.WRONG_NO_PARAMETERS)
-        self.mech_options = data[1]
+        self.mech_options = args[0]
         return OK
 
     def _cmd_set_options(self, data: bytes) -> bytes:

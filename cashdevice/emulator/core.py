@@ -444,11 +444,12 @@ class DeviceCore:
         return OK
 
     def _cmd_protocol(self, data: bytes) -> bytes:
-        if len(data) != 2:
+        args = self.row_args("HOST_PROTOCOL_VERSION", data)
+        if args is None or len(args) != 1:
             return reply(Response.WRONG_NO_PARAMETERS)
-        if not 4 <= data[1] <= self.protocol_max:
+        if not 4 <= args[0] <= self.protocol_max:
             return reply(Response.FAIL)
-        self.level = data[1]
+        self.level = args[0]
         return OK
 
     def _cmd_disable(self, data: bytes) -> bytes:

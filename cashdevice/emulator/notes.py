@@ -82,7 +82,7 @@ class NoteMixin(DeviceCore):
                 Command.CHANNEL_SECURITY_DATA: lambda data: (
                     OK + bytes((len(self.channels),)) + bytes((2,) * len(self.channels))
                 ),
-                Command.LAST_REJECT_CODE: lambda data: OK + bytes((self.last_reject,)),
+                Command.LAST_REJECT_CODE: lambda data: self.row_reply("LAST_REJECT_CODE", self.last_reject),
                 Command.HOLD: self._cmd_hold,
                 Command.CONFIGURE_BEZEL: self._cmd_bezel,
             }
@@ -287,9 +287,10 @@ class NoteMixin(DeviceCore):
     # ---------------------------------------------------------------------- commands
 
     def _cmd_inhibits(self, data: bytes) -> bytes:
-        if not 2 <= len(data) <= 4:
+        args = self.row_args("SET_INHIBITS", data)  # mask, its length in bytes
+        if args is None or args[1] > 3:
             return reply(Response.WRONG_NO_PARAMETERS)
-        self.inhibits = int.from_bytes(data[1:], "little")
+        self.inhibits = args[0]
         self._channel_disable_check()
         return OK
 

@@ -20,8 +20,8 @@ CASHBOX below v8).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from ..commands import decode_entries
 from ..events import DeviceFamily, Event
 from ..ssp import Command, PollEvent, Response
 from .core import OK, DeviceCore, Handler, Interrupted, reply
@@ -142,11 +142,12 @@ class PayoutMixin(DeviceCore):
     def _cmd_refill_mode(self, data: bytes) -> bytes:
         """0x30 manufacturer extension, SMART Payout fw >= 4.10 (GA138, GA973): ``30 05 81 10 11 xx``
         sets refill mode (01 on, 00 off), ``30 05 81 10 01`` reads it."""
-        if data[1:5] == bytes((0x05, 0x81, 0x10, 0x11)) and len(data) == 6 and data[5] <= 1:
-            self.refill_mode = data[5]
+        mode = self.row_args("SET_REFILL_MODE", data)
+        if mode is not None and len(mode) == 1 and mode[0] <= 1:
+            self.refill_mode = mode[0]
             return OK
-        if data[1:] == bytes((0x05, 0x81, 0x10, 0x01)):
-            return OK + bytes((self.refill_mode,))
+        if self.row_args("GET_REFILL_MODE", data) == ():
+            return self.row_reply("GET_REFILL_MODE", self.refill_mode)
         return reply(Response.PARAMETER_OUT_OF_RANGE)
 
     # ---------------------------------------------------------------------- store
@@ -329,31 +330,30 @@ class PayoutMixin(DeviceCore):
             return DISABLED
         return None
 
-    def _amount_args(self, data: bytes, fixed: int) -> tuple[int, str, int] | bytes:
-        """Parse ``value u32 [country 3, option]`` after ``fixed`` leading bytes."""
-        pos = 1 + fixed
-        if self.level >= 6:
-            if len(data) != pos + 8:
-                return reply(Response.WRONG_NO_PARAMETERS)
-            value = int.from_bytes(data[pos : pos + 4], "little")
-            country = data[pos + 4 : pos + 7].decode("latin-1")
-            option = data[pos + 7]
-            if option not in (TEST, REAL):
-                return reply(Response.PARAMETER_OUT_OF_RANGE)
-            return value, country, option
-        if len(data) != pos + 4:
+    def _amount_args(self, value: int, code: str | None, option: int | None) -> tuple[int, str, int] | bytes:
+        """(value, country, option) of a PAYOUT / FLOAT AMOUNT request as its row decoded it: the
+        country and option byte come from protocol 6 on (the refusal when the form is not this
+        level's); below it the first currency, paid for real."""
+        if (code is None) != (self.level < 6):
             return reply(Response.WRONG_NO_PARAMETERS)
-        return int.from_bytes(data[pos : pos + 4], "little"), self.currencies[0], REAL
+        if code is None or option is None:
+            return value, self.currencies[0], REAL
+        if option not in (TEST, REAL):
+            return reply(Response.PARAMETER_OUT_OF_RANGE)
+        return value, code, option
 
     def _stock(self, country: str) -> dict[Denomination, int]:
         return {d: n for d, n in self.store.items() if d.country == country}
 
     def _amount_request(
-        self, data: bytes, width: int, *, allow_zero: bool
+        self, amount: tuple[Any, ...] | None, *, allow_zero: bool
     ) -> tuple[int, str, int, dict[Denomination, int]] | bytes:
-        """Parse a PAYOUT / FLOAT AMOUNT request and refuse what cannot be done: the reply bytes,
-        or (value, country, option, stock of that currency)."""
-        args = self._amount_args(data, width)
+        """Check a PAYOUT / FLOAT AMOUNT request, ``amount`` = (value, country, option) as the row
+        decoded it (None: the layout did not fit), and refuse what cannot be done: the reply
+        bytes, or (value, country, option, stock of that currency)."""
+        if amount is None:
+            return reply(Response.WRONG_NO_PARAMETERS)
+        args = self._amount_args(*amount)
         if isinstance(args, bytes):
             return args
         value, country, option = args
@@ -368,7 +368,7 @@ class PayoutMixin(DeviceCore):
         return value, country, option, stock
 
     def _cmd_payout_amount(self, data: bytes) -> bytes:
-        request = self._amount_request(data, 0, allow_zero=False)
+        request = self._amount_request(self.row_args("PAYOUT_AMOUNT", data), allow_zero=False)
         if isinstance(request, bytes):
             return request
         value, country, option, stock = request
@@ -382,28 +382,29 @@ class PayoutMixin(DeviceCore):
             self.start_job("payout", country, items, value)
         return OK
 
-    def _denomination_list(self, data: bytes) -> tuple[list[tuple[Denomination, int]], int] | bytes:
+    def _denomination_list(
+        self, name: str, data: bytes
+    ) -> tuple[list[tuple[Denomination, int]], int] | bytes:
+        """PAYOUT / FLOAT BY DENOMINATION (row ``name``: n, n x [u16 count, u32 value, country],
+        option): the denominations with their counts and the option byte, or the refusal."""
         if self.level < 6:
             return reply(Response.PARAMETER_OUT_OF_RANGE)
-        if len(data) < 2:
+        args = self.row_args(name, data)
+        if args is None or len(args[0]) > 20:
             return reply(Response.WRONG_NO_PARAMETERS)
-        n = data[1]
-        if n > 20 or len(data) != 2 + 9 * n + 1:
-            return reply(Response.WRONG_NO_PARAMETERS)
+        listed, option = args
         entries: list[tuple[Denomination, int]] = []
-        # n, n x [u16 count, u32 value, country]: the layout of the SET CASHBOX PAYOUT LIMIT row
-        for count, value, code in decode_entries(data[1:-1], "denominations"):
+        for count, value, code in listed:
             d = self.denomination(value, code)
             if d is None:
                 return reply(Response.PARAMETER_OUT_OF_RANGE)
             entries.append((d, count))
-        option = data[-1]
         if option not in (TEST, REAL):
             return reply(Response.PARAMETER_OUT_OF_RANGE)
         return entries, option
 
     def _cmd_payout_by_denomination(self, data: bytes) -> bytes:
-        parsed = self._denomination_list(data)
+        parsed = self._denomination_list("PAYOUT_BY_DENOMINATION", data)
         if isinstance(parsed, bytes):
             return parsed
         entries, option = parsed
@@ -424,10 +425,9 @@ class PayoutMixin(DeviceCore):
         return OK
 
     def _cmd_float_amount(self, data: bytes) -> bytes:
-        # Minimum-payout width: 2 bytes on hoppers, 4 on SMART Payout -- decided by length.
-        v6 = self.level >= 6
-        width = 2 if len(data) in ((11 if v6 else 7),) else 4
-        request = self._amount_request(data, width, allow_zero=True)
+        # Minimum-payout width: 2 bytes on hoppers, 4 on SMART Payout -- the row decides by length.
+        args = self.row_args("FLOAT_AMOUNT", data)  # (minimum, value, country, option, width)
+        request = self._amount_request(None if args is None else args[1:4], allow_zero=True)
         if isinstance(request, bytes):
             return request
         value, country, option, stock = request
@@ -443,7 +443,7 @@ class PayoutMixin(DeviceCore):
         return OK
 
     def _cmd_float_by_denomination(self, data: bytes) -> bytes:
-        parsed = self._denomination_list(data)
+        parsed = self._denomination_list("FLOAT_BY_DENOMINATION", data)
         if isinstance(parsed, bytes):
             return parsed
         entries, option = parsed
@@ -485,54 +485,70 @@ class PayoutMixin(DeviceCore):
     def _route_width(self) -> int:
         return 2 if self.spec.kind == COINS and self.level < 6 else 4
 
-    def _cmd_get_level(self, data: bytes) -> bytes:
-        parsed = self.parse_value_country(data, 1, self._route_width())
-        if parsed is None or parsed[1] != len(data):
+    def _denomination_arg(self, args: tuple[Any, ...] | None) -> Denomination | bytes | None:
+        """The denomination of a row's ``(..., value, country, width)`` arguments (None: the
+        layout did not fit): the refusal (WRONG NO PARAMETERS) when the layout is not this level's
+        (u16 value on a hopper below protocol 6, else u32; the country from protocol 6), None
+        outside the dataset."""
+        if args is None:
             return reply(Response.WRONG_NO_PARAMETERS)
-        if parsed[0] is None:
+        value, code, width = args[-3:]
+        if width != self._route_width() or (code is None) != (self.level < 6):
+            return reply(Response.WRONG_NO_PARAMETERS)
+        return self.denomination(value, code)
+
+    def _cmd_get_level(self, data: bytes) -> bytes:
+        d = self._denomination_arg(self.row_args("GET_DENOMINATION_LEVEL", data))
+        if isinstance(d, bytes):
+            return d
+        if d is None:
             return reply(F5)
-        return OK + self.store.get(parsed[0], 0).to_bytes(2, "little")
+        return self.row_reply("GET_DENOMINATION_LEVEL", self.store.get(d, 0))
 
     def _cmd_set_route(self, data: bytes) -> bytes:
-        if len(data) < 2:
+        args = self.row_args("SET_DENOMINATION_ROUTE", data)  # route, value, country, width
+        if args is None:
             return reply(Response.WRONG_NO_PARAMETERS)
-        parsed = self.parse_value_country(data, 2, self._route_width())
-        if parsed is None or parsed[1] != len(data):
-            return reply(Response.WRONG_NO_PARAMETERS)
+        d = self._denomination_arg(args)
+        if isinstance(d, bytes):
+            return d
         # NV4000: route bytes 2-5 = recycler module 1-4 (the unverified NV4000_SET_DENOMINATION_ROUTE
         # row of cashdevice.commands; state only: the four modules share one pool here)
         top = 5 if self.family == DeviceFamily.NV4000 else 1
-        if parsed[0] is None or data[1] > top:
+        route = args[0]
+        if d is None or route > top:
             return reply(Response.PARAMETER_OUT_OF_RANGE)
-        self.persistent.routes[parsed[0]] = data[1]
+        self.persistent.routes[d] = route
         return OK
 
     def _cmd_get_route(self, data: bytes) -> bytes:
-        parsed = self.parse_value_country(data, 1, self._route_width())
-        if parsed is None or parsed[1] != len(data):
-            return reply(Response.WRONG_NO_PARAMETERS)
-        if parsed[0] is None:
+        d = self._denomination_arg(self.row_args("GET_DENOMINATION_ROUTE", data))
+        if isinstance(d, bytes):
+            return d
+        if d is None:
             return reply(Response.PARAMETER_OUT_OF_RANGE)
-        return OK + bytes((self.persistent.routes.get(parsed[0], 0),))
+        return self.row_reply("GET_DENOMINATION_ROUTE", self.persistent.routes.get(d, 0))
 
     def _cmd_min_payout(self, data: bytes) -> bytes:
         if self.level >= 6:
-            if len(data) != 4:
+            args = self.row_args("GET_MINIMUM_PAYOUT", data)
+            if args is None or args[0] is None:
                 return reply(Response.WRONG_NO_PARAMETERS)
-            country = data[1:4].decode("latin-1")
+            country = args[0]
         else:
             country = self.currencies[0]
         values = [d.value for d in self.channels if d.country == country]
         if not values:
             return reply(Response.PARAMETER_OUT_OF_RANGE)
-        return OK + min(values).to_bytes(4, "little")
+        return self.row_reply("GET_MINIMUM_PAYOUT", min(values))
 
     def _cmd_enable_payout(self, data: bytes) -> bytes:
-        if len(data) > 2:
+        args = self.row_args("ENABLE_PAYOUT_DEVICE", data)  # [option byte]
+        if args is None:
             return reply(Response.WRONG_NO_PARAMETERS)
         if self.job is not None:
             return reply(F5, 3)
-        self.payout_options = data[1] if len(data) == 2 else 0
+        self.payout_options = args[0] or 0
         self.payout_enabled = True
         return OK
 

@@ -12,31 +12,31 @@ from cashdevice.emulator import Emulator
 from cashdevice.ssp import Response
 
 EUR = "EUR"
-ONE_100_EUR_REAL = b"\x01" + (1).to_bytes(2, "little") + (100).to_bytes(4, "little") + b"EUR\x19"
+TEST = 0x19
 
 # request arguments per row (rows not listed take none); raw rows take their parameters as bytes
 REQUESTS: dict[str, tuple[Any, ...]] = {
-    "SET_INHIBITS": (b"\xff\xff",),
-    "HOST_PROTOCOL_VERSION": (b"\x07",),
-    "SET_BARCODE_READER_CONFIGURATION": (b"\x01\x01\x06",),
-    "SET_BARCODE_INHIBIT": (b"\xfe",),
-    "SET_REFILL_MODE": (b"\x01",),
+    "SET_INHIBITS": (0xFFFF, 2),
+    "HOST_PROTOCOL_VERSION": (7,),
+    "SET_BARCODE_READER_CONFIGURATION": (1, 1, 6),
+    "SET_BARCODE_INHIBIT": (0xFE,),
+    "SET_REFILL_MODE": (1,),
     "SET_FIXED_ENCRYPTION_KEY": ((0x0123456701234567).to_bytes(8, "little"),),
-    "PAYOUT_AMOUNT": ((100).to_bytes(4, "little") + b"EUR\x19",),
+    "PAYOUT_AMOUNT": (100, EUR, TEST),
     "SET_DENOMINATION_LEVEL": (5, 100, EUR),
-    "GET_DENOMINATION_LEVEL": ((100).to_bytes(4, "little") + b"EUR",),
-    "SET_DENOMINATION_ROUTE": (b"\x01" + (100).to_bytes(4, "little") + b"EUR",),
-    "GET_DENOMINATION_ROUTE": ((100).to_bytes(4, "little") + b"EUR",),
-    "FLOAT_AMOUNT": (b"\x01\x00" + (100).to_bytes(4, "little") + b"EUR\x19",),
-    "GET_MINIMUM_PAYOUT": (b"EUR",),
+    "GET_DENOMINATION_LEVEL": (100, EUR, 4),
+    "SET_DENOMINATION_ROUTE": (1, 100, EUR, 4),
+    "GET_DENOMINATION_ROUTE": (100, EUR, 4),
+    "FLOAT_AMOUNT": (1, 100, EUR, TEST, 2),
+    "GET_MINIMUM_PAYOUT": (EUR,),
     "SET_COIN_MECH_INHIBITS": (True, 100, EUR),
-    "FLOAT_BY_DENOMINATION": (ONE_100_EUR_REAL,),
-    "PAYOUT_BY_DENOMINATION": (ONE_100_EUR_REAL,),
+    "FLOAT_BY_DENOMINATION": ([(1, 100, EUR)], TEST),
+    "PAYOUT_BY_DENOMINATION": ([(1, 100, EUR)], TEST),
     "COIN_MECH_GLOBAL_INHIBIT": (1,),
     "SET_CASHBOX_PAYOUT_LIMIT": ([(3, 100, EUR), (2, 200, EUR)],),
     "SET_OPTIONS": (0x26, 0x00),
-    "COIN_MECH_OPTIONS": (b"\x01",),
-    "ENABLE_PAYOUT_DEVICE": (b"\x00",),
+    "COIN_MECH_OPTIONS": (1,),
+    "ENABLE_PAYOUT_DEVICE": (0,),
     "COIN_STIR": (5,),
     "SET_REAL_TIME_CLOCK": (7, 12, 26, 10, 30, 0),
     "SET_TWIN_MODE": (1,),
@@ -51,12 +51,20 @@ REQUESTS: dict[str, tuple[Any, ...]] = {
     "SET_SERVICE_INFORMATION": (0, 1, 12, 26),
     "SERVICE_MAINTENANCE_RESET": tuple(b"4926"),
     "NV4000_REPLENISH": (20,),
-    "NV4000_SET_DENOMINATION_ROUTE": (b"\x02" + (500).to_bytes(4, "little") + b"EUR",),
+    "NV4000_SET_DENOMINATION_ROUTE": (2, 500, EUR, 4),
     "NV4000_SMART_EMPTY_MODULE": (1,),
 }
 
 # reply values per row with a structured reply decoder
 REPLIES: dict[str, Any] = {
+    "GET_BARCODE_READER_CONFIGURATION": (3, 1, 1, 18),
+    "GET_BARCODE_INHIBIT": 0xFE,
+    "LAST_REJECT_CODE": 0x06,
+    "GET_BARCODE_DATA": (1, "123456789012345678"),
+    "GET_REFILL_MODE": 1,
+    "GET_DENOMINATION_LEVEL": 513,
+    "GET_DENOMINATION_ROUTE": 1,
+    "GET_MINIMUM_PAYOUT": 5,
     "GET_COUNTERS": [1, 2, 300, 4],
     "GET_OPTIONS": (0x26, 0x01),
     "GET_REAL_TIME_CLOCK_CONFIGURATION": 1,
@@ -177,7 +185,7 @@ def exchange(emu: Emulator, name: str, args: tuple[Any, ...]) -> bytes:
 def test_row_through_the_emulator(row: CommandSpec) -> None:
     model, steps, status = scenario(row.name)
     emu = Emulator(model, EUR)  # never started: commands go straight to its engine, no threads
-    for name, args in (("HOST_PROTOCOL_VERSION", (b"\x07",)), ("ENABLE", ()), *steps):
+    for name, args in (("HOST_PROTOCOL_VERSION", (7,)), ("ENABLE", ()), *steps):
         assert exchange(emu, name, args)[:1] == b"\xf0", name
     answer = exchange(emu, row.name, REQUESTS.get(row.name, ()))
     assert answer[:1] == bytes((status,)), answer.hex()
@@ -191,7 +199,7 @@ def test_row_through_the_emulator(row: CommandSpec) -> None:
 def test_set_then_get_through_the_rows() -> None:
     """What one row writes, the emulator keeps and another row reads back."""
     emu = Emulator(COINS, EUR)
-    exchange(emu, "HOST_PROTOCOL_VERSION", (b"\x07",))
+    exchange(emu, "HOST_PROTOCOL_VERSION", (7,))
     assert exchange(emu, "SET_CASHBOX_LEVELS", (4, 100, EUR)) == b"\xf0"
     levels, unknown = TABLE.row("GET_CASHBOX_LEVELS").decode(exchange(emu, "GET_CASHBOX_LEVELS", ())[1:])
     assert (4, 100, EUR) in levels and unknown == 0
