@@ -29,7 +29,16 @@ def _no_stray_threads() -> Iterator[None]:
     assert_no_new_threads(before)
 
 
+def _parametrized_names(metafunc: pytest.Metafunc) -> set[str]:
+    names: set[str] = set()
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        argnames = mark.args[0]
+        names.update(argnames.split(",") if isinstance(argnames, str) else argnames)
+    names = {n.strip() for n in names}
+    return names
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "transport" in metafunc.fixturenames:
+    if "transport" in metafunc.fixturenames and "transport" not in _parametrized_names(metafunc):
         every = metafunc.definition.get_closest_marker("every_transport") is not None
         metafunc.parametrize("transport", TRANSPORTS if every else TRANSPORTS[:1])
