@@ -263,6 +263,17 @@ def _args_denomination(params: bytes) -> tuple[int, str | None, int]:
     return _le(params, 0, width), _text(params[width:]) if len(params) > width else None, width
 
 
+def _enc_add_level(count: int, value: int, code: str | None = None, width: int = 4) -> bytes:
+    """SET DENOMINATION LEVEL: u16 count to add, then the denomination (u32 value and country
+    from protocol 6; a u16 value before it, ssp-protocol.md §4.3)."""
+    return u16(count) + _enc_denomination(value, code, width)
+
+
+def _args_add_level(params: bytes) -> tuple[int, int, str | None, int]:
+    _need(params, 2, "level")
+    return (_le(params, 0, 2), *_args_denomination(params[2:]))
+
+
 def _enc_route(route: int, value: int, code: str | None = None, width: int = 4) -> bytes:
     """SET DENOMINATION ROUTE: route byte (0 payout, 1 cashbox; NV4000 ours 2-6), then the
     denomination."""
@@ -464,6 +475,7 @@ INVERSE: Mapping[Any, Any] = MappingProxyType(
         _enc_mask: _args_mask,
         _enc_denomination: _args_denomination,
         _enc_route: _args_route,
+        _enc_add_level: _args_add_level,
         _enc_amount: _args_amount,
         _enc_float: _args_float,
         _enc_by_denomination: _args_by_denomination,

@@ -113,8 +113,7 @@ class CoinMethods(DeviceContract):
             return self._bad(what, f"count {numCoinsToAdd!r} outside 0..65535")
         if not self._models(what, COIN_MODELS):
             return False
-        code = entry.CountryCode if self._v["sspProtocolVersion"] >= 6 else None
-        ok = self._call_ok(what, "SET_DENOMINATION_LEVEL", numCoinsToAdd, entry.Value, code)
+        ok = self._call_ok(what, "SET_DENOMINATION_LEVEL", numCoinsToAdd, *self._level_denomination(entry))
         try:
             self._read_levels()
         except SSPError as exc:

@@ -478,11 +478,7 @@ class NoteMethods(DeviceContract):
             return False
         ok = all(
             self._simple(
-                "SetDenominationLevel",
-                "SET_DENOMINATION_LEVEL",
-                levelToSet,
-                e.Value,
-                e.CountryCode if self._v["sspProtocolVersion"] >= 6 else None,
+                "SetDenominationLevel", "SET_DENOMINATION_LEVEL", levelToSet, *self._level_denomination(e)
             )
             for e in self._entries
         )

@@ -293,6 +293,14 @@ class SessionMethods(DeviceContract):
             return entry.Value, None, 2
         return entry.Value, entry.CountryCode if v6 else None, 4
 
+    def _level_denomination(self, entry: CurrencyAssignmentEntry) -> tuple[int, str | None, int]:
+        """The denomination arguments of the SET DENOMINATION LEVEL row: (value, country, 4)
+        from protocol 6; (value, None, 2) before it, where the value is a u16 (ssp-protocol.md
+        §4.3)."""
+        if self._v["sspProtocolVersion"] >= 6:
+            return entry.Value, entry.CountryCode, 4
+        return entry.Value, None, 2
+
     def _read_routes(self) -> None:
         routes: dict[int, int] = {}
         for entry in self._v["currencyAssignment"]:

@@ -65,6 +65,7 @@ from ._codecs import (
     _dec_two_u16,
     _dec_u16,
     _dec_u32,
+    _enc_add_level,
     _enc_amount,
     _enc_by_denomination,
     _enc_coin_inhibit,
@@ -243,8 +244,8 @@ _ROWS: tuple[CommandSpec, ...] = (
     _c(
         "SET_DENOMINATION_LEVEL",
         "34",
-        request="u16 count, u32 value, country (v>=6)",
-        enc=_enc_level,
+        request="u16 count, u32 value, country (v>=6); u16 count, u16 value before v6",
+        enc=_enc_add_level,
     ),
     _c(
         "GET_DENOMINATION_LEVEL",

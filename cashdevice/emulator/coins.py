@@ -155,19 +155,11 @@ class CoinMixin(DeviceCore):
     # ---------------------------------------------------------------------- commands
 
     def _cmd_set_level(self, data: bytes) -> bytes:
-        if self.level >= 6:  # the row's layout: u16 count, u32 value, country
-            args = self.row_args("SET_DENOMINATION_LEVEL", data)
-            if args is None or args[2] is None:
-                return reply(Response.WRONG_NO_PARAMETERS)
-            count, d = args[0], self.denomination(args[1], args[2])
-        else:  # before protocol 6 a coin value is a u16 here
-            if len(data) < 3:
-                return reply(Response.WRONG_NO_PARAMETERS)
-            count = int.from_bytes(data[1:3], "little")
-            parsed = self.parse_value_country(data, 3, 2)
-            if parsed is None or parsed[1] != len(data):
-                return reply(Response.WRONG_NO_PARAMETERS)
-            d = parsed[0]
+        # the row's layout: u16 count, u32 value, country from protocol 6; u16 count, u16 value before
+        args = self.row_args("SET_DENOMINATION_LEVEL", data)
+        if args is None or args[3] != (4 if self.level >= 6 else 2) or (args[2] is None) == (self.level >= 6):
+            return reply(Response.WRONG_NO_PARAMETERS)
+        count, d = args[0], self.denomination(args[1], args[2])
         if d is None:
             return reply(Response.PARAMETER_OUT_OF_RANGE)
         if count == 0:

@@ -615,19 +615,6 @@ class DeviceCore:
         """OK + the reply the command row decodes into ``value`` (``CommandSpec.encode_reply``)."""
         return OK + DEFAULT_COMMANDS[name].encode_reply(value)
 
-    def parse_value_country(
-        self, data: bytes, pos: int, width: int = 4
-    ) -> tuple[Denomination | None, int] | None:
-        """Read ``value [+ country at v>=6]`` at ``pos``; None when too short."""
-        if self.level >= 6:
-            if pos + width + 3 > len(data):
-                return None
-            value = int.from_bytes(data[pos : pos + width], "little")
-            country = data[pos + width : pos + width + 3].decode("latin-1")
-            return self.denomination(value, country), pos + width + 3
-        if pos + width > len(data):
-            return None
-        return self.denomination(int.from_bytes(data[pos : pos + width], "little"), None), pos + width
 
 
 def _ackable(code: int) -> bool:

@@ -84,7 +84,7 @@ def test_unverified_codes_are_free_codes_or_documented_families() -> None:
         ("COIN_STIR", (5,), "5d 05"),
         ("SET_CASHBOX_PAYOUT_LIMIT", ([(100, 100, "EUR")],), "4e 01 64 00 64 00 00 00 45 55 52"),
         ("SET_DENOMINATION_LEVEL", (5, 200, "EUR"), "34 05 00 c8 00 00 00 45 55 52"),
-        ("SET_DENOMINATION_LEVEL", (5, 200, None), "34 05 00 c8 00 00 00"),
+        ("SET_DENOMINATION_LEVEL", (5, 200, None, 2), "34 05 00 c8 00"),  # before protocol 6: u16 value
         ("SET_COIN_MECH_INHIBITS", (False, 50, "EUR"), "40 00 32 00 45 55 52"),
         ("COIN_MECH_GLOBAL_INHIBIT", (1,), "49 01"),
         ("GET_OPTIONS", (), "51"),

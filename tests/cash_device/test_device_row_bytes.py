@@ -87,3 +87,18 @@ def test_a_smart_hopper_below_protocol_6_routes_by_u16_value(emulators: Make, de
     assert (
         next(e.AcceptRoute for e in again.currencyAssignment if e.Value == 100) == DenominationRoute.CASHBOX
     )
+
+
+def test_set_denomination_level_below_protocol_6_sends_a_u16_value(emulators: Make, devices: Make) -> None:
+    """ssp-protocol.md §4.3 (0x34): before protocol 6 SET DENOMINATION LEVEL is u16 count, u16
+    value.  The host used to send a u32 value there, which the unit refuses (the level never
+    changed)."""
+    emu, d, _rec = open_emulated(emulators, devices, "SMART_HOPPER", protocol_max=5, levels={100: 5})
+    assert d.sspProtocolVersion == 5
+    coin = next(x for x in emu.denominations if x.value == 100)
+    with wire(emu) as seen:
+        assert d.Set_Denomination_Level(VCC(100, "EUR"), 3)
+        assert d.SetDenominationLevel(2)  # every denomination
+    assert hexes(seen, 0x34)[0] == "34 03 00 64 00"
+    assert all(len(h.split()) == 5 for h in hexes(seen, 0x34))
+    assert emu.levels[coin] == 10
