@@ -18,6 +18,7 @@ Imports: stdlib and blinker only.
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
@@ -42,9 +43,26 @@ def _takes_keyword_e(receiver: Callable[..., Any]) -> bool:
     return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
-def deliver(receiver: Callable[..., _R], sender: Any, args: Any) -> _R:
-    """Call one receiver with ``sender`` and the event args, keyword ``e`` if it takes one."""
-    if _takes_keyword_e(receiver):
+def deliver(
+    receiver: Callable[..., _R],
+    sender: Any,
+    args: Any,
+    known: weakref.WeakKeyDictionary[Any, bool] | None = None,
+) -> _R:
+    """Call one receiver with ``sender`` and the event args, keyword ``e`` if it takes one.
+    ``known`` (a signal's own cache) remembers the answer per receiver: reading a signature costs
+    tens of microseconds, and a credit fires several events."""
+    keyword = None
+    if known is not None:
+        try:
+            keyword = known.get(receiver)
+        except TypeError:  # unhashable or not weakly referable: asked every time
+            known = None
+    if keyword is None:
+        keyword = _takes_keyword_e(receiver)
+        if known is not None:
+            known[receiver] = keyword
+    if keyword:
         return receiver(sender, e=args)
     return receiver(sender, args)
 
@@ -52,6 +70,11 @@ def deliver(receiver: Callable[..., _R], sender: Any, args: Any) -> _R:
 class DeviceEvent(blinker.Signal):
     """A C# event as a blinker signal: ``connect`` holds receivers strongly by default (C# ``+=``);
     ``+=`` connects, ``-=`` disconnects; receivers may name their parameters freely."""
+
+    def __init__(self, doc: str | None = None) -> None:
+        super().__init__(doc)
+        self.signatures: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+        """Per receiver: whether it takes the args as keyword ``e`` (see :func:`deliver`)."""
 
     def connect(self, receiver: Any, sender: Any = blinker.ANY, weak: bool = False) -> Any:
         return super().connect(receiver, sender, weak)
@@ -83,7 +106,7 @@ class DeviceEvent(blinker.Signal):
             return super().send(sender, _async_wrapper=_async_wrapper, **kwargs)
         if self.is_muted:
             return []
-        return [(r, deliver(r, sender, kwargs["e"])) for r in self.receivers_for(sender)]
+        return [(r, deliver(r, sender, kwargs["e"], self.signatures)) for r in self.receivers_for(sender)]
 
 
 class EventSlot:

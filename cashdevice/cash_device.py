@@ -288,7 +288,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._status_queue.append(args)
         for receiver in list(signal.receivers_for(self)):
             try:
-                deliver(receiver, self, args)
+                deliver(receiver, self, args, signal.signatures)
             except Exception:
                 self.log.exception("a %s receiver raised", type(args).__name__)
 

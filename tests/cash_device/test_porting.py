@@ -91,6 +91,42 @@ def test_blinker_send_reaches_every_handler_style() -> None:
     assert got == ["x", "x"]
 
 
+def test_a_handler_signature_is_read_once_and_weak_handlers_stay_weak() -> None:
+    """Each signal remembers per receiver whether it takes keyword ``e`` (reading a signature costs
+    tens of microseconds per event); the memory never keeps a weakly connected receiver alive."""
+    import gc
+
+    from cashdevice._signals import DeviceEvent
+
+    signal = DeviceEvent()
+    got: list[tuple[str, Any]] = []
+
+    def by_keyword(sender: Any, e: Any) -> None:
+        got.append(("e", e))
+
+    def positional(sender: Any, args: Any) -> None:
+        got.append(("args", args))
+
+    signal += by_keyword
+    signal += positional
+    for n in (1, 2):
+        signal.send("device", e=n)
+    assert got == [("e", 1), ("args", 1), ("e", 2), ("args", 2)]
+    assert dict(signal.signatures) == {by_keyword: True, positional: False}
+
+    class Weak:
+        def handler(self, sender: Any, e: Any) -> None:
+            got.append(("weak", e))
+
+    obj = Weak()
+    signal.connect(obj.handler, weak=True)
+    signal.send("device", e=3)
+    assert ("weak", 3) in got
+    del obj
+    gc.collect()
+    assert len(signal.signatures) == 2 and len(list(signal.receivers_for("device"))) == 2
+
+
 def test_events_show_in_help() -> None:
     text = pydoc.plain(pydoc.render_doc(CashDevice))
     for name in EVENTS:
