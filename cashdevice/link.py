@@ -569,29 +569,86 @@ class SSPLink:
         state: _AddressState,
         data: bytes,
     ) -> ssp.Packet:
-        """Send ``wire`` until its reply arrives or the deadline passes (identical bytes)."""
+        """Send ``wire`` until its reply arrives or the deadline passes (identical bytes).
+
+        An attempt writes the packet, then reads until the reply with ``seq_id`` arrives or the
+        attempt is over: the attempt wait passed, or bytes arrived that made no valid reply and
+        the line then fell quiet.  One loop, no calls per attempt beyond the I/O and the parser:
+        a reply that is all there when the line turns readable costs one ``poll`` and one
+        ``read``.  The CRC errors the parser counted go to :attr:`counters`."""
+        fd = self._fd
+        parser = self._parser
+        counters = self.counters
+        frames = self._frames
+        record = self.log_raw or self.trace is not None
         wait = self.attempt_wait()  # the latencies change only when a reply arrives, which ends this
         attempts = 0
         heard = 0
         give_up = 0.0
-        while True:
-            if attempts:
-                self.counters.retries += 1
-                self._parser.reset()
-                self.log.debug("retry %d to 0x%02X (same bytes)", attempts, address)
-            self._write(port, wire)
-            sent_at = _monotonic()
-            if not attempts:
-                give_up = sent_at + self.transaction_deadline
-            attempts += 1
-            reply, got, last = self._await_reply(port, seq_id, wait, sent_at)
-            heard += got
-            if reply is not None:
-                self._timed(last - sent_at)
-                return reply
-            if attempts > self.retries and _monotonic() >= give_up:
-                break
-        self.counters.timeouts += 1
+        quiet = 0.0
+        crc_before = parser.counters.crc_errors
+        try:
+            while True:
+                if attempts:
+                    counters.retries += 1
+                    parser.reset()
+                    self.log.debug("retry %d to 0x%02X (same bytes)", attempts, address)
+                frames.append((True, wire))
+                if record:
+                    self._record(True, wire)
+                try:
+                    if fd is not None:
+                        fd.write(wire)
+                    else:
+                        port.write(wire)
+                        port.flush()
+                except (serial.SerialException, OSError) as exc:
+                    raise SSPPortError(f"{self._url}: write failed: {exc}") from exc
+                counters.sent += 1
+                now = sent_at = last_byte = _monotonic()
+                if not attempts:
+                    give_up = sent_at + self.transaction_deadline
+                attempts += 1
+                deadline = sent_at + wait
+                got = 0
+                while True:
+                    remaining = deadline - now
+                    if got:
+                        # bytes came but no reply for us yet: a line quiet for ``quiet`` seconds
+                        # after them means the reply was broken on the way
+                        if not quiet:
+                            quiet = _QUIET_GAP + 22.0 / max(1, getattr(port, "baudrate", 9600) or 9600)
+                        remaining = min(remaining, last_byte + quiet - now)
+                    if remaining <= 0:
+                        if got and now < deadline:
+                            counters.early_retries += 1
+                        break
+                    try:
+                        chunk = fd.read(remaining) if fd is not None else self._read(port, remaining)
+                    except (serial.SerialException, OSError) as exc:
+                        raise SSPPortError(f"{self._url}: read failed: {exc}") from exc
+                    now = _monotonic()
+                    if not chunk:
+                        continue
+                    got += len(chunk)
+                    last_byte = now
+                    for packet in parser.feed(chunk):
+                        frames.append((False, packet))
+                        if record:
+                            self._record(False, _wire_of(packet))
+                        if packet.seq_id == seq_id:
+                            self._timed(last_byte - sent_at)
+                            return packet
+                        counters.ignored += 1
+                        self.log.debug("ignored packet with SEQ/ID %02X (want %02X)", packet.seq_id, seq_id)
+                heard += got
+                if attempts > self.retries and _monotonic() >= give_up:
+                    break
+        finally:
+            crc_errors = parser.counters.crc_errors
+            if crc_errors != crc_before:
+                counters.crc_errors += crc_errors - crc_before
+        counters.timeouts += 1
         raise LinkTimeoutError(
             f"no reply from address 0x{address:02X} to command 0x{code:02X} "
             f"after {attempts} attempts ({heard} bytes heard)",
@@ -640,21 +697,6 @@ class SSPLink:
             self.log.debug("flushed %d stale bytes: %s", len(stale), stale.hex(" "))
         self._parser.reset()
 
-    def _write(self, port: _Port, wire: bytes) -> None:
-        self._frames.append((True, wire))
-        if self.log_raw or self.trace is not None:
-            self._record(True, wire)
-        fd = self._fd
-        try:
-            if fd is not None:
-                fd.write(wire)
-            else:
-                port.write(wire)
-                port.flush()
-        except (serial.SerialException, OSError) as exc:
-            raise SSPPortError(f"{self._url}: write failed: {exc}") from exc
-        self.counters.sent += 1
-
     def _read(self, port: _Port, wait: float) -> bytes:
         """One read: what has arrived, waiting at most ``wait`` seconds for the first byte."""
         if self._fd is not None:
@@ -671,60 +713,6 @@ class SSPLink:
             wire = frame if isinstance(frame, bytes) else _wire_of(frame)
             out.append(f"{'->' if sending else '<-'} {wire.hex(' ')}")
         return tuple(out)
-
-    def _await_reply(
-        self, port: _Port, seq_id: int, wait: float, start: float
-    ) -> tuple[ssp.Packet | None, int, float]:
-        """Read until the reply with ``seq_id`` arrives (returned) or the attempt is over: ``wait``
-        passed since ``start`` (when the command went out), or bytes arrived that made no valid
-        reply and the line then fell quiet.  Returns the packet (or None), the number of bytes
-        read and when the last of them arrived.  A reply that is all there when the line turns
-        readable costs one ``poll`` and one ``read``."""
-        deadline = start + wait
-        parser = self._parser
-        fd = self._fd
-        crc_before = parser.counters.crc_errors
-        heard = 0
-        now = last_byte = start
-        quiet = 0.0
-        try:
-            while True:
-                remaining = deadline - now
-                if heard:
-                    # bytes came but no reply for us yet: a line quiet for ``quiet`` seconds
-                    # after them means the reply was broken on the way
-                    if not quiet:
-                        byte_time = 11.0 / max(1, getattr(port, "baudrate", 9600) or 9600)
-                        quiet = _QUIET_GAP + 2 * byte_time
-                    remaining = min(remaining, last_byte + quiet - now)
-                if remaining <= 0:
-                    if heard and now < deadline:
-                        self.counters.early_retries += 1
-                    return None, heard, last_byte
-                chunk = fd.read(remaining) if fd is not None else self._read(port, remaining)
-                now = _monotonic()
-                if not chunk:
-                    continue
-                heard += len(chunk)
-                last_byte = now
-                packets = parser.feed(chunk)
-                if not packets:
-                    continue
-                record = self.log_raw or self.trace is not None
-                for packet in packets:
-                    self._frames.append((False, packet))
-                    if record:
-                        self._record(False, _wire_of(packet))
-                    if packet.seq_id == seq_id:
-                        return packet, heard, last_byte
-                    self.counters.ignored += 1
-                    self.log.debug("ignored packet with SEQ/ID %02X (want %02X)", packet.seq_id, seq_id)
-        except (serial.SerialException, OSError) as exc:
-            raise SSPPortError(f"{self._url}: read failed: {exc}") from exc
-        finally:
-            crc_errors = parser.counters.crc_errors
-            if crc_errors != crc_before:
-                self.counters.crc_errors += crc_errors - crc_before
 
     _namer: FrameNamer | None = None
     """Names the frames of the raw-packet log (created when that log is first written)."""
