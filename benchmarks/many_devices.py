@@ -148,14 +148,12 @@ def main(argv: list[str] | None = None) -> int:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     errors = FirstErrors()
     logging.getLogger("cashdevice").addHandler(errors)
-    rows: list[tuple[str, str]] = []
     for n in (int(x) for x in args.devices.split(",")):
-        rows += run(n, args, errors)
-    table(
-        f"N devices in one process, poll interval {args.interval * 1e3:.0f} ms, push-fds {args.push_fds} "
-        f"(CPU = process_time of this process; emulators in other processes, {args.farm} farm)",
-        rows,
-    )
+        table(  # one table per N, printed as soon as it is measured
+            f"N devices in one process, poll interval {args.interval * 1e3:.0f} ms, push-fds {args.push_fds} "
+            f"(CPU = process_time of this process; emulators in other processes, {args.farm} farm)",
+            run(n, args, errors),
+        )
     return 0
 
 
