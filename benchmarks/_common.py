@@ -16,7 +16,11 @@ LINE_BYTES_PER_SECOND = 9600 / 11  # 872.7 B/s: 9600 baud, 8N2 = 11 bits a byte
 
 
 class Farm:
-    """``emulator_farm.py`` in a child process: ``ports`` holds ``(path, address)`` per device."""
+    """``emulator_farm.py`` in child processes: ``ports`` holds ``(path, address)`` per device.
+
+    ``lean=True`` runs the farms with ``--lean`` (one thread serves all their emulators) and
+    splits the devices over processes of at most ``per_process`` each, so that the emulators
+    answer as fast as the host asks even for hundreds of devices (unpaced only)."""
 
     def __init__(
         self,
@@ -26,6 +30,27 @@ class Farm:
         model: str = "SPECTRAL_PAYOUT",
         mechanical: float = 0.0,
         emulator_path: str | None = None,
+        lean: bool = False,
+        per_process: int = 250,
+    ) -> None:
+        lean = lean and not pacing
+        sizes = [count]
+        if lean and count > per_process:
+            parts = -(-count // per_process)
+            sizes = [count // parts + (1 if i < count % parts else 0) for i in range(parts)]
+        self.procs: list[subprocess.Popen[str]] = []
+        self.ports: list[tuple[str, int]] = []
+        self._owner: list[tuple[int, int]] = []  # per device: (process index, index there)
+        try:
+            for size in sizes:
+                self._start(size, pacing, model, mechanical, emulator_path, lean)
+        except BaseException:
+            self.close()
+            raise
+        self.proc = self.procs[0]
+
+    def _start(
+        self, count: int, pacing: bool, model: str, mechanical: float, emulator_path: str | None, lean: bool
     ) -> None:
         cmd = [
             sys.executable,
@@ -39,45 +64,84 @@ class Farm:
         ]
         if pacing:
             cmd.append("--pacing")
+        if lean:
+            cmd.append("--lean")
         if emulator_path:
             cmd += ["--emulator-path", emulator_path]
         env = dict(os.environ)
         env.pop("PYTHONPATH", None)  # the farm's emulator comes from --emulator-path, not the host's path
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
-        self.ports: list[tuple[str, int]] = []
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        self.procs.append(proc)
+        assert proc.stdout is not None
+        local = 0
+        for line in proc.stdout:
             if line.startswith("PTY "):
                 _, path, address = line.split()
                 self.ports.append((path, int(address)))
+                self._owner.append((len(self.procs) - 1, local))
+                local += 1
             elif line.startswith("READY"):
                 break
         else:
             raise RuntimeError("emulator farm ended before READY")
 
+    @staticmethod
+    def _send(proc: subprocess.Popen[str], text: str) -> None:
+        assert proc.stdin is not None
+        proc.stdin.write(text + "\n")
+        proc.stdin.flush()
+
+    @staticmethod
+    def _lines(proc: subprocess.Popen[str], replies: int) -> list[str]:
+        assert proc.stdout is not None
+        return [proc.stdout.readline().strip() for _ in range(replies)]
+
     def command(self, text: str, replies: int) -> list[str]:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(text + "\n")
-        self.proc.stdin.flush()
-        return [self.proc.stdout.readline().strip() for _ in range(replies)]
+        """``text`` to the first farm process; its ``replies`` lines."""
+        self._send(self.procs[0], text)
+        return self._lines(self.procs[0], replies)
 
     def insert(self, index: int | str, value: int, replies: int = 1) -> dict[int, float]:
-        """Insert a note; ``{index: monotonic time of insertion}`` for the devices that took it."""
+        """Insert a note; ``{index: monotonic time of insertion}`` for the devices that took it.
+        ``index="all"``: every device, every farm process at once."""
+        if index == "all":
+            counts = [0] * len(self.procs)
+            for proc_index, _ in self._owner:
+                counts[proc_index] += 1
+            for proc in self.procs:
+                self._send(proc, f"insert all {value}")
+            lines = []
+            offsets = [0] * len(self.procs)
+            for i, proc in enumerate(self.procs):
+                offsets[i] = sum(counts[:i])
+                lines.append((i, self._lines(proc, counts[i])))
+        else:
+            proc_index, local = self._owner[int(index)]
+            offsets = [0] * len(self.procs)
+            offsets[proc_index] = int(index) - local
+            self._send(self.procs[proc_index], f"insert {local} {value}")
+            lines = [(proc_index, self._lines(self.procs[proc_index], replies))]
         out = {}
-        for line in self.command(f"insert {index} {value}", replies):
-            words = line.split()
-            if words and words[0] == "INSERTED":
-                out[int(words[1])] = float(words[2])
+        for proc_index, texts in lines:
+            for line in texts:
+                words = line.split()
+                if words and words[0] == "INSERTED":
+                    out[offsets[proc_index] + int(words[1])] = float(words[2])
         return out
 
     def close(self) -> None:
-        if self.proc.poll() is None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                try:
+                    self._send(proc, "quit")
+                except OSError:
+                    pass
+        for proc in self.procs:
             try:
-                self.command("quit", 0)
-                self.proc.wait(30)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
     def __enter__(self) -> Farm:
         return self

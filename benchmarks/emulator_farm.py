@@ -12,14 +12,27 @@ device, then ``READY``, and takes commands on stdin, one a line:
 
 ``--emulator-path`` puts another checkout first on ``sys.path`` (to run an older emulator);
 by default the emulator is the one of the checkout this script lives in.
+
+``--lean`` (unpaced only) serves every emulator from one thread: one ``poll()`` over all the
+pty masters, each command fed to the emulator's engine and its reply written at once.  An
+emulator of its own runs two threads (its engine ticks every 10 ms, its pty reader wakes every
+50 ms: 120 wake-ups a second even when idle); hundreds of them in one process keep a core busy
+and answer late, so a benchmark of many devices would measure the farm, not the host.  The
+lean farm ticks a device only when a command arrives, which is when the host can see it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
+import select
 import sys
+import threading
 import time
+import tty
 from pathlib import Path
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,11 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turnaround", type=float, default=0.003)
     parser.add_argument("--mechanical", type=float, default=0.0, help="read and stack time (s)")
     parser.add_argument("--emulator-path", default=str(Path(__file__).resolve().parents[1]))
+    parser.add_argument("--lean", action="store_true", help="serve every emulator from one thread")
     args = parser.parse_args(argv)
     sys.path.insert(0, args.emulator_path)
     from cashdevice.emulator import Emulator
 
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     emulators = []
+    lean = _Lean() if args.lean and not args.pacing else None
     try:
         for _ in range(args.count):
             emu = Emulator(
@@ -45,7 +63,10 @@ def main(argv: list[str] | None = None) -> int:
                 turnaround=args.turnaround,
             )
             emulators.append(emu)
-            print(f"PTY {emu.start_pty()} {emu.address}", flush=True)
+            path = lean.add(emu) if lean is not None else emu.start_pty()
+            print(f"PTY {path} {emu.address}", flush=True)
+        if lean is not None:
+            lean.start()
         print("READY", flush=True)
         for line in sys.stdin:
             words = line.split()
@@ -62,9 +83,66 @@ def main(argv: list[str] | None = None) -> int:
                     ok = emulators[i].insert_note(value)
                     print(f"INSERTED {i} {time.monotonic():.6f}" if ok else f"REFUSED {i}", flush=True)
     finally:
+        if lean is not None:
+            lean.stop()
         for emu in emulators:
             emu.stop()
     return 0
+
+
+class _Lean:
+    """Every emulator of the farm on one thread (``--lean``): a pty per emulator, one ``poll()``."""
+
+    def __init__(self) -> None:
+        self.poller = select.poll()
+        self.by_fd: dict[int, Any] = {}
+        self.fds: list[int] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.serve, name="lean-farm", daemon=True)
+
+    def add(self, emu: Any) -> str:
+        master, slave = os.openpty()
+        tty.setraw(slave)  # the slave stays open here, as the emulator's own pty keeps it
+        os.set_blocking(master, False)
+        self.by_fd[master] = emu
+        self.fds += [master, slave]
+        self.poller.register(master, select.POLLIN)
+        return os.ttyname(slave)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def serve(self) -> None:
+        while not self.done.is_set():
+            for fd, _ in self.poller.poll(100):
+                emu = self.by_fd[fd]
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    continue  # BlockingIOError, or EIO while the host has the port closed
+                with emu._lock:
+                    if not emu.powered:
+                        continue
+                    device = emu.device
+                    device.tick(device.clock())
+                    replies = emu.engine.feed(chunk)
+                    emu.exchanges += len(replies)
+                    device.tick(device.clock())
+                for wire in replies:
+                    try:
+                        os.write(fd, wire)
+                    except OSError:
+                        pass  # nobody reading: the bytes are lost, as on a wire
+
+    def stop(self) -> None:
+        self.done.set()
+        if self.thread.is_alive():
+            self.thread.join(5)
+        for fd in self.fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 if __name__ == "__main__":

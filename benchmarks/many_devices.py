@@ -3,7 +3,9 @@
     python3 benchmarks/many_devices.py [--devices 10,100,300,1000] [--push-fds 1024] [--short]
 
 For each N: N emulated SPECTRAL_PAYOUTs (zero mechanical time) on ptys in one other process
-(benchmarks/emulator_farm.py, so their CPU is not counted), N CashDevice.Open in this process
+(benchmarks/emulator_farm.py, so their CPU is not counted; ``--farm lean``, the default, serves
+them from one thread per farm process of at most ``--per-farm`` devices, ``--farm standard`` runs
+each emulator's own threads in one process), N CashDevice.Open in this process
 (16 at a time), then ``--idle-seconds`` of idle polling (CPU = ``time.process_time()`` of this
 process, as % of one core; threads = ``threading.active_count()``; RSS), then one note into
 every device at once.  A credit is late when it arrives more than one poll interval plus one
@@ -73,7 +75,9 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
     spare = [os.open(os.devnull, os.O_RDONLY) for _ in range(args.push_fds)]
     devices: list[CashDevice] = []
     try:
-        with Farm(n, emulator_path=args.emulator_path) as farm:
+        with Farm(
+            n, emulator_path=args.emulator_path, lean=args.farm == "lean", per_process=args.per_farm
+        ) as farm:
             before = _fds()
             cpu0, wall0 = cpu(), time.monotonic()
 
@@ -128,6 +132,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.2, help="poll interval (s)")
     parser.add_argument("--exchange", type=float, default=0.05, help="one exchange, for 'late' (s)")
     parser.add_argument("--emulator-path", help="checkout whose emulator to run (default: this one)")
+    parser.add_argument(
+        "--farm",
+        choices=("lean", "standard"),
+        default="lean",
+        help="lean: one thread serves a farm process's emulators (default); standard: each its own threads",
+    )
+    parser.add_argument("--per-farm", type=int, default=250, help="devices per lean farm process")
     parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
     if args.short:
@@ -137,14 +148,12 @@ def main(argv: list[str] | None = None) -> int:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     errors = FirstErrors()
     logging.getLogger("cashdevice").addHandler(errors)
-    rows: list[tuple[str, str]] = []
     for n in (int(x) for x in args.devices.split(",")):
-        rows += run(n, args, errors)
-    table(
-        f"N devices in one process, poll interval {args.interval * 1e3:.0f} ms, push-fds {args.push_fds} "
-        f"(CPU = process_time of this process; emulators in another process)",
-        rows,
-    )
+        table(  # one table per N, printed as soon as it is measured
+            f"N devices in one process, poll interval {args.interval * 1e3:.0f} ms, push-fds {args.push_fds} "
+            f"(CPU = process_time of this process; emulators in other processes, {args.farm} farm)",
+            run(n, args, errors),
+        )
     return 0
 
 

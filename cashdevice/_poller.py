@@ -312,7 +312,8 @@ class PollerMethods(DeviceContract):
             if self._ack_owed:
                 self._send_event_ack()
             self._moving = self._pending is not None or any(e.code in _MOVING for e in events)
-        self._poll_recovered.set()
+        if not self._poll_recovered.is_set():
+            self._poll_recovered.set()
         if not startup:
             self._converge(events)
 
@@ -374,6 +375,13 @@ class PollerMethods(DeviceContract):
         return spec is not None and (spec.verified or self.commands.allow_unverified) and not event.data
 
     def _handle_events(self, events: list[ev.Event], startup: bool = False) -> None:
+        if not events and not startup:
+            # an idle poll (OK and nothing else): what the general path below does with no
+            # events, without its loops and locks when nothing changes
+            if self._v["deviceError"] != DeviceError.NONE:
+                self._set(deviceError=DeviceError.NONE)
+            self._set_state(DeviceState.IDLE)
+            return
         known = []
         for event in events:
             spec = ev.EVENT_SPECS.get(event.code)
@@ -697,7 +705,8 @@ def _poll_thread(
             finally:
                 del device
         wake.wait(wait)
-        wake.clear()
+        if wake.is_set():
+            wake.clear()
 
 
 def _code_in(events: list[ev.Event], code: int) -> bool:

@@ -83,6 +83,11 @@ MIN_ATTEMPT_WAIT = 0.05
 _QUIET_GAP = 0.02
 """Silence after a broken reply that ends the attempt early (seconds, plus 2 byte times)."""
 _LATENCY_SAMPLES = 32
+_CACHED_DATA_BYTES = 8
+"""Plain commands up to this many DATA bytes keep their built packets (POLL, SYNC, ENABLE ...)."""
+_CACHED_PACKETS = 32
+"""Packets kept per address and flag (the cache starts over when full)."""
+_monotonic = time.monotonic
 
 TraceHook = Callable[[bool, bytes], None]
 """``trace(sending, wire_bytes)``: called for every packet written and every packet read."""
@@ -175,8 +180,7 @@ class _FdPort:
 
     def read(self, wait: float) -> bytes:
         """What is there, waiting at most ``wait`` seconds for the first byte (b"" when none)."""
-        events = self.poller.poll(max(0, int(wait * 1000 + 0.999)))
-        if not events:
+        if not self.poller.poll(int(wait * 1000 + 0.999) if wait > 0 else 0):
             return b""
         try:
             chunk = os.read(self.fd, 4096)
@@ -188,6 +192,8 @@ class _FdPort:
 
     def drain(self) -> bytes:
         """Everything waiting now, without blocking."""
+        if not self.poller.poll(0):
+            return b""  # the usual case: one poll, nothing to copy
         out = bytearray()
         while self.poller.poll(0):
             try:
@@ -200,18 +206,23 @@ class _FdPort:
         return bytes(out)
 
     def write(self, data: bytes) -> None:
-        view = memoryview(data)
+        try:
+            n = os.write(self.fd, data)
+        except BlockingIOError:
+            n = 0
+        if n == len(data):
+            return  # the usual case: the packet fits the port's buffer
+        view = memoryview(data)[n:]
         while view:
+            writer = select.poll()
+            writer.register(self.fd, select.POLLOUT)
+            if not writer.poll(1000):
+                raise OSError(errno.ETIMEDOUT, "write timed out")
             try:
                 n = os.write(self.fd, view)
             except BlockingIOError:
                 n = 0
             view = view[n:]
-            if view:
-                writer = select.poll()
-                writer.register(self.fd, select.POLLOUT)
-                if not writer.poll(1000):
-                    raise OSError(errno.ETIMEDOUT, "write timed out")
 
 
 class _Abandoned:
@@ -224,10 +235,12 @@ class _Abandoned:
 
 
 class _AddressState:
-    __slots__ = ("abandoned", "count_uncertain", "seq_flag", "session")
+    __slots__ = ("abandoned", "count_uncertain", "seq_flag", "session", "wires")
 
     def __init__(self) -> None:
         self.seq_flag = False
+        self.wires: tuple[dict[bytes, bytes], dict[bytes, bytes]] = ({}, {})
+        """Plain packets already built, by flag (index 0: flag 0) and command DATA."""
         self.session: _Session | None = None
         self.abandoned: _Abandoned | None = None
         """The last transaction failed: resend it as it was, or SYNC before another command."""
@@ -267,6 +280,8 @@ class SSPLink:
         self.deadline = deadline
         """Seconds one transaction may keep retransmitting (None: ``timeout * (retries + 1)``)."""
         self._latencies: collections.deque[float] = collections.deque(maxlen=_LATENCY_SAMPLES)
+        self._slowest = 0.0
+        """``max(self._latencies)``, kept up to date by :meth:`_timed` (0 while none)."""
         self.trace = trace
         self.log_raw = False
         """Log wire packets (both ways) at DEBUG on ``<logger>.raw``."""
@@ -426,7 +441,17 @@ class SSPLink:
         ``timeout`` (``timeout`` until a reply has been timed)."""
         if not self._latencies:
             return self.timeout
-        return min(self.timeout, max(MIN_ATTEMPT_WAIT, 3 * max(self._latencies)))
+        return min(self.timeout, max(MIN_ATTEMPT_WAIT, 3 * self._slowest))
+
+    def _timed(self, latency: float) -> None:
+        """One more reply latency (the oldest of :data:`_LATENCY_SAMPLES` drops out)."""
+        latencies = self._latencies
+        dropped = latencies[0] if len(latencies) == _LATENCY_SAMPLES else -1.0
+        latencies.append(latency)
+        if latency >= self._slowest:
+            self._slowest = latency
+        elif dropped >= self._slowest:
+            self._slowest = max(latencies)  # the slowest one left: look again
 
     def set_key(self, address: int, key: bytes | None, count: int = 0) -> None:
         """Install (or with ``None`` drop) the 16-byte AES key for ``address``."""
@@ -453,47 +478,64 @@ class SSPLink:
         :meth:`count_uncertain`), :class:`SSPPortError` when the port is closed or fails,
         ``ValueError`` for an invalid command.
         """
-        data = bytes(data)
+        if type(data) is not bytes:
+            data = bytes(data)
         if not data:
             raise ValueError("empty command")
+        code = data[0]
         with self.lock:
-            port = self.serial
-            state = self._state(address)
+            port = self._serial
+            if port is None or not port.is_open:
+                raise SSPPortError(f"port {self._url!r} is not open")
+            state = self._addresses.get(address)
+            if state is None:
+                state = self._state(address)
             abandoned = state.abandoned
-            if abandoned is not None and abandoned.data == data and data[0] != Command.SYNC:
+            if abandoned is not None and abandoned.data == data and code != Command.SYNC:
                 # the same command again: resend the abandoned packet as it was
                 self.counters.transactions += 1
                 self._flush_stale(port)
-                self.log.debug("resending the abandoned 0x%02X to 0x%02X", data[0], address)
-                reply = self._exchange(port, address, data[0], abandoned.wire, abandoned.wire[1], state, data)
+                self.log.debug("resending the abandoned 0x%02X to 0x%02X", code, address)
+                reply = self._exchange(port, address, code, abandoned.wire, abandoned.wire[1], state, data)
                 return self._accept(address, state, reply, abandoned.encrypted)
-            if data[0] == Command.SYNC:
+            if code == Command.SYNC:
                 self._drop_abandoned(state)
                 state.seq_flag = True
             elif abandoned is not None:
                 self._resync(address, state)
             session = state.session
             if encrypt is None:
-                use_enc = session is not None and data[0] not in _PLAIN_ALWAYS
+                use_enc = session is not None and code not in _PLAIN_ALWAYS
             else:
                 use_enc = encrypt
                 if use_enc and session is None:
                     raise SSPEncryptionError(f"no eSSP key for address 0x{address:02X}")
+            flag = state.seq_flag
             if use_enc:
                 assert session is not None
                 if state.count_uncertain:
                     raise SSPEncryptionError(
                         f"eCOUNT of 0x{address:02X} unknown after a failed exchange; negotiate a new key"
                     )
-                payload = session.cipher.encrypt(session.count, data)
+                wire = ssp.encode_packet(address, flag, session.cipher.encrypt(session.count, data))
             else:
-                payload = data
-            wire = ssp.encode_packet(address, state.seq_flag, payload)
-            seq_id = address | (0x80 if state.seq_flag else 0)
+                # a plain packet depends only on (address, flag, data): repeated POLLs reuse it
+                wires = state.wires[flag]
+                cached = wires.get(data)
+                if cached is None:
+                    wire = ssp.encode_packet(address, flag, data)
+                    if len(data) <= _CACHED_DATA_BYTES:
+                        if len(wires) >= _CACHED_PACKETS:
+                            wires.clear()
+                        wires[data] = wire
+                else:
+                    wire = cached
             self.counters.transactions += 1
             self._flush_stale(port)
             try:
-                reply = self._exchange(port, address, data[0], wire, seq_id, state, data)
+                reply = self._exchange(
+                    port, address, code, wire, (address | 0x80) if flag else address, state, data
+                )
             except LinkTimeoutError:
                 state.abandoned = _Abandoned(data, wire, use_enc)
                 raise
@@ -527,26 +569,86 @@ class SSPLink:
         state: _AddressState,
         data: bytes,
     ) -> ssp.Packet:
-        """Send ``wire`` until its reply arrives or the deadline passes (identical bytes)."""
-        give_up = time.monotonic() + self.transaction_deadline
+        """Send ``wire`` until its reply arrives or the deadline passes (identical bytes).
+
+        An attempt writes the packet, then reads until the reply with ``seq_id`` arrives or the
+        attempt is over: the attempt wait passed, or bytes arrived that made no valid reply and
+        the line then fell quiet.  One loop, no calls per attempt beyond the I/O and the parser:
+        a reply that is all there when the line turns readable costs one ``poll`` and one
+        ``read``.  The CRC errors the parser counted go to :attr:`counters`."""
+        fd = self._fd
+        parser = self._parser
+        counters = self.counters
+        frames = self._frames
+        record = self.log_raw or self.trace is not None
+        wait = self.attempt_wait()  # the latencies change only when a reply arrives, which ends this
         attempts = 0
         heard = 0
-        while True:
-            if attempts:
-                self.counters.retries += 1
-                self._parser.reset()
-                self.log.debug("retry %d to 0x%02X (same bytes)", attempts, address)
-            attempts += 1
-            self._write(port, wire)
-            sent_at = time.monotonic()
-            reply, got = self._await_reply(port, seq_id, min(self.attempt_wait(), self.timeout))
-            heard += got
-            if reply is not None:
-                self._latencies.append(time.monotonic() - sent_at)
-                return reply
-            if attempts > self.retries and time.monotonic() >= give_up:
-                break
-        self.counters.timeouts += 1
+        give_up = 0.0
+        quiet = 0.0
+        crc_before = parser.counters.crc_errors
+        try:
+            while True:
+                if attempts:
+                    counters.retries += 1
+                    parser.reset()
+                    self.log.debug("retry %d to 0x%02X (same bytes)", attempts, address)
+                frames.append((True, wire))
+                if record:
+                    self._record(True, wire)
+                try:
+                    if fd is not None:
+                        fd.write(wire)
+                    else:
+                        port.write(wire)
+                        port.flush()
+                except (serial.SerialException, OSError) as exc:
+                    raise SSPPortError(f"{self._url}: write failed: {exc}") from exc
+                counters.sent += 1
+                now = sent_at = last_byte = _monotonic()
+                if not attempts:
+                    give_up = sent_at + self.transaction_deadline
+                attempts += 1
+                deadline = sent_at + wait
+                got = 0
+                while True:
+                    remaining = deadline - now
+                    if got:
+                        # bytes came but no reply for us yet: a line quiet for ``quiet`` seconds
+                        # after them means the reply was broken on the way
+                        if not quiet:
+                            quiet = _QUIET_GAP + 22.0 / max(1, getattr(port, "baudrate", 9600) or 9600)
+                        remaining = min(remaining, last_byte + quiet - now)
+                    if remaining <= 0:
+                        if got and now < deadline:
+                            counters.early_retries += 1
+                        break
+                    try:
+                        chunk = fd.read(remaining) if fd is not None else self._read(port, remaining)
+                    except (serial.SerialException, OSError) as exc:
+                        raise SSPPortError(f"{self._url}: read failed: {exc}") from exc
+                    now = _monotonic()
+                    if not chunk:
+                        continue
+                    got += len(chunk)
+                    last_byte = now
+                    for packet in parser.feed(chunk):
+                        frames.append((False, packet))
+                        if record:
+                            self._record(False, _wire_of(packet))
+                        if packet.seq_id == seq_id:
+                            self._timed(last_byte - sent_at)
+                            return packet
+                        counters.ignored += 1
+                        self.log.debug("ignored packet with SEQ/ID %02X (want %02X)", packet.seq_id, seq_id)
+                heard += got
+                if attempts > self.retries and _monotonic() >= give_up:
+                    break
+        finally:
+            crc_errors = parser.counters.crc_errors
+            if crc_errors != crc_before:
+                counters.crc_errors += crc_errors - crc_before
+        counters.timeouts += 1
         raise LinkTimeoutError(
             f"no reply from address 0x{address:02X} to command 0x{code:02X} "
             f"after {attempts} attempts ({heard} bytes heard)",
@@ -581,9 +683,10 @@ class SSPLink:
         return plain
 
     def _flush_stale(self, port: _Port) -> None:
+        fd = self._fd
         try:
-            if self._fd is not None:
-                stale = self._fd.drain()
+            if fd is not None:
+                stale = fd.drain()
             else:
                 waiting = port.in_waiting
                 stale = port.read(waiting) if waiting else b""
@@ -593,20 +696,6 @@ class SSPLink:
             self.counters.stale_bytes += len(stale)
             self.log.debug("flushed %d stale bytes: %s", len(stale), stale.hex(" "))
         self._parser.reset()
-
-    def _write(self, port: _Port, wire: bytes) -> None:
-        self._frames.append((True, wire))
-        if self.log_raw or self.trace is not None:
-            self._record(True, wire)
-        try:
-            if self._fd is not None:
-                self._fd.write(wire)
-            else:
-                port.write(wire)
-                port.flush()
-        except (serial.SerialException, OSError) as exc:
-            raise SSPPortError(f"{self._url}: write failed: {exc}") from exc
-        self.counters.sent += 1
 
     def _read(self, port: _Port, wait: float) -> bytes:
         """One read: what has arrived, waiting at most ``wait`` seconds for the first byte."""
@@ -624,47 +713,6 @@ class SSPLink:
             wire = frame if isinstance(frame, bytes) else _wire_of(frame)
             out.append(f"{'->' if sending else '<-'} {wire.hex(' ')}")
         return tuple(out)
-
-    def _await_reply(self, port: _Port, seq_id: int, wait: float) -> tuple[ssp.Packet | None, int]:
-        """Read until the reply with ``seq_id`` arrives (returned) or the attempt is over: ``wait``
-        passed, or bytes arrived that made no valid reply and the line then fell quiet.  Returns
-        the packet (or None) and the number of bytes read."""
-        start = time.monotonic()
-        deadline = start + wait
-        byte_time = 11.0 / max(1, getattr(port, "baudrate", 9600) or 9600)
-        quiet = _QUIET_GAP + 2 * byte_time
-        crc_before = self._parser.counters.crc_errors
-        heard = 0
-        last_byte = 0.0
-        try:
-            while True:
-                now = time.monotonic()
-                remaining = deadline - now
-                if heard:
-                    # bytes came but no reply for us yet: a line quiet for ``quiet`` seconds
-                    # after them means the reply was broken on the way
-                    remaining = min(remaining, last_byte + quiet - now)
-                if remaining <= 0:
-                    if heard and now < deadline:
-                        self.counters.early_retries += 1
-                    return None, heard
-                chunk = self._read(port, remaining)
-                if not chunk:
-                    continue
-                heard += len(chunk)
-                last_byte = time.monotonic()
-                for packet in self._parser.feed(chunk):
-                    self._frames.append((False, packet))
-                    if self.log_raw or self.trace is not None:
-                        self._record(False, _wire_of(packet))
-                    if packet.seq_id == seq_id:
-                        return packet, heard
-                    self.counters.ignored += 1
-                    self.log.debug("ignored packet with SEQ/ID %02X (want %02X)", packet.seq_id, seq_id)
-        except (serial.SerialException, OSError) as exc:
-            raise SSPPortError(f"{self._url}: read failed: {exc}") from exc
-        finally:
-            self.counters.crc_errors += self._parser.counters.crc_errors - crc_before
 
     _namer: FrameNamer | None = None
     """Names the frames of the raw-packet log (created when that log is first written)."""

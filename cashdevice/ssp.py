@@ -31,7 +31,7 @@ import struct
 import sys
 from array import array
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Callable, Final
 
 from Crypto.Cipher import AES
 
@@ -331,6 +331,8 @@ def _make_crc_table16(table: tuple[int, ...]) -> memoryview:
 
 
 _CRC_TABLE16: Final = _make_crc_table16(_CRC_TABLE)
+_WORDS: Final = tuple(struct.Struct(f">{n}H").unpack for n in range(131))
+"""Big-endian word unpackers by count (a frame is at most 260 bytes): no format string per call."""
 _unpack: Final = struct.unpack
 
 
@@ -352,7 +354,8 @@ def crc16(data: bytes | bytearray | memoryview) -> int:
     else:
         crc = 0xFFFF
     table16 = _CRC_TABLE16
-    for word in _unpack(f">{n >> 1}H", data):
+    words = n >> 1
+    for word in _WORDS[words](data) if words < 131 else _unpack(f">{words}H", data):
         crc = table16[crc ^ word]
     return crc
 
@@ -398,6 +401,21 @@ class Packet:
     def encode(self) -> bytes:
         """The packet's wire bytes."""
         return encode_packet(self.address, self.seq_flag, self.data)
+
+
+_new_object: Final = object.__new__
+
+
+def _packet(address: int, seq_flag: bool, data: bytes) -> Packet:
+    """``Packet(address, seq_flag, data)`` for the parser's hot path: the frozen dataclass's
+    ``__init__`` sets each field through ``object.__setattr__`` (about twice the time); the
+    fields are stored exactly where it would store them."""
+    packet: Packet = _new_object(Packet)
+    fields = packet.__dict__
+    fields["address"] = address
+    fields["seq_flag"] = seq_flag
+    fields["data"] = data
+    return packet
 
 
 @dataclass
@@ -457,8 +475,21 @@ class PacketParser:
         the next 0x7F inside a frame, the bytes between are copied in one slice (never past
         the length the header announces), and a complete frame costs one CRC.
         """
-        data = bytes(chunk)
+        data = chunk if type(chunk) is bytes else bytes(chunk)
         end = len(data)
+        if (
+            not self._in_packet
+            and end > 5
+            and data[0] == STX
+            and data[2] + 5 == end
+            and data[2]
+            and data.find(STX, 1) < 0
+            and crc16(data[1:-2]) == data[-2] | (data[-1] << 8)
+        ):
+            # the usual chunk: exactly one whole, valid frame without a 0x7F after its STX
+            self.counters.packets += 1
+            first = data[1]
+            return [_packet(first & 0x7F, first > 0x7F, data[3:-2])]
         out: list[Packet] = []
         counters = self.counters
         buf = self._buf
@@ -479,7 +510,7 @@ class PacketParser:
                         if crc16(body) == data[stop - 2] | (data[stop - 1] << 8):
                             counters.packets += 1
                             first = body[0]
-                            out.append(Packet(first & 0x7F, first > 0x7F, body[2:]))
+                            out.append(_packet(first & 0x7F, first > 0x7F, body[2:]))
                         else:
                             counters.crc_errors += 1
                             counters.discarded_bytes += stop - start
@@ -549,7 +580,7 @@ class PacketParser:
             return
         self.counters.packets += 1
         first = body[0]
-        out.append(Packet(first & 0x7F, first > 0x7F, body[2:]))
+        out.append(_packet(first & 0x7F, first > 0x7F, body[2:]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -665,8 +696,7 @@ class ESSPCipher:
         if len(key) != 16:
             raise ValueError("the eSSP AES key is 16 bytes")
         aes = AES.new(bytes(key), AES.MODE_ECB)
-        self._encrypt = aes.encrypt
-        self._decrypt = aes.decrypt
+        self._encrypt, self._decrypt = _raw_ecb(aes) or (aes.encrypt, aes.decrypt)
 
     def __repr__(self) -> str:
         return "ESSPCipher(<key hidden>)"
@@ -710,6 +740,55 @@ class ESSPCipher:
         return _unpack_count(block, 1)[0], block[5 : 5 + length]
 
 
+def _raw_ecb(aes: Any) -> tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]] | None:
+    """pycryptodome's ECB ``encrypt``/``decrypt`` wrap one C call in ~2 µs of argument checks and
+    buffer helpers; with its cffi backend the C functions can be called directly (the same
+    functions, the same key schedule).  ``None`` when its internals are not the expected ones
+    (another version, the ctypes backend) or the direct path does not give exactly what the
+    public methods give on a random block: the public methods are used then."""
+    try:
+        from Crypto.Cipher import _mode_ecb
+        from Crypto.Util import _raw_api
+
+        if getattr(_raw_api, "backend", None) != "cffi":
+            return None
+        ffi = _raw_api.ffi
+        lib = _mode_ecb.raw_ecb_lib
+        state = aes._state.get()
+        ecb_encrypt, ecb_decrypt = lib.ECB_encrypt, lib.ECB_decrypt
+        new, buffer = ffi.new, ffi.buffer
+    except Exception:
+        return None
+
+    def encrypt(block: bytes, _keep: Any = aes) -> bytes:  # _keep: the C state lives in ``aes``
+        n = len(block)
+        out = new("uint8_t[]", n)
+        if ecb_encrypt(state, block, out, n):
+            raise ValueError("AES-ECB: data must be whole 16-byte blocks")
+        return buffer(out)[:]  # type: ignore[no-any-return]
+
+    def decrypt(block: bytes, _keep: Any = aes) -> bytes:
+        n = len(block)
+        out = new("uint8_t[]", n)
+        if ecb_decrypt(state, block, out, n):
+            raise ValueError("AES-ECB: data must be whole 16-byte blocks")
+        return buffer(out)[:]  # type: ignore[no-any-return]
+
+    global _raw_ecb_checked
+    if not _raw_ecb_checked:  # once per process: the same C functions serve every key
+        try:
+            probe = secrets.token_bytes(32)
+            if encrypt(probe) != aes.encrypt(probe) or decrypt(probe) != aes.decrypt(probe):
+                return None
+        except Exception:
+            return None
+        _raw_ecb_checked = True
+    return encrypt, decrypt
+
+
+_raw_ecb_checked = False
+
+
 _pack_head: Final = struct.Struct("<BI").pack
 _pack_crc: Final = struct.Struct("<H").pack
 _unpack_count: Final = struct.Struct("<I").unpack_from
@@ -719,10 +798,10 @@ def encrypt_data(key: bytes, count: int, data: bytes, packing: bytes | None = No
     """Encrypted DATA field: ``0x7E`` + AES-128-ECB(eLENGTH, eCOUNT, data, packing, eCRC).
 
     ``packing=None`` draws the padding from :mod:`secrets`; a given ``packing`` must have
-    exactly :func:`packing_length` bytes (a seam for known-answer tests).  One call builds
-    one cipher: a session should keep an :class:`ESSPCipher` instead.
+    exactly :func:`packing_length` bytes (a seam for known-answer tests).  The cipher of a
+    recent key is reused (:func:`_cipher`); a session should keep an :class:`ESSPCipher`.
     """
-    return ESSPCipher(key).encrypt(count, data, packing)
+    return _cipher(key).encrypt(count, data, packing)
 
 
 def decrypt_data(key: bytes, data: bytes) -> tuple[int, bytes]:
@@ -732,7 +811,26 @@ def decrypt_data(key: bytes, data: bytes) -> tuple[int, bytes]:
     0x7E, is not 0x7E + n*16 bytes, its eLENGTH does not match the block size, or its eCRC
     is wrong (a flipped bit or a wrong key).  A session should keep an :class:`ESSPCipher`.
     """
-    return ESSPCipher(key).decrypt(data)
+    return _cipher(key).decrypt(data)
+
+
+_CIPHERS: dict[bytes, ESSPCipher] = {}
+_CIPHERS_KEPT: Final = 1024
+
+
+def _cipher(key: bytes) -> ESSPCipher:
+    """The :class:`ESSPCipher` of ``key``, built once while the key is among the last
+    :data:`_CIPHERS_KEPT` used (an emulator farm seals every reply with the per-call functions;
+    building AES per packet cost ~20 µs).  The keys stay in this process's memory only, as
+    the sessions' own ciphers do; they are never logged or shown (``repr`` hides them)."""
+    key = bytes(key)
+    cipher = _CIPHERS.get(key)
+    if cipher is None:
+        cipher = ESSPCipher(key)  # raises for a key that is not 16 bytes
+        if len(_CIPHERS) >= _CIPHERS_KEPT:
+            _CIPHERS.clear()
+        _CIPHERS[key] = cipher
+    return cipher
 
 
 # --------------------------------------------------------------------------------------------

@@ -394,3 +394,22 @@ def test_descriptors_above_1024_work(slave: FakeSlave) -> None:
         for fd in filler:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_slowest_latency_is_kept_incrementally(slave: FakeSlave) -> None:
+    import random
+
+    rng = random.Random(3)
+    with SSPLink(slave.path, timeout=0.25) as lk:
+        for _ in range(500):
+            lk._timed(rng.choice((rng.random() * 0.01, rng.random())))
+            assert lk._slowest == max(lk._latencies)
+
+
+def test_repeated_plain_commands_send_the_same_packet_per_flag(slave: FakeSlave, link: SSPLink) -> None:
+    link.sync(0)
+    for _ in range(4):
+        link.transact(0, POLL)
+    wires = [p.encode() for p in slave.wait_packets(5)[1:]]
+    assert wires[0] == wires[2] == ssp.encode_packet(0, False, POLL)
+    assert wires[1] == wires[3] == ssp.encode_packet(0, True, POLL)
