@@ -41,10 +41,7 @@ Rules it implements (ssp-protocol.md §1.5, §1.6, §2.5; GA138 transport chapte
 from __future__ import annotations
 
 import collections
-import errno
 import logging
-import os
-import select
 import threading
 import time
 from dataclasses import dataclass
@@ -54,6 +51,7 @@ import serial
 from serial.serialutil import SerialBase
 
 from . import ssp
+from ._fdport import FdPort, fd_port
 from .frame_names import FrameNamer
 from .ssp import (
     Command,
@@ -162,69 +160,6 @@ class _Session:
         self.count = 0
 
 
-class _FdPort:
-    """Direct descriptor I/O for a plain POSIX serial port (a device node or a pty).
-
-    pyserial's ``read``/``write`` wait with ``select()``, which refuses descriptors >= 1024 (an
-    application with many sockets or devices hits that with its first port), and each change of
-    ``timeout`` costs a ``tcsetattr``.  Here the port keeps its settings; waits use ``poll()``
-    on the descriptor and data moves with ``os.read``/``os.write`` (the descriptor pyserial opened
-    is non-blocking)."""
-
-    __slots__ = ("fd", "poller")
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.poller = select.poll()
-        self.poller.register(fd, select.POLLIN)
-
-    def read(self, wait: float) -> bytes:
-        """What is there, waiting at most ``wait`` seconds for the first byte (b"" when none)."""
-        if not self.poller.poll(int(wait * 1000 + 0.999) if wait > 0 else 0):
-            return b""
-        try:
-            chunk = os.read(self.fd, 4096)
-        except BlockingIOError:
-            return b""
-        if not chunk:
-            raise OSError(errno.EIO, "device reports readiness to read but returned no data (unplugged?)")
-        return chunk
-
-    def drain(self) -> bytes:
-        """Everything waiting now, without blocking."""
-        if not self.poller.poll(0):
-            return b""  # the usual case: one poll, nothing to copy
-        out = bytearray()
-        while self.poller.poll(0):
-            try:
-                chunk = os.read(self.fd, 4096)
-            except BlockingIOError:
-                break
-            if not chunk:
-                raise OSError(errno.EIO, "device reports readiness to read but returned no data (unplugged?)")
-            out += chunk
-        return bytes(out)
-
-    def write(self, data: bytes) -> None:
-        try:
-            n = os.write(self.fd, data)
-        except BlockingIOError:
-            n = 0
-        if n == len(data):
-            return  # the usual case: the packet fits the port's buffer
-        view = memoryview(data)[n:]
-        while view:
-            writer = select.poll()
-            writer.register(self.fd, select.POLLOUT)
-            if not writer.poll(1000):
-                raise OSError(errno.ETIMEDOUT, "write timed out")
-            try:
-                n = os.write(self.fd, view)
-            except BlockingIOError:
-                n = 0
-            view = view[n:]
-
-
 class _Abandoned:
     __slots__ = ("data", "encrypted", "wire")
 
@@ -293,7 +228,7 @@ class SSPLink:
         self._raw_log = self.log.getChild("raw")
         self._parser = ssp.PacketParser()
         self._frames: collections.deque[tuple[bool, bytes | ssp.Packet]] = collections.deque(maxlen=16)
-        self._fd: _FdPort | None = None
+        self._fd: FdPort | None = None
         self._addresses: dict[int, _AddressState] = {}
         self._url: str | None
         if isinstance(port, SerialBase):
@@ -344,7 +279,7 @@ class SSPLink:
                 self._serial = cast(_Port, serial.serial_for_url(self._url, **kwargs))
             except (serial.SerialException, OSError, ValueError) as exc:
                 raise SSPPortError(f"cannot open {self._url!r}: {exc}") from exc
-            self._fd = _fd_port(self._serial)
+            self._fd = fd_port(self._serial)
             self._parser.reset()
 
     def close(self, *, forget: bool = True) -> None:
@@ -772,21 +707,6 @@ class SSPLink:
             slave_inter = int.from_bytes(reply[1:9], "little")
             self.set_key(address, ssp.aes_key(fixed_key, params.shared_key(slave_inter)))
             self.log.debug("eSSP key negotiated with 0x%02X", address)
-
-
-def _fd_port(port: _Port) -> _FdPort | None:
-    """Direct descriptor I/O for exactly pyserial's POSIX ``Serial`` (not its URL handlers or
-    subclasses such as ``spy://``, which add behaviour to ``read``/``write``)."""
-    if os.name != "posix" or not hasattr(select, "poll"):
-        return None
-    try:
-        from serial import serialposix
-    except ImportError:  # pragma: no cover - non-POSIX
-        return None
-    if type(port) is not serialposix.Serial:
-        return None
-    fd = getattr(port, "fd", None)
-    return _FdPort(fd) if isinstance(fd, int) else None
 
 
 def _wire_of(packet: ssp.Packet) -> bytes:

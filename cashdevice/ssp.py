@@ -31,7 +31,7 @@ import struct
 import sys
 from array import array
 from dataclasses import dataclass, field
-from typing import Any, Callable, Final
+from typing import Final
 
 from Crypto.Cipher import AES
 
@@ -696,7 +696,7 @@ class ESSPCipher:
         if len(key) != 16:
             raise ValueError("the eSSP AES key is 16 bytes")
         aes = AES.new(bytes(key), AES.MODE_ECB)
-        self._encrypt, self._decrypt = _raw_ecb(aes) or (aes.encrypt, aes.decrypt)
+        self._encrypt, self._decrypt = aes.encrypt, aes.decrypt
 
     def __repr__(self) -> str:
         return "ESSPCipher(<key hidden>)"
@@ -740,55 +740,6 @@ class ESSPCipher:
         return _unpack_count(block, 1)[0], block[5 : 5 + length]
 
 
-def _raw_ecb(aes: Any) -> tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]] | None:
-    """pycryptodome's ECB ``encrypt``/``decrypt`` wrap one C call in ~2 µs of argument checks and
-    buffer helpers; with its cffi backend the C functions can be called directly (the same
-    functions, the same key schedule).  ``None`` when its internals are not the expected ones
-    (another version, the ctypes backend) or the direct path does not give exactly what the
-    public methods give on a random block: the public methods are used then."""
-    try:
-        from Crypto.Cipher import _mode_ecb
-        from Crypto.Util import _raw_api
-
-        if getattr(_raw_api, "backend", None) != "cffi":
-            return None
-        ffi = _raw_api.ffi
-        lib = _mode_ecb.raw_ecb_lib
-        state = aes._state.get()
-        ecb_encrypt, ecb_decrypt = lib.ECB_encrypt, lib.ECB_decrypt
-        new, buffer = ffi.new, ffi.buffer
-    except Exception:
-        return None
-
-    def encrypt(block: bytes, _keep: Any = aes) -> bytes:  # _keep: the C state lives in ``aes``
-        n = len(block)
-        out = new("uint8_t[]", n)
-        if ecb_encrypt(state, block, out, n):
-            raise ValueError("AES-ECB: data must be whole 16-byte blocks")
-        return buffer(out)[:]  # type: ignore[no-any-return]
-
-    def decrypt(block: bytes, _keep: Any = aes) -> bytes:
-        n = len(block)
-        out = new("uint8_t[]", n)
-        if ecb_decrypt(state, block, out, n):
-            raise ValueError("AES-ECB: data must be whole 16-byte blocks")
-        return buffer(out)[:]  # type: ignore[no-any-return]
-
-    global _raw_ecb_checked
-    if not _raw_ecb_checked:  # once per process: the same C functions serve every key
-        try:
-            probe = secrets.token_bytes(32)
-            if encrypt(probe) != aes.encrypt(probe) or decrypt(probe) != aes.decrypt(probe):
-                return None
-        except Exception:
-            return None
-        _raw_ecb_checked = True
-    return encrypt, decrypt
-
-
-_raw_ecb_checked = False
-
-
 _pack_head: Final = struct.Struct("<BI").pack
 _pack_crc: Final = struct.Struct("<H").pack
 _unpack_count: Final = struct.Struct("<I").unpack_from
@@ -798,10 +749,10 @@ def encrypt_data(key: bytes, count: int, data: bytes, packing: bytes | None = No
     """Encrypted DATA field: ``0x7E`` + AES-128-ECB(eLENGTH, eCOUNT, data, packing, eCRC).
 
     ``packing=None`` draws the padding from :mod:`secrets`; a given ``packing`` must have
-    exactly :func:`packing_length` bytes (a seam for known-answer tests).  The cipher of a
-    recent key is reused (:func:`_cipher`); a session should keep an :class:`ESSPCipher`.
+    exactly :func:`packing_length` bytes (a seam for known-answer tests).  Builds a cipher for
+    this one call; a session keeps an :class:`ESSPCipher` instead.
     """
-    return _cipher(key).encrypt(count, data, packing)
+    return ESSPCipher(key).encrypt(count, data, packing)
 
 
 def decrypt_data(key: bytes, data: bytes) -> tuple[int, bytes]:
@@ -809,28 +760,9 @@ def decrypt_data(key: bytes, data: bytes) -> tuple[int, bytes]:
 
     Raises ``ValueError`` (:class:`SSPEncryptionError`) when the field does not start with
     0x7E, is not 0x7E + n*16 bytes, its eLENGTH does not match the block size, or its eCRC
-    is wrong (a flipped bit or a wrong key).  A session should keep an :class:`ESSPCipher`.
+    is wrong (a flipped bit or a wrong key).  A session keeps an :class:`ESSPCipher` instead.
     """
-    return _cipher(key).decrypt(data)
-
-
-_CIPHERS: dict[bytes, ESSPCipher] = {}
-_CIPHERS_KEPT: Final = 1024
-
-
-def _cipher(key: bytes) -> ESSPCipher:
-    """The :class:`ESSPCipher` of ``key``, built once while the key is among the last
-    :data:`_CIPHERS_KEPT` used (an emulator farm seals every reply with the per-call functions;
-    building AES per packet cost ~20 µs).  The keys stay in this process's memory only, as
-    the sessions' own ciphers do; they are never logged or shown (``repr`` hides them)."""
-    key = bytes(key)
-    cipher = _CIPHERS.get(key)
-    if cipher is None:
-        cipher = ESSPCipher(key)  # raises for a key that is not 16 bytes
-        if len(_CIPHERS) >= _CIPHERS_KEPT:
-            _CIPHERS.clear()
-        _CIPHERS[key] = cipher
-    return cipher
+    return ESSPCipher(key).decrypt(data)
 
 
 # --------------------------------------------------------------------------------------------

@@ -33,11 +33,17 @@ ALLOWED: dict[str, set[str]] = {
     "commands": {"ssp", "_codecs"},
     "firmware_file": {"ssp"},
     "frame_names": {"ssp", "events", "commands"},
-    "link": {"ssp", "frame_names"},
+    "_fdport": set(),
+    "link": {"ssp", "frame_names", "_fdport"},
 }
-PURE = frozenset(ALLOWED) - {"link"}
+PURE = frozenset(ALLOWED) - {"link", "_fdport"}
 EMULATOR_MAY_USE = frozenset({"_html", "ssp", "enums", "events", "models", "commands"})
-THIRD_PARTY: dict[str, set[str]] = {"ssp": {"Crypto"}, "link": {"serial"}, "emulator": {"serial"}}
+THIRD_PARTY: dict[str, set[str]] = {
+    "ssp": {"Crypto"},
+    "link": {"serial"},
+    "_fdport": {"serial"},
+    "emulator": {"serial"},
+}
 
 
 def module_name(path: Path) -> str:

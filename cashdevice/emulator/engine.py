@@ -123,6 +123,7 @@ class SlaveEngine:
         self.generator: int | None = None
         self.modulus: int | None = None
         self.key: bytes | None = None
+        self._cipher: tuple[bytes, ssp.ESSPCipher] | None = None  # (its key, the session's AES)
         self.ecount = 0
         self.mode = "ssp"  # ssp | raw (download) | dead (failed download, until power cycle)
         self.download.reset()
@@ -202,17 +203,24 @@ class SlaveEngine:
             self.mode = "raw"  # from here on raw bytes, no SSP framing (§7.2)
         return wire
 
+    def _session_cipher(self, key: bytes) -> ssp.ESSPCipher:
+        """The negotiated key's cipher, built once per session (not once per packet)."""
+        held = self._cipher
+        if held is None or held[0] != key:
+            held = self._cipher = (key, ssp.ESSPCipher(key))
+        return held[1]
+
     def _seal(self, plain: bytes) -> bytes:
         assert self.key is not None
         self.ecount = (self.ecount + 1) & 0xFFFFFFFF
         packing = bytes(self.rng.getrandbits(8) for _ in range(ssp.packing_length(len(plain))))
-        return ssp.encrypt_data(self.key, self.ecount, plain, packing)
+        return self._session_cipher(self.key).encrypt(self.ecount, plain, packing)
 
     def _encrypted(self, data: bytes) -> bytes | None:
         if self.key is None:
             return None if self.policy.bad_crypto == "drop" else bytes((Response.KEY_NOT_SET,))
         try:
-            count, plain = ssp.decrypt_data(self.key, data)
+            count, plain = self._session_cipher(self.key).decrypt(data)
         except ValueError:
             self.dropped_count += 1
             self.log.debug("undecryptable eSSP packet")

@@ -140,25 +140,3 @@ def test_cipher_object_refuses_what_the_functions_refuse() -> None:
     with pytest.raises(ValueError):
         ssp.ESSPCipher(bytes(8))
     assert "hidden" in repr(cipher) and KEY.hex() not in repr(cipher)
-
-
-@given(
-    st.binary(min_size=16, max_size=16),
-    st.integers(1, 15).flatmap(lambda n: st.binary(min_size=16 * n, max_size=16 * n)),
-)
-def test_cipher_fast_path_matches_pycryptodome(key: bytes, blocks: bytes) -> None:
-    from Crypto.Cipher import AES
-
-    cipher = ssp.ESSPCipher(key)
-    reference = AES.new(key, AES.MODE_ECB)
-    assert cipher._encrypt(blocks) == reference.encrypt(blocks)
-    assert cipher._decrypt(blocks) == reference.decrypt(blocks)
-
-
-def test_per_call_functions_reuse_recent_ciphers_and_check_the_key() -> None:
-    field = ssp.encrypt_data(KEY, 7, b"\x07")
-    assert ssp._cipher(KEY) is ssp._cipher(bytearray(KEY))
-    assert ssp.decrypt_data(KEY, field) == (7, b"\x07")
-    with pytest.raises(ValueError):
-        ssp.encrypt_data(KEY[:15], 1, b"\x07")
-    assert "67 45" not in repr(ssp._cipher(KEY)) and KEY.hex() not in repr(ssp._cipher(KEY))
