@@ -67,6 +67,8 @@ class DeviceContract:
     _session_event: threading.Event
     _poll_recovered: threading.Event
     _abandoned_tries: int
+    _abandoned_since: float
+    abandoned_poll_patience: float
     _next_due: float
     _moving: bool
     _disabled_polls: int

@@ -9,6 +9,7 @@ level, SETUP REQUEST, unit information, inhibits, routes and levels, payout, one
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -38,7 +39,8 @@ _SYNC_ATTEMPTS = 3
 
 _POLLS = frozenset({Command.POLL, Command.POLL_WITH_ACK, Command.EVENT_ACK})
 _ABANDONED_POLL_TRIES = 5
-"""Reconnect attempts that resend an abandoned poll before the session is rebuilt without it."""
+"""Reconnect attempts that resend an abandoned poll before the session is rebuilt without it
+(and at least ``CashDevice.abandoned_poll_patience`` seconds of silence)."""
 
 _NV4000_MODULES = (
     (CashDeviceModuleType.RECYCLER_1, "recycler1"),
@@ -174,8 +176,11 @@ class SessionMethods(DeviceContract):
     def _recover_abandoned_poll(self) -> None:
         """Before SYNC throws it away, resend the poll whose replies were all lost: a device that
         is still running answers from its cache, with any credit in it.  A device that reset
-        answers KEY NOT SET (the reply is gone; the session is rebuilt).  While it stays silent the
-        attempt is repeated on the next reconnect, up to :data:`_ABANDONED_POLL_TRIES` times."""
+        answers KEY NOT SET (the reply is gone; the session is rebuilt).  While it stays silent (a
+        cable out, the unit off) the attempt is repeated on every reconnect; it is given up after
+        :data:`_ABANDONED_POLL_TRIES` tries *and* ``abandoned_poll_patience`` seconds (only a unit
+        that came back without answering at all, e.g. one that ignores encrypted packets after a
+        reset instead of answering KEY NOT SET, waits that long to be reconnected)."""
         link = self._link
         assert link is not None
         try:
@@ -185,10 +190,15 @@ class SessionMethods(DeviceContract):
         except _SessionLost:
             pass
         except LinkTimeoutError:
+            now = time.monotonic()
+            if self._abandoned_tries == 0:
+                self._abandoned_since = now
             self._abandoned_tries += 1
-            if self._abandoned_tries < _ABANDONED_POLL_TRIES:
+            waited = now - self._abandoned_since
+            if self._abandoned_tries < _ABANDONED_POLL_TRIES or waited < self.abandoned_poll_patience:
                 raise
-            self.log.warning("abandoned poll unanswered in %d reconnects; given up", self._abandoned_tries)
+            tries = self._abandoned_tries
+            self.log.warning("abandoned poll unanswered in %d reconnects, %.0f s; given up", tries, waited)
         self._abandoned_tries = 0
         link.forget_abandoned(self._address)
         self._poll_recovered.set()

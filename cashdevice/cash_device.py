@@ -140,9 +140,12 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
     the next one goes at once), ``timeout`` / ``retries`` / ``deadline`` (per SSP exchange: the
     longest wait for one reply, the fewest retransmissions, and the time a transaction keeps
     retransmitting, default ``timeout * (retries + 1)``),
-    ``auto_accept`` (accept notes from escrow without asking; C# REST ``SetAutoAccept``) and
+    ``auto_accept`` (accept notes from escrow without asking; C# REST ``SetAutoAccept``),
     ``allow_unverified`` (send the emulator's codes for commands ITL never published, see
-    :mod:`cashdevice.commands`) are Python-side options; everything else has the C# names.
+    :mod:`cashdevice.commands`) and ``abandoned_poll_patience`` (seconds of silence during which a
+    poll whose replies were all lost keeps being resent on every reconnect, so that a credit in
+    its reply survives a long cable pull; 5 minutes) are Python-side options; everything else has
+    the C# names.
     """
 
     # C# events (seed L11457-L11476): per-instance blinker signals; ``+=`` / ``-=`` / ``connect``.
@@ -172,6 +175,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         allow_unverified: bool = False,
         moving_poll_interval: float = 0.02,
         deadline: float | None = None,
+        abandoned_poll_patience: float = 300.0,
     ) -> None:
         self.commands = CommandTable(allow_unverified=allow_unverified)
         """This device's command table (:mod:`cashdevice.commands`); override rows here."""
@@ -205,6 +209,8 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._session_event = threading.Event()
         self._poll_recovered = threading.Event()
         self._abandoned_tries = 0
+        self._abandoned_since = 0.0
+        self.abandoned_poll_patience = abandoned_poll_patience
         self._encrypted = False
         self._family = ev.DeviceFamily.VALIDATOR
         self._poll_with_ack = True

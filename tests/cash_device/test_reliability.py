@@ -5,6 +5,7 @@ what the host reported with the emulator's ledger."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -62,6 +63,57 @@ def test_coin_credit_in_a_poll_reply_lost_on_every_try_is_reported_once(
     assert credited(rec) == [("COIN_CREDIT", 100), ("COIN_CREDIT", 200)]
     assert emu.ledger.credited_total() == 300
     emu.ledger.check()
+
+
+def test_coin_credit_in_a_lost_poll_reply_survives_a_long_silence(emulators: Make, devices: Make) -> None:
+    """The cable is pulled (the port stays open, nothing comes back) just as a poll reply carries a
+    COIN CREDIT, for longer than the five reconnects after which the host used to give that poll
+    up (and SYNC the device's cached reply away).  The host keeps resending the identical poll
+    while the line is silent; when the cable is back the device answers it from its cache and the
+    credit is reported once."""
+    emu = emulators("SMART_HOPPER")
+    device = devices(timeout=0.15, reconnect_interval=0.1)  # one reconnect try: about 0.7 s
+    rec = opened(emu, device, DeviceModel.SMART_HOPPER)
+    original = emu.engine.reply_filter
+    cable_back = time.monotonic() + 6.0  # five tries take about 4 s here
+    emu.engine.reply_filter = lambda code: time.monotonic() >= cable_back and original(code)
+    try:
+        assert emu.insert_coin(100, wait=5)
+        rec.wait_state("NOT_CONNECTED", timeout=5)  # the silence is noticed
+        rec.wait_cash("COIN_CREDIT", timeout=20)
+    finally:
+        emu.engine.reply_filter = original
+    rec.wait_for(lambda: rec.states()[-1] == "IDLE", what="running again")
+    assert emu.insert_coin(200, wait=5)
+    rec.wait_cash("COIN_CREDIT", 2, timeout=10)
+    assert credited(rec) == [("COIN_CREDIT", 100), ("COIN_CREDIT", 200)]
+    assert emu.ledger.credited_total() == 300
+    emu.ledger.check()
+
+
+def test_a_reset_unit_that_ignores_the_abandoned_poll_is_reconnected_after_the_patience(
+    emulators: Make, devices: Make
+) -> None:
+    """The other side of the rule above: a unit that reset while the line was silent and drops
+    encrypted packets (instead of answering KEY NOT SET, which GA138 documents) never answers the
+    abandoned poll; after five tries and ``abandoned_poll_patience`` seconds the host gives it up,
+    SYNCs and runs again."""
+    emu = emulators("SPECTRAL_PAYOUT", bad_crypto="drop")
+    device = devices(timeout=0.15, reconnect_interval=0.1, abandoned_poll_patience=2.0)
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    original = emu.engine.reply_filter
+    emu.engine.reply_filter = lambda code: False  # the cable is pulled ...
+    try:
+        rec.wait_state("NOT_CONNECTED", timeout=5)
+        emu.power_cycle()  # ... the unit resets meanwhile (its key and cached reply are gone)
+    finally:
+        emu.engine.reply_filter = original  # ... and the cable is back
+    lost = time.monotonic()
+    rec.wait_for(lambda: rec.states()[-1] == "IDLE", timeout=20, what="running again")
+    assert time.monotonic() - lost >= 1.0  # not before the patience ran out
+    assert emu.insert_note(1000, wait=5)
+    rec.wait_cash("STORED")
+    assert emu.ledger.credited_total() == 1000
 
 
 def test_note_credit_lands_where_the_device_says_when_event_acks_are_lost(
