@@ -115,13 +115,3 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     r.ids["NV200S"] = r.ids["SPECTRAL_PAYOUT"]
     yield r
     r.close()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each REST test module shares one rig (module scope) and some of its examples rely on the
-    state the ones before them left, so under pytest-xdist a module runs whole, in order, on
-    one worker (``--dist loadgroup``)."""
-    for item in items:
-        path = item.path.as_posix()
-        if "/tests/rest/" in path:
-            item.add_marker(pytest.mark.xdist_group(f"rest-{item.path.stem}"))
