@@ -17,10 +17,6 @@ import pytest
 
 from .conftest import Rig, seed_examples
 
-# One rig per module, and later examples rely on the state earlier ones left: under pytest-xdist the
-# module runs whole, in order, on one worker (--dist loadgroup).
-pytestmark = pytest.mark.xdist_group("rest-test_flows")
-
 SECTIONS = {s["name"]: s for s in seed_examples()["sections"]}
 
 

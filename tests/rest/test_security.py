@@ -13,10 +13,6 @@ from cashdevice.rest.auth import CredentialStore, TokenStore
 
 from .conftest import Rig
 
-# One rig per module, and later examples rely on the state earlier ones left: under pytest-xdist the
-# module runs whole, in order, on one worker (--dist loadgroup).
-pytestmark = pytest.mark.xdist_group("rest-test_security")
-
 
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:

@@ -16,10 +16,6 @@ import pytest
 
 from .conftest import Rig, seed_examples
 
-# One rig per module, and later examples rely on the state earlier ones left: under pytest-xdist the
-# module runs whole, in order, on one worker (--dist loadgroup).
-pytestmark = pytest.mark.xdist_group("rest-test_seed_replay")
-
 SECTIONS = {s["name"]: s for s in seed_examples()["sections"]}
 # Routes replayed in their own tests (they change credentials, open/close ports or need files).
 SPECIAL = {
