@@ -403,21 +403,6 @@ class Packet:
         return encode_packet(self.address, self.seq_flag, self.data)
 
 
-_new_object: Final = object.__new__
-
-
-def _packet(address: int, seq_flag: bool, data: bytes) -> Packet:
-    """``Packet(address, seq_flag, data)`` for the parser's hot path: the frozen dataclass's
-    ``__init__`` sets each field through ``object.__setattr__`` (about twice the time); the
-    fields are stored exactly where it would store them."""
-    packet: Packet = _new_object(Packet)
-    fields = packet.__dict__
-    fields["address"] = address
-    fields["seq_flag"] = seq_flag
-    fields["data"] = data
-    return packet
-
-
 @dataclass
 class ParserCounters:
     """What a :class:`PacketParser` has seen and dropped since it was created."""
@@ -489,7 +474,7 @@ class PacketParser:
             # the usual chunk: exactly one whole, valid frame without a 0x7F after its STX
             self.counters.packets += 1
             first = data[1]
-            return [_packet(first & 0x7F, first > 0x7F, data[3:-2])]
+            return [Packet(first & 0x7F, first > 0x7F, data[3:-2])]
         out: list[Packet] = []
         counters = self.counters
         buf = self._buf
@@ -510,7 +495,7 @@ class PacketParser:
                         if crc16(body) == data[stop - 2] | (data[stop - 1] << 8):
                             counters.packets += 1
                             first = body[0]
-                            out.append(_packet(first & 0x7F, first > 0x7F, body[2:]))
+                            out.append(Packet(first & 0x7F, first > 0x7F, body[2:]))
                         else:
                             counters.crc_errors += 1
                             counters.discarded_bytes += stop - start
@@ -580,7 +565,7 @@ class PacketParser:
             return
         self.counters.packets += 1
         first = body[0]
-        out.append(_packet(first & 0x7F, first > 0x7F, body[2:]))
+        out.append(Packet(first & 0x7F, first > 0x7F, body[2:]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -696,7 +681,8 @@ class ESSPCipher:
         if len(key) != 16:
             raise ValueError("the eSSP AES key is 16 bytes")
         aes = AES.new(bytes(key), AES.MODE_ECB)
-        self._encrypt, self._decrypt = aes.encrypt, aes.decrypt
+        self._encrypt = aes.encrypt
+        self._decrypt = aes.decrypt
 
     def __repr__(self) -> str:
         return "ESSPCipher(<key hidden>)"
