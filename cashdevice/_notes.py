@@ -503,11 +503,7 @@ class NoteMethods(DeviceContract):
             return self._payout_fail(
                 DispenseTransactionRequestResult.NOT_SUPPORTED, what, f"invalid count {NumberToReplinish!r}"
             )
-        try:
-            self.commands.get("NV4000_REPLENISH")
-        except UnverifiedCommandError as exc:
-            return self._payout_fail(DispenseTransactionRequestResult.NOT_SUPPORTED, what, str(exc))
-        check = self._payout_checks(what)
+        check = self._payout_checks(what, "NV4000_REPLENISH")
         if check is not None:
             return check
         result = self._payout_result(what, self._try(what, "NV4000_REPLENISH", NumberToReplinish))

@@ -237,12 +237,7 @@ class PayoutMethods(DeviceContract):
             return self._payout_fail(
                 DispenseTransactionRequestResult.NOT_SUPPORTED, what, "the device is not an NV4000"
             )
-        if NV4000 and moduleNumber:
-            try:
-                self.commands.get("NV4000_SMART_EMPTY_MODULE")
-            except UnverifiedCommandError as exc:
-                return self._payout_fail(DispenseTransactionRequestResult.NOT_SUPPORTED, what, str(exc))
-        check = self._payout_checks(what)
+        check = self._payout_checks(what, "NV4000_SMART_EMPTY_MODULE" if NV4000 and moduleNumber else None)
         if check is not None:
             return check
         if NV4000 and moduleNumber:
@@ -302,7 +297,15 @@ class PayoutMethods(DeviceContract):
         self._payout_confirmed = reply is not None  # a refusal is an answer too: not resent
         return reply is not None and not self._refused("DisablePayout", reply)
 
-    def _payout_checks(self, what: str) -> DispenseTransactionRequestResult | None:
+    def _payout_checks(self, what: str, row: str | None = None) -> DispenseTransactionRequestResult | None:
+        """The failure result (with its log line) that stops a payout-side request before it is sent,
+        or None: ``row``'s bytes refused by the table (unpublished, not enabled), a unit that
+        cannot pay out, no session, another payout running."""
+        if row is not None:
+            try:
+                self.commands.get(row)
+            except UnverifiedCommandError as exc:
+                return self._payout_fail(DispenseTransactionRequestResult.NOT_SUPPORTED, what, str(exc))
         if self._model not in DISPENSERS:
             return self._payout_fail(
                 DispenseTransactionRequestResult.NOT_SUPPORTED, what, f"{self._model.name} cannot pay out"
