@@ -30,11 +30,11 @@ def _no_stray_threads() -> Iterator[None]:
 
 
 def _parametrized_names(metafunc: pytest.Metafunc) -> set[str]:
+    """The argument names a test's own ``@pytest.mark.parametrize`` marks cover."""
     names: set[str] = set()
     for mark in metafunc.definition.iter_markers("parametrize"):
         argnames = mark.args[0]
-        names.update(argnames.split(",") if isinstance(argnames, str) else argnames)
-    names = {n.strip() for n in names}
+        names.update(n.strip() for n in (argnames.split(",") if isinstance(argnames, str) else argnames))
     return names
 
 
