@@ -55,6 +55,11 @@ class _SessionLost(SSPError):
     """The device no longer answers in our session (KEY NOT SET, reset, eCOUNT error)."""
 
 
+class _PollNotRecovered(SSPError):
+    """Another thread's command was not sent: the poll thread is still resending a poll whose
+    reply may hold a credit, and any other command would SYNC that reply away."""
+
+
 class SessionMethods(DeviceContract):
     """Exchanges, the start-up sequence, keys and protocol level, setup, unit information."""
 
@@ -73,6 +78,9 @@ class SessionMethods(DeviceContract):
             and self.isRunning
         ):
             self._await_poll_recovery()
+            if link.abandoned_command(self._address) in _POLLS:
+                # only the poll thread gives an abandoned poll up (after its patience)
+                raise _PollNotRecovered("a poll whose reply may hold a credit is being recovered; not sent")
         if encrypt is not False and link.needs_new_key(self._address, data):
             self._rekey()
         try:
@@ -93,11 +101,11 @@ class SessionMethods(DeviceContract):
     def _await_poll_recovery(self) -> None:
         """A poll was abandoned (its reply may hold a credit the device will not repeat) and another
         thread wants to send a command, which would make the link SYNC and lose that reply.  Let
-        the poll thread resend the poll first, for at most one exchange deadline."""
+        the poll thread resend the poll first, for at most one exchange deadline (if it has not
+        by then, the command is not sent: :class:`_PollNotRecovered`)."""
         self._poll_recovered.clear()
         self._wake.set()
-        if not self._poll_recovered.wait(self._exchange_deadline()):
-            self.log.warning("an abandoned poll was not recovered in time; its reply is given up")
+        self._poll_recovered.wait(self._exchange_deadline())
 
     def _rekey(self) -> None:
         """A failed encrypted exchange left the device's eCOUNT unknown: negotiate a new key (the

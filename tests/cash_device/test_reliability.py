@@ -80,6 +80,9 @@ def test_coin_credit_in_a_lost_poll_reply_survives_a_long_silence(emulators: Mak
     try:
         assert emu.insert_coin(100, wait=5)
         rec.wait_state("NOT_CONNECTED", timeout=5)  # the silence is noticed
+        # the application asks for the levels meanwhile: the command is not sent (it would SYNC
+        # the device's cached reply away), the call fails as documented
+        assert not device.GetAllLevels()
         rec.wait_cash("COIN_CREDIT", timeout=20)
     finally:
         emu.engine.reply_filter = original
