@@ -131,7 +131,6 @@ class Emulator:
         if clock is not None:
             self.device.clock = clock
             self.device.last_command = clock()  # the watchdog counts on the new clock
-        self.clock: Callable[[], float] = self.device.clock
         self.policy = EnginePolicy(
             enforce_encryption=spec.encryption_enforced if enforce_encryption is None else enforce_encryption,
             bad_crypto=bad_crypto,
@@ -176,6 +175,11 @@ class Emulator:
     @turnaround.setter
     def turnaround(self, seconds: float) -> None:
         self.line.turnaround = seconds
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """Where the unit's mechanical time comes from (``time.monotonic`` unless ``clock=``)."""
+        return self.device.clock
 
     @property
     def address(self) -> int:
