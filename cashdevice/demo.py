@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from .cash_device import CashDevice
-from .enums import CashEventType, CashSystemOpenResult, DeviceModel, DeviceState
+from .enums import CashEventType, DeviceModel, DeviceState
+from .run_cli import open_and_identify
 
 _MODELS = (
     "NOTE_VALIDATOR",
@@ -110,16 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     device.CashEvent.connect(on_cash)
     try:
         model = DeviceModel.__members__.get(args.model, DeviceModel.NOTE_VALIDATOR)
-        address = emulator.address
-        say(f"Open({emulator.url!r}, sspAddress={address}, devModel=DeviceModel.{model.name})")
-        result = device.Open(emulator.url, address, model)
-        say(f"-> CashSystemOpenResult.{result.name}")
-        if result != CashSystemOpenResult.OK:
+        if not open_and_identify(device, say, emulator.url, emulator.address, model):
             return 1
-        say(
-            f"deviceModel={device.deviceModel.name} firmware={device.firmware} dataset={device.dataset} "
-            f"serial={device.mainSerialNumber} protocol={device.sspProtocolVersion}"
-        )
         channels = ", ".join(f"{c.Value} {c.CountryCode}" for c in device.currencyAssignment)
         say(f"currencyAssignment: {channels}")
         for value in values:

@@ -11,7 +11,7 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
@@ -56,6 +56,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def open_and_identify(
+    device: CashDevice,
+    say: Callable[[str], None],
+    port: str,
+    address: int,
+    model: DeviceModel,
+    *args: Any,
+    **kw: Any,
+) -> bool:
+    """``device.Open(port, address, model, *args, **kw)``, saying the call, its result and, once
+    open, the unit's identity (model, firmware, dataset, serial, protocol); True when open."""
+    say(f"Open({port!r}, sspAddress={address}, devModel=DeviceModel.{model.name})")
+    result = device.Open(port, address, model, *args, **kw)
+    say(f"-> CashSystemOpenResult.{result.name}")
+    if result != CashSystemOpenResult.OK:
+        return False
+    say(
+        f"deviceModel={device.deviceModel.name} firmware={device.firmware} dataset={device.dataset} "
+        f"serial={device.mainSerialNumber} protocol={device.sspProtocolVersion}"
+    )
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     address = args.address if args.address is not None else MODELS[DeviceModel[args.model]].address
@@ -76,15 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         model = DeviceModel[args.model]
-        say(f"Open({args.port!r}, sspAddress={address}, devModel=DeviceModel.{model.name})")
-        result = device.Open(args.port, address, model, args.key, logRawPackets=args.log_raw)
-        say(f"-> CashSystemOpenResult.{result.name}")
-        if result != CashSystemOpenResult.OK:
+        raw = args.log_raw
+        if not open_and_identify(device, say, args.port, address, model, args.key, logRawPackets=raw):
             return 1
-        say(
-            f"deviceModel={device.deviceModel.name} firmware={device.firmware} dataset={device.dataset} "
-            f"serial={device.mainSerialNumber} protocol={device.sspProtocolVersion}"
-        )
         say("running; Ctrl-C or SIGTERM stops")
         while not stop.wait(0.5):
             pass
