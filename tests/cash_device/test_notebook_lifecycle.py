@@ -22,6 +22,7 @@ from device_helpers import Recorder
 
 from cashdevice import CashDevice, CashSystemOpenResult
 from cashdevice._port_claims import PortClaims, port_key
+from cashdevice.emulator import Emulator
 
 Make = Callable[..., Any]
 DEADLINE = 10.0
@@ -80,10 +81,9 @@ def test_an_unreferenced_device_stops_polling_and_releases_its_port(
     rec.wait_cash("STORED")  # the new instance, alone, runs the device
 
 
-def test_open_collects_the_previous_run_of_a_cell(emulators: Make, devices: Make) -> None:
-    """``d = CashDevice(); d.Open(url)`` run twice: the first ``d`` is unreferenced but kept by a
-    cycle; Open collects it instead of failing."""
-    emu = emulators("NOTE_VALIDATOR")
+def assert_reopen_collects_the_old_instance(emu: Emulator, devices: Make) -> None:
+    """Open ``emu`` from an instance nobody references (kept alive by a cycle), then from a new
+    one: the new Open succeeds, the old instance is collected and its poll thread ends."""
     with collector_off():
         ref, thread, _ = open_unreferenced(emu.url)
         new = devices()
@@ -91,19 +91,20 @@ def test_open_collects_the_previous_run_of_a_cell(emulators: Make, devices: Make
         assert ref() is None
         thread.join(DEADLINE)
         assert not thread.is_alive()
+
+
+def test_open_collects_the_previous_run_of_a_cell(emulators: Make, devices: Make) -> None:
+    """``d = CashDevice(); d.Open(url)`` run twice: the first ``d`` is unreferenced but kept by a
+    cycle; Open collects it instead of failing."""
+    emu = emulators("NOTE_VALIDATOR")
+    assert_reopen_collects_the_old_instance(emu, devices)
 
 
 def test_open_waits_for_the_turn_the_old_poll_thread_is_in(emulators: Make, devices: Make) -> None:
     """A slow line: the old poll thread is inside an exchange (holding its device) most of the
     time; Open waits for that turn to end, then collects the old instance."""
     emu = emulators("NOTE_VALIDATOR", pacing=True, turnaround=0.08)
-    with collector_off():
-        ref, thread, _ = open_unreferenced(emu.url)
-        new = devices()
-        assert new.Open(emu.url) == CashSystemOpenResult.OK
-        assert ref() is None
-        thread.join(DEADLINE)
-        assert not thread.is_alive()
+    assert_reopen_collects_the_old_instance(emu, devices)
 
 
 def test_a_referenced_device_keeps_its_port_and_is_named(
