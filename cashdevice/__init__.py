@@ -32,6 +32,7 @@ from .enums import (
     SetSorterRouteRequestResult,
 )
 from .link import LinkCounters, SSPLink
+from .poll_group import PollGroup
 from .records import CashEventResponse, CurrencyAssignmentEntry, DeviceStatusResponse, ValueCountryCode
 from .ssp import (
     DEFAULT_FIXED_KEY,
@@ -76,6 +77,7 @@ __all__ = [
     "Packet",
     "PacketParser",
     "PollEvent",
+    "PollGroup",
     "Response",
     "SSPEncryptionError",
     "SSPError",

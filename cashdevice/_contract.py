@@ -71,6 +71,11 @@ class DeviceContract:
     abandoned_poll_patience: float
     _next_due: float
     _moving: bool
+    _poll_busy: threading.Lock
+    _last_reply: bytes
+    _lent: bool
+    _lend_ticket: int
+    _handed_back: bool
     _disabled_polls: int
     _encrypted: bool
     _family: ev.DeviceFamily

@@ -33,6 +33,10 @@ class FdPort:
         """What is there, waiting at most ``wait`` seconds for the first byte (b"" when none)."""
         if not self.poller.poll(int(wait * 1000 + 0.999) if wait > 0 else 0):
             return b""
+        return self.read_now()
+
+    def read_now(self) -> bytes:
+        """What is there, without waiting (the caller saw the descriptor readable)."""
         try:
             chunk = os.read(self.fd, 4096)
         except BlockingIOError:

@@ -33,6 +33,7 @@ from .ssp import Command, PollEvent, Response, SSPError, SSPPortError, SSPTimeou
 
 if TYPE_CHECKING:
     from .cash_device import CashDevice
+    from .poll_group import PollGroup
 
 # State-bearing poll events (the DeviceState a poll reply containing them puts the device in).
 _LIFTER = ev.UNPUBLISHED_EVENTS["LIFTER_EVENT"]
@@ -294,6 +295,7 @@ class PollerMethods(DeviceContract):
                 reply = self._send(command.name)
             if reply[0] != Response.OK:
                 self.log.warning("poll answered 0x%02X", reply[0])
+                self._last_reply = b""
                 return
             events = ev.decode_events(
                 reply[1:],
@@ -316,6 +318,62 @@ class PollerMethods(DeviceContract):
             self._poll_recovered.set()
         if not startup:
             self._converge(events)
+            self._last_reply = reply
+
+    # ------------------------------------------------------------------------------ poll group
+
+    def _lendable(self) -> bool:
+        """True when the device may be lent to its :class:`~cashdevice.PollGroup` after this turn:
+        the last poll said nothing new and no step of the loop is pending."""
+        link = self._link
+        return (
+            link is not None
+            and link.attempts_possible
+            and self._group_poll() is not None
+            and self._quiet_reply(self._last_reply)
+        )
+
+    def _group_poll(self) -> bytes | None:
+        """The DATA of the POLL a :class:`~cashdevice.PollGroup` may send for this device now, or
+        None while only the device's own thread may take the turn (an EVENT ACK owed, a note held,
+        money moving, a transaction or re-enable pending, the session down, a wake-up asked)."""
+        if (
+            self._ack_owed
+            or self._hold
+            or self._moving
+            or self._reenable
+            or self._device_reset
+            or self._pending is not None
+            or self._transaction is not None
+            or not self._session_up
+            or self._wake.is_set()
+        ):
+            return None
+        name = "POLL_WITH_ACK" if self._poll_with_ack and self._encrypted else "POLL"
+        return self.commands.get(name).encode()
+
+    def _quiet_reply(self, reply: bytes) -> bool:
+        """True if a poll answered ``reply`` leaves nothing to do: ``OK`` with the acceptor wanted
+        enabled, or ``OK, DISABLED`` with it wanted disabled, in the state and error the host
+        already shows, and the payout confirmed.  Only such replies are taken by a
+        :class:`~cashdevice.PollGroup`; every other one is handled by the device's own thread."""
+        disabled = _QUIET_REPLIES.get(reply)
+        if disabled is None or disabled == self._acceptor_enabled:
+            return False
+        v = self._v
+        if v["deviceState"] != (DeviceState.DISABLED if disabled else DeviceState.IDLE):
+            return False
+        if v["deviceError"] != DeviceError.NONE:
+            return False
+        return self._payout_confirmed or v["deviceModel"] not in PAYOUT_MODELS
+
+    def _group_polled(self, reply: bytes) -> None:
+        """A :class:`~cashdevice.PollGroup` took a quiet reply (:meth:`_quiet_reply`): what
+        :meth:`_poll_once` and :meth:`_converge` do with one, and the next turn's time."""
+        self._disabled_polls = self._disabled_polls + 1 if len(reply) > 1 else 0
+        if not self._poll_recovered.is_set():
+            self._poll_recovered.set()
+        self._next_due = max(self._next_due + self.poll_interval, time.monotonic())
 
     def _send_event_ack(self) -> None:
         """EVENT ACK for the events already handled.  ``F0`` (cleared) and ``F5`` (nothing to
@@ -683,10 +741,16 @@ def _poll_thread(
     stop: threading.Event,
     wake: threading.Event,
     busy: threading.Lock,
+    group: PollGroup | None = None,
 ) -> None:
     """The poll thread: turns of :meth:`CashDevice._run` every ``poll_interval``.  Between turns
     it holds only a weak reference to the device, so it never keeps one alive; it ends on
-    ``stop`` or when the device is gone."""
+    ``stop`` or when the device is gone.
+
+    With a ``group``, a turn that leaves the device quiet lends it to the group, which then
+    polls it; the thread sleeps until woken (by the group, which hands a reply it did not take
+    back; by the application; by Close) and takes the device back, under ``busy``, before its
+    next turn."""
     with busy:
         device = ref()
         if device is None:
@@ -695,18 +759,59 @@ def _poll_thread(
             device._run_starting()
         finally:
             del device
-    while not stop.is_set():
-        with busy:
-            device = ref()
-            if device is None:
-                return
-            try:
-                wait = device._run()
-            finally:
-                del device
-        wake.wait(wait)
-        if wake.is_set():
-            wake.clear()
+    try:
+        while not stop.is_set():
+            lent = 0
+            with busy:
+                device = ref()
+                if device is None:
+                    return
+                try:
+                    device._lent = device._handed_back = False
+                    wait = device._run()
+                    if group is not None and not stop.is_set() and device._lendable():
+                        device._lent = True
+                        lent = device._lend_ticket = device._lend_ticket + 1
+                        due = device._next_due
+                finally:
+                    del device
+            if lent:
+                assert group is not None
+                group._adopt(ref, lent, due)
+                wake.wait()
+            else:
+                wake.wait(wait)
+            if wake.is_set():
+                wake.clear()
+    finally:
+        if group is not None:
+            _take_back(ref, busy)
+
+
+def _take_back(ref: weakref.ReferenceType[CashDevice], busy: threading.Lock) -> None:
+    """The poll thread ends (stopRunning, Close): take the device back from its group (after the
+    poll the group may have in flight) and, if the group left a reply it did not take (it may
+    hold a credit), run one more turn to collect it before the caller DISABLEs or closes."""
+    with busy:
+        device = ref()
+        if device is None:
+            return
+        try:
+            handed_back = device._handed_back
+            device._lent = device._handed_back = False
+            device._lend_ticket += 1
+            if handed_back:
+                device._run()
+        finally:
+            del device
+
+
+_QUIET_REPLIES: dict[bytes, bool] = {
+    bytes((Response.OK,)): False,
+    bytes((Response.OK, PollEvent.DISABLED)): True,
+}
+"""Poll replies that may say nothing new (:meth:`PollerMethods._quiet_reply`): whether each
+shows the acceptor disabled."""
 
 
 def _code_in(events: list[ev.Event], code: int) -> bool:

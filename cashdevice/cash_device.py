@@ -95,6 +95,7 @@ from .variables import default_values, to_json
 
 if TYPE_CHECKING:
     from .download import DownloadTiming, FirmwareDownload
+    from .poll_group import PollGroup
 
 __all__ = ["CashDevice", "DeviceEvent"]
 
@@ -142,10 +143,11 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
     retransmitting, default ``timeout * (retries + 1)``),
     ``auto_accept`` (accept notes from escrow without asking; C# REST ``SetAutoAccept``),
     ``allow_unverified`` (send the emulator's codes for commands ITL never published, see
-    :mod:`cashdevice.commands`) and ``abandoned_poll_patience`` (seconds of silence during which a
+    :mod:`cashdevice.commands`), ``abandoned_poll_patience`` (seconds of silence during which a
     poll whose replies were all lost keeps being resent on every reconnect, so that a credit in
-    its reply survives a long cable pull; 5 minutes) are Python-side options; everything else has
-    the C# names.
+    its reply survives a long cable pull; 5 minutes) and ``poll_group`` (a
+    :class:`~cashdevice.PollGroup` that polls the device while it is idle, for many devices in one
+    process) are Python-side options; everything else has the C# names.
     """
 
     # C# events (seed L11457-L11476): per-instance blinker signals; ``+=`` / ``-=`` / ``connect``.
@@ -176,6 +178,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         moving_poll_interval: float = 0.02,
         deadline: float | None = None,
         abandoned_poll_patience: float = 300.0,
+        poll_group: PollGroup | None = None,
     ) -> None:
         self.commands = CommandTable(allow_unverified=allow_unverified)
         """This device's command table (:mod:`cashdevice.commands`); override rows here."""
@@ -201,7 +204,15 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self.log = logging.getLogger(f"cashdevice.device.{id(self):x}")
         self._thread: threading.Thread | None = None
         self._poll_busy = threading.Lock()
-        """Held by the poll thread while it holds this device (one turn of the loop)."""
+        """Held by the poll thread while it holds this device (one turn of the loop), and by the
+        poll group during a poll it sends."""
+        self.poll_group = poll_group
+        """The :class:`~cashdevice.PollGroup` that polls this device while it is idle (None: its
+        own thread always does); read when the poll thread starts."""
+        self._lent = False
+        self._lend_ticket = 0
+        self._handed_back = False
+        self._last_reply = b""
         self._next_due = 0.0
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._stop = threading.Event()
@@ -455,7 +466,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._stop.clear()
         self._thread = threading.Thread(
             target=_poll_thread,
-            args=(weakref.ref(self), self._stop, self._wake, self._poll_busy),
+            args=(weakref.ref(self), self._stop, self._wake, self._poll_busy, self.poll_group),
             name=f"cashdevice-poll {self._v['comPort']}@{self._address:#04x}",
             daemon=True,
         )

@@ -64,6 +64,7 @@ from .ssp import (
 
 __all__ = [
     "DEFAULT_RETRIES",
+    "Attempt",
     "DEFAULT_TIMEOUT",
     "MIN_ATTEMPT_WAIT",
     "LinkCounters",
@@ -438,43 +439,47 @@ class SSPLink:
                 state.seq_flag = True
             elif abandoned is not None:
                 self._resync(address, state)
-            session = state.session
-            if encrypt is None:
-                use_enc = session is not None and code not in _PLAIN_ALWAYS
-            else:
-                use_enc = encrypt
-                if use_enc and session is None:
-                    raise SSPEncryptionError(f"no eSSP key for address 0x{address:02X}")
-            flag = state.seq_flag
-            if use_enc:
-                assert session is not None
-                if state.count_uncertain:
-                    raise SSPEncryptionError(
-                        f"eCOUNT of 0x{address:02X} unknown after a failed exchange; negotiate a new key"
-                    )
-                wire = ssp.encode_packet(address, flag, session.cipher.encrypt(session.count, data))
-            else:
-                # a plain packet depends only on (address, flag, data): repeated POLLs reuse it
-                wires = state.wires[flag]
-                cached = wires.get(data)
-                if cached is None:
-                    wire = ssp.encode_packet(address, flag, data)
-                    if len(data) <= _CACHED_DATA_BYTES:
-                        if len(wires) >= _CACHED_PACKETS:
-                            wires.clear()
-                        wires[data] = wire
-                else:
-                    wire = cached
+            use_enc, wire = self._packet(address, state, data, encrypt)
             self.counters.transactions += 1
             self._flush_stale(port)
             try:
                 reply = self._exchange(
-                    port, address, code, wire, (address | 0x80) if flag else address, state, data
+                    port, address, code, wire, (address | 0x80) if state.seq_flag else address, state, data
                 )
             except LinkTimeoutError:
                 state.abandoned = _Abandoned(data, wire, use_enc)
                 raise
             return self._accept(address, state, reply, use_enc)
+
+    def _packet(
+        self, address: int, state: _AddressState, data: bytes, encrypt: bool | None
+    ) -> tuple[bool, bytes]:
+        """Whether ``data`` goes encrypted, and its packet with the address's current flag."""
+        session = state.session
+        if encrypt is None:
+            use_enc = session is not None and data[0] not in _PLAIN_ALWAYS
+        else:
+            use_enc = encrypt
+            if use_enc and session is None:
+                raise SSPEncryptionError(f"no eSSP key for address 0x{address:02X}")
+        flag = state.seq_flag
+        if use_enc:
+            assert session is not None
+            if state.count_uncertain:
+                raise SSPEncryptionError(
+                    f"eCOUNT of 0x{address:02X} unknown after a failed exchange; negotiate a new key"
+                )
+            return True, ssp.encode_packet(address, flag, session.cipher.encrypt(session.count, data))
+        # a plain packet depends only on (address, flag, data): repeated POLLs reuse it
+        wires = state.wires[flag]
+        wire = wires.get(data)
+        if wire is None:
+            wire = ssp.encode_packet(address, flag, data)
+            if len(data) <= _CACHED_DATA_BYTES:
+                if len(wires) >= _CACHED_PACKETS:
+                    wires.clear()
+                wires[data] = wire
+        return False, wire
 
     def _accept(self, address: int, state: _AddressState, reply: ssp.Packet, use_enc: bool) -> bytes:
         """A valid reply: the transaction is over (flag toggled; decrypted and count checked)."""
@@ -567,15 +572,10 @@ class SSPLink:
                         continue
                     got += len(chunk)
                     last_byte = now
-                    for packet in parser.feed(chunk):
-                        frames.append((False, packet))
-                        if record:
-                            self._record(False, _wire_of(packet))
-                        if packet.seq_id == seq_id:
-                            self._timed(last_byte - sent_at)
-                            return packet
-                        counters.ignored += 1
-                        self.log.debug("ignored packet with SEQ/ID %02X (want %02X)", packet.seq_id, seq_id)
+                    packet = self._take(chunk, seq_id, record)
+                    if packet is not None:
+                        self._timed(last_byte - sent_at)
+                        return packet
                 heard += got
                 if attempts > self.retries and _monotonic() >= give_up:
                     break
@@ -592,6 +592,122 @@ class SSPLink:
             self._frame_texts(),
             heard,
         )
+
+    def _take(self, chunk: bytes, seq_id: int, record: bool) -> ssp.Packet | None:
+        """Feed ``chunk`` to the parser; the packet with ``seq_id`` if it completed one (every
+        frame is kept for error messages; others are counted as ignored)."""
+        for packet in self._parser.feed(chunk):
+            self._frames.append((False, packet))
+            if record:
+                self._record(False, _wire_of(packet))
+            if packet.seq_id == seq_id:
+                return packet
+            self.counters.ignored += 1
+            self.log.debug("ignored packet with SEQ/ID %02X (want %02X)", packet.seq_id, seq_id)
+        return None
+
+    # ----------------------------------------------------------------------- one attempt at a time
+
+    @property
+    def attempts_possible(self) -> bool:
+        """True if :meth:`start_attempt` can be used: the port is open and is a POSIX descriptor."""
+        return self._fd is not None and self.is_open
+
+    def start_attempt(self, address: int, data: bytes) -> Attempt | None:
+        """Write one attempt of a transaction and return without waiting for the reply, for a
+        caller that waits for the replies of many links in one ``poll()``
+        (:class:`cashdevice.PollGroup`).  The caller holds :attr:`lock` until it has called
+        :meth:`finish_attempt` or :meth:`abandon_attempt`; :meth:`read_attempt` reads what
+        arrived when ``attempt.fd`` turns readable.
+
+        Returns None when the transaction must go through :meth:`transact`: the port has no
+        descriptor (a URL handler, Windows), or an abandoned transaction or an unknown eCOUNT
+        is pending.  Raises :class:`SSPPortError` when the write fails, like :meth:`transact`."""
+        data = bytes(data)
+        port, fd = self._serial, self._fd
+        if fd is None or port is None or not port.is_open or not data:
+            return None
+        state = self._state(address)
+        if state.abandoned is not None or (state.session is not None and state.count_uncertain):
+            return None
+        use_enc, wire = self._packet(address, state, data, None)
+        self.counters.transactions += 1
+        self._flush_stale(port)
+        self._frames.append((True, wire))
+        record = self.log_raw or self.trace is not None
+        if record:
+            self._record(True, wire)
+        try:
+            fd.write(wire)
+        except OSError as exc:
+            state.abandoned = _Abandoned(data, wire, use_enc)
+            raise SSPPortError(f"{self._url}: write failed: {exc}") from exc
+        self.counters.sent += 1
+        now = _monotonic()
+        seq_id = (address | 0x80) if state.seq_flag else address
+        return Attempt(fd, address, data, wire, seq_id, use_enc, now, now + self.attempt_wait(), record)
+
+    def read_attempt(self, attempt: Attempt) -> ssp.Packet | None:
+        """Read what has arrived for ``attempt``; its reply packet once it is complete.  Raises
+        :class:`SSPPortError` when the port fails (the attempt is then abandoned)."""
+        try:
+            chunk = attempt.fd.read_now()
+        except OSError as exc:
+            self.abandon_attempt(attempt)
+            raise SSPPortError(f"{self._url}: read failed: {exc}") from exc
+        if not chunk:
+            return None
+        now = attempt.last_byte = _monotonic()
+        attempt.heard += len(chunk)
+        # bytes that make no reply, then a quiet line: the reply was broken on the way
+        quiet = _QUIET_GAP + 22.0 / max(1, getattr(self._serial, "baudrate", 9600) or 9600)
+        attempt.deadline = min(attempt.until, now + quiet)
+        crc_before = self._parser.counters.crc_errors
+        packet = self._take(chunk, attempt.seq_id, attempt.record)
+        self.counters.crc_errors += self._parser.counters.crc_errors - crc_before
+        return packet
+
+    def finish_attempt(
+        self, attempt: Attempt, packet: ssp.Packet, keep: Callable[[bytes], bool]
+    ) -> bytes | None:
+        """The reply to ``attempt`` arrived.  Its DATA (decrypted) is offered to ``keep``: if it
+        says True the transaction is over, as in :meth:`transact`, and the DATA is returned;
+        otherwise (and for a reply that does not decrypt or carries the wrong eCOUNT) nothing of
+        it is taken: the attempt is abandoned, so that :meth:`transact` with the same command
+        sends the identical bytes again and the device answers from its cache."""
+        state = self._state(attempt.address)
+        data = packet.data
+        count = None
+        if attempt.encrypted and data and data[0] == ssp.STEX:
+            session = state.session
+            if session is None:
+                self.abandon_attempt(attempt)
+                return None
+            try:
+                count, data = session.cipher.decrypt(data)
+            except SSPEncryptionError:
+                count = None
+            if count is None or count != (session.count + 1) & 0xFFFFFFFF:
+                self.abandon_attempt(attempt)
+                return None
+        if not keep(data):
+            self.abandon_attempt(attempt)
+            return None
+        self._timed(attempt.last_byte - attempt.sent_at)
+        self.counters.received += 1
+        state.abandoned = None
+        state.seq_flag = not state.seq_flag
+        if count is not None and state.session is not None:
+            state.session.count = count
+        return data
+
+    def abandon_attempt(self, attempt: Attempt, *, timed_out: bool = False) -> None:
+        """Give ``attempt`` up for now: it becomes the abandoned transaction, which
+        :meth:`transact` with the same command resends byte for byte (with the whole retry
+        policy); ``timed_out`` counts a retry."""
+        if timed_out:
+            self.counters.retries += 1
+        self._state(attempt.address).abandoned = _Abandoned(attempt.data, attempt.wire, attempt.encrypted)
 
     def _resync(self, address: int, state: _AddressState) -> None:
         """SYNC after a failed transaction, so that the next command cannot be mistaken for a
@@ -707,6 +823,51 @@ class SSPLink:
             slave_inter = int.from_bytes(reply[1:9], "little")
             self.set_key(address, ssp.aes_key(fixed_key, params.shared_key(slave_inter)))
             self.log.debug("eSSP key negotiated with 0x%02X", address)
+
+
+class Attempt:
+    """One attempt of a transaction in flight (:meth:`SSPLink.start_attempt`).  ``deadline``
+    (``time.monotonic()``) is when it has failed: ``until`` (the attempt wait), or earlier, a
+    short quiet gap after bytes that made no reply."""
+
+    __slots__ = (
+        "address",
+        "data",
+        "deadline",
+        "encrypted",
+        "fd",
+        "heard",
+        "last_byte",
+        "record",
+        "sent_at",
+        "seq_id",
+        "until",
+        "wire",
+    )
+
+    def __init__(
+        self,
+        fd: FdPort,
+        address: int,
+        data: bytes,
+        wire: bytes,
+        seq_id: int,
+        encrypted: bool,
+        sent_at: float,
+        deadline: float,
+        record: bool,
+    ) -> None:
+        self.fd = fd
+        self.address = address
+        self.data = data
+        self.wire = wire
+        self.seq_id = seq_id
+        self.encrypted = encrypted
+        self.sent_at = sent_at
+        self.until = self.deadline = deadline
+        self.record = record
+        self.heard = 0
+        self.last_byte = sent_at
 
 
 def _wire_of(packet: ssp.Packet) -> bytes:

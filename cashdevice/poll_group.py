@@ -1,0 +1,315 @@
+"""One thread that polls many idle CashDevices: :class:`PollGroup`.
+
+Every :class:`~cashdevice.CashDevice` has a poll thread.  With hundreds of devices in one process,
+idle polling alone fills a core: each poll wakes its thread twice (for the turn and for the
+reply), and every wake-up waits for the one GIL (benchmarks/RESULTS.md: about 650 devices on two
+vCPUs).  Give the devices one group::
+
+    group = PollGroup()
+    devices = [CashDevice(poll_group=group) for _ in ports]
+
+and a device that has nothing to do is *lent* to the group: one thread writes every due device's
+POLL, waits for all the replies in one ``poll()``, and looks at each reply.  A reply that says
+nothing new (``OK``, or ``OK, DISABLED`` for an acceptor the application disabled, in the state
+the host already shows) ends there.  Nothing else is taken: an event, a refusal, a broken reply,
+silence or a port error leaves the poll *abandoned* on the link
+(:meth:`~cashdevice.link.SSPLink.abandon_attempt`) and wakes the device's own thread, which sends
+the identical bytes again (the device answers a repeated packet from its cache, GA138), handles
+the reply the ordinary way with the whole retry policy, and keeps the device until it is quiet
+again.  Money never passes through the group; what it costs is one more exchange at the start of
+each credit or fault.
+
+The group's thread starts when a device is first lent and ends when it has nothing to poll.  The
+application's own commands keep working while a device is lent (they wait for the link lock, as
+for the poll thread).  Only ports with a POSIX descriptor (a device node, a pty) can be lent; a
+device on another port (``socket://``, the emulator's in-process URLs, Windows) keeps polling
+from its own thread.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import math
+import os
+import select
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .ssp import SSPError
+
+if TYPE_CHECKING:
+    from .cash_device import CashDevice
+    from .link import Attempt, SSPLink
+
+__all__ = ["PollGroup", "PollGroupCounters"]
+
+_EARLY = 0.002
+"""Polls due within this many seconds are sent together (one wake-up of the group's thread)."""
+_BUSY_AGAIN = 0.005
+"""A device whose link or turn lock is held by another thread is tried again this much later."""
+
+_Entry = tuple[float, int, int, "weakref.ReferenceType[CashDevice]"]
+"""(due, order, lend ticket, device): a lent device's next poll."""
+
+
+@dataclass
+class PollGroupCounters:
+    """What a group did (all monotonically increasing)."""
+
+    polls: int = 0
+    """Polls the group sent."""
+    quiet: int = 0
+    """Replies it took (nothing new)."""
+    handed_back: int = 0
+    """Devices it woke to handle a poll themselves (an event, a fault, a wake-up asked)."""
+
+
+class _InFlight:
+    __slots__ = ("attempt", "device", "link", "ticket")
+
+    def __init__(self, device: CashDevice, link: SSPLink, attempt: Attempt, ticket: int) -> None:
+        self.device = device
+        self.link = link
+        self.attempt = attempt
+        self.ticket = ticket
+
+
+class PollGroup:
+    """Polls the idle devices given to it from one thread (see the module docstring).
+
+    ``name`` names the thread and the logger (``cashdevice.poll_group.<name>``).  A group holds
+    no reference to a device between polls: a device nobody references is collected as usual.
+    """
+
+    def __init__(self, name: str = "poll-group") -> None:
+        self.name = name
+        self.counters = PollGroupCounters()
+        self.log = logging.getLogger(f"cashdevice.poll_group.{name}")
+        self._lock = threading.Lock()
+        self._heap: list[_Entry] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._sleep_until = -math.inf
+        """When the group's thread wakes up by itself (-inf while it is awake)."""
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        weakref.finalize(self, _close_pipe, self._wake_r, self._wake_w)
+
+    def __repr__(self) -> str:
+        return f"PollGroup({self.name!r}, lent={self.lent}, running={self.running})"
+
+    @property
+    def lent(self) -> int:
+        """Devices lent to the group now (waiting for their next poll or in one)."""
+        with self._lock:
+            return len(self._heap)
+
+    @property
+    def running(self) -> bool:
+        """True while the group's thread runs (it ends when no device is lent)."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    # ------------------------------------------------------------------------------ lending
+
+    def _adopt(self, ref: weakref.ReferenceType[CashDevice], ticket: int, due: float) -> None:
+        """A device's thread lends it: poll it at ``due`` (``time.monotonic()``) and on."""
+        with self._lock:
+            heapq.heappush(self._heap, (due, next(self._order), ticket, ref))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._serve, name=f"cashdevice-{self.name}", daemon=True
+                )
+                self._thread.start()
+            elif due < self._sleep_until:
+                try:
+                    os.write(self._wake_w, b"!")
+                except BlockingIOError:  # already full of wake-ups
+                    pass
+
+    def _hand_back(self, device: CashDevice) -> None:
+        """Give the device back to its thread (the caller holds its turn lock)."""
+        device._lent = False
+        device._handed_back = True
+        self.counters.handed_back += 1
+        device._wake.set()
+
+    # ------------------------------------------------------------------------------ the thread
+
+    def _serve(self) -> None:
+        inflight: dict[int, _InFlight] = {}
+        try:
+            self._loop(inflight)
+        except BaseException:  # pragma: no cover - a bug: give every device back to its thread
+            self.log.exception("poll group stopped")
+            for flight in inflight.values():
+                flight.link.abandon_attempt(flight.attempt)
+                flight.link.lock.release()
+                self._hand_back(flight.device)
+                flight.device._poll_busy.release()
+            with self._lock:
+                heap, self._heap = self._heap, []
+                self._thread = None
+            for entry in heap:
+                device = entry[3]()
+                if device is not None:
+                    device._wake.set()
+
+    def _loop(self, inflight: dict[int, _InFlight]) -> None:
+        poller = select.poll()
+        poller.register(self._wake_r, select.POLLIN)
+        while True:
+            now = time.monotonic()
+            with self._lock:
+                due: list[_Entry] = []
+                heap = self._heap
+                while heap and heap[0][0] <= now + _EARLY:
+                    due.append(heapq.heappop(heap))
+                if not heap and not due and not inflight:
+                    self._thread = None  # nothing lent: the next device lent starts a thread
+                    return
+            for entry in due:
+                try:
+                    self._start(entry, inflight, poller)
+                except Exception:  # pragma: no cover - a bug; the group goes on
+                    self.log.exception("starting a poll")
+            with self._lock:
+                wake_at = self._heap[0][0] if self._heap else math.inf
+                self._sleep_until = wake_at
+            if wake_at == math.inf and not inflight:
+                continue  # nothing left to poll: the loop's start ends the thread
+            for flight in inflight.values():
+                wake_at = min(wake_at, flight.attempt.deadline)
+            wait = wake_at - time.monotonic()
+            ready = poller.poll(None if wait == math.inf else max(0, math.ceil(wait * 1000)))
+            self._sleep_until = -math.inf
+            for fd, _ in ready:
+                if fd == self._wake_r:
+                    _drain(fd)
+                    continue
+                reading = inflight.get(fd)
+                if reading is not None:
+                    self._read(reading, inflight, poller)
+            if inflight:
+                now = time.monotonic()
+                for fd, flight in list(inflight.items()):
+                    if flight.attempt.deadline <= now:
+                        flight.link.abandon_attempt(flight.attempt, timed_out=True)
+                        self._end(fd, flight, None, inflight, poller)
+
+    def _start(self, entry: _Entry, inflight: dict[int, _InFlight], poller: select.poll) -> None:
+        """Send the POLL of a lent device that is due (or give the device back)."""
+        _, _, ticket, ref = entry
+        device = ref()
+        if device is None:
+            return
+        busy = device._poll_busy
+        if not busy.acquire(blocking=False):
+            self._later(entry)  # its thread is taking it back, or another instance waits for it
+            return
+        try:
+            if not device._lent or device._lend_ticket != ticket:
+                busy.release()  # taken back since
+                return
+            link = device._link
+            data = device._group_poll()
+            if link is None or data is None or device._stop.is_set():
+                self._hand_back(device)
+                busy.release()
+                return
+            if not link.lock.acquire(blocking=False):
+                busy.release()
+                self._later(entry)  # the application's command is on the line
+                return
+        except BaseException:
+            busy.release()
+            raise
+        try:
+            attempt = link.start_attempt(device._address, data)
+        except (SSPError, OSError, ValueError) as exc:
+            device.log.debug("poll group: %s", exc)
+            attempt = None
+        except BaseException:
+            link.lock.release()
+            busy.release()
+            raise
+        if attempt is None:
+            link.lock.release()
+            self._hand_back(device)
+            busy.release()
+            return
+        self.counters.polls += 1
+        fd = attempt.fd.fd
+        inflight[fd] = _InFlight(device, link, attempt, ticket)
+        poller.register(fd, select.POLLIN)
+
+    def _read(self, flight: _InFlight, inflight: dict[int, _InFlight], poller: select.poll) -> None:
+        fd = flight.attempt.fd.fd
+        try:
+            packet = flight.link.read_attempt(flight.attempt)
+        except SSPError as exc:  # the port failed: the attempt is abandoned
+            flight.device.log.debug("poll group: %s", exc)
+            self._end(fd, flight, None, inflight, poller)
+            return
+        if packet is None:
+            return
+        try:
+            reply = flight.link.finish_attempt(flight.attempt, packet, flight.device._quiet_reply)
+        except Exception:  # pragma: no cover - a bug; the device's thread takes over
+            flight.link.abandon_attempt(flight.attempt)
+            self.log.exception("taking a reply")
+            reply = None
+        self._end(fd, flight, reply, inflight, poller)
+
+    def _end(
+        self,
+        fd: int,
+        flight: _InFlight,
+        reply: bytes | None,
+        inflight: dict[int, _InFlight],
+        poller: select.poll,
+    ) -> None:
+        """The poll in flight is over: ``reply`` taken (schedule the next one) or None (the
+        attempt was abandoned: the device's thread takes the turn)."""
+        del inflight[fd]
+        poller.unregister(fd)
+        device = flight.device
+        flight.link.lock.release()
+        try:
+            if reply is None:
+                self._hand_back(device)
+                return
+            self.counters.quiet += 1
+            device._group_polled(reply)
+            entry = (device._next_due, next(self._order), flight.ticket, weakref.ref(device))
+            with self._lock:
+                heapq.heappush(self._heap, entry)
+        finally:
+            device._poll_busy.release()
+
+    def _later(self, entry: _Entry) -> None:
+        due = time.monotonic() + _BUSY_AGAIN
+        with self._lock:
+            heapq.heappush(self._heap, (due, next(self._order), entry[2], entry[3]))
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 512):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def _close_pipe(read_end: int, write_end: int) -> None:
+    for fd in (read_end, write_end):
+        try:
+            os.close(fd)
+        except OSError:  # pragma: no cover - already closed
+            pass
