@@ -1,10 +1,13 @@
 """Measure CashDevice.Open against the in-process emulator and the CPU its poll thread uses idle.
 
-    python3 benchmarks/cash_device_idle.py [--seconds 30] [--opens 20] [--model SPECTRAL_PAYOUT] [--short]
+    python3 benchmarks/cash_device_idle.py [--seconds 30] [--opens 20] [--model SPECTRAL_PAYOUT] [--group]
+                                           [--short]
 
 Open: mean wall time over ``--opens`` fresh devices (SYNC, key exchange, protocol, setup, unit
 information, inhibits, routes, levels, enable payout, first poll, enable).  Idle: CPU time of the
-poll thread alone (its own thread clock) while it polls an idle device every 200 ms.
+poll thread alone (its own thread clock) while it polls an idle device every 200 ms.  With
+``--group`` the idle device is opened over a pty with a :class:`cashdevice.PollGroup` (which
+needs a descriptor), and the CPU is that of the group's thread plus the poll thread's.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import sys
 import threading
 import time
 
-from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel
+from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, PollGroup
 from cashdevice.emulator import Emulator
 
 
@@ -26,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--opens", type=int, default=20)
     parser.add_argument("--model", default="SPECTRAL_PAYOUT")
+    parser.add_argument("--group", action="store_true", help="idle over a pty, polled by a PollGroup")
     parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
     if args.short:
@@ -47,19 +51,22 @@ def main(argv: list[str] | None = None) -> int:
             f"Open ({args.model}, in-process): mean {statistics.mean(times) * 1e3:.1f} ms, "
             f"min {min(times) * 1e3:.1f} ms, max {max(times) * 1e3:.1f} ms over {len(times)}"
         )
-        device = CashDevice()
-        device.Open(emu.url, emu.address, hint)
-        thread = device._thread
-        assert thread is not None and thread.ident is not None
-        clock = time.pthread_getcpuclockid(thread.ident)
-        cpu0, wall0 = time.clock_gettime(clock), time.monotonic()
+        group = PollGroup() if args.group else None
+        device = CashDevice(poll_group=group)
+        device.Open(emu.start_pty() if group else emu.url, emu.address, hint)
+        if group:
+            threading.Event().wait(1.0)  # lent to the group after its first quiet turn
+        threads = [device._thread, group._thread if group else None]
+        clocks = [time.pthread_getcpuclockid(t.ident) for t in threads if t is not None and t.ident]
+        cpu0, wall0 = sum(map(time.clock_gettime, clocks)), time.monotonic()
         threading.Event().wait(args.seconds)  # the measurement window itself
-        cpu = time.clock_gettime(clock) - cpu0
+        cpu = sum(map(time.clock_gettime, clocks)) - cpu0
         wall = time.monotonic() - wall0
         polls = device._link.counters.transactions if device._link else 0
         device.Close()
         print(
-            f"idle poll thread: {cpu * 1e3:.1f} ms CPU over {wall:.1f} s = "
+            f"idle {'group + poll threads' if group else 'poll thread'}: "
+            f"{cpu * 1e3:.1f} ms CPU over {wall:.1f} s = "
             f"{100 * cpu / wall:.3f} % of one core ({polls} transactions, "
             f"poll interval {device.poll_interval * 1e3:.0f} ms)"
         )

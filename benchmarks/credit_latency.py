@@ -1,13 +1,14 @@
 """CashDevice: insertion → credit latency and idle CPU, against an emulator in another process.
 
-    python3 benchmarks/credit_latency.py [--notes 40] [--idle-seconds 30] [--short]
+    python3 benchmarks/credit_latency.py [--notes 40] [--idle-seconds 30] [--group] [--short]
 
 The emulated SPECTRAL_PAYOUT (benchmarks/emulator_farm.py, pty, unpaced) has zero mechanical
 time (read and stack take no time), so what is measured is the host: from the instant the
 emulator takes the note (``time.monotonic``, one clock for both processes) to the CashEvent
 STORED or STACKED in this process.  Insertions are spread over the poll phase.  Idle CPU is
 ``time.process_time()`` of this whole process (every thread) over ``--idle-seconds`` of an
-open, idle device, as a percentage of one core.  Default poll interval: 200 ms.
+open, idle device, as a percentage of one core.  Default poll interval: 200 ms.  ``--group``:
+the device is polled by a :class:`cashdevice.PollGroup` while idle.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from _common import Farm, cpu, median, percentile, table
 
-from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel
+from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, PollGroup
 from cashdevice.enums import CashEventType
 
 CREDITS = (CashEventType.STORED, CashEventType.STACKED)
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-seconds", type=float, default=30.0)
     parser.add_argument("--interval", type=float, default=0.2, help="poll interval (s)")
     parser.add_argument("--emulator-path", help="checkout whose emulator to run (default: this one)")
+    parser.add_argument("--group", action="store_true", help="a PollGroup polls the idle device")
     parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
     if args.short:
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with Farm(1, emulator_path=args.emulator_path) as farm:
         path, address = farm.ports[0]
-        device = CashDevice(poll_interval=args.interval)
+        device = CashDevice(poll_interval=args.interval, poll_group=PollGroup() if args.group else None)
         device.CashEvent.connect(on_cash)
         try:
             result = device.Open(path, address, DeviceModel.SPECTRAL_PAYOUT)

@@ -1,6 +1,7 @@
 """Many CashDevices in one process: CPU, threads, memory and late credits, for N devices.
 
-    python3 benchmarks/many_devices.py [--devices 10,100,300,1000] [--push-fds 1024] [--short]
+    python3 benchmarks/many_devices.py [--devices 10,100,300,1000] [--push-fds 1024] [--group] [--spread S]
+                                       [--short]
 
 For each N: N emulated SPECTRAL_PAYOUTs (zero mechanical time) on ptys in one other process
 (benchmarks/emulator_farm.py, so their CPU is not counted; ``--farm lean``, the default, serves
@@ -8,8 +9,10 @@ them from one thread per farm process of at most ``--per-farm`` devices, ``--far
 each emulator's own threads in one process), N CashDevice.Open in this process
 (16 at a time), then ``--idle-seconds`` of idle polling (CPU = ``time.process_time()`` of this
 process, as % of one core; threads = ``threading.active_count()``; RSS), then one note into
-every device at once.  A credit is late when it arrives more than one poll interval plus one
-exchange (``--exchange``, 50 ms) after its insertion, or never (10 s).
+every device at once (``--spread S``: one after another, evenly over S seconds).  ``--group``
+gives every device one :class:`cashdevice.PollGroup` (one thread polls the idle devices).  A
+credit is late when it arrives more than one poll interval plus one exchange (``--exchange``,
+50 ms) after its insertion, or never (10 s).
 
 ``--push-fds K`` opens K spare descriptors first, so every device's descriptors lie above
 K (pyserial's ``select()`` refuses descriptors of 1024 and more: a server that already
@@ -31,7 +34,7 @@ from typing import Any
 
 from _common import Farm, cpu, rss_mb, table
 
-from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel
+from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, PollGroup
 from cashdevice.enums import CashEventType
 
 CREDITS = (CashEventType.STORED, CashEventType.STACKED)
@@ -81,8 +84,10 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             before = _fds()
             cpu0, wall0 = cpu(), time.monotonic()
 
+            group = PollGroup() if args.group else None
+
             def open_one(i: int) -> bool:
-                device = CashDevice(poll_interval=args.interval)
+                device = CashDevice(poll_interval=args.interval, poll_group=group)
                 device.CashEvent.connect(receiver(i))
                 devices.append(device)
                 path, address = farm.ports[i]
@@ -97,7 +102,17 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             threading.Event().wait(args.idle_seconds)
             idle = (cpu() - cpu1) / (time.monotonic() - wall1)
             threads, rss = threading.active_count(), rss_mb()
-            inserted = farm.insert("all", 500, replies=n)
+            lent = f"{group.lent} lent" if group is not None else "no group"
+            if args.spread > 0:  # one note after another, evenly over ``--spread`` seconds
+                inserted = {}
+                start = time.monotonic()
+                for i in range(n):
+                    pause = start + i * args.spread / n - time.monotonic()
+                    if pause > 0:
+                        threading.Event().wait(pause)
+                    inserted.update(farm.insert(i, 500))
+            else:
+                inserted = farm.insert("all", 500, replies=n)
             done.wait(10.0)
             limit = args.interval + args.exchange
             late = sum(1 for i, t in inserted.items() if credited.get(i, float("inf")) - t > limit)
@@ -115,7 +130,7 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
         (f"N={n}: open OK / N", f"{ok} / {n}  ({open_wall:.1f} s wall, {open_cpu:.1f} s CPU)"),
         (f"N={n}: device fds (lowest..highest)", f"{len(fds)} ({fds[0]}..{fds[-1]})" if fds else "-"),
         (f"N={n}: idle CPU, % of one core", f"{100 * idle:.1f}"),
-        (f"N={n}: threads / RSS", f"{threads} / {rss:.0f} MB"),
+        (f"N={n}: threads / RSS", f"{threads} / {rss:.0f} MB ({lent})"),
         (
             f"N={n}: late credits (> {limit * 1e3:.0f} ms) / N",
             f"{late} / {n}  (slowest {worst * 1e3:.0f} ms)",
@@ -139,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
         help="lean: one thread serves a farm process's emulators (default); standard: each its own threads",
     )
     parser.add_argument("--per-farm", type=int, default=250, help="devices per lean farm process")
+    parser.add_argument("--group", action="store_true", help="one PollGroup for every device")
+    parser.add_argument(
+        "--spread", type=float, default=0.0, help="insert the notes one by one over S seconds (0: at once)"
+    )
     parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
     if args.short:
@@ -151,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     for n in (int(x) for x in args.devices.split(",")):
         table(  # one table per N, printed as soon as it is measured
             f"N devices in one process, poll interval {args.interval * 1e3:.0f} ms, push-fds {args.push_fds} "
-            f"(CPU = process_time of this process; emulators in other processes, {args.farm} farm)",
+            f"(CPU = process_time of this process; emulators in other processes, {args.farm} farm"
+            f"{', one PollGroup' if args.group else ''}"
+            f"{f', notes over {args.spread:g} s' if args.spread > 0 else ', all notes at once'})",
             run(n, args, errors),
         )
     return 0

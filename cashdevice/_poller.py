@@ -367,6 +367,12 @@ class PollerMethods(DeviceContract):
             return False
         return self._payout_confirmed or v["deviceModel"] not in PAYOUT_MODELS
 
+    def _group_keep(self, reply: bytes) -> bool:
+        """Whether a :class:`~cashdevice.PollGroup` takes ``reply``: it is quiet and nothing
+        became pending while the poll was on the line (a payout the application started, a
+        wake-up it asked for)."""
+        return self._quiet_reply(reply) and self._group_poll() is not None
+
     def _group_polled(self, reply: bytes) -> None:
         """A :class:`~cashdevice.PollGroup` took a quiet reply (:meth:`_quiet_reply`): what
         :meth:`_poll_once` and :meth:`_converge` do with one, and the next turn's time."""

@@ -45,6 +45,8 @@ class SoakConfig:
     max_minutes: float = 40.0
     quiet: bool = False
     coin_interval: float = 0.25
+    group: bool = False
+    """Poll through a :class:`~cashdevice.PollGroup` (needs a pty)."""
 
     def device_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {
@@ -239,7 +241,7 @@ def format_table(report: SoakReport) -> str:
         f"{cfg.power_cuts} power cuts, {cfg.unplugs} unplugs"
         + (f"; a coin every {cfg.coin_interval:g} s at most" if report.kind == "coins" else "")
         + ("; fast mechanical timings" if cfg.fast else ""),
-        f"host: CashDevice({opts}){deadline}",
+        f"host: CashDevice({opts}){deadline}" + (", polled idle by a PollGroup" if cfg.group else ""),
         "",
         "| | ledger (emulator) | reported (host) |",
         "|---|---:|---:|",

@@ -48,13 +48,16 @@ if TYPE_CHECKING:
 
 __all__ = ["PollGroup", "PollGroupCounters"]
 
-_EARLY = 0.002
+_EARLY = 0.01
 """Polls due within this many seconds are sent together (one wake-up of the group's thread)."""
 _BUSY_AGAIN = 0.005
 """A device whose link or turn lock is held by another thread is tried again this much later."""
 
-_Entry = tuple[float, int, int, "weakref.ReferenceType[CashDevice]"]
-"""(due, order, lend ticket, device): a lent device's next poll."""
+_BUSY_HAND_BACK = 0.05
+"""A device whose link stays busy this long past its due time is handed back to its thread."""
+
+_Entry = tuple[float, int, int, "weakref.ReferenceType[CashDevice]", float]
+"""(due, order, lend ticket, device, first due): a lent device's next poll."""
 
 
 @dataclass
@@ -92,6 +95,8 @@ class PollGroup:
         self.log = logging.getLogger(f"cashdevice.poll_group.{name}")
         self._lock = threading.Lock()
         self._heap: list[_Entry] = []
+        self._in_flight = 0
+        """Polls in flight (for :attr:`lent`)."""
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
         self._sleep_until = -math.inf
@@ -108,7 +113,8 @@ class PollGroup:
     def lent(self) -> int:
         """Devices lent to the group now (waiting for their next poll or in one)."""
         with self._lock:
-            return len(self._heap)
+            entries = list(self._heap)
+        return sum(1 for entry in entries if _still_lent(entry)) + self._in_flight
 
     @property
     def running(self) -> bool:
@@ -121,7 +127,7 @@ class PollGroup:
     def _adopt(self, ref: weakref.ReferenceType[CashDevice], ticket: int, due: float) -> None:
         """A device's thread lends it: poll it at ``due`` (``time.monotonic()``) and on."""
         with self._lock:
-            heapq.heappush(self._heap, (due, next(self._order), ticket, ref))
+            heapq.heappush(self._heap, (due, next(self._order), ticket, ref, due))
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._serve, name=f"cashdevice-{self.name}", daemon=True
@@ -133,8 +139,9 @@ class PollGroup:
                 except BlockingIOError:  # already full of wake-ups
                     pass
 
-    def _hand_back(self, device: CashDevice) -> None:
+    def _hand_back(self, device: CashDevice, why: str) -> None:
         """Give the device back to its thread (the caller holds its turn lock)."""
+        device.log.debug("poll group: the device's thread takes over (%s)", why)
         device._lent = False
         device._handed_back = True
         self.counters.handed_back += 1
@@ -151,7 +158,7 @@ class PollGroup:
             for flight in inflight.values():
                 flight.link.abandon_attempt(flight.attempt)
                 flight.link.lock.release()
-                self._hand_back(flight.device)
+                self._hand_back(flight.device, "the group stopped")
                 flight.device._poll_busy.release()
             with self._lock:
                 heap, self._heap = self._heap, []
@@ -184,28 +191,37 @@ class PollGroup:
                 self._sleep_until = wake_at
             if wake_at == math.inf and not inflight:
                 continue  # nothing left to poll: the loop's start ends the thread
-            for flight in inflight.values():
-                wake_at = min(wake_at, flight.attempt.deadline)
+            # (no local here may hold an _InFlight while the thread sleeps: it would keep its
+            # device alive; the helpers' locals end with them)
+            wake_at = min(wake_at, min((f.attempt.deadline for f in inflight.values()), default=wake_at))
             wait = wake_at - time.monotonic()
             ready = poller.poll(None if wait == math.inf else max(0, math.ceil(wait * 1000)))
             self._sleep_until = -math.inf
-            for fd, _ in ready:
-                if fd == self._wake_r:
-                    _drain(fd)
-                    continue
-                reading = inflight.get(fd)
-                if reading is not None:
-                    self._read(reading, inflight, poller)
+            self._replies(ready, inflight, poller)
             if inflight:
-                now = time.monotonic()
-                for fd, flight in list(inflight.items()):
-                    if flight.attempt.deadline <= now:
-                        flight.link.abandon_attempt(flight.attempt, timed_out=True)
-                        self._end(fd, flight, None, inflight, poller)
+                self._expire(inflight, poller)
+
+    def _replies(
+        self, ready: list[tuple[int, int]], inflight: dict[int, _InFlight], poller: select.poll
+    ) -> None:
+        for fd, _ in ready:
+            if fd == self._wake_r:
+                _drain(fd)
+                continue
+            flight = inflight.get(fd)
+            if flight is not None:
+                self._read(flight, inflight, poller)
+
+    def _expire(self, inflight: dict[int, _InFlight], poller: select.poll) -> None:
+        now = time.monotonic()
+        for fd, flight in list(inflight.items()):
+            if flight.attempt.deadline <= now:
+                flight.link.abandon_attempt(flight.attempt, timed_out=True)
+                self._end(fd, flight, None, inflight, poller, "no reply in time")
 
     def _start(self, entry: _Entry, inflight: dict[int, _InFlight], poller: select.poll) -> None:
         """Send the POLL of a lent device that is due (or give the device back)."""
-        _, _, ticket, ref = entry
+        ticket, ref = entry[2], entry[3]
         device = ref()
         if device is None:
             return
@@ -220,12 +236,19 @@ class PollGroup:
             link = device._link
             data = device._group_poll()
             if link is None or data is None or device._stop.is_set():
-                self._hand_back(device)
+                self._hand_back(device, "a step is pending")
                 busy.release()
                 return
             if not link.lock.acquire(blocking=False):
-                busy.release()
-                self._later(entry)  # the application's command is on the line
+                # the application's command is on the line: try again shortly; if it keeps the
+                # link busy, the device's own thread waits for the lock instead (the group waits
+                # for no device)
+                if time.monotonic() - entry[4] > _BUSY_HAND_BACK:
+                    self._hand_back(device, "the application keeps the link busy")
+                    busy.release()
+                else:
+                    busy.release()
+                    self._later(entry)
                 return
         except BaseException:
             busy.release()
@@ -241,12 +264,13 @@ class PollGroup:
             raise
         if attempt is None:
             link.lock.release()
-            self._hand_back(device)
+            self._hand_back(device, "the poll cannot be sent from the group")
             busy.release()
             return
         self.counters.polls += 1
         fd = attempt.fd.fd
         inflight[fd] = _InFlight(device, link, attempt, ticket)
+        self._in_flight = len(inflight)
         poller.register(fd, select.POLLIN)
 
     def _read(self, flight: _InFlight, inflight: dict[int, _InFlight], poller: select.poll) -> None:
@@ -254,18 +278,17 @@ class PollGroup:
         try:
             packet = flight.link.read_attempt(flight.attempt)
         except SSPError as exc:  # the port failed: the attempt is abandoned
-            flight.device.log.debug("poll group: %s", exc)
-            self._end(fd, flight, None, inflight, poller)
+            self._end(fd, flight, None, inflight, poller, str(exc))
             return
         if packet is None:
             return
         try:
-            reply = flight.link.finish_attempt(flight.attempt, packet, flight.device._quiet_reply)
+            reply = flight.link.finish_attempt(flight.attempt, packet, flight.device._group_keep)
         except Exception:  # pragma: no cover - a bug; the device's thread takes over
             flight.link.abandon_attempt(flight.attempt)
             self.log.exception("taking a reply")
             reply = None
-        self._end(fd, flight, reply, inflight, poller)
+        self._end(fd, flight, reply, inflight, poller, "a reply with news")
 
     def _end(
         self,
@@ -274,20 +297,23 @@ class PollGroup:
         reply: bytes | None,
         inflight: dict[int, _InFlight],
         poller: select.poll,
+        why: str = "",
     ) -> None:
         """The poll in flight is over: ``reply`` taken (schedule the next one) or None (the
-        attempt was abandoned: the device's thread takes the turn)."""
+        attempt was abandoned, for ``why``: the device's thread takes the turn)."""
         del inflight[fd]
+        self._in_flight = len(inflight)
         poller.unregister(fd)
         device = flight.device
         flight.link.lock.release()
         try:
             if reply is None:
-                self._hand_back(device)
+                self._hand_back(device, why)
                 return
             self.counters.quiet += 1
             device._group_polled(reply)
-            entry = (device._next_due, next(self._order), flight.ticket, weakref.ref(device))
+            due = device._next_due
+            entry = (due, next(self._order), flight.ticket, weakref.ref(device), due)
             with self._lock:
                 heapq.heappush(self._heap, entry)
         finally:
@@ -296,7 +322,12 @@ class PollGroup:
     def _later(self, entry: _Entry) -> None:
         due = time.monotonic() + _BUSY_AGAIN
         with self._lock:
-            heapq.heappush(self._heap, (due, next(self._order), entry[2], entry[3]))
+            heapq.heappush(self._heap, (due, next(self._order), entry[2], entry[3], entry[4]))
+
+
+def _still_lent(entry: _Entry) -> bool:
+    device = entry[3]()
+    return device is not None and device._lent and device._lend_ticket == entry[2]
 
 
 def _drain(fd: int) -> None:

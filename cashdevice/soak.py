@@ -46,6 +46,7 @@ from .enums import (
     DispenserTransactionState,
     DispenseTransactionRequestResult,
 )
+from .poll_group import PollGroup
 from .records import ValueCountryCode
 from .ssp import PollEvent
 
@@ -164,6 +165,8 @@ class Soak:
 
         if config.model not in MODELS:
             raise ValueError(f"unknown model {config.model!r}; one of {', '.join(MODELS)}")
+        if config.group and config.transport != "pty":
+            raise ValueError("--group needs --transport pty (a PollGroup polls descriptors)")
         self.config = config
         self.log = log
         self.rng = random.Random(config.seed)
@@ -308,7 +311,8 @@ class Soak:
         hint = MODEL_HINTS.get(self.config.model) or DeviceModel.__members__.get(
             self.config.model, DeviceModel.NOTE_VALIDATOR
         )
-        device = CashDevice(**self.report.device_options)
+        group = PollGroup("soak") if self.config.group else None
+        device = CashDevice(**self.report.device_options, poll_group=group)
         self.device = device
         self.tally = HostTally(device)
         for _ in range(5):
@@ -639,6 +643,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.25,
         help="seconds between two coins a customer drops (default 0.25; 0: as fast as the unit takes them)",
     )
+    parser.add_argument(
+        "--group", action="store_true", help="a PollGroup polls the idle device (needs --transport pty)"
+    )
     parser.add_argument("--fast", action="store_true", help="short emulated mechanical timings")
     parser.add_argument("--max-minutes", type=_positive, default=40.0, help="bound on the run (default 40)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -667,6 +674,7 @@ def config_from(args: argparse.Namespace) -> SoakConfig:
         max_minutes=args.max_minutes,
         quiet=args.quiet,
         coin_interval=args.coin_interval,
+        group=args.group,
     )
 
 

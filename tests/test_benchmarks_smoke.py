@@ -14,11 +14,13 @@ import cashdevice
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
 SCRIPTS = {
-    "exchanges.py": "SSP exchanges",
-    "credit_latency.py": "insertion → credit median",
-    "many_devices.py": "N=2: late credits",
-    "cash_device_idle.py": "idle poll thread",
-    "primitives.py": "PacketParser.feed",
+    ("exchanges.py",): "SSP exchanges",
+    ("credit_latency.py",): "insertion → credit median",
+    ("many_devices.py",): "N=2: late credits",
+    ("many_devices.py", "--group"): "(2 lent)",
+    ("cash_device_idle.py",): "idle poll thread",
+    ("cash_device_idle.py", "--group"): "idle group + poll threads",
+    ("primitives.py",): "PacketParser.feed",
 }
 
 
@@ -29,7 +31,7 @@ def test_every_benchmark_runs_short() -> None:
     )
     procs = {
         name: subprocess.Popen(
-            [sys.executable, str(BENCHMARKS / name), "--short"],
+            [sys.executable, str(BENCHMARKS / name[0]), *name[1:], "--short"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
