@@ -139,11 +139,12 @@ class PollGroup:
                 except BlockingIOError:  # already full of wake-ups
                     pass
 
-    def _hand_back(self, device: CashDevice, why: str) -> None:
-        """Give the device back to its thread (the caller holds its turn lock)."""
+    def _hand_back(self, device: CashDevice, why: str, *, abandoned: bool = False) -> None:
+        """Give the device back to its thread (the caller holds its turn lock); ``abandoned``:
+        the group left a poll abandoned on the link, which the thread must resend."""
         device.log.debug("poll group: the device's thread takes over (%s)", why)
         device._lent = False
-        device._handed_back = True
+        device._handed_back = abandoned
         self.counters.handed_back += 1
         device._wake.set()
 
@@ -158,7 +159,7 @@ class PollGroup:
             for flight in inflight.values():
                 flight.link.abandon_attempt(flight.attempt)
                 flight.link.lock.release()
-                self._hand_back(flight.device, "the group stopped")
+                self._hand_back(flight.device, "the group stopped", abandoned=True)
                 flight.device._poll_busy.release()
             with self._lock:
                 heap, self._heap = self._heap, []
@@ -308,7 +309,7 @@ class PollGroup:
         flight.link.lock.release()
         try:
             if reply is None:
-                self._hand_back(device, why)
+                self._hand_back(device, why, abandoned=True)
                 return
             self.counters.quiet += 1
             device._group_polled(reply)
