@@ -1,6 +1,6 @@
 """CashDevice: insertion → credit latency and idle CPU, against an emulator in another process.
 
-    python3 benchmarks/credit_latency.py [--notes 40] [--idle-seconds 30] [--group] [--short]
+    python3 benchmarks/credit_latency.py [--notes 40] [--idle-seconds 30] [--group] [--paced] [--short]
 
 The emulated SPECTRAL_PAYOUT (benchmarks/emulator_farm.py, pty, unpaced) has zero mechanical
 time (read and stack take no time), so what is measured is the host: from the instant the
@@ -8,7 +8,8 @@ emulator takes the note (``time.monotonic``, one clock for both processes) to th
 STORED or STACKED in this process.  Insertions are spread over the poll phase.  Idle CPU is
 ``time.process_time()`` of this whole process (every thread) over ``--idle-seconds`` of an
 open, idle device, as a percentage of one core.  Default poll interval: 200 ms.  ``--group``:
-the device is polled by a :class:`cashdevice.PollGroup` while idle.
+the device is polled by a :class:`cashdevice.PollGroup` while idle; ``--paced``: the emulator
+models a 9600 8N2 line both ways (so an exchange takes its real time).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.2, help="poll interval (s)")
     parser.add_argument("--emulator-path", help="checkout whose emulator to run (default: this one)")
     parser.add_argument("--group", action="store_true", help="a PollGroup polls the idle device")
+    parser.add_argument("--paced", action="store_true", help="the emulator paces its line at 9600 8N2")
     parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
     if args.short:
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             credited.append(time.monotonic())
             arrived.set()
 
-    with Farm(1, emulator_path=args.emulator_path) as farm:
+    with Farm(1, emulator_path=args.emulator_path, pacing=args.paced) as farm:
         path, address = farm.ports[0]
         device = CashDevice(poll_interval=args.interval, poll_group=PollGroup() if args.group else None)
         device.CashEvent.connect(on_cash)

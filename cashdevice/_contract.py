@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .commands import CommandTable, UnverifiedCommandError
 from .enums import DenominationRoute
-from .ssp import Response, SSPError
+from .ssp import Command, Response, SSPError
 
 if TYPE_CHECKING:
     from . import events as ev
@@ -76,6 +76,8 @@ class DeviceContract:
     _lent: bool
     _lend_ticket: int
     _handed_back: bool
+    _handed: tuple[Command, bytes] | None
+    _handed_done: threading.Event
     _disabled_polls: int
     _encrypted: bool
     _family: ev.DeviceFamily

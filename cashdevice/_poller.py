@@ -224,7 +224,15 @@ class PollerMethods(DeviceContract):
         an instance nobody references is collected (its finalizer stops the thread and closes
         the port)."""
         try:
-            if self._link is None or not self._link.is_open:
+            handed = self._handed
+            if handed is not None:
+                # a poll reply the group received with news in it: first, whatever else happened
+                self._handed = None
+                try:
+                    self._poll_once(handed=handed)
+                finally:
+                    self._handed_done.set()
+            elif self._link is None or not self._link.is_open:
                 self._reopen()
             elif not self._session_up:
                 self._establish()
@@ -270,29 +278,34 @@ class PollerMethods(DeviceContract):
         link.log_raw = self._log_raw
         self.log.info("port reopened")
 
-    def _poll_once(self, startup: bool = False) -> None:
+    def _poll_once(self, startup: bool = False, handed: tuple[Command, bytes] | None = None) -> None:
         """One POLL (WITH ACK).  Events are handled as soon as the reply arrives, then
         acknowledged; an EVENT ACK that gets no answer stays owed and goes first next time, so
         the device never repeats events the host has handled (it clears only what it reported,
-        and blocks new money events until then: ssp-protocol.md §5.4)."""
+        and blocks new money events until then: ssp-protocol.md §5.4).  ``handed``: the poll and
+        its reply, received by the :class:`~cashdevice.PollGroup` (handled here, not sent again)."""
         link = self._link
         if link is None:
             raise SSPPortError("the port is not open")
         with link.lock:
-            if self._ack_owed:
-                self._send_event_ack()
-            if self._hold and not startup:
-                reply = self._send("HOLD")
-                if reply[0] == Response.OK:
-                    return
-                self._hold = False  # nothing in escrow any more: poll to see what happened
-            command = Command.POLL_WITH_ACK if self._poll_with_ack and self._encrypted else Command.POLL
-            reply = self._send(command.name)
-            if reply[0] == Response.COMMAND_NOT_KNOWN and command == Command.POLL_WITH_ACK:
-                self.log.info("POLL WITH ACK not supported; using POLL")
-                self._poll_with_ack = False
-                command = Command.POLL
+            if handed is not None:
+                command, reply = handed
+                self._handed_done.set()  # the link lock is ours: other threads' commands wait for it
+            else:
+                if self._ack_owed:
+                    self._send_event_ack()
+                if self._hold and not startup:
+                    reply = self._send("HOLD")
+                    if reply[0] == Response.OK:
+                        return
+                    self._hold = False  # nothing in escrow any more: poll to see what happened
+                command = Command.POLL_WITH_ACK if self._poll_with_ack and self._encrypted else Command.POLL
                 reply = self._send(command.name)
+                if reply[0] == Response.COMMAND_NOT_KNOWN and command == Command.POLL_WITH_ACK:
+                    self.log.info("POLL WITH ACK not supported; using POLL")
+                    self._poll_with_ack = False
+                    command = Command.POLL
+                    reply = self._send(command.name)
             if reply[0] != Response.OK:
                 self.log.warning("poll answered 0x%02X", reply[0])
                 self._last_reply = b""
@@ -366,6 +379,13 @@ class PollerMethods(DeviceContract):
         if v["deviceError"] != DeviceError.NONE:
             return False
         return self._payout_confirmed or v["deviceModel"] not in PAYOUT_MODELS
+
+    def _group_takes(self, reply: bytes) -> bool:
+        """Whether a :class:`~cashdevice.PollGroup` takes ``reply`` off the line: an ``OK`` reply
+        (quiet, or handed to this device's thread to handle at once).  Any other (KEY NOT SET, a
+        refusal) is left abandoned: this device's thread sends the poll again and meets it the
+        ordinary way."""
+        return bool(reply) and reply[0] == Response.OK
 
     def _group_keep(self, reply: bytes) -> bool:
         """Whether a :class:`~cashdevice.PollGroup` takes ``reply``: it is quiet and nothing
@@ -754,9 +774,9 @@ def _poll_thread(
     ``stop`` or when the device is gone.
 
     With a ``group``, a turn that leaves the device quiet lends it to the group, which then
-    polls it; the thread sleeps until woken (by the group, which hands a reply it did not take
-    back; by the application; by Close) and takes the device back, under ``busy``, before its
-    next turn."""
+    polls it; the thread sleeps until woken (by the group, with a reply that has news or a poll
+    it left abandoned; by the application; by Close) and takes the device back, under ``busy``,
+    before its next turn."""
     with busy:
         device = ref()
         if device is None:
@@ -796,17 +816,18 @@ def _poll_thread(
 
 def _take_back(ref: weakref.ReferenceType[CashDevice], busy: threading.Lock) -> None:
     """The poll thread ends (stopRunning, Close): take the device back from its group (after the
-    poll the group may have in flight) and, if the group left a reply it did not take (it may
-    hold a credit), run one more turn to collect it before the caller DISABLEs or closes."""
+    poll the group may have in flight) and, if the group handed it a reply or left one abandoned
+    (either may hold a credit), run one more turn to handle it before the caller DISABLEs or
+    closes."""
     with busy:
         device = ref()
         if device is None:
             return
         try:
-            handed_back = device._handed_back
+            left = device._handed_back or device._handed is not None
             device._lent = device._handed_back = False
             device._lend_ticket += 1
-            if handed_back:
+            if left:
                 device._run()
         finally:
             del device

@@ -70,13 +70,9 @@ class SessionMethods(DeviceContract):
         link = self._link
         if link is None:
             raise SSPPortError("the port is not open")
+        other = threading.current_thread() is not self._thread
         abandoned = link.abandoned_command(self._address)
-        if (
-            abandoned in _POLLS
-            and abandoned != data[0]
-            and threading.current_thread() is not self._thread
-            and self.isRunning
-        ):
+        if abandoned in _POLLS and abandoned != data[0] and other and self.isRunning:
             self._await_poll_recovery()
             if link.abandoned_command(self._address) in _POLLS:
                 # only the poll thread gives an abandoned poll up (after its patience)
@@ -84,7 +80,10 @@ class SessionMethods(DeviceContract):
         if encrypt is not False and link.needs_new_key(self._address, data):
             self._rekey()
         try:
-            reply = link.transact(self._address, data, encrypt=encrypt)
+            with link.lock:
+                if other and not self._handed_done.is_set():
+                    self._await_handed(link.lock)
+                reply = link.transact(self._address, data, encrypt=encrypt)
         except SSPEncryptionError as exc:
             raise _SessionLost(str(exc)) from exc
         except SSPPortError:
@@ -106,6 +105,23 @@ class SessionMethods(DeviceContract):
         self._poll_recovered.clear()
         self._wake.set()
         self._poll_recovered.wait(self._exchange_deadline())
+
+    def _await_handed(self, lock: threading.RLock) -> None:
+        """A :class:`~cashdevice.PollGroup` handed the poll thread a poll reply with news that it
+        has not taken up yet: its events go first, as behind the poll thread's own poll (which
+        holds the link lock from the poll to the EVENT ACK).  Waits with ``lock`` (the link
+        lock, held once) released, for at most one exchange deadline."""
+        deadline = time.monotonic() + self._exchange_deadline()
+        while not self._handed_done.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.log.warning("the poll thread has not taken up a poll reply in time; command sent")
+                return
+            lock.release()
+            try:
+                self._handed_done.wait(left)
+            finally:
+                lock.acquire()
 
     def _rekey(self) -> None:
         """A failed encrypted exchange left the device's eCOUNT unknown: negotiate a new key (the

@@ -212,6 +212,11 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._lent = False
         self._lend_ticket = 0
         self._handed_back = False
+        """The poll group left a poll abandoned: the thread resends it (see :mod:`_poller`)."""
+        self._handed: tuple[Command, bytes] | None = None
+        """A poll and its reply the poll group received, for the poll thread to handle."""
+        self._handed_done = threading.Event()
+        self._handed_done.set()
         self._last_reply = b""
         self._next_due = 0.0
         self._finalizer: weakref.finalize[Any, Any] | None = None

@@ -40,7 +40,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .ssp import SSPError
+from .ssp import Command, SSPError
 
 if TYPE_CHECKING:
     from .cash_device import CashDevice
@@ -67,9 +67,12 @@ class PollGroupCounters:
     polls: int = 0
     """Polls the group sent."""
     quiet: int = 0
-    """Replies it took (nothing new)."""
+    """Replies it took that said nothing new."""
+    handed: int = 0
+    """Replies with news it handed to their device's thread (events: a note, a coin, a fault)."""
     handed_back: int = 0
-    """Devices it woke to handle a poll themselves (an event, a fault, a wake-up asked)."""
+    """Times it woke a device's thread to take the device back (a reply with news, a poll left
+    abandoned by silence, a refusal or a port error, a step pending, a busy link)."""
 
 
 class _InFlight:
@@ -101,10 +104,12 @@ class PollGroup:
         self._thread: threading.Thread | None = None
         self._sleep_until = -math.inf
         """When the group's thread wakes up by itself (-inf while it is awake)."""
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
-        weakref.finalize(self, _close_pipe, self._wake_r, self._wake_w)
+        self._wake_r = self._wake_w = -1
+        if hasattr(select, "poll"):  # where a device can be lent at all (POSIX)
+            self._wake_r, self._wake_w = os.pipe()
+            os.set_blocking(self._wake_r, False)
+            os.set_blocking(self._wake_w, False)
+            weakref.finalize(self, _close_pipe, self._wake_r, self._wake_w)
 
     def __repr__(self) -> str:
         return f"PollGroup({self.name!r}, lent={self.lent}, running={self.running})"
@@ -284,12 +289,12 @@ class PollGroup:
         if packet is None:
             return
         try:
-            reply = flight.link.finish_attempt(flight.attempt, packet, flight.device._group_keep)
+            reply = flight.link.finish_attempt(flight.attempt, packet, flight.device._group_takes)
         except Exception:  # pragma: no cover - a bug; the device's thread takes over
             flight.link.abandon_attempt(flight.attempt)
             self.log.exception("taking a reply")
             reply = None
-        self._end(fd, flight, reply, inflight, poller, "a reply with news")
+        self._end(fd, flight, reply, inflight, poller, "a reply it does not take")
 
     def _end(
         self,
@@ -300,16 +305,24 @@ class PollGroup:
         poller: select.poll,
         why: str = "",
     ) -> None:
-        """The poll in flight is over: ``reply`` taken (schedule the next one) or None (the
-        attempt was abandoned, for ``why``: the device's thread takes the turn)."""
+        """The poll in flight is over: ``reply`` taken, or None (the attempt was abandoned, for
+        ``why``: the device's thread resends it).  A quiet reply ends there (the next poll is
+        scheduled); one with news goes to the device's thread, which handles it at once."""
         del inflight[fd]
         self._in_flight = len(inflight)
         poller.unregister(fd)
         device = flight.device
-        flight.link.lock.release()
         try:
             if reply is None:
                 self._hand_back(device, why, abandoned=True)
+                return
+            if not device._group_keep(reply):
+                # other threads' commands wait until the device's thread has taken this reply
+                # up, as they would behind its poll (the link lock is released below)
+                device._handed_done.clear()
+                device._handed = (Command(flight.attempt.data[0]), reply)
+                self.counters.handed += 1
+                self._hand_back(device, "a reply with news")
                 return
             self.counters.quiet += 1
             device._group_polled(reply)
@@ -318,6 +331,7 @@ class PollGroup:
             with self._lock:
                 heapq.heappush(self._heap, entry)
         finally:
+            flight.link.lock.release()
             device._poll_busy.release()
 
     def _later(self, entry: _Entry) -> None:

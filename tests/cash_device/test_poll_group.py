@@ -2,8 +2,8 @@
 
 Every test runs the emulator over a pty (only a port with a POSIX descriptor can be lent), and
 every test that moves money compares what the host reported with the emulator's ledger: a reply
-the group does not take is resent by the device's own thread byte for byte, so a credit is
-reported exactly once however the poll that carried it went."""
+with news goes to the device's own thread, a poll the group leaves unanswered is resent by that
+thread byte for byte, so a credit is reported exactly once however the poll that carried it went."""
 
 from __future__ import annotations
 
@@ -188,41 +188,65 @@ def test_coin_credit_while_lent_with_poll_replies_muted_is_reported_once(
     emu.ledger.check()
 
 
-def test_a_handed_back_poll_is_resent_byte_for_byte(emulators: Make, devices: Make) -> None:
-    """When the group hands a reply back (a note's events), the next packet on the line is the
-    device thread's copy of the group's packet, byte for byte, and the device answers it from its
-    cache (the same reply again).  The note is credited once."""
-    group = PollGroup("resend")
+def test_a_reply_with_news_goes_to_the_device_thread_without_a_resend(emulators: Make, devices: Make) -> None:
+    """A note arrives while the device is lent: the group takes the reply that carries it off the
+    line and hands it to the device's thread, which handles it at once (the ESCROW and the
+    credit follow) without sending that poll again; the note is credited once."""
+    group = PollGroup("news")
     emu, device, rec = open_lent(emulators, devices, group)
     link = device._link
     assert link is not None
     trace = Trace()
     link.trace = trace
     quiet_grows(group, 3)
+    handed = group.counters.handed
     assert emu.insert_note(1000, wait=5)
     rec.wait_cash("STORED", timeout=15)
     wait_until(lambda: device._lent, what="lent again")
     link.trace = None
-    frames = trace.snapshot()
-    group_thread = "cashdevice-resend"
-    pairs = 0
-    for i, (thread, sending, wire) in enumerate(frames):
-        if not (sending and thread == group_thread):
-            continue
-        later_sent = [(j, f) for j, f in enumerate(frames) if j > i and f[1]]
-        if not later_sent or later_sent[0][1][0] == group_thread:
-            continue  # the group took this reply (or it is the last frame)
-        j, (next_thread, _, next_wire) = later_sent[0]
-        # handed back: the device's own thread sends next, and it sends the identical packet
-        assert next_thread != group_thread
-        assert next_wire == wire, (wire.hex(" "), next_wire.hex(" "))
-        group_reply = [f[2] for f in frames[i + 1 : j] if not f[1]]
-        own_reply = [f[2] for f in frames[j + 1 :] if not f[1]][:1]
-        assert group_reply and own_reply and own_reply[0] == group_reply[-1], "not answered from the cache"
-        pairs += 1
-    assert pairs >= 1, "the group never handed a poll back"
+    assert group.counters.handed > handed
+    sent = [(thread, wire) for thread, sending, wire in trace.snapshot() if sending]
+    for (thread, wire), (next_thread, next_wire) in zip(sent, sent[1:]):
+        if thread == "cashdevice-news" and next_thread != thread:
+            assert next_wire != wire, "the device thread sent the group's poll again"
     assert credited(rec) == [("STORED", 1000)]
     assert emu.ledger.credited_total() == 1000
+    emu.ledger.check()
+
+
+def test_a_poll_whose_reply_is_lost_is_resent_byte_for_byte(emulators: Make, devices: Make) -> None:
+    """The reply to the group's poll is lost just as a coin is credited (a SMART Hopper's COIN
+    CREDIT is never repeated): the group leaves the poll abandoned and the device's thread sends
+    the identical packet again, which the unit answers from its cache: the coin is credited once."""
+    group = PollGroup("lost")
+    emu, device, rec = open_lent(emulators, devices, group, "SMART_HOPPER")
+    link = device._link
+    assert link is not None
+    trace = Trace()
+    link.trace = trace
+    quiet_grows(group, 3)
+    handed_back = group.counters.handed_back
+    emu.faults.mute(Command.POLL_WITH_ACK, 1)
+    assert emu.insert_coin(100, wait=5)
+    rec.wait_cash("COIN_CREDIT", timeout=15)
+    wait_until(lambda: device._lent, what="lent again")
+    link.trace = None
+    assert group.counters.handed_back > handed_back
+    frames = trace.snapshot()
+    resent = 0
+    for i, (thread, sending, wire) in enumerate(frames):
+        if not (sending and thread == "cashdevice-lost"):
+            continue
+        after = frames[i + 1 :]
+        if after and not after[0][1]:
+            continue  # answered: the group took the reply (quiet or with news)
+        later = [f for f in after if f[1]]
+        if later and later[0][0] != thread:
+            assert later[0][2] == wire, (wire.hex(" "), later[0][2].hex(" "))
+            resent += 1
+    assert resent >= 1, "no unanswered poll of the group was resent"
+    assert credited(rec) == [("COIN_CREDIT", 100)]
+    assert emu.ledger.credited_total() == 100
     emu.ledger.check()
 
 
