@@ -11,13 +11,15 @@ vCPUs).  Give the devices one group::
 and a device that has nothing to do is *lent* to the group: one thread writes every due device's
 POLL, waits for all the replies in one ``poll()``, and looks at each reply.  A reply that says
 nothing new (``OK``, or ``OK, DISABLED`` for an acceptor the application disabled, in the state
-the host already shows) ends there.  Nothing else is taken: an event, a refusal, a broken reply,
-silence or a port error leaves the poll *abandoned* on the link
-(:meth:`~cashdevice.link.SSPLink.abandon_attempt`) and wakes the device's own thread, which sends
-the identical bytes again (the device answers a repeated packet from its cache, GA138), handles
-the reply the ordinary way with the whole retry policy, and keeps the device until it is quiet
-again.  Money never passes through the group; what it costs is one more exchange at the start of
-each credit or fault.
+the host already shows) ends there.  A reply with news (a note, a coin, a fault: any other ``OK``
+reply) is handed to the device's own thread, which handles it at once as if it had polled itself,
+acknowledges it, and keeps the device until it is quiet again; other threads' commands wait until
+it has taken the reply up, as they would behind its own poll.  Anything else (silence, a broken
+reply, KEY NOT SET or another refusal, a port error) leaves the poll *abandoned* on the link
+(:meth:`~cashdevice.link.SSPLink.abandon_attempt`) and wakes the device's thread, which sends the
+identical bytes again (a device answers a repeated packet from its cache, GA138) with the whole
+retry policy.  The group never interprets an event: every CashEvent is raised by the device's
+own thread, as without a group.
 
 The group's thread starts when a device is first lent and ends when it has nothing to poll.  The
 application's own commands keep working while a device is lent (they wait for the link lock, as
