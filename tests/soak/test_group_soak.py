@@ -156,8 +156,15 @@ def power_cut(unit: Unit, rng: random.Random) -> None:
             # not while the host holds a reply it has not handled: a reply the group handed back
             # is resent to the unit, and a unit that lost its power cannot answer it from its
             # cache (test_a_cut_while_the_group_hands_a_credit_back_loses_it below)
-            if not unit.device._lent or link is None or link.lock.locked():
+            if not unit.device._lent or link is None or not link.lock.acquire(blocking=False):
                 return False
+            try:
+                return cut_now(e)
+            finally:
+                link.lock.release()
+
+    def cut_now(e: Any) -> bool:
+        with e._lock:
             note = getattr(e.device, "note", None)
             credited = note is not None and note.credited  # a reset event reports it
             for p in e.device.pending:
@@ -488,7 +495,8 @@ def test_a_cut_while_the_group_hands_a_credit_back_loses_it() -> None:
     """The window the soak's power cuts avoid, made deterministic: the group receives the reply
     carrying a COIN CREDIT, abandons it and hands the device back; the unit loses its power just
     then (after it sent the reply, before the resend).  The host must still report the coin."""
-    emu = Emulator("SMART_HOPPER", **dict(FAST))
+    options: dict[str, Any] = dict(FAST)
+    emu = Emulator("SMART_HOPPER", **options)
     group = PollGroup("gsoak-cut")
     device = CashDevice(poll_group=group, poll_interval=POLL_INTERVAL, reconnect_interval=0.2)
     tally = HostTally(device)
