@@ -102,7 +102,10 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             threading.Event().wait(args.idle_seconds)
             idle = (cpu() - cpu1) / (time.monotonic() - wall1)
             threads, rss = threading.active_count(), rss_mb()
-            lent = f"{group.lent} lent" if group is not None else "no group"
+            lent = "no group"
+            if group is not None:
+                c = group.counters
+                lent = f"{group.lent} lent; group polls {c.polls}, handed {c.handed}, back {c.handed_back}"
             if args.spread > 0:  # one note after another, evenly over ``--spread`` seconds
                 inserted = {}
                 start = time.monotonic()

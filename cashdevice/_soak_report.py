@@ -124,6 +124,17 @@ class SoakReport:
     fault_stats: dict[str, dict[str, int]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
+    def take_ledger(self, ledger: Any) -> None:
+        """Copy what the emulator's :class:`~cashdevice.emulator.Ledger` says: credits and notes
+        cleared at reset per denomination, the value dispensed, its own consistency problems."""
+        for d, c in ledger.counts.items():
+            if c.credited:
+                self.ledger_credits[(d.value, d.country)] = c.credited
+            if c.cleared:
+                self.ledger_cleared[(d.value, d.country)] = c.cleared
+        self.ledger_dispensed = ledger.dispensed_total()
+        self.ledger_problems = ledger.problems()
+
     @property
     def lost_total(self) -> int:
         return sum(self.lost.values())

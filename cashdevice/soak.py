@@ -539,14 +539,7 @@ class Soak:
         report, emu, tally = self.report, self.emu, self.tally
         if report.elapsed == 0.0:
             report.elapsed = time.monotonic() - self.started
-        ledger = emu.ledger
-        for d, c in ledger.counts.items():
-            if c.credited:
-                report.ledger_credits[(d.value, d.country)] = c.credited
-            if c.cleared:
-                report.ledger_cleared[(d.value, d.country)] = c.cleared
-        report.ledger_dispensed = ledger.dispensed_total()
-        report.ledger_problems = ledger.problems()
+        report.take_ledger(emu.ledger)
         report.fault_stats = {
             "inbound": dict(emu.faults.inbound.stats),
             "outbound": dict(emu.faults.outbound.stats),

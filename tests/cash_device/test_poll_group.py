@@ -188,17 +188,23 @@ def test_coin_credit_while_lent_with_poll_replies_muted_is_reported_once(
     emu.ledger.check()
 
 
+def traced(device: CashDevice, group: PollGroup) -> tuple[SSPLink, Trace]:
+    """The device's link with a :class:`Trace` on it, once the group has polled it a few times."""
+    link = device._link
+    assert link is not None
+    trace = Trace()
+    link.trace = trace
+    quiet_grows(group, 3)
+    return link, trace
+
+
 def test_a_reply_with_news_goes_to_the_device_thread_without_a_resend(emulators: Make, devices: Make) -> None:
     """A note arrives while the device is lent: the group takes the reply that carries it off the
     line and hands it to the device's thread, which handles it at once (the ESCROW and the
     credit follow) without sending that poll again; the note is credited once."""
     group = PollGroup("news")
     emu, device, rec = open_lent(emulators, devices, group)
-    link = device._link
-    assert link is not None
-    trace = Trace()
-    link.trace = trace
-    quiet_grows(group, 3)
+    link, trace = traced(device, group)
     handed = group.counters.handed
     assert emu.insert_note(1000, wait=5)
     rec.wait_cash("STORED", timeout=15)
@@ -220,11 +226,7 @@ def test_a_poll_whose_reply_is_lost_is_resent_byte_for_byte(emulators: Make, dev
     the identical packet again, which the unit answers from its cache: the coin is credited once."""
     group = PollGroup("lost")
     emu, device, rec = open_lent(emulators, devices, group, "SMART_HOPPER")
-    link = device._link
-    assert link is not None
-    trace = Trace()
-    link.trace = trace
-    quiet_grows(group, 3)
+    link, trace = traced(device, group)
     handed_back = group.counters.handed_back
     emu.faults.mute(Command.POLL_WITH_ACK, 1)
     assert emu.insert_coin(100, wait=5)

@@ -287,14 +287,7 @@ def settle(units: list[Unit]) -> tuple[bool, float]:
 def report_for(unit: Unit) -> SoakReport:
     """The soak's report of one unit: ledger vs host credits (``compare_credits``), payouts."""
     report = SoakReport(SoakConfig(model=unit.model, transport="pty", group=True, seed=SEED))
-    ledger = unit.emu.ledger
-    for d, c in ledger.counts.items():
-        if c.credited:
-            report.ledger_credits[(d.value, d.country)] = c.credited
-        if c.cleared:
-            report.ledger_cleared[(d.value, d.country)] = c.cleared
-    report.ledger_dispensed = ledger.dispensed_total()
-    report.ledger_problems = ledger.problems()
+    report.take_ledger(unit.emu.ledger)
     with unit.tally.cond:
         report.host_credits = Counter(unit.tally.credits)
         report.host_cleared = Counter(unit.tally.cleared)
