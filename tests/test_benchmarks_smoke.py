@@ -17,7 +17,7 @@ SCRIPTS = {
     ("exchanges.py",): "SSP exchanges",
     ("credit_latency.py",): "insertion → credit median",
     ("many_devices.py",): "N=2: late credits",
-    ("many_devices.py", "--group"): "(2 lent)",
+    ("many_devices.py", "--group"): "(2 lent; group polls",
     ("cash_device_idle.py",): "idle poll thread",
     ("cash_device_idle.py", "--group"): "idle group + poll threads",
     ("primitives.py",): "PacketParser.feed",
