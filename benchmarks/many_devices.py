@@ -3,7 +3,8 @@
     python3 benchmarks/many_devices.py [--devices 10,100,300,1000] [--push-fds 1024] [--group] [--spread S]
                                        [--short]
 
-For each N: N emulated SPECTRAL_PAYOUTs (zero mechanical time) on ptys in one other process
+For each N: N emulated SPECTRAL_PAYOUTs (zero mechanical time, or ``--mechanical S`` seconds to read
+and as many to stack a note) on ptys in one other process
 (benchmarks/emulator_farm.py, so their CPU is not counted; ``--farm lean``, the default, serves
 them from one thread per farm process of at most ``--per-farm`` devices, ``--farm standard`` runs
 each emulator's own threads in one process), N CashDevice.Open in this process
@@ -12,7 +13,7 @@ process, as % of one core; threads = ``threading.active_count()``; RSS), then on
 every device at once (``--spread S``: one after another, evenly over S seconds).  ``--group``
 gives every device one :class:`cashdevice.PollGroup` (one thread polls the idle devices).  A
 credit is late when it arrives more than one poll interval plus one exchange (``--exchange``,
-50 ms) after its insertion, or never (10 s).
+50 ms) plus the mechanical time after its insertion, or never (10 s).
 
 ``--push-fds K`` opens K spare descriptors first, so every device's descriptors lie above
 K (pyserial's ``select()`` refuses descriptors of 1024 and more: a server that already
@@ -79,7 +80,11 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
     devices: list[CashDevice] = []
     try:
         with Farm(
-            n, emulator_path=args.emulator_path, lean=args.farm == "lean", per_process=args.per_farm
+            n,
+            emulator_path=args.emulator_path,
+            lean=args.farm == "lean",
+            per_process=args.per_farm,
+            mechanical=args.mechanical,
         ) as farm:
             before = _fds()
             cpu0, wall0 = cpu(), time.monotonic()
@@ -106,6 +111,7 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             if group is not None:
                 c = group.counters
                 lent = f"{group.lent} lent; group polls {c.polls}, handed {c.handed}, back {c.handed_back}"
+            cpu2, wall2 = cpu(), time.monotonic()
             if args.spread > 0:  # one note after another, evenly over ``--spread`` seconds
                 inserted = {}
                 start = time.monotonic()
@@ -117,7 +123,8 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             else:
                 inserted = farm.insert("all", 500, replies=n)
             done.wait(10.0)
-            limit = args.interval + args.exchange
+            busy = (cpu() - cpu2) / (time.monotonic() - wall2)
+            limit = args.interval + args.exchange + 2 * args.mechanical
             late = sum(1 for i, t in inserted.items() if credited.get(i, float("inf")) - t > limit)
             late += n - len(inserted)
             worst = max((credited[i] - t for i, t in inserted.items() if i in credited), default=float("nan"))
@@ -133,6 +140,7 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
         (f"N={n}: open OK / N", f"{ok} / {n}  ({open_wall:.1f} s wall, {open_cpu:.1f} s CPU)"),
         (f"N={n}: device fds (lowest..highest)", f"{len(fds)} ({fds[0]}..{fds[-1]})" if fds else "-"),
         (f"N={n}: idle CPU, % of one core", f"{100 * idle:.1f}"),
+        (f"N={n}: CPU while the notes go in, % of one core", f"{100 * busy:.1f}"),
         (f"N={n}: threads / RSS", f"{threads} / {rss:.0f} MB ({lent})"),
         (
             f"N={n}: late credits (> {limit * 1e3:.0f} ms) / N",
@@ -158,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--per-farm", type=int, default=250, help="devices per lean farm process")
     parser.add_argument("--group", action="store_true", help="one PollGroup for every device")
+    parser.add_argument("--mechanical", type=float, default=0.0, help="read time = stack time of a note (s)")
     parser.add_argument(
         "--spread", type=float, default=0.0, help="insert the notes one by one over S seconds (0: at once)"
     )

@@ -71,6 +71,7 @@ class DeviceContract:
     abandoned_poll_patience: float
     _next_due: float
     _moving: bool
+    _moving_repeats: int
     _poll_busy: threading.Lock
     _last_reply: bytes
     _lent: bool

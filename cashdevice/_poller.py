@@ -253,12 +253,21 @@ class PollerMethods(DeviceContract):
         if not self._session_up:
             interval = self.reconnect_interval
         elif self._moving:
-            interval = self.moving_poll_interval
-            self._next_due = time.monotonic()  # the next step of a credit or payout: poll at once
+            interval = self._moving_wait()
+            self._next_due = time.monotonic()  # the next step of a credit or payout: poll soon
         else:
             interval = self.poll_interval
         self._next_due = max(self._next_due + interval, time.monotonic())
         return max(0.0, self._next_due - time.monotonic())
+
+    def _moving_wait(self) -> float:
+        """The pause before the next poll while money moves: ``moving_poll_interval`` after a
+        reply that showed a new step; while the same reply comes back (a note being read or
+        stacked for a second or two) the pause doubles, up to a quarter of the poll interval, so
+        that a device does not poll 50 times a second through a long mechanical step and the next
+        step is still seen within a quarter of an interval."""
+        base = self.moving_poll_interval
+        return min(base * (1 << min(self._moving_repeats, 10)), max(base, self.poll_interval / 4))
 
     def _on_link_trouble(self, exc: Exception) -> None:
         self.log.warning("session lost: %s", exc)
@@ -327,6 +336,10 @@ class PollerMethods(DeviceContract):
             if self._ack_owed:
                 self._send_event_ack()
             self._moving = self._pending is not None or any(e.code in _MOVING for e in events)
+            if self._moving and reply == self._last_reply:
+                self._moving_repeats += 1  # the same step again (a note being read or stacked)
+            else:
+                self._moving_repeats = 0
         if not self._poll_recovered.is_set():
             self._poll_recovered.set()
         if not startup:

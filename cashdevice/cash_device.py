@@ -138,7 +138,8 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
 
     ``poll_interval`` (seconds between polls while nothing moves), ``moving_poll_interval`` (seconds
     between polls while a note or coin moves or a payout runs: each step of a credit needs a poll, so
-    the next one goes at once), ``timeout`` / ``retries`` / ``deadline`` (per SSP exchange: the
+    the next one goes soon; while the same step repeats the pause doubles, up to a quarter of
+    ``poll_interval``), ``timeout`` / ``retries`` / ``deadline`` (per SSP exchange: the
     longest wait for one reply, the fewest retransmissions, and the time a transaction keeps
     retransmitting, default ``timeout * (retries + 1)``),
     ``auto_accept`` (accept notes from escrow without asking; C# REST ``SetAutoAccept``),
@@ -186,6 +187,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self.moving_poll_interval = moving_poll_interval
         self.deadline = deadline
         self._moving = False
+        self._moving_repeats = 0
         self._disabled_polls = 0
         self.timeout = timeout
         self.retries = retries
