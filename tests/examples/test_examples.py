@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-SCRIPTS = ["kiosk.py", "coin_hopper.py", "bench_test.py"]
+SCRIPTS = ["kiosk.py", "coin_hopper.py", "bench_test.py", "many_devices.py"]
 
 
 def _env() -> dict[str, str]:
