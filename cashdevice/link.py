@@ -16,7 +16,9 @@ Rules it implements (ssp-protocol.md §1.5, §1.6, §2.5; GA138 transport chapte
   :class:`LinkTimeoutError` (an :class:`~cashdevice.ssp.SSPTimeoutError`).  A retransmission
   goes out as soon as an attempt has clearly failed: after a broken reply (bytes that did not
   make a valid packet, then a quiet line) or after the attempt wait, which adapts to how fast
-  the device has been answering (``timeout`` at most, :data:`MIN_ATTEMPT_WAIT` at least);
+  the device has been answering (``timeout`` at most, :data:`MIN_ATTEMPT_WAIT` at least) and
+  is counted from when the packet has left (its own line time at the port's rate, 11 bits a
+  byte); a reply still arriving at the end of the wait may finish;
 * a transaction that fails is kept as *abandoned*: the device may have run the command and
   cached its reply.  If the next command to that address is the same command (the poll thread
   polls again), the abandoned packet is sent again byte for byte, so that a device that ran it
@@ -81,6 +83,10 @@ MIN_ATTEMPT_WAIT = 0.05
 """The shortest wait for a reply before the identical bytes are sent again (seconds)."""
 _QUIET_GAP = 0.02
 """Silence after a broken reply that ends the attempt early (seconds, plus 2 byte times)."""
+_BITS_PER_BYTE = 11
+"""8N2: a start bit, 8 data bits, 2 stop bits."""
+_LONGEST_FRAME = 260
+"""STX, SEQ/ID, LEN, 255 DATA bytes, CRC: the most a reply can take on the line (unstuffed)."""
 _LATENCY_SAMPLES = 32
 _CACHED_DATA_BYTES = 8
 """Plain commands up to this many DATA bytes keep their built packets (POLL, SYNC, ENABLE ...)."""
@@ -521,11 +527,14 @@ class SSPLink:
         counters = self.counters
         frames = self._frames
         record = self.log_raw or self.trace is not None
-        wait = self.attempt_wait()  # the latencies change only when a reply arrives, which ends this
+        byte_time = self._byte_time()
+        # the latencies change only when a reply arrives, which ends this; the packet's own line
+        # time comes first (a long command is still going out when a short one has its answer)
+        wait = self.attempt_wait() + len(wire) * byte_time
+        quiet = _QUIET_GAP + 2 * byte_time
         attempts = 0
         heard = 0
         give_up = 0.0
-        quiet = 0.0
         crc_before = parser.counters.crc_errors
         try:
             while True:
@@ -555,10 +564,11 @@ class SSPLink:
                     remaining = deadline - now
                     if got:
                         # bytes came but no reply for us yet: a line quiet for ``quiet`` seconds
-                        # after them means the reply was broken on the way
-                        if not quiet:
-                            quiet = _QUIET_GAP + 22.0 / max(1, getattr(port, "baudrate", 9600) or 9600)
-                        remaining = min(remaining, last_byte + quiet - now)
+                        # after them means the reply was broken on the way; while they keep
+                        # coming, a long reply may finish (up to the longest frame's line time)
+                        remaining = min(
+                            deadline + _LONGEST_FRAME * byte_time - now, last_byte + quiet - now
+                        )
                     if remaining <= 0:
                         if got and now < deadline:
                             counters.early_retries += 1
@@ -592,6 +602,10 @@ class SSPLink:
             self._frame_texts(),
             heard,
         )
+
+    def _byte_time(self) -> float:
+        """Seconds one byte takes on the line at the port's rate (11 bits: 8N2)."""
+        return _BITS_PER_BYTE / max(1, getattr(self._serial, "baudrate", 9600) or 9600)
 
     def _take(self, chunk: bytes, seq_id: int, record: bool) -> ssp.Packet | None:
         """Feed ``chunk`` to the parser; the packet with ``seq_id`` if it completed one (every
@@ -645,7 +659,8 @@ class SSPLink:
         self.counters.sent += 1
         now = _monotonic()
         seq_id = (address | 0x80) if state.seq_flag else address
-        return Attempt(fd, address, data, wire, seq_id, use_enc, now, now + self.attempt_wait(), record)
+        until = now + self.attempt_wait() + len(wire) * self._byte_time()
+        return Attempt(fd, address, data, wire, seq_id, use_enc, now, until, record)
 
     def read_attempt(self, attempt: Attempt) -> ssp.Packet | None:
         """Read what has arrived for ``attempt``; its reply packet once it is complete.  Raises
@@ -659,9 +674,10 @@ class SSPLink:
             return None
         now = attempt.last_byte = _monotonic()
         attempt.heard += len(chunk)
-        # bytes that make no reply, then a quiet line: the reply was broken on the way
-        quiet = _QUIET_GAP + 22.0 / max(1, getattr(self._serial, "baudrate", 9600) or 9600)
-        attempt.deadline = min(attempt.until, now + quiet)
+        # bytes that make no reply, then a quiet line: the reply was broken on the way; while
+        # they keep coming, a long reply may finish (as in :meth:`transact`)
+        byte_time = self._byte_time()
+        attempt.deadline = min(attempt.until + _LONGEST_FRAME * byte_time, now + _QUIET_GAP + 2 * byte_time)
         crc_before = self._parser.counters.crc_errors
         packet = self._take(chunk, attempt.seq_id, attempt.record)
         self.counters.crc_errors += self._parser.counters.crc_errors - crc_before
@@ -827,8 +843,9 @@ class SSPLink:
 
 class Attempt:
     """One attempt of a transaction in flight (:meth:`SSPLink.start_attempt`).  ``deadline``
-    (``time.monotonic()``) is when it has failed: ``until`` (the attempt wait), or earlier, a
-    short quiet gap after bytes that made no reply."""
+    (``time.monotonic()``) is when it has failed: ``until`` (the packet's line time plus the
+    attempt wait) while nothing came; once bytes come, a short quiet gap after the last of them
+    (a broken reply), or the longest frame's line time past ``until``."""
 
     __slots__ = (
         "address",
