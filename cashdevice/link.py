@@ -16,9 +16,10 @@ Rules it implements (ssp-protocol.md §1.5, §1.6, §2.5; GA138 transport chapte
   :class:`LinkTimeoutError` (an :class:`~cashdevice.ssp.SSPTimeoutError`).  A retransmission
   goes out as soon as an attempt has clearly failed: after a broken reply (bytes that did not
   make a valid packet, then a quiet line) or after the attempt wait, which adapts to how fast
-  the device has been answering (``timeout`` at most, :data:`MIN_ATTEMPT_WAIT` at least) and
-  is counted from when the packet has left (its own line time at the port's rate, 11 bits a
-  byte); a reply still arriving at the end of the wait may finish;
+  the device has been answering (``timeout`` at most, :data:`MIN_ATTEMPT_WAIT` at least),
+  plus, for a long packet, the line time of its bytes beyond a short one's (at the port's
+  rate, 11 bits a byte: it is still going out when a short packet would have its answer); a
+  reply still arriving at the end of the wait may finish;
 * a transaction that fails is kept as *abandoned*: the device may have run the command and
   cached its reply.  If the next command to that address is the same command (the poll thread
   polls again), the abandoned packet is sent again byte for byte, so that a device that ran it
@@ -87,6 +88,9 @@ _BITS_PER_BYTE = 11
 """8N2: a start bit, 8 data bits, 2 stop bits."""
 _LONGEST_FRAME = 260
 """STX, SEQ/ID, LEN, 255 DATA bytes, CRC: the most a reply can take on the line (unstuffed)."""
+_SHORT_PACKET = 32
+"""The attempt wait adapts to replies that mostly follow short packets (an encrypted POLL is 22
+bytes on the wire); a longer packet's bytes beyond this add their line time to it."""
 _LATENCY_SAMPLES = 32
 _CACHED_DATA_BYTES = 8
 """Plain commands up to this many DATA bytes keep their built packets (POLL, SYNC, ENABLE ...)."""
@@ -528,9 +532,9 @@ class SSPLink:
         frames = self._frames
         record = self.log_raw or self.trace is not None
         byte_time = self._byte_time()
-        # the latencies change only when a reply arrives, which ends this; the packet's own line
-        # time comes first (a long command is still going out when a short one has its answer)
-        wait = self.attempt_wait() + len(wire) * byte_time
+        # the latencies change only when a reply arrives, which ends this; a long packet's own
+        # line time comes first (it is still going out when a short one has its answer)
+        wait = self.attempt_wait() + max(0, len(wire) - _SHORT_PACKET) * byte_time
         quiet = _QUIET_GAP + 2 * byte_time
         attempts = 0
         heard = 0
@@ -659,7 +663,7 @@ class SSPLink:
         self.counters.sent += 1
         now = _monotonic()
         seq_id = (address | 0x80) if state.seq_flag else address
-        until = now + self.attempt_wait() + len(wire) * self._byte_time()
+        until = now + self.attempt_wait() + max(0, len(wire) - _SHORT_PACKET) * self._byte_time()
         return Attempt(fd, address, data, wire, seq_id, use_enc, now, until, record)
 
     def read_attempt(self, attempt: Attempt) -> ssp.Packet | None:
@@ -843,8 +847,8 @@ class SSPLink:
 
 class Attempt:
     """One attempt of a transaction in flight (:meth:`SSPLink.start_attempt`).  ``deadline``
-    (``time.monotonic()``) is when it has failed: ``until`` (the packet's line time plus the
-    attempt wait) while nothing came; once bytes come, a short quiet gap after the last of them
+    (``time.monotonic()``) is when it has failed: ``until`` (the attempt wait, plus a long
+    packet's extra line time) while nothing came; once bytes come, a short quiet gap after the last of them
     (a broken reply), or the longest frame's line time past ``until``."""
 
     __slots__ = (
