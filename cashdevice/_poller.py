@@ -393,13 +393,6 @@ class PollerMethods(DeviceContract):
             return False
         return self._payout_confirmed or v["deviceModel"] not in PAYOUT_MODELS
 
-    def _group_takes(self, reply: bytes) -> bool:
-        """Whether a :class:`~cashdevice.PollGroup` takes ``reply`` off the line: an ``OK`` reply
-        (quiet, or handed to this device's thread to handle at once).  Any other (KEY NOT SET, a
-        refusal) is left abandoned: this device's thread sends the poll again and meets it the
-        ordinary way."""
-        return bool(reply) and reply[0] == Response.OK
-
     def _group_keep(self, reply: bytes) -> bool:
         """Whether a :class:`~cashdevice.PollGroup` takes ``reply``: it is quiet and nothing
         became pending while the poll was on the line (a payout the application started, a

@@ -677,7 +677,6 @@ class SSPLink:
         if not chunk:
             return None
         now = attempt.last_byte = _monotonic()
-        attempt.heard += len(chunk)
         # bytes that make no reply, then a quiet line: the reply was broken on the way; while
         # they keep coming, a long reply may finish (as in :meth:`transact`)
         byte_time = self._byte_time()
@@ -857,7 +856,6 @@ class Attempt:
         "deadline",
         "encrypted",
         "fd",
-        "heard",
         "last_byte",
         "record",
         "sent_at",
@@ -887,7 +885,6 @@ class Attempt:
         self.sent_at = sent_at
         self.until = self.deadline = deadline
         self.record = record
-        self.heard = 0
         self.last_byte = sent_at
 
 

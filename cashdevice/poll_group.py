@@ -42,7 +42,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .ssp import Command, SSPError
+from .ssp import Command, Response, SSPError
 
 if TYPE_CHECKING:
     from .cash_device import CashDevice
@@ -291,7 +291,7 @@ class PollGroup:
         if packet is None:
             return
         try:
-            reply = flight.link.finish_attempt(flight.attempt, packet, flight.device._group_takes)
+            reply = flight.link.finish_attempt(flight.attempt, packet, _ok)
         except Exception:  # pragma: no cover - a bug; the device's thread takes over
             flight.link.abandon_attempt(flight.attempt)
             self.log.exception("taking a reply")
@@ -340,6 +340,13 @@ class PollGroup:
         due = time.monotonic() + _BUSY_AGAIN
         with self._lock:
             heapq.heappush(self._heap, (due, next(self._order), entry[2], entry[3], entry[4]))
+
+
+def _ok(reply: bytes) -> bool:
+    """The replies the group takes off the line: ``OK`` ones (quiet, or handed to the device's
+    thread).  Any other (KEY NOT SET, a refusal) is left abandoned: the device's thread sends the
+    poll again and meets it the ordinary way."""
+    return bool(reply) and reply[0] == Response.OK
 
 
 def _still_lent(entry: _Entry) -> bool:
