@@ -72,6 +72,7 @@ class DeviceContract:
     _next_due: float
     _moving: bool
     _moving_repeats: int
+    _moved_at_once: bool
     _poll_busy: threading.Lock
     _last_reply: bytes
     _lent: bool

@@ -138,10 +138,11 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
 
     ``poll_interval`` (seconds between polls while nothing moves), ``moving_poll_interval`` (seconds
     between polls while a note or coin moves or a payout runs: each step of a credit needs a poll, so
-    the next one goes soon; while the same step repeats the pause doubles, up to a quarter of
-    ``poll_interval``), ``timeout`` / ``retries`` / ``deadline`` (per SSP exchange: the
-    longest wait for one reply, the fewest retransmissions, and the time a transaction keeps
-    retransmitting, default ``timeout * (retries + 1)``),
+    after a new step the next poll goes at once, then after ``moving_poll_interval``; while the same
+    step repeats the pause doubles, up to half of ``poll_interval``; equal to ``poll_interval``, it
+    polls strictly every interval, as ITL's GA973 §7.4 asks), ``timeout`` / ``retries`` /
+    ``deadline`` (per SSP exchange: the longest wait for one reply, the fewest retransmissions,
+    and the time a transaction keeps retransmitting, default ``timeout * (retries + 1)``),
     ``auto_accept`` (accept notes from escrow without asking; C# REST ``SetAutoAccept``),
     ``allow_unverified`` (send the emulator's codes for commands ITL never published, see
     :mod:`cashdevice.commands`), ``abandoned_poll_patience`` (seconds of silence during which a
@@ -188,6 +189,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self.deadline = deadline
         self._moving = False
         self._moving_repeats = 0
+        self._moved_at_once = False  # the last pause while money moved was none
         self._disabled_polls = 0
         self.timeout = timeout
         self.retries = retries
