@@ -101,3 +101,37 @@ def test_a_long_mechanical_step_is_polled_less_often_and_the_credit_still_comes_
     assert stored_at - escrow_at < 0.6 + 0.1 + 0.15, stored_at - escrow_at
     assert [k for k, _, _ in rec.cash()] == ["ESCROW", "STORED"]
     assert emu.ledger.credited_total() == 1000
+
+
+def test_a_note_held_for_the_application_is_kept_with_a_hold_every_interval(emulators: Make) -> None:
+    """A note held in escrow waits for the application (seconds): a HOLD every poll interval keeps
+    it there, not one at the moving pace (20-100 ms)."""
+    emu = emulators("NOTE_VALIDATOR", read_time=0.0, stack_time=0.0)
+    device = CashDevice(poll_interval=0.2, timeout=0.5, auto_accept=False)
+    holds: list[float] = []
+    fourth = threading.Event()
+    send = device._send
+
+    def counting(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "HOLD":
+            holds.append(time.monotonic())
+            if len(holds) >= 4:
+                fourth.set()
+        return send(name, *args, **kwargs)
+
+    device._send = counting  # type: ignore[method-assign]
+    rec = Recorder(device)
+    try:
+        assert device.Open(emu.url, emu.address, DeviceModel.NOTE_VALIDATOR) == CashSystemOpenResult.OK
+        rec.wait_for(lambda: device.deviceState == DeviceState.IDLE, what="IDLE")
+        assert emu.insert_note(1000, wait=5)
+        rec.wait_cash("ESCROW")
+        assert fourth.wait(5)
+        assert device.noteInEscrow
+        # three pauses between four HOLDs: three intervals (a little less for scheduling)
+        assert holds[3] - holds[0] >= 3 * 0.2 * 0.75, [round(t - holds[0], 3) for t in holds]
+        assert device.AcceptFromEscrow()
+        rec.wait_cash("STACKED")
+    finally:
+        device.Close()
+    assert emu.ledger.credited_total() == 1000
