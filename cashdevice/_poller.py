@@ -671,7 +671,8 @@ class PollerMethods(DeviceContract):
 
     def _resolve_transaction(self, why: str) -> None:
         """End a transaction whose end event will never come, from the levels: the value that
-        left the store (plus what was stored meanwhile) is what was paid, floated or emptied."""
+        left the store (plus what was stored meanwhile) is what was paid, floated or emptied; of
+        a payout, at most the amount asked for (the rest went to the cashbox)."""
         kind = self._transaction
         if kind is None:
             return
@@ -688,6 +689,11 @@ class PollerMethods(DeviceContract):
         moved = max(0, moved)
         if kind == DispenserTransactionType.PAYOUT:
             done = requested.value > 0 and moved >= requested.value
+            if done:
+                # a payout never pays more than asked: what the store lost beyond it went to the
+                # cashbox (a hopper moves the coins above its cashbox payout limit there at the
+                # end of a payout, CASHBOX PAID, in the reply that was lost with DISPENSED)
+                moved = requested.value
         else:
             done = moved > 0 or not self._transaction_unconfirmed
         self.log.warning(

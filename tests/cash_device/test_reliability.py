@@ -256,3 +256,25 @@ def test_a_refused_payout_disable_is_not_resent_every_poll(emulators: Make, devi
     assert polls.wait(10), "the poll thread stopped polling"
     assert seen.count(Command.DISABLE_PAYOUT_DEVICE) == 1
     assert "DisablePayout" in device.commandFailedDetailsString
+
+
+def test_hopper_payout_whose_end_is_lost_is_settled_without_the_coins_paid_to_the_cashbox(
+    emulators: Make, devices: Make
+) -> None:
+    """A SMART Hopper pays 2.00, then moves the coins above its cashbox payout limit to the
+    cashbox (CASHBOX PAID) and loses power before the host polls DISPENSED.  Settled from the
+    levels, the coins that went to the cashbox also left the store, but the customer got 2.00:
+    COMPLETED with 200, not with everything the levels lost."""
+    emu = emulators("SMART_HOPPER_4", levels={100: 6}, auto_take=0.0)
+    device = devices(allow_unverified=True)
+    rec = opened(emu, device, DeviceModel.SMART_HOPPER)
+    limits = [1 if e.Value == 100 else 100 for e in device.currencyAssignment]
+    assert device.SetCashBoxPayoutLimit(limits) == DTRR.OK
+    emu.faults.mute(Command.POLL_WITH_ACK, 10_000)  # the host sees no event of this payout
+    assert device.DispenseValue(ValueCountryCode(200, "EUR")) == DTRR.OK
+    assert emu.wait_for(lambda e: e.ledger.dispensed_total() == 200 and e.status()["job"] is None, 10)
+    assert emu.ledger.get(100, "EUR").cashbox_paid == 3  # 6 - 2 paid = 4 left; 3 above the limit of 1
+    emu.power_cycle()
+    emu.faults.clear()
+    rec.wait_for(lambda: transactions(rec), timeout=15, what="transaction end")
+    assert transactions(rec) == [("COMPLETED", 200)]
