@@ -1,13 +1,15 @@
 """Measure CashDevice.Open against the in-process emulator and the CPU its poll thread uses idle.
 
     python3 benchmarks/cash_device_idle.py [--seconds 30] [--opens 20] [--model SPECTRAL_PAYOUT] [--group]
-                                           [--short]
+                                           [--pty] [--short]
 
 Open: mean wall time over ``--opens`` fresh devices (SYNC, key exchange, protocol, setup, unit
 information, inhibits, routes, levels, enable payout, first poll, enable).  Idle: CPU time of the
 poll thread alone (its own thread clock) while it polls an idle device every 200 ms.  With
-``--group`` the idle device is opened over a pty with a :class:`cashdevice.PollGroup` (which
-needs a descriptor), and the CPU is that of the group's thread plus the poll thread's.
+``--pty`` the idle device is opened over a pty: the descriptor path a real serial port takes (the
+in-process transport's own code runs in the poll thread and counts).  With ``--group`` the idle
+device is opened over a pty with a :class:`cashdevice.PollGroup` (which needs a descriptor), and
+the CPU is that of the group's thread plus the poll thread's.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--opens", type=int, default=20)
     parser.add_argument("--model", default="SPECTRAL_PAYOUT")
     parser.add_argument("--group", action="store_true", help="idle over a pty, polled by a PollGroup")
+    parser.add_argument(
+        "--pty", action="store_true", help="idle over a pty (the descriptor path a serial port takes)"
+    )
     parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
     if args.short:
@@ -53,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         group = PollGroup() if args.group else None
         device = CashDevice(poll_group=group)
-        device.Open(emu.start_pty() if group else emu.url, emu.address, hint)
+        device.Open(emu.start_pty() if group or args.pty else emu.url, emu.address, hint)
         if group:
             threading.Event().wait(1.0)  # lent to the group after its first quiet turn
         threads = [device._thread, group._thread if group else None]
@@ -65,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         polls = device._link.counters.transactions if device._link else 0
         device.Close()
         print(
-            f"idle {'group + poll threads' if group else 'poll thread'}: "
+            f"idle {'group + poll threads' if group else 'poll thread'}"
+            f"{' (pty)' if group or args.pty else ' (in-process transport)'}: "
             f"{cpu * 1e3:.1f} ms CPU over {wall:.1f} s = "
             f"{100 * cpu / wall:.3f} % of one core ({polls} transactions, "
             f"poll interval {device.poll_interval * 1e3:.0f} ms)"

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import gc
 import logging
 import os
 import resource
@@ -52,6 +53,25 @@ class FirstErrors(logging.Handler):
             if record.exc_info and record.exc_info[1] is not None:
                 text += f": {record.exc_info[1]}"
             self.messages.append(text[:160])
+
+
+class GcPauses:
+    """Python's cyclic garbage collections and how long each stopped every thread."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.pauses: list[tuple[int, float]] = []  # (generation, seconds)
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+        else:
+            self.pauses.append((info["generation"], time.perf_counter() - self.started))
+
+    def text(self) -> str:
+        full = [p for g, p in self.pauses if g == 2]
+        longest = max((p for _, p in self.pauses), default=0.0)
+        return f"{len(self.pauses)} collections ({len(full)} full), longest {longest * 1e3:.1f} ms"
 
 
 def _fds() -> set[int]:
@@ -102,6 +122,9 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
                 ok = sum(pool.map(open_one, range(n)))
             open_wall, open_cpu = time.monotonic() - wall0, cpu() - cpu0
             fds = sorted(_fds() - before)
+            if args.gc_freeze:
+                gc.collect()
+                gc.freeze()  # what Open built lives on: later collections need not scan it
             time.sleep(1.0)
             cpu1, wall1 = cpu(), time.monotonic()
             threading.Event().wait(args.idle_seconds)
@@ -109,8 +132,9 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             threads, rss = threading.active_count(), rss_mb()
             lent = "no group"
             if group is not None:
-                c = group.counters
-                lent = f"{group.lent} lent; group polls {c.polls}, handed {c.handed}, back {c.handed_back}"
+                lent = f"{group.lent} lent when idle"
+            pauses = GcPauses()
+            gc.callbacks.append(pauses)
             cpu2, wall2 = cpu(), time.monotonic()
             if args.spread > 0:  # one note after another, evenly over ``--spread`` seconds
                 inserted = {}
@@ -124,10 +148,14 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
                 inserted = farm.insert("all", 500, replies=n)
             done.wait(10.0)
             busy = (cpu() - cpu2) / (time.monotonic() - wall2)
+            gc.callbacks.remove(pauses)
             limit = args.interval + args.exchange + 2 * args.mechanical
             late = sum(1 for i, t in inserted.items() if credited.get(i, float("inf")) - t > limit)
             late += n - len(inserted)
             worst = max((credited[i] - t for i, t in inserted.items() if i in credited), default=float("nan"))
+            if group is not None:  # the whole run: idle polls, then the notes
+                c = group.counters
+                lent += f"; group polls {c.polls}, handed {c.handed}, back {c.handed_back}"
             first_error = errors.messages[0] if errors.messages else "none"
             for device in devices:  # before the emulators go away
                 device.Close()
@@ -146,6 +174,7 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             f"N={n}: late credits (> {limit * 1e3:.0f} ms) / N",
             f"{late} / {n}  (slowest {worst * 1e3:.0f} ms)",
         ),
+        (f"N={n}: garbage collections while the notes go in", pauses.text()),
         (f"N={n}: first error logged", first_error),
     ]
 
@@ -170,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--spread", type=float, default=0.0, help="insert the notes one by one over S seconds (0: at once)"
     )
+    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() once every device is open")
     parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
     if args.short:

@@ -17,9 +17,10 @@ SCRIPTS = {
     ("exchanges.py",): "SSP exchanges",
     ("credit_latency.py",): "insertion → credit median",
     ("many_devices.py",): "N=2: late credits",
-    ("many_devices.py", "--group"): "(2 lent; group polls",
+    ("many_devices.py", "--group"): "(2 lent when idle; group polls",
     ("cash_device_idle.py",): "idle poll thread",
-    ("cash_device_idle.py", "--group"): "idle group + poll threads",
+    ("cash_device_idle.py", "--pty"): "idle poll thread (pty)",
+    ("cash_device_idle.py", "--group"): "idle group + poll threads (pty)",
     ("primitives.py",): "PacketParser.feed",
 }
 
