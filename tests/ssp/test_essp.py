@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from Crypto.Cipher import AES
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -140,3 +141,20 @@ def test_cipher_object_refuses_what_the_functions_refuse() -> None:
     with pytest.raises(ValueError):
         ssp.ESSPCipher(bytes(8))
     assert "hidden" in repr(cipher) and KEY.hex() not in repr(cipher)
+
+
+def test_cipher_padding_is_random_and_never_reused_across_pool_refills() -> None:
+    """The padding comes from a pool of 256 random bytes drawn from :mod:`secrets` at a time:
+    every packet takes fresh bytes, across refills, and each packet still decrypts."""
+    cipher = ssp.ESSPCipher(KEY)
+    data = bytes(10)  # eLENGTH, eCOUNT, 10 bytes, 15 of padding, eCRC: a refill every 17 packets
+    assert ssp.packing_length(len(data)) == 15
+    paddings = []
+    for count in range(60):
+        field = cipher.encrypt(count, data)
+        assert cipher.decrypt(field) == (count, data)
+        plain = AES.new(KEY, AES.MODE_ECB).decrypt(field[1:])
+        paddings.append(plain[15:30])
+    assert len(set(paddings)) == 60  # two equal 15-byte random paddings: about 1 in 2**120
+    # a packet that needs no padding takes none from the pool (ECB: same count, same bytes)
+    assert cipher.encrypt(0, bytes(9)) == cipher.encrypt(0, bytes(9))
