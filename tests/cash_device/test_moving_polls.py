@@ -22,7 +22,7 @@ from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceStat
 Make = Callable[..., Any]
 
 
-def test_a_new_step_is_polled_at_once_then_the_pause_doubles_up_to_the_interval() -> None:
+def test_a_new_step_is_polled_at_once_then_the_pause_doubles_up_to_half_the_interval() -> None:
     device = CashDevice(poll_interval=0.2, moving_poll_interval=0.02)
     device._moving_repeats = 0
     device._moved_at_once = False
