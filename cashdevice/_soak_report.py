@@ -157,6 +157,32 @@ class SoakReport:
         )
 
 
+def money_problems(report: SoakReport) -> list[str]:
+    """What the host got wrong against the ledger, a line each: credits lost or duplicated,
+    payouts reported with another amount than the ledger paid, an unbalanced ledger (the soak's
+    table prints them; the group soak test asserts there are none)."""
+    lines = []
+    if report.lost:
+        lines.append(f"lost: {_denoms(report.lost)}")
+    if report.duplicated:
+        lines.append(f"duplicated: {_denoms(report.duplicated)}")
+    for p in report.payout_mismatches:
+        lines.append(
+            f"payout {p.number} of {_money(p.amount)}{' (power cut)' if p.power_cut else ''}: ledger paid "
+            f"{_money(p.ledger_paid)}, host reported "
+            f"{'nothing' if p.reported is None else _money(p.reported) + ' ' + p.end_state}; "
+            f"events: {p.trail}"
+        )
+    if report.reported_paid != report.ledger_dispensed:
+        lines.append(
+            f"payout total: ledger {_money(report.ledger_dispensed)} "
+            f"!= reported {_money(report.reported_paid)}"
+        )
+    if report.ledger_problems:
+        lines.append("ledger does not balance: " + "; ".join(report.ledger_problems))
+    return lines
+
+
 def compare_credits(report: SoakReport) -> None:
     """Fill lost / duplicated / cleared-at-reset per denomination from ledger and host counts."""
     for d in set(report.ledger_credits) | set(report.host_credits):
@@ -356,24 +382,7 @@ def format_table(report: SoakReport) -> str:
             "(3) cuts are made just after the unit answered a poll: an event it never put in a reply "
             "dies with its volatile queue, whatever the host does; counted here when it could not wait."
         )
-    if report.lost:
-        lines.append(f"lost: {_denoms(report.lost)}")
-    if report.duplicated:
-        lines.append(f"duplicated: {_denoms(report.duplicated)}")
-    for p in report.payout_mismatches:
-        lines.append(
-            f"payout {p.number} of {_money(p.amount)}{' (power cut)' if p.power_cut else ''}: ledger paid "
-            f"{_money(p.ledger_paid)}, host reported "
-            f"{'nothing' if p.reported is None else _money(p.reported) + ' ' + p.end_state}; "
-            f"events: {p.trail}"
-        )
-    if report.reported_paid != report.ledger_dispensed:
-        lines.append(
-            f"payout total: ledger {_money(report.ledger_dispensed)} "
-            f"!= reported {_money(report.reported_paid)}"
-        )
-    if report.ledger_problems:
-        lines.append("ledger does not balance: " + "; ".join(report.ledger_problems))
+    lines.extend(money_problems(report))
     if not report.settled:
         lines.append(f"the host had not reported everything after {SETTLE_SECONDS:.0f} s on a clean line")
     if report.time_bound_hit:

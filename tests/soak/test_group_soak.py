@@ -26,7 +26,7 @@ import pytest
 from support import FAST, emulator_url
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, PollGroup
-from cashdevice._soak_report import PayoutRecord, SoakConfig, SoakReport, compare_credits
+from cashdevice._soak_report import PayoutRecord, SoakConfig, SoakReport, compare_credits, money_problems
 from cashdevice.emulator import Emulator
 from cashdevice.emulator.datasets import CURRENCIES_COINS, CURRENCIES_NOTES
 from cashdevice.enums import DispenseTransactionRequestResult
@@ -406,32 +406,17 @@ def test_many_devices_in_one_group_lose_and_duplicate_nothing() -> None:
         problems: list[str] = []
         for unit, report in zip(units, reports):
             trail = " ".join(unit.tally.trail[-25:])
-            if report.lost:
-                problems.append(f"{unit.name}: lost {dict(report.lost)} (trail: {trail})")
-            if report.duplicated:
-                problems.append(f"{unit.name}: duplicated {dict(report.duplicated)} (trail: {trail})")
+            problems += [f"{unit.name}: {line} (trail: {trail})" for line in money_problems(report)]
             reported_value = value_of(report.host_credits) + value_of(report.cleared_at_reset)
             if reported_value != value_of(report.ledger_credits):
                 problems.append(
                     f"{unit.name}: host value {reported_value} != ledger {value_of(report.ledger_credits)}"
-                )
-            for p in report.payout_mismatches:
-                problems.append(
-                    f"{unit.name}: payout {p.number} of {p.amount}: ledger paid {p.ledger_paid}, host "
-                    f"reported {p.reported} ({p.end_state or 'no end'}; trail: {p.trail})"
                 )
             ok = [p for p in unit.payouts if p.result == "OK"]
             if report.transaction_ends != len(ok):
                 problems.append(
                     f"{unit.name}: {len(ok)} payouts OK but {report.transaction_ends} transaction ends"
                 )
-            if report.reported_paid != report.ledger_dispensed:
-                problems.append(
-                    f"{unit.name}: host reported {report.reported_paid} paid, "
-                    f"ledger {report.ledger_dispensed}"
-                )
-            if report.ledger_problems:
-                problems.append(f"{unit.name}: ledger: {report.ledger_problems}")
         assert not problems, "\n".join(problems)
         assert settled, "the hosts never settled: " + "; ".join(
             f"{u.name}: {u.tally.host_state().name} {u.emu.status()['note']} {u.emu.status()['job']}"
