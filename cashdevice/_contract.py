@@ -29,7 +29,7 @@ from .ssp import Command, Response, SSPError
 
 if TYPE_CHECKING:
     from . import events as ev
-    from ._poller import _Pending
+    from ._poller import Wake, _Pending
     from ._signals import DeviceEvent
     from .enums import (
         CashEventType,
@@ -63,7 +63,7 @@ class DeviceContract:
     _log_raw: bool
     _thread: threading.Thread | None
     _stop: threading.Event
-    _wake: threading.Event
+    _wake: Wake
     _session_event: threading.Event
     _poll_recovered: threading.Event
     _abandoned_tries: int

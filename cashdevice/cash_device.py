@@ -54,7 +54,7 @@ from ._device_log import attach_log_file
 from ._guard import FLAG, PATH, TEXT, U64, csharp, enum_of, fresh, optional, uint
 from ._notes import NoteMethods
 from ._payouts import PayoutMethods
-from ._poller import PollerMethods, _poll_thread
+from ._poller import PollerMethods, Wake, _poll_thread
 from ._port_claims import PORT_CLAIMS
 from ._session import SessionMethods
 from ._signals import DeviceEvent, EventSlot, deliver
@@ -225,7 +225,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._next_due = 0.0
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._stop = threading.Event()
-        self._wake = threading.Event()
+        self._wake = Wake()
         self._session_event = threading.Event()
         self._poll_recovered = threading.Event()
         self._abandoned_tries = 0
@@ -855,7 +855,7 @@ def _collected(
     log: logging.Logger,
     detach_log: Callable[[], None] | None,
     stop: threading.Event,
-    wake: threading.Event,
+    wake: Wake,
 ) -> None:
     """Finalizer of an open CashDevice that was garbage-collected without Close(): stop its poll
     thread, close its port (no DISABLE: that needs the device), detach its log file."""

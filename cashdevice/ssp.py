@@ -26,16 +26,30 @@ Diffie-Hellman key (LE).
 from __future__ import annotations
 
 import enum
+import importlib
 import secrets
 import struct
 import sys
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from Crypto.Cipher import AES
 
+try:  # the optional ``[fast]`` extra: one native call per AES operation (see ESSPCipher)
+    from cryptography.hazmat.primitives.ciphers import Cipher as _Cipher
+    from cryptography.hazmat.primitives.ciphers import algorithms as _algorithms
+    from cryptography.hazmat.primitives.ciphers import modes as _modes
+
+    _HAVE_CRYPTOGRAPHY = True
+except ImportError:  # pragma: no cover - pycryptodome alone
+    _HAVE_CRYPTOGRAPHY = False
+
 __all__ = [
+    "AES_BACKEND",
+    "AES_BACKENDS",
+    "CRC_BACKEND",
     "DEFAULT_FIXED_KEY",
     "ENCRYPTED_COMMANDS",
     "KEY_LIMIT",
@@ -57,6 +71,7 @@ __all__ = [
     "SSPTimeoutError",
     "aes_key",
     "crc16",
+    "crc16_python",
     "decrypt_data",
     "dh_inter_key",
     "dh_shared_key",
@@ -336,10 +351,11 @@ _WORDS: Final = tuple(struct.Struct(f">{n}H").unpack for n in range(131))
 _unpack: Final = struct.unpack
 
 
-def crc16(data: bytes | bytearray | memoryview) -> int:
+def crc16_python(data: bytes | bytearray | memoryview) -> int:
     """CRC-16 of SSP: polynomial 0x8005, seed 0xFFFF, MSB first, no final XOR (CRC-16/CMS).
 
     Short inputs go a byte at a time; longer ones two bytes per step (big-endian words).
+    This is :func:`crc16` unless the ``[fast]`` extra's crcmod (with its C code) is installed.
     """
     n = len(data)
     if n < 8:
@@ -358,6 +374,34 @@ def crc16(data: bytes | bytearray | memoryview) -> int:
     for word in _WORDS[words](data) if words < 131 else _unpack(f">{words}H", data):
         crc = table16[crc ^ word]
     return crc
+
+
+def _native_crc16() -> Callable[[bytes | bytearray | memoryview], int] | None:
+    """crcmod's CRC-16/CMS (the ``[fast]`` extra: crcmod-plus), if its C extension imports.
+
+    It runs the loop of :func:`crc16_python` in C: four CRCs of a poll cost 11-15 µs against
+    32-34 µs after the poll thread's sleep (``benchmarks/RESULTS.md``, fifth pass).  crcmod
+    without its C extension would be slower than ours, so it is not used then."""
+    try:
+        import crcmod
+
+        importlib.import_module("crcmod._crcfunext")  # the C code (crcmod falls back to Python)
+    except ImportError:
+        return None
+    native: Callable[[bytes | bytearray | memoryview], int] = crcmod.mkCrcFun(
+        0x18005, initCrc=0xFFFF, rev=False, xorOut=0
+    )
+    return native if native(b"123456789") == 0xAEE7 else None  # CRC-16/CMS check value
+
+
+_NATIVE_CRC16: Final = _native_crc16()
+CRC_BACKEND: Final = "crcmod" if _NATIVE_CRC16 is not None else "python"
+"""What computes :func:`crc16`: ``crcmod`` (its C code, the ``[fast]`` extra) or ``python``
+(:func:`crc16_python`)."""
+crc16: Final[Callable[[bytes | bytearray | memoryview], int]] = _NATIVE_CRC16 or crc16_python
+"""CRC-16 of SSP: polynomial 0x8005, seed 0xFFFF, MSB first, no final XOR (CRC-16/CMS), of a
+``bytes``, ``bytearray`` or ``memoryview``: :func:`crc16_python`, or crcmod's C code when the
+``[fast]`` extra is installed (:data:`CRC_BACKEND`; both give the same values)."""
 
 
 def stuff(body: bytes) -> bytes:
@@ -673,16 +717,39 @@ class ESSPCipher:
     :func:`encrypt_data` / :func:`decrypt_data` with the same key (those two are wrappers
     that build a throw-away cipher).  ECB keeps no state between blocks, so one object
     serves both directions.  ``repr`` never shows the key.
+
+    ``backend``: ``"cryptography"`` (PyCA's library, the ``[fast]`` extra) or
+    ``"pycryptodome"`` (always installed); ``None`` takes :data:`AES_BACKEND`, the first of the
+    two that imports.  Both give the same bytes; ``cryptography`` does an AES operation in one
+    native call where pycryptodome runs about 40 lines of Python around its C code, which is
+    most of what encryption costs a poll: 1-2 µs against 8-11 µs for one encrypt and one
+    decrypt back to back, 32-36 µs against 88-92 µs for the same pair after a 10 ms sleep
+    (``benchmarks/RESULTS.md``, fifth pass).
     """
 
-    __slots__ = ("_decrypt", "_encrypt", "_padding", "_padding_at")
+    __slots__ = ("_decrypt", "_encrypt", "_into", "_padding", "_padding_at", "backend")
+    _encrypt: Callable[..., Any]
+    _decrypt: Callable[[bytes], bytes]
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, *, backend: str | None = None) -> None:
         if len(key) != 16:
             raise ValueError("the eSSP AES key is 16 bytes")
-        aes = AES.new(bytes(key), AES.MODE_ECB)
-        self._encrypt = aes.encrypt
-        self._decrypt = aes.decrypt
+        backend = AES_BACKEND if backend is None else backend
+        if backend == "cryptography" and _HAVE_CRYPTOGRAPHY:
+            # ECB contexts are never finalised: each update takes whole blocks (the callers
+            # below check) and returns them at once, holding nothing back between calls
+            cipher = _Cipher(_algorithms.AES(bytes(key)), _modes.ECB())
+            self._encrypt = cipher.encryptor().update
+            self._decrypt = cipher.decryptor().update
+            self._into = False
+        elif backend == "pycryptodome":
+            aes = AES.new(bytes(key), AES.MODE_ECB)
+            self._encrypt = aes.encrypt
+            self._decrypt = aes.decrypt
+            self._into = True  # encrypt into our own buffer: pycryptodome then copies nothing
+        else:
+            raise ValueError(f"AES backend {backend!r} is not available (have: {', '.join(AES_BACKENDS)})")
+        self.backend: Final = backend
         self._padding = b""
         self._padding_at = 0
 
@@ -716,9 +783,12 @@ class ESSPCipher:
             raise ValueError(f"packing must be {need} bytes for {length} data bytes")
         block = _pack_head(length, count) + bytes(data) + bytes(packing)
         block += _pack_crc(crc16(block))
-        out = bytearray(len(block))  # pycryptodome then builds and copies no buffer of its own
-        self._encrypt(block, output=out)
-        return b"\x7e" + out
+        if self._into:
+            out = bytearray(len(block))
+            self._encrypt(block, output=out)
+            return b"\x7e" + out
+        sealed: bytes = self._encrypt(block)
+        return b"\x7e" + sealed
 
     def decrypt(self, data: bytes) -> tuple[int, bytes]:
         """Decrypt an eSSP DATA field; return ``(eCOUNT, plain data)``.
@@ -738,6 +808,12 @@ class ESSPCipher:
             raise SSPEncryptionError("eSSP CRC mismatch (corrupted block or wrong key)")
         return _unpack_count(block, 1)[0], block[5 : 5 + length]
 
+
+AES_BACKENDS: Final = ("cryptography", "pycryptodome") if _HAVE_CRYPTOGRAPHY else ("pycryptodome",)
+"""The AES implementations :class:`ESSPCipher` can use here, the one it takes by default first."""
+AES_BACKEND: Final = AES_BACKENDS[0]
+"""The AES implementation :class:`ESSPCipher` uses unless told: ``cryptography`` when the
+``[fast]`` extra is installed, otherwise ``pycryptodome``."""
 
 _PADDING_POOL: Final = 256
 """Random padding bytes an :class:`ESSPCipher` draws from :mod:`secrets` at a time."""

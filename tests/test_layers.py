@@ -39,7 +39,7 @@ ALLOWED: dict[str, set[str]] = {
 PURE = frozenset(ALLOWED) - {"link", "_fdport"}
 EMULATOR_MAY_USE = frozenset({"_html", "ssp", "enums", "events", "models", "commands"})
 THIRD_PARTY: dict[str, set[str]] = {
-    "ssp": {"Crypto"},
+    "ssp": {"Crypto", "cryptography", "crcmod"},
     "link": {"serial"},
     "_fdport": {"serial"},
     "emulator": {"serial"},

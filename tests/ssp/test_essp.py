@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 from Crypto.Cipher import AES
 from hypothesis import given
@@ -112,20 +114,38 @@ def test_manual_worked_example_block() -> None:
     st.data(),
 )
 def test_cipher_object_gives_the_functions_bytes(data: bytes, count: int, draw: st.DataObject) -> None:
-    """One reused ESSPCipher encrypts and decrypts exactly as encrypt_data / decrypt_data."""
+    """One reused ESSPCipher encrypts and decrypts exactly as encrypt_data / decrypt_data,
+    with every AES backend, each decrypting what the others encrypted."""
     packing = draw.draw(
         st.binary(min_size=ssp.packing_length(len(data)), max_size=ssp.packing_length(len(data)))
     )
-    cipher = ssp.ESSPCipher(KEY)
-    for _ in range(2):  # the same object, used again, in both directions
-        field = cipher.encrypt(count, data, packing)
-        assert field == ssp.encrypt_data(KEY, count, data, packing)
-        assert cipher.decrypt(field) == ssp.decrypt_data(KEY, field) == (count, data)
-    assert cipher.decrypt(cipher.encrypt(count, data)) == (count, data)
+    ciphers = [ssp.ESSPCipher(KEY, backend=name) for name in ssp.AES_BACKENDS]
+    for _ in range(2):  # the same objects, used again, in both directions
+        for cipher in ciphers:
+            field = cipher.encrypt(count, data, packing)
+            assert field == ssp.encrypt_data(KEY, count, data, packing)
+            for other in ciphers:
+                assert other.decrypt(field) == ssp.decrypt_data(KEY, field) == (count, data)
+    for cipher in ciphers:
+        assert cipher.decrypt(cipher.encrypt(count, data)) == (count, data)
 
 
-def test_cipher_object_refuses_what_the_functions_refuse() -> None:
-    cipher = ssp.ESSPCipher(KEY)
+def test_aes_backends() -> None:
+    """``cryptography`` (the ``[fast]`` extra) is taken first whenever it imports; an unknown
+    backend is refused; both backends give the manual's worked example."""
+    fast = importlib.util.find_spec("cryptography") is not None
+    assert ssp.AES_BACKENDS == (("cryptography",) if fast else ()) + ("pycryptodome",)
+    assert ssp.AES_BACKEND == ssp.AES_BACKENDS[0] == ssp.ESSPCipher(KEY).backend
+    for name in ssp.AES_BACKENDS:
+        field = ssp.ESSPCipher(KEY, backend=name).encrypt(0, b"\x06\x08", bytes(7))
+        assert field.hex() == "7e525babae3c3da410bc333b21409c8f45"
+    with pytest.raises(ValueError, match="not available"):
+        ssp.ESSPCipher(KEY, backend="openssl")
+
+
+@pytest.mark.parametrize("backend", ssp.AES_BACKENDS)
+def test_cipher_object_refuses_what_the_functions_refuse(backend: str) -> None:
+    cipher = ssp.ESSPCipher(KEY, backend=backend)
     for count, data, packing in (
         (0, b"", None),
         (0, bytes(234), None),
@@ -143,10 +163,11 @@ def test_cipher_object_refuses_what_the_functions_refuse() -> None:
     assert "hidden" in repr(cipher) and KEY.hex() not in repr(cipher)
 
 
-def test_cipher_padding_is_random_and_never_reused_across_pool_refills() -> None:
+@pytest.mark.parametrize("backend", ssp.AES_BACKENDS)
+def test_cipher_padding_is_random_and_never_reused_across_pool_refills(backend: str) -> None:
     """The padding comes from a pool of 256 random bytes drawn from :mod:`secrets` at a time:
     every packet takes fresh bytes, across refills, and each packet still decrypts."""
-    cipher = ssp.ESSPCipher(KEY)
+    cipher = ssp.ESSPCipher(KEY, backend=backend)
     data = bytes(10)  # eLENGTH, eCOUNT, 10 bytes, 15 of padding, eCRC: a refill every 17 packets
     assert ssp.packing_length(len(data)) == 15
     paddings = []

@@ -7,6 +7,7 @@ still equals shared/ when shared/ sits beside the checkout (as it does in CI).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,28 @@ def test_every_section_present() -> None:
         assert VECTORS[section], section
 
 
+CRC_FUNCTIONS = [ssp.crc16_python] + ([ssp.crc16] if ssp.crc16 is not ssp.crc16_python else [])
+"""Every CRC implementation here: ours, and crcmod's C code when the ``[fast]`` extra is in."""
+
+
 @pytest.mark.parametrize("v", VECTORS["crc16"], ids=lambda v: v["data"])
 def test_crc16(v: dict[str, Any]) -> None:
-    assert ssp.crc16(bytes.fromhex(v["data"])) == v["crc"]
+    for crc16 in CRC_FUNCTIONS:
+        assert crc16(bytes.fromhex(v["data"])) == v["crc"]
 
 
 def test_crc16_catalogue_check_value() -> None:
-    assert ssp.crc16(b"123456789") == 0xAEE7  # CRC-16/CMS
+    for crc16 in CRC_FUNCTIONS:
+        assert crc16(b"123456789") == 0xAEE7  # CRC-16/CMS
+
+
+def test_crc16_backend() -> None:
+    """crcmod computes crc16 whenever its C extension imports (the ``[fast]`` extra)."""
+    native = importlib.util.find_spec("crcmod") is not None and importlib.util.find_spec(
+        "crcmod._crcfunext"
+    ) is not None
+    assert ssp.CRC_BACKEND == ("crcmod" if native else "python")
+    assert (ssp.crc16 is ssp.crc16_python) == (not native) == (len(CRC_FUNCTIONS) == 1)
 
 
 @pytest.mark.parametrize("v", VECTORS["packets"], ids=lambda v: v["wire"])
@@ -93,10 +109,12 @@ def _crc16_bitwise(data: bytes) -> int:
 def test_crc16_matches_the_bit_by_bit_definition(data: bytes) -> None:
     """Every length (odd, even, short, two bytes per step) and every input type."""
     expected = _crc16_bitwise(data)
-    assert ssp.crc16(data) == ssp.crc16(bytearray(data)) == ssp.crc16(memoryview(data)) == expected
+    for crc16 in CRC_FUNCTIONS:
+        assert crc16(data) == crc16(bytearray(data)) == crc16(memoryview(data)) == expected
 
 
 def test_crc16_every_length_up_to_a_frame() -> None:
     blob = bytes((i * 37 + 11) & 0xFF for i in range(262))
     for n in range(len(blob) + 1):
-        assert ssp.crc16(blob[:n]) == _crc16_bitwise(blob[:n])
+        for crc16 in CRC_FUNCTIONS:
+            assert crc16(blob[:n]) == crc16(memoryview(blob)[:n]) == _crc16_bitwise(blob[:n])
