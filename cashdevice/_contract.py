@@ -65,6 +65,7 @@ class DeviceContract:
     _stop: threading.Event
     _wake: Wake
     _session_event: threading.Event
+    _up: bool
     _poll_recovered: threading.Event
     _abandoned_tries: int
     _abandoned_since: float

@@ -322,29 +322,31 @@ class PollerMethods(DeviceContract):
                         return
                     self._hold = False  # nothing in escrow any more: poll to see what happened
                 command = Command.POLL_WITH_ACK if self._poll_with_ack and self._encrypted else Command.POLL
-                reply = self._send(command.name)
+                reply = self._send(command._name_)  # (an enum's .name runs Python)
                 if reply[0] == Response.COMMAND_NOT_KNOWN and command == Command.POLL_WITH_ACK:
                     self.log.info("POLL WITH ACK not supported; using POLL")
                     self._poll_with_ack = False
                     command = Command.POLL
-                    reply = self._send(command.name)
+                    reply = self._send(command._name_)
             if reply[0] != Response.OK:
                 self.log.warning("poll answered 0x%02X", reply[0])
                 self._last_reply = b""
                 return
-            events = ev.decode_events(
-                reply[1:],
-                self._v["sspProtocolVersion"],
-                self._family,
-                unverified=self.commands.allow_unverified,
-            )
-            ackable = [e for e in events if _ackable(e)]
-            if events and not self._decodable(events[-1]):
-                # what follows an event we cannot decode is unknown: acknowledging it could lose
-                # a credit, so it is left for the device to report again
-                ackable = []
-            if ackable and command == Command.POLL_WITH_ACK:
-                self._ack_owed = True
+            events = []  # (OK alone, the idle reply: nothing to decode or acknowledge)
+            if len(reply) > 1:
+                events = ev.decode_events(
+                    reply[1:],
+                    self._v["sspProtocolVersion"],
+                    self._family,
+                    unverified=self.commands.allow_unverified,
+                )
+                ackable = [e for e in events if _ackable(e)]
+                if events and not self._decodable(events[-1]):
+                    # what follows an event we cannot decode is unknown: acknowledging it could
+                    # lose a credit, so it is left for the device to report again
+                    ackable = []
+                if ackable and command == Command.POLL_WITH_ACK:
+                    self._ack_owed = True
             self._handle_events(events, startup)
             if self._ack_owed:
                 self._send_event_ack()

@@ -70,18 +70,25 @@ class SessionMethods(DeviceContract):
         link = self._link
         if link is None:
             raise SSPPortError("the port is not open")
-        other = threading.current_thread() is not self._thread
-        abandoned = link.abandoned_command(self._address)
-        if abandoned in _POLLS and abandoned != data[0] and other and self.isRunning:
-            self._await_poll_recovery()
-            if link.abandoned_command(self._address) in _POLLS:
-                # only the poll thread gives an abandoned poll up (after its patience)
-                raise _PollNotRecovered("a poll whose reply may hold a credit is being recovered; not sent")
-        if encrypt is not False and link.needs_new_key(self._address, data):
-            self._rekey()
+        if link.unsettled(self._address):  # (rarely: a transaction was abandoned, or eCOUNT is unknown)
+            abandoned = link.abandoned_command(self._address)
+            if (
+                abandoned in _POLLS
+                and abandoned != data[0]
+                and threading.current_thread() is not self._thread
+                and self.isRunning
+            ):
+                self._await_poll_recovery()
+                if link.abandoned_command(self._address) in _POLLS:
+                    # only the poll thread gives an abandoned poll up (after its patience)
+                    raise _PollNotRecovered(
+                        "a poll whose reply may hold a credit is being recovered; not sent"
+                    )
+            if encrypt is not False and link.needs_new_key(self._address, data):
+                self._rekey()
         try:
             with link.lock:
-                if other and not self._handed_done.is_set():
+                if not self._handed_done.is_set() and threading.current_thread() is not self._thread:
                     self._await_handed(link.lock)
                 reply = link.transact(self._address, data, encrypt=encrypt)
         except SSPEncryptionError as exc:

@@ -226,7 +226,8 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._stop = threading.Event()
         self._wake = Wake()
-        self._session_event = threading.Event()
+        self._session_event = threading.Event()  # set while _session_up (others wait for it)
+        self._up = False
         self._poll_recovered = threading.Event()
         self._abandoned_tries = 0
         self._abandoned_since = 0.0
@@ -265,10 +266,11 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
 
     @property
     def _session_up(self) -> bool:
-        return self._session_event.is_set()
+        return self._up  # (read every turn: a bool, not the Event's method)
 
     @_session_up.setter
     def _session_up(self, up: bool) -> None:
+        self._up = up
         if up:
             self._session_event.set()
         else:

@@ -350,6 +350,13 @@ class SSPLink:
             abandoned = self._state(address).abandoned
             return None if abandoned is None else abandoned.data[0]
 
+    def unsettled(self, address: int) -> bool:
+        """True if a transaction to ``address`` was abandoned or its eCOUNT is unknown: only then
+        can :meth:`abandoned_command` or :meth:`needs_new_key` say anything (a caller asks this
+        first, once, on every command; the usual answer is False)."""
+        state = self._addresses.get(address)
+        return state is None or state.abandoned is not None or state.count_uncertain
+
     def needs_new_key(self, address: int, data: bytes) -> bool:
         """True if ``data`` is an encrypted command that would leave the eCOUNT unknown or meets
         it unknown: an encrypted transaction was abandoned and ``data`` is another command (or
@@ -531,11 +538,12 @@ class SSPLink:
         counters = self.counters
         frames = self._frames
         record = self.log_raw or self.trace is not None
-        byte_time = self._byte_time()
         # the latencies change only when a reply arrives, which ends this; a long packet's own
         # line time comes first (it is still going out when a short one has its answer)
-        wait = self.attempt_wait() + max(0, len(wire) - _SHORT_PACKET) * byte_time
-        quiet = _QUIET_GAP + 2 * byte_time
+        wait = self.attempt_wait()
+        if len(wire) > _SHORT_PACKET:
+            wait += (len(wire) - _SHORT_PACKET) * self._byte_time()
+        byte_time = -1.0  # (the line's pace: needed only once bytes came that made no reply)
         attempts = 0
         heard = 0
         give_up = 0.0
@@ -567,11 +575,14 @@ class SSPLink:
                 while True:
                     remaining = deadline - now
                     if got:
-                        # bytes came but no reply for us yet: a line quiet for ``quiet`` seconds
-                        # after them means the reply was broken on the way; while they keep
-                        # coming, a long reply may finish (up to the longest frame's line time)
+                        # bytes came but no reply for us yet: a line quiet for two bytes' time
+                        # (and a gap) after them means the reply was broken on the way; while they
+                        # keep coming, a long reply may finish (up to the longest frame's line time)
+                        if byte_time < 0:
+                            byte_time = self._byte_time()
                         remaining = min(
-                            deadline + _LONGEST_FRAME * byte_time - now, last_byte + quiet - now
+                            deadline + _LONGEST_FRAME * byte_time - now,
+                            last_byte + _QUIET_GAP + 2 * byte_time - now,
                         )
                     if remaining <= 0:
                         if got and now < deadline:
