@@ -1,6 +1,7 @@
 """CashDevice: insertion → credit latency and idle CPU, against an emulator in another process.
 
-    python3 benchmarks/credit_latency.py [--notes 40] [--idle-seconds 30] [--group] [--paced] [--short]
+    python3 benchmarks/credit_latency.py [--notes 40] [--idle-seconds 30] [--group] [--paced]
+                                         [--without-fast] [--short]
 
 The emulated SPECTRAL_PAYOUT (benchmarks/emulator_farm.py, pty, unpaced) has zero mechanical
 time (read and stack take no time), so what is measured is the host: from the instant the
@@ -9,7 +10,8 @@ STORED or STACKED in this process.  Insertions are spread over the poll phase.  
 ``time.process_time()`` of this whole process (every thread) over ``--idle-seconds`` of an
 open, idle device, as a percentage of one core.  Default poll interval: 200 ms.  ``--group``:
 the device is polled by a :class:`cashdevice.PollGroup` while idle; ``--paced``: the emulator
-models a 9600 8N2 line both ways (so an exchange takes its real time).
+models a 9600 8N2 line both ways (so an exchange takes its real time); ``--without-fast``:
+pycryptodome and the Python CRC even where the ``[fast]`` extra is installed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import threading
 import time
 from typing import Any
 
-from _common import Farm, cpu, median, percentile, table
+from _common import Farm, backends, cpu, median, percentile, table, without_fast
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, PollGroup
 from cashdevice.enums import CashEventType
@@ -37,10 +39,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--emulator-path", help="checkout whose emulator to run (default: this one)")
     parser.add_argument("--group", action="store_true", help="a PollGroup polls the idle device")
     parser.add_argument("--paced", action="store_true", help="the emulator paces its line at 9600 8N2")
+    parser.add_argument(
+        "--without-fast",
+        action="store_true",
+        help="pycryptodome and the Python CRC even with the [fast] extra",
+    )
     parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
     if args.short:
         args.notes, args.idle_seconds = 3, 0.5
+    if args.without_fast:
+        without_fast()
     rng = random.Random(1)
     credited: list[float] = []
     arrived = threading.Event()
@@ -86,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     table(
         f"CashDevice, poll interval {args.interval * 1e3:.0f} ms, zero mechanical time "
-        f"(CPU = process_time of this process; emulator in another process)",
+        f"(CPU = process_time of this process; emulator in another process; {backends()})",
         rows,
     )
     return 0 if not lost else 1

@@ -1,6 +1,6 @@
 """SSP exchanges: rate, host CPU per exchange, and line efficiency at 9600 8N2.
 
-    python3 benchmarks/exchanges.py [--count 2000] [--paced-count 300] [--short]
+    python3 benchmarks/exchanges.py [--count 2000] [--paced-count 300] [--without-fast] [--short]
 
 The emulator runs in another process (benchmarks/emulator_farm.py on a pty), so only the host's
 CPU is counted: ``time.process_time()`` of this process (all threads), which a busy machine
@@ -12,7 +12,9 @@ disturbs far less than wall time.  One run prints:
   efficiency = wire bytes both ways ÷ (elapsed x 872.7 B/s), and the same against the model's
   own ceiling (bytes at 872.7 B/s plus one turnaround per exchange).
 
-Run it with ``PYTHONPATH=<checkout>`` to measure that checkout's host library.
+Run it with ``PYTHONPATH=<checkout>`` to measure that checkout's host library.  With the ``[fast]``
+extra installed, ``--without-fast`` measures pycryptodome's AES and the Python CRC instead, in the
+same environment (the title says which are in use).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import argparse
 import sys
 import time
 
-from _common import LINE_BYTES_PER_SECOND, Farm, cpu, table
+from _common import LINE_BYTES_PER_SECOND, Farm, backends, cpu, table, without_fast
 
 from cashdevice.link import SSPLink
 
@@ -60,10 +62,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=2000, help="unpaced exchanges per row")
     parser.add_argument("--paced-count", type=int, default=300, help="paced exchanges per row")
     parser.add_argument("--emulator-path", help="checkout whose emulator to run (default: this one)")
+    parser.add_argument(
+        "--without-fast",
+        action="store_true",
+        help="pycryptodome and the Python CRC even with the [fast] extra",
+    )
     parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
     if args.short:
         args.count, args.paced_count = 60, 10
+    if args.without_fast:
+        without_fast()
     rows: list[tuple[str, str]] = []
     wire = [0]
 
@@ -108,7 +117,11 @@ def main(argv: list[str] | None = None) -> int:
             ]
         finally:
             link.close()
-    table("SSP exchanges (host CPU = process_time of this process; emulator in another process)", rows)
+    table(
+        "SSP exchanges (host CPU = process_time of this process; emulator in another process; "
+        f"{backends()})",
+        rows,
+    )
     return 0
 
 

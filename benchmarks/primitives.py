@@ -6,7 +6,8 @@ Best of 5 ``process_time`` runs per figure, in µs per call.  The packets are wh
 exchange carries: a plain POLL reply (``7F 80 01 F0 ..``), an encrypted POLL reply
 (0x7E + 16 bytes) and a 200-byte reply with stuffed bytes, fed in one chunk.  The cipher rows
 use :class:`cashdevice.ssp.ESSPCipher` when the library has it (one AES object per session),
-else the per-call functions.
+else the per-call functions; with the ``[fast]`` extra, the CRC and cipher rows are measured
+for each implementation (crcmod and ours; cryptography and pycryptodome).
 """
 
 from __future__ import annotations
@@ -43,8 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     encrypted = ssp.encode_packet(0, True, ssp.encrypt_data(KEY, 1, b"\xf0\xe8", bytes(7)))
     long = ssp.encode_packet(0, True, bytes(range(200)) + b"\x7f" * 5)
     rows = []
-    for name, data in (("3 bytes", plain[1:4]), ("18 bytes", encrypted[1:19]), ("205 bytes", long[1:206])):
-        rows.append((f"crc16, {name}", f"{per_call(lambda d=data: ssp.crc16(d), n):.2f}"))
+    crcs: list[tuple[str, Callable[[bytes], int]]] = [("crc16", ssp.crc16)]
+    python_crc = getattr(ssp, "crc16_python", ssp.crc16)
+    if python_crc is not ssp.crc16:  # the [fast] extra's crcmod, and ours
+        crcs = [("crc16 (crcmod)", ssp.crc16), ("crc16_python", python_crc)]
+    sizes = (("3 bytes", plain[1:4]), ("18 bytes", encrypted[1:19]), ("205 bytes", long[1:206]))
+    for label, crc in crcs:
+        for name, data in sizes:
+            rows.append((f"{label}, {name}", f"{per_call(lambda c=crc, d=data: c(d), n):.2f}"))
     replies = (("plain POLL reply", plain), ("encrypted POLL reply", encrypted), ("200-byte reply", long))
     for name, wire in replies:
         feed = ssp.PacketParser().feed
@@ -52,17 +59,18 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((f"PacketParser.feed, {name} ({len(wire)} B)", f"{us:.2f}"))
     cipher_cls = getattr(ssp, "ESSPCipher", None)
     field = ssp.encrypt_data(KEY, 1, b"\xf0\xe8", bytes(7))
-    if cipher_cls is not None:
-        cipher = cipher_cls(KEY)
-        enc: Callable[[], object] = lambda: cipher.encrypt(1, b"\x07")  # noqa: E731
-        dec: Callable[[], object] = lambda: cipher.decrypt(field)  # noqa: E731
-        how = "ESSPCipher"
-    else:
-        enc = lambda: ssp.encrypt_data(KEY, 1, b"\x07")  # noqa: E731
-        dec = lambda: ssp.decrypt_data(KEY, field)  # noqa: E731
-        how = "encrypt_data/decrypt_data"
-    rows.append((f"encrypt POLL ({how})", f"{per_call(enc, n):.2f}"))
-    rows.append((f"decrypt reply ({how})", f"{per_call(dec, n):.2f}"))
+    if cipher_cls is None:
+        enc: Callable[[], object] = lambda: ssp.encrypt_data(KEY, 1, b"\x07")  # noqa: E731
+        dec: Callable[[], object] = lambda: ssp.decrypt_data(KEY, field)  # noqa: E731
+        rows.append(("encrypt POLL (encrypt_data)", f"{per_call(enc, n):.2f}"))
+        rows.append(("decrypt reply (decrypt_data)", f"{per_call(dec, n):.2f}"))
+    for backend in getattr(ssp, "AES_BACKENDS", (None,)) if cipher_cls is not None else ():
+        cipher = cipher_cls(KEY) if backend is None else cipher_cls(KEY, backend=backend)
+        how = "ESSPCipher" if backend is None else f"ESSPCipher, {backend}"
+        enc = lambda c=cipher: c.encrypt(1, b"\x07")  # noqa: E731
+        dec = lambda c=cipher: c.decrypt(field)  # noqa: E731
+        rows.append((f"encrypt POLL ({how})", f"{per_call(enc, n):.2f}"))
+        rows.append((f"decrypt reply ({how})", f"{per_call(dec, n):.2f}"))
     table("SSP primitives, host CPU µs per call (best of 5, process_time)", rows)
     return 0
 

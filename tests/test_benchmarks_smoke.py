@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
 SCRIPTS = {
     ("exchanges.py",): "SSP exchanges",
+    ("exchanges.py", "--without-fast"): "AES pycryptodome, CRC python)",
     ("credit_latency.py",): "insertion → credit median",
     ("many_devices.py",): "N=2: late credits",
     ("many_devices.py", "--group"): "(2 lent when idle; group polls",
