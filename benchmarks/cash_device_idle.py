@@ -1,7 +1,7 @@
 """Measure CashDevice.Open against the in-process emulator and the CPU its poll thread uses idle.
 
     python3 benchmarks/cash_device_idle.py [--seconds 30] [--opens 20] [--model SPECTRAL_PAYOUT] [--group]
-                                           [--pty] [--short]
+                                           [--pty] [--without-fast] [--short]
 
 Open: mean wall time over ``--opens`` fresh devices (SYNC, key exchange, protocol, setup, unit
 information, inhibits, routes, levels, enable payout, first poll, enable).  Idle: CPU time of the
@@ -9,7 +9,8 @@ poll thread alone (its own thread clock) while it polls an idle device every 200
 ``--pty`` the idle device is opened over a pty: the descriptor path a real serial port takes (the
 in-process transport's own code runs in the poll thread and counts).  With ``--group`` the idle
 device is opened over a pty with a :class:`cashdevice.PollGroup` (which needs a descriptor), and
-the CPU is that of the group's thread plus the poll thread's.
+the CPU is that of the group's thread plus the poll thread's.  ``--without-fast``: pycryptodome and
+the Python CRC even where the ``[fast]`` extra is installed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import statistics
 import sys
 import threading
 import time
+
+from _common import backends, without_fast
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, PollGroup
 from cashdevice.emulator import Emulator
@@ -35,10 +38,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pty", action="store_true", help="idle over a pty (the descriptor path a serial port takes)"
     )
+    parser.add_argument(
+        "--without-fast",
+        action="store_true",
+        help="pycryptodome and the Python CRC even with the [fast] extra",
+    )
     parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
     if args.short:
         args.seconds, args.opens = 0.5, 2
+    if args.without_fast:
+        without_fast()
     hint = DeviceModel.__members__.get(args.model, DeviceModel.NOTE_VALIDATOR)
     emu = Emulator(args.model)
     try:
@@ -74,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{' (pty)' if group or args.pty else ' (in-process transport)'}: "
             f"{cpu * 1e3:.1f} ms CPU over {wall:.1f} s = "
             f"{100 * cpu / wall:.3f} % of one core ({polls} transactions, "
-            f"poll interval {device.poll_interval * 1e3:.0f} ms)"
+            f"poll interval {device.poll_interval * 1e3:.0f} ms; {backends()})"
         )
     finally:
         emu.stop()

@@ -1,7 +1,7 @@
 """Many CashDevices in one process: CPU, threads, memory and late credits, for N devices.
 
     python3 benchmarks/many_devices.py [--devices 10,100,300,1000] [--push-fds 1024] [--group] [--spread S]
-                                       [--short]
+                                       [--without-fast] [--short]
 
 For each N: N emulated SPECTRAL_PAYOUTs (zero mechanical time, or ``--mechanical S`` seconds to read
 and as many to stack a note) on ptys in one other process
@@ -34,7 +34,7 @@ import threading
 import time
 from typing import Any
 
-from _common import Farm, cpu, rss_mb, table
+from _common import Farm, backends, cpu, rss_mb, table, without_fast
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, PollGroup
 from cashdevice.enums import CashEventType
@@ -200,10 +200,17 @@ def main(argv: list[str] | None = None) -> int:
         "--spread", type=float, default=0.0, help="insert the notes one by one over S seconds (0: at once)"
     )
     parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() once every device is open")
+    parser.add_argument(
+        "--without-fast",
+        action="store_true",
+        help="pycryptodome and the Python CRC even with the [fast] extra",
+    )
     parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
     if args.short:
         args.devices, args.idle_seconds = "2", 0.5
+    if args.without_fast:
+        without_fast()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -214,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
             f"N devices in one process, poll interval {args.interval * 1e3:.0f} ms, push-fds {args.push_fds} "
             f"(CPU = process_time of this process; emulators in other processes, {args.farm} farm"
             f"{', one PollGroup' if args.group else ''}"
-            f"{f', notes over {args.spread:g} s' if args.spread > 0 else ', all notes at once'})",
+            f"{f', notes over {args.spread:g} s' if args.spread > 0 else ', all notes at once'}"
+            f"; {backends()})",
             run(n, args, errors),
         )
     return 0

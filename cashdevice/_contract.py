@@ -83,6 +83,7 @@ class DeviceContract:
     _handed_done: threading.Event
     _disabled_polls: int
     _encrypted: bool
+    _poll_data: dict[bool, bytes]
     _family: ev.DeviceFamily
     _poll_with_ack: bool
     _ack_owed: bool

@@ -390,8 +390,12 @@ class PollerMethods(DeviceContract):
             or self._wake.is_set()
         ):
             return None
-        name = "POLL_WITH_ACK" if self._poll_with_ack and self._encrypted else "POLL"
-        return self.commands.get(name).encode()
+        with_ack = self._poll_with_ack and self._encrypted
+        data = self._poll_data.get(with_ack)
+        if data is None:  # (from the command table, once: the group asks twice a poll)
+            name = "POLL_WITH_ACK" if with_ack else "POLL"
+            data = self._poll_data[with_ack] = self.commands.get(name).encode()
+        return data
 
     def _quiet_reply(self, reply: bytes) -> bool:
         """True if a poll answered ``reply`` leaves nothing to do: ``OK`` with the acceptor wanted

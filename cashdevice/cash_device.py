@@ -233,6 +233,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._abandoned_since = 0.0
         self.abandoned_poll_patience = abandoned_poll_patience
         self._encrypted = False
+        self._poll_data: dict[bool, bytes] = {}  # POLL's DATA (True: POLL WITH ACK), from the table
         self._family = ev.DeviceFamily.VALIDATOR
         self._poll_with_ack = True
         self._ack_owed = False
