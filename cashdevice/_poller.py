@@ -798,10 +798,9 @@ class Wake:
     ``is_set``, ``clear`` and ``wait``, where ``wait`` costs one lock acquire.
 
     ``threading.Event.wait`` builds a new lock and goes through a :class:`threading.Condition`
-    (about 30 lines of Python) every time; the poll thread waits once a turn, so on an idle
-    device that was a tenth of its CPU.  Here a lock, held while nothing is set, is released by
-    :meth:`set` and taken back by the waiter.  Any thread may set and clear; one thread waits
-    (the poll thread)."""
+    (about 30 lines of Python) every time, and the poll thread waits once a turn.  Here a lock,
+    held while nothing is set, is released by :meth:`set` and taken back by the waiter.  Any
+    thread may set and clear; one thread waits (the poll thread)."""
 
     __slots__ = ("_flag", "_lock")
 

@@ -379,9 +379,9 @@ def crc16_python(data: bytes | bytearray | memoryview) -> int:
 def _native_crc16() -> Callable[[bytes | bytearray | memoryview], int] | None:
     """crcmod's CRC-16/CMS (the ``[fast]`` extra: crcmod-plus), if its C extension imports.
 
-    It runs the loop of :func:`crc16_python` in C: four CRCs of a poll cost 11-15 µs against
-    32-34 µs after the poll thread's sleep (``benchmarks/RESULTS.md``, fifth pass).  crcmod
-    without its C extension would be slower than ours, so it is not used then."""
+    It runs the loop of :func:`crc16_python` in C: 0.22 µs against 0.92 µs for 18 bytes
+    (``benchmarks/primitives.py``; RESULTS.md, fifth pass).  crcmod without its C extension
+    would be slower than ours, so it is not used then."""
     try:
         import crcmod
 
@@ -721,10 +721,9 @@ class ESSPCipher:
     ``backend``: ``"cryptography"`` (PyCA's library, the ``[fast]`` extra) or
     ``"pycryptodome"`` (always installed); ``None`` takes :data:`AES_BACKEND`, the first of the
     two that imports.  Both give the same bytes; ``cryptography`` does an AES operation in one
-    native call where pycryptodome runs about 40 lines of Python around its C code, which is
-    most of what encryption costs a poll: 1-2 µs against 8-11 µs for one encrypt and one
-    decrypt back to back, 32-36 µs against 88-92 µs for the same pair after a 10 ms sleep
-    (``benchmarks/RESULTS.md``, fifth pass).
+    native call where pycryptodome runs about 40 lines of Python around its C code: an encrypt
+    plus a decrypt costs 3.7 µs against 8.6 µs back to back (``benchmarks/primitives.py``; RESULTS.md,
+    fifth pass).
     """
 
     __slots__ = ("_decrypt", "_encrypt", "_into", "_padding", "_padding_at", "backend")
