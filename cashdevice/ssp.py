@@ -723,7 +723,8 @@ class ESSPCipher:
     two that imports.  Both give the same bytes; ``cryptography`` does an AES operation in one
     native call where pycryptodome runs about 40 lines of Python around its C code: an encrypt
     plus a decrypt costs 3.7 µs against 8.6 µs back to back (``benchmarks/primitives.py``; RESULTS.md,
-    fifth pass).
+    fifth pass).  One thread at a time (a ``cryptography`` context refuses a second caller while
+    it works): the link and the emulator each use theirs under their lock.
     """
 
     __slots__ = ("_decrypt", "_encrypt", "_into", "_padding", "_padding_at", "backend")

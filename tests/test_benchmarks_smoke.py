@@ -23,6 +23,7 @@ SCRIPTS = {
     ("cash_device_idle.py", "--pty"): "idle poll thread (pty)",
     ("cash_device_idle.py", "--group"): "idle group + poll threads (pty)",
     ("primitives.py",): "PacketParser.feed",
+    ("bare_poller.py",): "Bare poller",
     ("primitives.py", "--cold"): "right after a 10 ms sleep",
 }
 
