@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import statistics
@@ -148,6 +149,15 @@ class Farm:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def add_without_fast(parser: argparse.ArgumentParser) -> None:
+    """The ``--without-fast`` option (then call :func:`without_fast`)."""
+    parser.add_argument(
+        "--without-fast",
+        action="store_true",
+        help="pycryptodome and the Python CRC even with the [fast] extra",
+    )
 
 
 def without_fast() -> str:

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-from _common import backends, without_fast
+from _common import add_without_fast, backends, without_fast
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, PollGroup
 from cashdevice.emulator import Emulator
@@ -38,11 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pty", action="store_true", help="idle over a pty (the descriptor path a serial port takes)"
     )
-    parser.add_argument(
-        "--without-fast",
-        action="store_true",
-        help="pycryptodome and the Python CRC even with the [fast] extra",
-    )
+    add_without_fast(parser)
     parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
     if args.short:

@@ -23,7 +23,7 @@ import threading
 import time
 from typing import Any
 
-from _common import Farm, backends, cpu, median, percentile, table, without_fast
+from _common import Farm, add_without_fast, backends, cpu, median, percentile, table, without_fast
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, PollGroup
 from cashdevice.enums import CashEventType
@@ -39,11 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--emulator-path", help="checkout whose emulator to run (default: this one)")
     parser.add_argument("--group", action="store_true", help="a PollGroup polls the idle device")
     parser.add_argument("--paced", action="store_true", help="the emulator paces its line at 9600 8N2")
-    parser.add_argument(
-        "--without-fast",
-        action="store_true",
-        help="pycryptodome and the Python CRC even with the [fast] extra",
-    )
+    add_without_fast(parser)
     parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
     if args.short:

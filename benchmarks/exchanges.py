@@ -23,7 +23,7 @@ import argparse
 import sys
 import time
 
-from _common import LINE_BYTES_PER_SECOND, Farm, backends, cpu, table, without_fast
+from _common import LINE_BYTES_PER_SECOND, Farm, add_without_fast, backends, cpu, table, without_fast
 
 from cashdevice.link import SSPLink
 
@@ -62,11 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=2000, help="unpaced exchanges per row")
     parser.add_argument("--paced-count", type=int, default=300, help="paced exchanges per row")
     parser.add_argument("--emulator-path", help="checkout whose emulator to run (default: this one)")
-    parser.add_argument(
-        "--without-fast",
-        action="store_true",
-        help="pycryptodome and the Python CRC even with the [fast] extra",
-    )
+    add_without_fast(parser)
     parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
     if args.short:

@@ -34,7 +34,7 @@ import threading
 import time
 from typing import Any
 
-from _common import Farm, backends, cpu, rss_mb, table, without_fast
+from _common import Farm, add_without_fast, backends, cpu, rss_mb, table, without_fast
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, PollGroup
 from cashdevice.enums import CashEventType
@@ -200,11 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         "--spread", type=float, default=0.0, help="insert the notes one by one over S seconds (0: at once)"
     )
     parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() once every device is open")
-    parser.add_argument(
-        "--without-fast",
-        action="store_true",
-        help="pycryptodome and the Python CRC even with the [fast] extra",
-    )
+    add_without_fast(parser)
     parser.add_argument("--short", action="store_true", help="a quick run (smoke test)")
     args = parser.parse_args(argv)
     if args.short:
