@@ -161,13 +161,20 @@ class PollGroup:
         inflight: dict[int, _InFlight] = {}
         try:
             self._loop(inflight)
-        except BaseException:  # pragma: no cover - a bug: give every device back to its thread
+        except BaseException:  # a bug: give every device back to its thread
             self.log.exception("poll group stopped")
             for flight in inflight.values():
-                flight.link.abandon_attempt(flight.attempt)
-                flight.link.lock.release()
-                self._hand_back(flight.device, "the group stopped", abandoned=True)
-                flight.device._poll_busy.release()
+                # each step even if one before it fails: a lock left held would stop the device
+                try:
+                    flight.link.abandon_attempt(flight.attempt)
+                finally:
+                    try:
+                        flight.link.lock.release()
+                    finally:
+                        try:
+                            self._hand_back(flight.device, "the group stopped", abandoned=True)
+                        finally:
+                            flight.device._poll_busy.release()
             with self._lock:
                 heap, self._heap = self._heap, []
                 self._thread = None

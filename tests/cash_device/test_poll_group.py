@@ -552,3 +552,36 @@ def test_link_attempts_one_at_a_time(emulators: Make) -> None:
         with inproc.lock:
             assert inproc.start_attempt(addr, bytes([POLL])) is None
         assert inproc.transact(addr, bytes([POLL]))[:1] == b"\xf0"
+
+
+def test_a_failing_group_thread_gives_its_devices_back_and_loses_no_credit(
+    emulators: Make, devices: Make
+) -> None:
+    """A bug that stops the group's thread while polls are on the line: every device goes back to
+    its own thread, which resends the abandoned poll; notes inserted next are credited once each,
+    and the devices are lent again (to a new group thread)."""
+    group = PollGroup("failing")
+    opened = [open_lent(emulators, devices, group) for _ in range(2)]
+    replies = group._replies
+    failed = threading.Event()
+
+    def fail_once(ready: Any, inflight: Any, poller: Any) -> None:
+        if inflight and not failed.is_set():
+            failed.set()
+            raise RuntimeError("a bug in the group")
+        replies(ready, inflight, poller)
+
+    group._replies = fail_once  # type: ignore[method-assign]
+    wait_until(failed.is_set, what="the group thread failing")
+    for emu, _, _ in opened:
+        assert emu.insert_note(500, wait=10)
+    for emu, _, rec in opened:
+        rec.wait_cash("STORED", 1, timeout=15)
+        assert credited(rec) == [("STORED", 500)]
+        assert emu.ledger.credited_total() == 500
+        emu.ledger.check()
+    wait_until(lambda: all(device._lent for _, device, _ in opened), what="all lent again")
+    polls = group.counters.polls
+    wait_until(lambda: group.counters.polls >= polls + 4, what="the new group thread polling")
+    for emu, _, rec in opened:
+        assert credited(rec) == [("STORED", 500)]
