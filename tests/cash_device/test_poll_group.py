@@ -583,5 +583,5 @@ def test_a_failing_group_thread_gives_its_devices_back_and_loses_no_credit(
     wait_until(lambda: all(device._lent for _, device, _ in opened), what="all lent again")
     polls = group.counters.polls
     wait_until(lambda: group.counters.polls >= polls + 4, what="the new group thread polling")
-    for emu, _, rec in opened:
+    for _, _, rec in opened:
         assert credited(rec) == [("STORED", 500)]
