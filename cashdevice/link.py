@@ -674,7 +674,9 @@ class SSPLink:
         self.counters.sent += 1
         now = _monotonic()
         seq_id = (address | 0x80) if state.seq_flag else address
-        until = now + self.attempt_wait() + max(0, len(wire) - _SHORT_PACKET) * self._byte_time()
+        until = now + self.attempt_wait()
+        if len(wire) > _SHORT_PACKET:
+            until += (len(wire) - _SHORT_PACKET) * self._byte_time()
         return Attempt(fd, address, data, wire, seq_id, use_enc, now, until, record)
 
     def read_attempt(self, attempt: Attempt) -> ssp.Packet | None:
@@ -688,13 +690,16 @@ class SSPLink:
         if not chunk:
             return None
         now = attempt.last_byte = _monotonic()
-        # bytes that make no reply, then a quiet line: the reply was broken on the way; while
-        # they keep coming, a long reply may finish (as in :meth:`transact`)
-        byte_time = self._byte_time()
-        attempt.deadline = min(attempt.until + _LONGEST_FRAME * byte_time, now + _QUIET_GAP + 2 * byte_time)
         crc_before = self._parser.counters.crc_errors
         packet = self._take(chunk, attempt.seq_id, attempt.record)
         self.counters.crc_errors += self._parser.counters.crc_errors - crc_before
+        if packet is None:
+            # bytes that make no reply yet, then a quiet line: the reply was broken on the way;
+            # while they keep coming, a long reply may finish (as in :meth:`transact`)
+            byte_time = self._byte_time()
+            attempt.deadline = min(
+                attempt.until + _LONGEST_FRAME * byte_time, now + _QUIET_GAP + 2 * byte_time
+            )
         return packet
 
     def finish_attempt(
