@@ -213,8 +213,8 @@ class InprocChannel(Transport):
 
 class PtyTransport(Transport):
     """A pseudo-terminal.  :attr:`path` is a stable symlink to the current ``/dev/pts/N``
-    (unplug closes the pty so the host sees a hang-up; replug makes a new one behind the
-    same path)."""
+    (unplug closes the pty so the host sees a hang-up, and removes the path until replug makes
+    a new pty behind it)."""
 
     name = "pty"
 
@@ -289,7 +289,12 @@ class PtyTransport(Transport):
         self._master = self._slave = -1
 
     def unplug(self) -> None:
+        # the port path goes too, as a USB serial device's node does: a host that keeps trying
+        # to reopen it gets "no such file", never the pseudo-terminal that the system hands the
+        # same /dev/pts number next (another emulator's, in this process or another)
         self._close_pty()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
 
     def replug(self) -> None:
         if self._master < 0:

@@ -195,3 +195,23 @@ def test_outbound_delay_and_scripted_corruption(emulators):
         assert emu.faults.outbound.stats["scripted"] == 1
     finally:
         port.close()
+
+
+def test_an_unplugged_pty_path_never_reaches_the_next_emulators_pty(emulators):
+    """While a pty emulator is unplugged its path is gone (as a USB serial device's node is): a host
+    that keeps reopening it must not reach the pseudo-terminal the system hands out next, which
+    usually takes the freed /dev/pts number (a flaky 'could not exclusively lock' in parallel tests
+    came from a reconnecting device holding another test's pty)."""
+    a = emulators("NOTE_VALIDATOR")
+    path = a.start_pty()
+    a.unplug()
+    assert not os.path.lexists(path)
+    b = emulators("NOTE_VALIDATOR")
+    b.start_pty()  # (takes a's /dev/pts number whenever it is the lowest one free)
+    with pytest.raises(serial.SerialException):
+        serial.Serial(path, 9600, timeout=0.2)
+    a.replug()
+    assert os.path.realpath(path) == a.pty_device != b.pty_device
+    with serial.Serial(path, 9600, timeout=1) as port:
+        port.write(bytes.fromhex("7f8001116582"))
+        assert port.read(6) == bytes.fromhex("7f8001f02380")
