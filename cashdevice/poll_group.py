@@ -40,6 +40,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from .ssp import Command, Response, SSPError
@@ -164,17 +165,17 @@ class PollGroup:
         except BaseException:  # a bug: give every device back to its thread
             self.log.exception("poll group stopped")
             for flight in inflight.values():
-                # each step even if one before it fails: a lock left held would stop the device
-                try:
-                    flight.link.abandon_attempt(flight.attempt)
-                finally:
+                # every step for every device, even if one fails: a lock left held stops a device
+                for step in (
+                    partial(flight.link.abandon_attempt, flight.attempt),
+                    flight.link.lock.release,
+                    partial(self._hand_back, flight.device, "the group stopped", abandoned=True),
+                    flight.device._poll_busy.release,
+                ):
                     try:
-                        flight.link.lock.release()
-                    finally:
-                        try:
-                            self._hand_back(flight.device, "the group stopped", abandoned=True)
-                        finally:
-                            flight.device._poll_busy.release()
+                        step()
+                    except Exception:
+                        self.log.exception("giving a device back to its thread")
             with self._lock:
                 heap, self._heap = self._heap, []
                 self._thread = None
