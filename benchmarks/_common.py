@@ -160,23 +160,22 @@ def add_without_fast(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def without_fast() -> str:
+def without_fast() -> None:
     """Make this process compute as if the ``[fast]`` extra were not installed: pycryptodome for
     eSSP's AES (each cipher built from now on) and the Python CRC.  For side-by-side runs in one
-    environment; returns what the process uses now."""
+    environment."""
     from cashdevice import ssp
 
     ssp.AES_BACKEND = "pycryptodome"  # type: ignore[misc]  (read when an ESSPCipher is built)
     ssp.crc16 = ssp.crc16_python  # type: ignore[misc]  (looked up by name on every call)
-    return backends()
+    ssp.CRC_BACKEND = "python"  # type: ignore[misc]
 
 
 def backends() -> str:
     """Which AES and CRC this process uses (``ESSPCipher``'s default, ``crc16``)."""
     from cashdevice import ssp
 
-    crc = "crcmod" if ssp.crc16 is not ssp.crc16_python else "python"
-    return f"AES {ssp.AES_BACKEND}, CRC {crc}"
+    return f"AES {ssp.AES_BACKEND}, CRC {ssp.CRC_BACKEND}"
 
 
 def cpu() -> float:
