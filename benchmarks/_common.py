@@ -144,6 +144,11 @@ class Farm:
                 proc.kill()
                 proc.wait()
 
+    def cpu(self) -> float:
+        """CPU seconds (user + system) the farm processes have used so far (NaN without /proc):
+        what the emulators take from the machine the host runs on."""
+        return sum(_proc_cpu(proc.pid) for proc in self.procs)
+
     def __enter__(self) -> Farm:
         return self
 
@@ -181,6 +186,31 @@ def backends() -> str:
 def cpu() -> float:
     """CPU seconds (user + system) of this process, every thread: the host side only."""
     return time.process_time()
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds of process ``pid`` (all its threads) from /proc, NaN where there is none."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, every core (NaN without /proc):
+    the difference of two readings, busy ÷ total, is how loaded the machine was between them
+    (time the hypervisor gave to other machines, "steal", counts as busy)."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return float("nan"), float("nan")
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle, iowait
+    total = sum(ticks[:8])  # (guest time is already counted in user)
+    hz = os.sysconf("SC_CLK_TCK")
+    return (total - idle) / hz, total / hz
 
 
 def rss_mb() -> float:

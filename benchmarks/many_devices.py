@@ -15,6 +15,10 @@ gives every device one :class:`cashdevice.PollGroup` (one thread polls the idle 
 credit is late when it arrives more than one poll interval plus one exchange (``--exchange``,
 50 ms) plus the mechanical time after its insertion, or never (10 s).
 
+The emulators' CPU (their processes) and how busy the whole machine was are printed for the
+same two phases: on a small machine the host and its emulators share the cores, and a
+saturated machine delays the host's polls whatever the host does.
+
 ``--push-fds K`` opens K spare descriptors first, so every device's descriptors lie above
 K (pyserial's ``select()`` refuses descriptors of 1024 and more: a server that already
 holds many sockets meets that with its first device).  Open failures are counted and the first
@@ -34,7 +38,7 @@ import threading
 import time
 from typing import Any
 
-from _common import Farm, add_without_fast, backends, cpu, rss_mb, table, without_fast
+from _common import Farm, add_without_fast, backends, cpu, machine_busy, rss_mb, table, without_fast
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, PollGroup
 from cashdevice.enums import CashEventType
@@ -82,6 +86,12 @@ def _fds() -> set[int]:
         return set()
 
 
+def _load(before: tuple[float, float]) -> float:
+    """How busy the whole machine was since ``before`` (a :func:`machine_busy` reading), 0..1."""
+    busy, total = machine_busy()
+    return (busy - before[0]) / max(1e-9, total - before[1])
+
+
 def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str, str]]:
     credited: dict[int, float] = {}
     done = threading.Event()
@@ -126,16 +136,25 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
                 gc.collect()
                 gc.freeze()  # what Open built lives on: later collections need not scan it
             time.sleep(1.0)
-            cpu1, wall1 = cpu(), time.monotonic()
+            cpu1, wall1, farm1, machine1 = cpu(), time.monotonic(), farm.cpu(), machine_busy()
             threading.Event().wait(args.idle_seconds)
-            idle = (cpu() - cpu1) / (time.monotonic() - wall1)
+            idle_wall = time.monotonic() - wall1
+            idle = (cpu() - cpu1) / idle_wall
+            farm_idle = (farm.cpu() - farm1) / idle_wall
+            machine_idle = _load(machine1)
             threads, rss = threading.active_count(), rss_mb()
             lent = "no group"
             if group is not None:
                 lent = f"{group.lent} lent when idle"
             pauses = GcPauses()
             gc.callbacks.append(pauses)
-            cpu2, wall2 = cpu(), time.monotonic()
+            lag = "no group"
+            if group is not None:
+                c = group.counters
+                idle_polls, idle_late, idle_lag = c.polls, c.late, c.max_lag
+                lag = f"before the notes {idle_late} of {idle_polls} (max {idle_lag * 1e3:.0f} ms)"
+                group.counters.max_lag = 0.0
+            cpu2, wall2, farm2, machine2 = cpu(), time.monotonic(), farm.cpu(), machine_busy()
             if args.spread > 0:  # one note after another, evenly over ``--spread`` seconds
                 inserted = {}
                 start = time.monotonic()
@@ -147,7 +166,10 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             else:
                 inserted = farm.insert("all", 500, replies=n)
             done.wait(10.0)
-            busy = (cpu() - cpu2) / (time.monotonic() - wall2)
+            busy_wall = time.monotonic() - wall2
+            busy = (cpu() - cpu2) / busy_wall
+            farm_busy = (farm.cpu() - farm2) / busy_wall
+            machine_notes = _load(machine2)
             gc.callbacks.remove(pauses)
             limit = args.interval + args.exchange + 2 * args.mechanical
             late = sum(1 for i, t in inserted.items() if credited.get(i, float("inf")) - t > limit)
@@ -155,6 +177,10 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             worst = max((credited[i] - t for i, t in inserted.items() if i in credited), default=float("nan"))
             if group is not None:  # the whole run: idle polls, then the notes
                 c = group.counters
+                lag += (
+                    f"; while the notes go in {c.late - idle_late} of {c.polls - idle_polls}"
+                    f" (max {c.max_lag * 1e3:.0f} ms)"
+                )
                 lent += f"; group polls {c.polls}, handed {c.handed}, back {c.handed_back}"
             first_error = errors.messages[0] if errors.messages else "none"
             for device in devices:  # before the emulators go away
@@ -169,7 +195,16 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
         (f"N={n}: device fds (lowest..highest)", f"{len(fds)} ({fds[0]}..{fds[-1]})" if fds else "-"),
         (f"N={n}: idle CPU, % of one core", f"{100 * idle:.1f}"),
         (f"N={n}: CPU while the notes go in, % of one core", f"{100 * busy:.1f}"),
+        (
+            f"N={n}: emulators' CPU, % of one core: idle / while the notes go in",
+            f"{100 * farm_idle:.1f} / {100 * farm_busy:.1f}",
+        ),
+        (
+            f"N={n}: whole machine busy, % of its {os.cpu_count()} cores: idle / while the notes go in",
+            f"{100 * machine_idle:.1f} / {100 * machine_notes:.1f}",
+        ),
         (f"N={n}: threads / RSS", f"{threads} / {rss:.0f} MB ({lent})"),
+        (f"N={n}: group polls sent > 20 ms after due", lag),
         (
             f"N={n}: late credits (> {limit * 1e3:.0f} ms) / N",
             f"{late} / {n}  (slowest {worst * 1e3:.0f} ms)",

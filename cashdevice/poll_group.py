@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from .cash_device import CashDevice
     from .link import Attempt, SSPLink
 
-__all__ = ["PollGroup", "PollGroupCounters"]
+__all__ = ["LATE_POLL", "PollGroup", "PollGroupCounters"]
 
 _EARLY = 0.01
 """Polls due within this many seconds are sent together (one wake-up of the group's thread)."""
@@ -58,6 +58,10 @@ _BUSY_AGAIN = 0.005
 
 _BUSY_HAND_BACK = 0.05
 """A device whose link stays busy this long past its due time is handed back to its thread."""
+
+LATE_POLL = 0.02
+"""A poll the group sends more than this many seconds after its due time counts as late
+(:attr:`PollGroupCounters.late`)."""
 
 _Entry = tuple[float, int, int, "weakref.ReferenceType[CashDevice]", float]
 """(due, order, lend ticket, device, first due): a lent device's next poll."""
@@ -76,6 +80,12 @@ class PollGroupCounters:
     handed_back: int = 0
     """Times it woke a device's thread to take the device back (a reply with news, a poll left
     abandoned by silence, a refusal or a port error, a step pending, a busy link)."""
+    late: int = 0
+    """Polls it sent more than :data:`LATE_POLL` (20 ms) after they were due: its thread fell
+    behind (a machine short of CPU, or more devices than one thread can poll at their interval).
+    A credit is seen that much later."""
+    max_lag: float = 0.0
+    """The longest a poll waited past its due time, in seconds (0 while none was late at all)."""
 
 
 class _InFlight:
@@ -283,7 +293,13 @@ class PollGroup:
             self._hand_back(device, "the poll cannot be sent from the group")
             busy.release()
             return
-        self.counters.polls += 1
+        counters = self.counters
+        counters.polls += 1
+        lag = attempt.sent_at - entry[4]  # (against the first due time, if it had to wait since)
+        if lag > counters.max_lag:
+            counters.max_lag = lag
+        if lag > LATE_POLL:
+            counters.late += 1
         fd = attempt.fd.fd
         inflight[fd] = _InFlight(device, link, attempt, ticket)
         self._in_flight = len(inflight)

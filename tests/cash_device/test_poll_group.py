@@ -130,6 +130,31 @@ def test_idle_devices_are_polled_by_the_group_and_the_group_stops_after_close(
     assert_no_new_threads(before | emulator_threads)  # no poll thread, no group thread
 
 
+def test_a_poll_the_group_sends_late_is_counted_with_its_lag(emulators: Make, devices: Make) -> None:
+    """While the group's thread cannot run (here: its lock held), a lent device's poll falls due;
+    the poll it then sends counts as late, and ``max_lag`` is at least how long it was overdue
+    (against the poll's due time: the clock is all this test waits on)."""
+    group = PollGroup("lag")
+    _, device, _ = open_lent(emulators, devices, group)
+    quiet_grows(group, 2)
+    while True:  # hold the lock while the device's next poll waits in the heap
+        group._lock.acquire()
+        if group._heap:
+            break
+        group._lock.release()
+    try:
+        first_due = group._heap[0][4]
+        late0 = group.counters.late
+        while time.monotonic() < first_due + 0.06:
+            time.sleep(0.005)
+    finally:
+        group._lock.release()
+    wait_until(lambda: group.counters.late > late0, what="the overdue poll counted late")
+    assert group.counters.max_lag >= 0.06
+    quiet_grows(group, 2)  # and the group goes on polling the device
+    assert device._lent and device.deviceState == DeviceState.IDLE
+
+
 # ---------------------------------------------------------------------------------- money
 
 
