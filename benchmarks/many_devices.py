@@ -136,6 +136,10 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
                 gc.collect()
                 gc.freeze()  # what Open built lives on: later collections need not scan it
             time.sleep(1.0)
+            polls1 = late1 = 0
+            if group is not None:  # (the polls while the devices opened do not count)
+                polls1, late1 = group.counters.polls, group.counters.late
+                group.counters.max_lag = 0.0
             cpu1, wall1, farm1, machine1 = cpu(), time.monotonic(), farm.cpu(), machine_busy()
             threading.Event().wait(args.idle_seconds)
             idle_wall = time.monotonic() - wall1
@@ -151,8 +155,8 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             lag = "no group"
             if group is not None:
                 c = group.counters
-                idle_polls, idle_late, idle_lag = c.polls, c.late, c.max_lag
-                lag = f"before the notes {idle_late} of {idle_polls} (max {idle_lag * 1e3:.0f} ms)"
+                idle_polls, idle_late = c.polls, c.late
+                lag = f"idle {idle_late - late1} of {idle_polls - polls1} (max {c.max_lag * 1e3:.0f} ms)"
                 group.counters.max_lag = 0.0
             cpu2, wall2, farm2, machine2 = cpu(), time.monotonic(), farm.cpu(), machine_busy()
             if args.spread > 0:  # one note after another, evenly over ``--spread`` seconds

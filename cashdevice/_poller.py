@@ -418,13 +418,17 @@ class PollerMethods(DeviceContract):
         wake-up it asked for)."""
         return self._quiet_reply(reply) and self._group_poll() is not None
 
-    def _group_polled(self, reply: bytes) -> None:
+    def _group_polled(self, reply: bytes, next_due: float | None) -> None:
         """A :class:`~cashdevice.PollGroup` took a quiet reply (:meth:`_quiet_reply`): what
-        :meth:`_poll_once` and :meth:`_converge` do with one, and the next turn's time."""
+        :meth:`_poll_once` and :meth:`_converge` do with one, and the next turn's time: one
+        interval after this poll was due, or ``next_due`` if the group gives one (a new phase
+        for a device whose poll went late)."""
         self._disabled_polls = self._disabled_polls + 1 if len(reply) > 1 else 0
         if not self._poll_recovered.is_set():
             self._poll_recovered.set()
-        self._next_due = max(self._next_due + self.poll_interval, time.monotonic())
+        if next_due is None:
+            next_due = self._next_due + self.poll_interval
+        self._next_due = max(next_due, time.monotonic())
 
     def _send_event_ack(self) -> None:
         """EVENT ACK for the events already handled.  ``F0`` (cleared) and ``F5`` (nothing to

@@ -21,6 +21,12 @@ identical bytes again (a device answers a repeated packet from its cache, GA138)
 retry policy.  The group never interprets an event: every CashEvent is raised by the device's
 own thread, as without a group.
 
+The group spreads its polls over the interval: a device whose poll went late (the group was
+behind) is next polled one interval after that poll went, not on its old grid, so that devices due
+at the same instant (opened together, or all late after a stall) do not stay due together, every
+interval's polls going out in one burst.  ``counters.late`` counts the polls sent more than
+:data:`LATE_POLL` after they were due.
+
 The group's thread starts when a device is first lent and ends when it has nothing to poll.  The
 application's own commands keep working while a device is lent (they wait for the link lock, as
 for the poll thread).  Only ports with a POSIX descriptor (a device node, a pty) can be lent; a
@@ -89,13 +95,15 @@ class PollGroupCounters:
 
 
 class _InFlight:
-    __slots__ = ("attempt", "device", "link", "ticket")
+    __slots__ = ("attempt", "device", "lag", "link", "ticket")
 
-    def __init__(self, device: CashDevice, link: SSPLink, attempt: Attempt, ticket: int) -> None:
+    def __init__(self, device: CashDevice, link: SSPLink, attempt: Attempt, ticket: int, lag: float) -> None:
         self.device = device
         self.link = link
         self.attempt = attempt
         self.ticket = ticket
+        self.lag = lag
+        """How long after its due time the poll went."""
 
 
 class PollGroup:
@@ -301,7 +309,7 @@ class PollGroup:
         if lag > LATE_POLL:
             counters.late += 1
         fd = attempt.fd.fd
-        inflight[fd] = _InFlight(device, link, attempt, ticket)
+        inflight[fd] = _InFlight(device, link, attempt, ticket, lag)
         self._in_flight = len(inflight)
         poller.register(fd, select.POLLIN)
 
@@ -351,7 +359,15 @@ class PollGroup:
                 self._hand_back(device, "a reply with news")
                 return
             self.counters.quiet += 1
-            device._group_polled(reply)
+            next_due = None  # on time: the device keeps its phase
+            if flight.lag > 0:
+                # late: the device's phase moves to when the poll went, the next one interval
+                # after it.  Kept on the old grid, devices due together (opened together, or
+                # all late while the group fell behind) would stay due together for good, and
+                # every interval the group would send all their polls in one burst, the last of
+                # them late; moved, they spread (each delay spreads them further).
+                next_due = flight.attempt.sent_at + device.poll_interval
+            device._group_polled(reply, next_due)
             due = device._next_due
             entry = (due, next(self._order), flight.ticket, weakref.ref(device), due)
             with self._lock:

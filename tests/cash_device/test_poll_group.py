@@ -41,11 +41,16 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, what: str =
 
 
 def open_lent(
-    emulators: Make, devices: Make, group: PollGroup, model: str = "SPECTRAL_PAYOUT", **emu_options: Any
+    emulators: Make,
+    devices: Make,
+    group: PollGroup,
+    model: str = "SPECTRAL_PAYOUT",
+    device_options: dict[str, Any] | None = None,
+    **emu_options: Any,
 ) -> tuple[Emulator, CashDevice, Recorder]:
     """An emulated ``model`` over a pty, opened by a CashDevice on ``group``, once it is lent."""
     emu = emulators(model, **emu_options)
-    device = devices(poll_group=group)
+    device = devices(poll_group=group, **(device_options or {}))
     rec = Recorder(device)
     assert device.Open(emulator_url(emu, "pty"), emu.address, DeviceModel[model]) == CashSystemOpenResult.OK
     rec.wait_state("IDLE")
@@ -130,19 +135,33 @@ def test_idle_devices_are_polled_by_the_group_and_the_group_stops_after_close(
     assert_no_new_threads(before | emulator_threads)  # no poll thread, no group thread
 
 
-def test_a_poll_the_group_sends_late_is_counted_with_its_lag(emulators: Make, devices: Make) -> None:
+def test_a_poll_the_group_sends_late_is_counted_and_moves_the_devices_phase(
+    emulators: Make, devices: Make
+) -> None:
     """While the group's thread cannot run (here: its lock held), a lent device's poll falls due;
-    the poll it then sends counts as late, and ``max_lag`` is at least how long it was overdue
-    (against the poll's due time: the clock is all this test waits on)."""
+    the poll it then sends counts as late, ``max_lag`` is at least how long it was overdue, and the
+    device's phase moves: its next poll is due one interval after the late one went, not one
+    interval after its old due time, where devices due together would stay together (the clock
+    is all this test waits on)."""
     group = PollGroup("lag")
-    _, device, _ = open_lent(emulators, devices, group)
+    interval = 0.3
+    _, device, _ = open_lent(emulators, devices, group, device_options={"poll_interval": interval})
     quiet_grows(group, 2)
+    polled = device._group_polled
+    dues: list[tuple[float, float]] = []  # (when the group took a quiet reply, the next due then)
+
+    def spy(reply: bytes, next_due: float | None) -> None:
+        polled(reply, next_due)
+        dues.append((time.monotonic(), device._next_due))
+
+    device._group_polled = spy  # type: ignore[method-assign]
     while True:  # hold the lock while the device's next poll waits in the heap
         group._lock.acquire()
         if group._heap:
             break
         group._lock.release()
     try:
+        held = time.monotonic()
         first_due = group._heap[0][4]
         late0 = group.counters.late
         while time.monotonic() < first_due + 0.06:
@@ -153,6 +172,9 @@ def test_a_poll_the_group_sends_late_is_counted_with_its_lag(emulators: Make, de
     assert group.counters.max_lag >= 0.06
     quiet_grows(group, 2)  # and the group goes on polling the device
     assert device._lent and device.deviceState == DeviceState.IDLE
+    next_due = next(due for at, due in dues if at > held)  # after the late poll
+    # it went at least 0.06 s late (the old phase: first_due + interval)
+    assert first_due + interval + 0.06 <= next_due <= first_due + interval + 0.25, next_due - first_due
 
 
 # ---------------------------------------------------------------------------------- money
