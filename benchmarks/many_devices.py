@@ -73,9 +73,12 @@ class GcPauses:
             self.pauses.append((info["generation"], time.perf_counter() - self.started))
 
     def text(self) -> str:
-        full = [p for g, p in self.pauses if g == 2]
-        longest = max((p for _, p in self.pauses), default=0.0)
-        return f"{len(self.pauses)} collections ({len(full)} full), longest {longest * 1e3:.1f} ms"
+        parts = []
+        for generation in (0, 1, 2):
+            pauses = [p for g, p in self.pauses if g == generation]
+            if pauses:
+                parts.append(f"generation {generation}: {len(pauses)}, longest {max(pauses) * 1e3:.1f} ms")
+        return f"{len(self.pauses)} collections ({'; '.join(parts) or 'none'})"
 
 
 def _fds() -> set[int]:
