@@ -21,7 +21,9 @@ class Farm:
 
     ``lean=True`` runs the farms with ``--lean`` (one thread serves all their emulators) and
     splits the devices over processes of at most ``per_process`` each, so that the emulators
-    answer as fast as the host asks even for hundreds of devices (unpaced only)."""
+    answer as fast as the host asks even for hundreds of devices (unpaced only).  ``nice``
+    lowers the farm processes' priority (POSIX): where the emulators and the host share too few
+    cores, the host then has the CPU first, as it would beside real devices."""
 
     def __init__(
         self,
@@ -33,6 +35,7 @@ class Farm:
         emulator_path: str | None = None,
         lean: bool = False,
         per_process: int = 250,
+        nice: int = 0,
     ) -> None:
         lean = lean and not pacing
         sizes = [count]
@@ -44,14 +47,21 @@ class Farm:
         self._owner: list[tuple[int, int]] = []  # per device: (process index, index there)
         try:
             for size in sizes:
-                self._start(size, pacing, model, mechanical, emulator_path, lean)
+                self._start(size, pacing, model, mechanical, emulator_path, lean, nice)
         except BaseException:
             self.close()
             raise
         self.proc = self.procs[0]
 
     def _start(
-        self, count: int, pacing: bool, model: str, mechanical: float, emulator_path: str | None, lean: bool
+        self,
+        count: int,
+        pacing: bool,
+        model: str,
+        mechanical: float,
+        emulator_path: str | None,
+        lean: bool,
+        nice: int,
     ) -> None:
         cmd = [
             sys.executable,
@@ -67,6 +77,8 @@ class Farm:
             cmd.append("--pacing")
         if lean:
             cmd.append("--lean")
+        if nice:
+            cmd += ["--nice", str(nice)]
         if emulator_path:
             cmd += ["--emulator-path", emulator_path]
         env = dict(os.environ)

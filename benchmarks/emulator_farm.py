@@ -44,7 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mechanical", type=float, default=0.0, help="read and stack time (s)")
     parser.add_argument("--emulator-path", default=str(Path(__file__).resolve().parents[1]))
     parser.add_argument("--lean", action="store_true", help="serve every emulator from one thread")
+    parser.add_argument("--nice", type=int, default=0, help="lower this process's priority by N (POSIX)")
     args = parser.parse_args(argv)
+    if args.nice and hasattr(os, "nice"):
+        os.nice(args.nice)
     sys.path.insert(0, args.emulator_path)
     from cashdevice.emulator import Emulator
 

@@ -38,7 +38,18 @@ import threading
 import time
 from typing import Any
 
-from _common import Farm, add_without_fast, backends, cpu, machine_busy, rss_mb, table, without_fast
+from _common import (
+    Farm,
+    add_without_fast,
+    backends,
+    cpu,
+    machine_busy,
+    median,
+    percentile,
+    rss_mb,
+    table,
+    without_fast,
+)
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, PollGroup
 from cashdevice.enums import CashEventType
@@ -89,6 +100,12 @@ def _fds() -> set[int]:
         return set()
 
 
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "-"
+    return f"{median(values) * 1e3:.0f} / {percentile(values, 99) * 1e3:.0f} / {max(values) * 1e3:.0f}"
+
+
 def _load(before: tuple[float, float]) -> float:
     """How busy the whole machine was since ``before`` (a :func:`machine_busy` reading), 0..1."""
     busy, total = machine_busy()
@@ -97,10 +114,13 @@ def _load(before: tuple[float, float]) -> float:
 
 def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str, str]]:
     credited: dict[int, float] = {}
+    seen: dict[int, float] = {}  # the device's first CashEvent (the note read): the poll that saw it
     done = threading.Event()
 
     def receiver(index: int) -> Any:
         def on_cash(sender: Any, e: Any = None, **_: Any) -> None:
+            if e is not None and index not in seen:
+                seen[index] = time.monotonic()
             if e is not None and e.eventType in CREDITS and index not in credited:
                 credited[index] = time.monotonic()
                 if len(credited) >= n:
@@ -117,6 +137,7 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             emulator_path=args.emulator_path,
             lean=args.farm == "lean",
             per_process=args.per_farm,
+            nice=args.farm_nice,
             mechanical=args.mechanical,
         ) as farm:
             before = _fds()
@@ -161,6 +182,7 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
                 idle_polls, idle_late = c.polls, c.late
                 lag = f"idle {idle_late - late1} of {idle_polls - polls1} (max {c.max_lag * 1e3:.0f} ms)"
                 group.counters.max_lag = 0.0
+            seen.clear()
             cpu2, wall2, farm2, machine2 = cpu(), time.monotonic(), farm.cpu(), machine_busy()
             if args.spread > 0:  # one note after another, evenly over ``--spread`` seconds
                 inserted = {}
@@ -182,6 +204,10 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             late = sum(1 for i, t in inserted.items() if credited.get(i, float("inf")) - t > limit)
             late += n - len(inserted)
             worst = max((credited[i] - t for i, t in inserted.items() if i in credited), default=float("nan"))
+            # where a credit's time goes: insertion -> the first CashEvent (the poll that saw the
+            # note), then -> the credit (the polls while the note moves)
+            to_seen = [seen[i] - t for i, t in inserted.items() if i in seen and i in credited]
+            to_credit = [credited[i] - seen[i] for i in inserted if i in seen and i in credited]
             if group is not None:  # the whole run: idle polls, then the notes
                 c = group.counters
                 lag += (
@@ -216,6 +242,8 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             f"N={n}: late credits (> {limit * 1e3:.0f} ms) / N",
             f"{late} / {n}  (slowest {worst * 1e3:.0f} ms)",
         ),
+        (f"N={n}: insertion → first CashEvent, ms: median / p99 / max", _spread(to_seen)),
+        (f"N={n}: first CashEvent → credit, ms: median / p99 / max", _spread(to_credit)),
         (f"N={n}: garbage collections while the notes go in", pauses.text()),
         (f"N={n}: first error logged", first_error),
     ]
@@ -236,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         help="lean: one thread serves a farm process's emulators (default); standard: each its own threads",
     )
     parser.add_argument("--per-farm", type=int, default=250, help="devices per lean farm process")
+    parser.add_argument(
+        "--farm-nice", type=int, default=0, help="lower the emulator processes' priority by N (POSIX nice)"
+    )
     parser.add_argument("--group", action="store_true", help="one PollGroup for every device")
     parser.add_argument("--mechanical", type=float, default=0.0, help="read time = stack time of a note (s)")
     parser.add_argument(
@@ -258,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         table(  # one table per N, printed as soon as it is measured
             f"N devices in one process, poll interval {args.interval * 1e3:.0f} ms, push-fds {args.push_fds} "
             f"(CPU = process_time of this process; emulators in other processes, {args.farm} farm"
+            f"{f' at nice {args.farm_nice}' if args.farm_nice else ''}"
             f"{', one PollGroup' if args.group else ''}"
             f"{f', notes over {args.spread:g} s' if args.spread > 0 else ', all notes at once'}"
             f"; {backends()})",
