@@ -23,9 +23,9 @@ own thread, as without a group.
 
 The group spreads its polls over the interval: a device whose poll went late (the group was
 behind) is next polled one interval after that poll went, not on its old grid, so that devices due
-at the same instant (opened together, or all late after a stall) do not stay due together, every
-interval's polls going out in one burst.  ``counters.late`` counts the polls sent more than
-:data:`LATE_POLL` after they were due.
+at the same instant (opened together, or all late after a stall) do not stay due together (every
+interval's polls would then go out in one burst, the last of them late).  ``counters.late`` counts
+the polls sent more than :data:`LATE_POLL` after they were due.
 
 The group's thread starts when a device is first lent and ends when it has nothing to poll.  The
 application's own commands keep working while a device is lent (they wait for the link lock, as
