@@ -23,7 +23,8 @@ class Farm:
     splits the devices over processes of at most ``per_process`` each, so that the emulators
     answer as fast as the host asks even for hundreds of devices (unpaced only).  ``nice``
     lowers the farm processes' priority (POSIX): where the emulators and the host share too few
-    cores, the host then has the CPU first, as it would beside real devices."""
+    cores the host has the CPU first, and the emulators' replies wait instead (RESULTS.md, sixth
+    pass)."""
 
     def __init__(
         self,

@@ -53,6 +53,7 @@ from _common import (
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, PollGroup
 from cashdevice.enums import CashEventType
+from cashdevice.poll_group import LATE_POLL
 
 CREDITS = (CashEventType.STORED, CashEventType.STACKED)
 
@@ -237,7 +238,7 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
             f"{100 * machine_idle:.1f} / {100 * machine_notes:.1f}",
         ),
         (f"N={n}: threads / RSS", f"{threads} / {rss:.0f} MB ({lent})"),
-        (f"N={n}: group polls sent > 20 ms after due", lag),
+        (f"N={n}: group polls sent > {LATE_POLL * 1e3:.0f} ms after due", lag),
         (
             f"N={n}: late credits (> {limit * 1e3:.0f} ms) / N",
             f"{late} / {n}  (slowest {worst * 1e3:.0f} ms)",
