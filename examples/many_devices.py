@@ -75,7 +75,11 @@ def main() -> int:
             done.wait_for(lambda: len(credited) == len(devices), timeout=args.seconds)
         print(f"credited: {len(credited)} of {len(devices)} devices, {sum(credited.values())} in all")
         c = group.counters
-        print(f"group: {c.polls} polls, {c.quiet} quiet, {c.handed} replies handed over", flush=True)
+        print(
+            f"group: {c.polls} polls, {c.quiet} quiet, {c.handed} replies handed over,"
+            f" {c.late} late (> 20 ms; the longest {c.max_lag * 1e3:.0f} ms)",
+            flush=True,
+        )
         return 0 if len(credited) == len(devices) else 1
     finally:
         for device in devices:
