@@ -396,6 +396,15 @@ class SSPLink:
             return self.timeout
         return min(self.timeout, max(MIN_ATTEMPT_WAIT, 3 * self._slowest))
 
+    def _wait_for(self, wire: bytes) -> float:
+        """How long one attempt of ``wire`` waits for its reply: :meth:`attempt_wait`, plus the
+        line time of a long packet's bytes beyond a short one's (it is still going out when a
+        short packet would have its answer)."""
+        wait = self.attempt_wait()
+        if len(wire) > _SHORT_PACKET:
+            wait += (len(wire) - _SHORT_PACKET) * self._byte_time()
+        return wait
+
     def _timed(self, latency: float) -> None:
         """One more reply latency (the oldest of :data:`_LATENCY_SAMPLES` drops out)."""
         latencies = self._latencies
@@ -538,11 +547,8 @@ class SSPLink:
         counters = self.counters
         frames = self._frames
         record = self.log_raw or self.trace is not None
-        # the latencies change only when a reply arrives, which ends this; a long packet's own
-        # line time comes first (it is still going out when a short one has its answer)
-        wait = self.attempt_wait()
-        if len(wire) > _SHORT_PACKET:
-            wait += (len(wire) - _SHORT_PACKET) * self._byte_time()
+        # (the latencies change only when a reply arrives, which ends this)
+        wait = self._wait_for(wire)
         byte_time = -1.0  # (the line's pace: needed only once bytes came that made no reply)
         attempts = 0
         heard = 0
@@ -674,9 +680,7 @@ class SSPLink:
         self.counters.sent += 1
         now = _monotonic()
         seq_id = (address | 0x80) if state.seq_flag else address
-        until = now + self.attempt_wait()
-        if len(wire) > _SHORT_PACKET:
-            until += (len(wire) - _SHORT_PACKET) * self._byte_time()
+        until = now + self._wait_for(wire)
         return Attempt(fd, address, data, wire, seq_id, use_enc, now, until, record)
 
     def read_attempt(self, attempt: Attempt) -> ssp.Packet | None:
