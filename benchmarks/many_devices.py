@@ -215,7 +215,7 @@ def run(n: int, args: argparse.Namespace, errors: FirstErrors) -> list[tuple[str
                     f"; while the notes go in {c.late - idle_late} of {c.polls - idle_polls}"
                     f" (max {c.max_lag * 1e3:.0f} ms)"
                 )
-                lent += f"; group polls {c.polls}, handed {c.handed}, back {c.handed_back}"
+                lent += f"; group polls {c.polls}, steps {c.steps}, handed {c.handed}, back {c.handed_back}"
             first_error = errors.messages[0] if errors.messages else "none"
             for device in devices:  # before the emulators go away
                 device.Close()

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ._signals import DeviceEvent
     from .enums import (
         CashEventType,
+        DeviceError,
         DeviceModel,
         DeviceState,
         DispenserTransactionType,
@@ -74,6 +75,8 @@ class DeviceContract:
     _moving: bool
     _moving_repeats: int
     _moved_at_once: bool
+    _long_step: bool
+    _step_view: tuple[DeviceState, DeviceError]
     _poll_busy: threading.Lock
     _last_reply: bytes
     _lent: bool

@@ -161,6 +161,10 @@ _MOVING = frozenset(
         PollEvent.VALUE_ADDED,
     }
 )
+# Poll events of a note's long step (read, stacked or rejected: a second or two, repeated in
+# every poll meanwhile, never acknowledged).  A reply of these alone, the same as the last one, has
+# been handled already: a PollGroup may take it (PollerMethods._group_keep).
+_LONG_STEP = frozenset({PollEvent.STACKING, PollEvent.REJECTING})
 # Start-up events about a note the device moved while it powered up.
 _AT_RESET_TO_STORE = frozenset({PollEvent.NOTE_INTO_STORE_AT_RESET})
 _AT_RESET_TO_CASHBOX = frozenset({PollEvent.NOTE_INTO_STACKER_AT_RESET, PollEvent.NOTE_CLEARED_INTO_CASHBOX})
@@ -223,6 +227,7 @@ class PollerMethods(DeviceContract):
         calls it while the device lives and waits between turns holding no reference to it, so
         an instance nobody references is collected (its finalizer stops the thread and closes
         the port)."""
+        self._long_step = False  # (set again by a poll that shows one)
         try:
             handed = self._handed
             if handed is not None:
@@ -360,31 +365,38 @@ class PollerMethods(DeviceContract):
         if not startup:
             self._converge(events)
             self._last_reply = reply
+            if self._moving_repeats and events and all(_in_long_step(e) for e in events):
+                # the same step a second time: a long one (a step seen once is often over by
+                # the next poll, which this thread then sends itself, without a hand-over)
+                v = self._v
+                self._step_view = (v["deviceState"], v["deviceError"])
+                self._long_step = self._wants_what_steps_show()
 
     # ------------------------------------------------------------------------------ poll group
 
     def _lendable(self) -> bool:
         """True when the device may be lent to its :class:`~cashdevice.PollGroup` after this turn:
-        the last poll said nothing new and no step of the loop is pending."""
+        the last poll said nothing new, or showed a note's long step (:meth:`_group_keep`), and
+        no step of the loop is pending."""
         link = self._link
         return (
             link is not None
             and link.attempts_possible
             and self._group_poll() is not None
-            and self._quiet_reply(self._last_reply)
+            and (self._long_step or self._quiet_reply(self._last_reply))
         )
 
     def _group_poll(self) -> bytes | None:
         """The DATA of the POLL a :class:`~cashdevice.PollGroup` may send for this device now, or
         None while only the device's own thread may take the turn (an EVENT ACK owed, a note held,
-        money moving, a transaction or re-enable pending, the session down, a wake-up asked)."""
+        money moving other than in a long step, a transaction or re-enable pending, the session
+        down, a wake-up asked)."""
         if (
             self._ack_owed
             or self._hold
-            or self._moving
+            or ((self._moving or self._pending is not None) and not self._long_step)
             or self._reenable
             or self._device_reset
-            or self._pending is not None
             or self._transaction is not None
             or not self._session_up
             or self._wake.is_set()
@@ -413,19 +425,51 @@ class PollerMethods(DeviceContract):
         return self._payout_confirmed or v["deviceModel"] not in PAYOUT_MODELS
 
     def _group_keep(self, reply: bytes) -> bool:
-        """Whether a :class:`~cashdevice.PollGroup` takes ``reply``: it is quiet and nothing
-        became pending while the poll was on the line (a payout the application started, a
-        wake-up it asked for)."""
-        return self._quiet_reply(reply) and self._group_poll() is not None
+        """Whether a :class:`~cashdevice.PollGroup` takes ``reply``, and nothing became pending
+        while the poll was on the line (a payout the application started, a wake-up it asked
+        for).  It takes a quiet reply (:meth:`_quiet_reply`), and during a note's long step
+        (:data:`_LONG_STEP`, or READ with no channel yet) the same reply as the last one, while
+        the host still shows what that reply left (:meth:`_wants_what_steps_show`): this thread
+        handled those bytes already, so handling them again would change nothing (its events are
+        status, never acknowledged, and every CashEvent they raise was raised then).  Any other
+        reply (the next step, a credit, a fault) goes to the device's thread."""
+        if self._group_poll() is None:
+            return False
+        if not self._long_step:
+            return self._quiet_reply(reply)
+        v = self._v
+        return (
+            reply == self._last_reply
+            and self._step_view == (v["deviceState"], v["deviceError"])
+            and self._wants_what_steps_show()
+        )
+
+    def _wants_what_steps_show(self) -> bool:
+        """A long step's reply leaves :meth:`_converge` nothing to do: the acceptor is wanted
+        enabled (the reply does not show it disabled) and the payout is confirmed."""
+        return self._acceptor_enabled and (
+            self._payout_confirmed or self._v["deviceModel"] not in PAYOUT_MODELS
+        )
 
     def _group_polled(self, reply: bytes, next_due: float | None) -> None:
-        """A :class:`~cashdevice.PollGroup` took a quiet reply (:meth:`_quiet_reply`): what
-        :meth:`_poll_once` and :meth:`_converge` do with one, and the next turn's time: one
-        interval after this poll was due, or ``next_due`` if the group gives one (a new phase
-        for a device whose poll went late)."""
-        self._disabled_polls = self._disabled_polls + 1 if len(reply) > 1 else 0
+        """A :class:`~cashdevice.PollGroup` took a reply (:meth:`_group_keep`): what
+        :meth:`_poll_once`, :meth:`_converge` and :meth:`_run` do with one, and the next turn's
+        time.  For a quiet reply: one interval after this poll was due, or ``next_due`` if the
+        group gives one (a new phase for a device whose poll went late); for the same step again:
+        :meth:`_moving_wait` after this poll was due."""
         if not self._poll_recovered.is_set():
             self._poll_recovered.set()
+        if self._long_step:
+            self._moving_repeats += 1
+            self._disabled_polls = 0
+            wait = self._moving_wait()
+            self._moved_at_once = wait == 0.0
+            # from when this poll was due, not from its reply: a poll the group sends late must
+            # not delay every later one of the step (ten polls each a few ms late would see the
+            # step's end tens of ms late); but never sooner than half the pause after the reply
+            self._next_due = max(self._next_due + wait, time.monotonic() + wait / 2)
+            return
+        self._disabled_polls = self._disabled_polls + 1 if len(reply) > 1 else 0
         if next_due is None:
             next_due = self._next_due + self.poll_interval
         self._next_due = max(next_due, time.monotonic())
@@ -917,6 +961,12 @@ _QUIET_REPLIES: dict[bytes, bool] = {
 }
 """Poll replies that may say nothing new (:meth:`PollerMethods._quiet_reply`): whether each
 shows the acceptor disabled."""
+
+
+def _in_long_step(event: ev.Event) -> bool:
+    """A status event of a note's long step (see :data:`_LONG_STEP`)."""
+    code = event.code
+    return code in _LONG_STEP or (code == PollEvent.READ and not event.channel)
 
 
 def _code_in(events: list[ev.Event], code: int) -> bool:

@@ -120,6 +120,8 @@ class SoakReport:
     settled: bool = True
     time_bound_hit: bool = False
     link_counters: dict[str, int] | None = None
+    group_counters: dict[str, int] | None = None
+    """The PollGroup's counters (``--group``): polls, quiet, steps, handed, handed_back, late."""
     ledger_problems: list[str] = field(default_factory=list)
     fault_stats: dict[str, dict[str, int]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
@@ -358,6 +360,13 @@ def format_table(report: SoakReport) -> str:
         )
     else:
         row("link counters", "", "not available")
+    if report.group_counters is not None:
+        g = report.group_counters
+        row(
+            "poll group: polls / quiet / a note's step / handed over / handed back",
+            "",
+            " / ".join(f"{g.get(k, 0):,}" for k in ("polls", "quiet", "steps", "handed", "handed_back")),
+        )
     stats = report.fault_stats
     if stats:
         row(

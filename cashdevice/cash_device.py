@@ -190,6 +190,9 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._moving = False
         self._moving_repeats = 0
         self._moved_at_once = False  # the last pause while money moved was none
+        self._long_step = False
+        """The last poll showed a note's long step only: a PollGroup may send the repeats."""
+        self._step_view = (DeviceState.NOT_CONNECTED, DeviceError.NONE)
         self._disabled_polls = 0
         self.timeout = timeout
         self.retries = retries

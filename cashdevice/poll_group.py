@@ -11,9 +11,15 @@ vCPUs).  Give the devices one group::
 and a device that has nothing to do is *lent* to the group: one thread writes every due device's
 POLL, waits for all the replies in one ``poll()``, and looks at each reply.  A reply that says
 nothing new (``OK``, or ``OK, DISABLED`` for an acceptor the application disabled, in the state
-the host already shows) ends there.  A reply with news (a note, a coin, a fault: any other ``OK``
-reply) is handed to the device's own thread, which handles it at once as if it had polled itself,
-acknowledges it, and keeps the device until it is quiet again; other threads' commands wait until
+the host already shows) ends there.  So does, while a note is read, stacked or rejected (a second
+or two each, which the unit reports in every poll), the same reply as the device's last one: its
+thread handled those bytes already (the step's first two replies), and lends the device to the
+group for the rest of the step, which then sends the step's polls at the pace the thread would
+(``moving_poll_interval``, doubling up to half the poll interval) instead of waking the thread for
+each.  A reply with
+news (a note, the next step, a credit, a coin, a fault: any other ``OK`` reply) is handed to the
+device's own thread, which handles it at once as if it had polled itself, acknowledges it, and
+keeps the device until it is quiet (or in a long step) again; other threads' commands wait until
 it has taken the reply up, as they would behind its own poll.  Anything else (silence, a broken
 reply, KEY NOT SET or another refusal, a port error) leaves the poll *abandoned* on the link
 (:meth:`~cashdevice.link.SSPLink.abandon_attempt`) and wakes the device's thread, which sends the
@@ -81,6 +87,9 @@ class PollGroupCounters:
     """Polls the group sent."""
     quiet: int = 0
     """Replies it took that said nothing new."""
+    steps: int = 0
+    """Replies it took that repeated a note's long step (read, stacked or rejected), the same as
+    the device's last reply."""
     handed: int = 0
     """Replies with news it handed to their device's thread (events: a note, a coin, a fault)."""
     handed_back: int = 0
@@ -358,7 +367,10 @@ class PollGroup:
                 self.counters.handed += 1
                 self._hand_back(device, "a reply with news")
                 return
-            self.counters.quiet += 1
+            if device._long_step:
+                self.counters.steps += 1  # (the next poll follows the step, not the interval)
+            else:
+                self.counters.quiet += 1
             next_due = None  # on time: the device keeps its phase
             if flight.lag > 0:
                 # late: the device's phase moves to when the poll went, the next one interval

@@ -558,6 +558,12 @@ class Soak:
                 for name in ("transactions", "retries", "timeouts", "resyncs", "early_retries", "crc_errors")
                 if hasattr(counters, name)
             }
+        group = getattr(self.device, "poll_group", None) if self.device is not None else None
+        if group is not None:
+            report.group_counters = {
+                name: int(getattr(group.counters, name))
+                for name in ("polls", "quiet", "steps", "handed", "handed_back", "late")
+            }
         compare_credits(report)
 
 

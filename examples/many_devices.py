@@ -76,7 +76,8 @@ def main() -> int:
         print(f"credited: {len(credited)} of {len(devices)} devices, {sum(credited.values())} in all")
         c = group.counters
         print(
-            f"group: {c.polls} polls, {c.quiet} quiet, {c.handed} replies handed over,"
+            f"group: {c.polls} polls, {c.quiet} quiet, {c.steps} repeating a note's step,"
+            f" {c.handed} replies handed over,"
             f" {c.late} late (> 20 ms; the longest {c.max_lag * 1e3:.0f} ms)",
             flush=True,
         )

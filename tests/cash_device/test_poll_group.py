@@ -267,6 +267,110 @@ def test_a_reply_with_news_goes_to_the_device_thread_without_a_resend(emulators:
     emu.ledger.check()
 
 
+def sent_by(trace: Trace, since: int = 0) -> dict[str, int]:
+    """Frames written from ``since`` on, counted by the thread that wrote them."""
+    counts: dict[str, int] = {}
+    for thread, sending, _ in trace.snapshot()[since:]:
+        if sending:
+            counts[thread] = counts.get(thread, 0) + 1
+    return counts
+
+
+def test_a_notes_long_steps_are_polled_by_the_group_and_the_note_is_credited_once(
+    emulators: Make, devices: Make
+) -> None:
+    """A note takes 0.8 s to read and 0.8 s to stack; the unit answers every poll meanwhile with the
+    same step (``READ 0``, ``STACKING``).  The device's thread handles each new step and lends the
+    device back; the group sends the step's repeated polls at the moving pace (about every 25 ms
+    at a 50 ms interval) and takes the identical replies.  ESCROW and STORED are reported once,
+    the ledger agrees, and the device's own thread wrote only a few frames while the note moved."""
+    group = PollGroup("steps")
+    emu, device, rec = open_lent(emulators, devices, group, read_time=0.8, stack_time=0.8)
+    link, trace = traced(device, group)
+    steps0 = group.counters.steps
+    since = len(trace.snapshot())
+    assert emu.insert_note(1000, wait=5)
+    rec.wait_cash("STORED", timeout=15)
+    wait_until(lambda: device._lent, what="lent again")
+    link.trace = None
+    steps = group.counters.steps - steps0
+    sent = sent_by(trace, since)
+    own = sum(n for thread, n in sent.items() if thread != "cashdevice-steps")
+    # 1.6 s of long steps at 25 ms: about 60 repeats; without the group taking them the device's
+    # thread would write every one of them
+    assert steps >= 20, (steps, sent)
+    assert sent.get("cashdevice-steps", 0) >= steps
+    assert own <= 12, sent
+    assert credited(rec) == [("STORED", 1000)]
+    assert [kind for kind, _, _ in rec.cash()].count("ESCROW") == 1
+    assert emu.ledger.credited_total() == 1000
+    emu.ledger.check()
+
+
+def test_disabling_while_the_group_polls_a_long_step_converges_and_credits_once(
+    emulators: Make, devices: Make
+) -> None:
+    """The application disables the acceptor while the group polls a note being read: the group
+    stops taking the step's repeats (the host no longer wants what they show), the note already
+    in the unit is credited once, and the unit and the host both end disabled."""
+    group = PollGroup("disable")
+    emu, device, rec = open_lent(emulators, devices, group, read_time=1.0, stack_time=0.4)
+    steps0 = group.counters.steps
+    assert emu.insert_note(2000, wait=5)
+    wait_until(lambda: group.counters.steps >= steps0 + 3, what="the group polling the read step")
+    device.DisableAcceptor()
+    rec.wait_cash("STORED", timeout=15)
+    wait_until(lambda: device.deviceState == DeviceState.DISABLED and device._lent, what="DISABLED, lent")
+    quiet_grows(group, 5)
+    assert not emu.device.enabled and device.deviceState == DeviceState.DISABLED
+    assert credited(rec) == [("STORED", 2000)]
+    assert emu.ledger.credited_total() == 2000
+    emu.ledger.check()
+
+
+def test_a_lost_reply_in_a_long_step_is_resent_and_the_note_credited_once(
+    emulators: Make, devices: Make
+) -> None:
+    """Replies to POLL WITH ACK are lost for a few polls while the group polls a note being stacked
+    (the credit falls in that window): the group leaves each silent poll abandoned, the device's
+    thread resends it byte for byte, and the note is credited once."""
+    group = PollGroup("steplost")
+    emu, device, rec = open_lent(emulators, devices, group, read_time=0.5, stack_time=0.8)
+    handed_back = group.counters.handed_back
+    assert emu.insert_note(500, wait=5)
+    rec.wait_cash("ESCROW", timeout=10)
+    steps = group.counters.steps
+    wait_until(lambda: group.counters.steps >= steps + 2, what="the group polling the stacking step")
+    emu.faults.mute(Command.POLL_WITH_ACK, 4)
+    wait_until(lambda: emu.faults.muted(Command.POLL_WITH_ACK) == 0, timeout=15, what="muted polls used up")
+    rec.wait_cash("STORED", timeout=15)
+    wait_until(lambda: device._lent, what="lent again")
+    assert group.counters.handed_back > handed_back
+    assert credited(rec) == [("STORED", 500)]
+    assert emu.ledger.credited_total() == 500
+    emu.ledger.check()
+
+
+def test_power_cut_while_the_group_polls_a_long_step_loses_no_credit(emulators: Make, devices: Make) -> None:
+    """The unit loses power while the group polls a note being read: the host reconnects, what
+    the unit did with that note matches the ledger, and the next note is credited once."""
+    group = PollGroup("stepcut")
+    emu, device, rec = open_lent(emulators, devices, group, read_time=1.0, stack_time=0.3)
+    steps = group.counters.steps
+    assert emu.insert_note(1000, wait=5)
+    wait_until(lambda: group.counters.steps >= steps + 3, what="the group polling the read step")
+    n_states = len(rec.states())
+    emu.power_cycle(off_time=0.3)
+    rec.wait_for(lambda: "NOT_CONNECTED" in rec.states()[n_states:], timeout=10, what="NOT_CONNECTED")
+    wait_until(lambda: device.deviceState == DeviceState.IDLE and device._lent, timeout=15, what="IDLE, lent")
+    assert emu.insert_note(2000, wait=5)
+    rec.wait_for(lambda: ("STORED", 2000) in credited(rec), timeout=15, what="the second note")
+    wait_until(lambda: device._lent, what="lent after the note")
+    assert sum(value for _, value in credited(rec)) == emu.ledger.credited_total()
+    assert credited(rec)[-1] == ("STORED", 2000)
+    emu.ledger.check()
+
+
 def test_a_poll_whose_reply_is_lost_is_resent_byte_for_byte(emulators: Make, devices: Make) -> None:
     """The reply to the group's poll is lost just as a coin is credited (a SMART Hopper's COIN
     CREDIT is never repeated): the group leaves the poll abandoned and the device's thread sends

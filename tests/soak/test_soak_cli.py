@@ -82,6 +82,16 @@ def test_unplug_replug_cycles(capsys: pytest.CaptureFixture[str], transport: str
     assert "(n=2)" in table_value(table, "recovery to IDLE/DISABLED")
 
 
+@pytest.mark.timeout(60)
+def test_a_group_run_reports_the_groups_counters(capsys: pytest.CaptureFixture[str]) -> None:
+    code, table = run(capsys, "--notes", "4", "--payouts", "1", "--transport", "pty", "--group")
+    assert_clean(code, table)
+    cells = table_value(table, "poll group: polls").split(" / ")
+    polls, quiet, steps, handed, back = (number(n) for n in cells)
+    # the group polled the idle device and handed the notes' replies to its thread
+    assert handed >= 1 and back >= handed and polls >= quiet + steps + handed, table
+
+
 def test_a_lost_credit_fails_the_run() -> None:
     """The verdict: a credit in the ledger the host never reported is lost (exit 1); one the
     host reported as NOTE_CLEARED_TO_CASHBOX after a power cut is not."""
