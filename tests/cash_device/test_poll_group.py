@@ -280,9 +280,9 @@ def test_a_notes_long_steps_are_polled_by_the_group_and_the_note_is_credited_onc
     emulators: Make, devices: Make
 ) -> None:
     """A note takes 0.8 s to read and 0.8 s to stack; the unit answers every poll meanwhile with the
-    same step (``READ 0``, ``STACKING``).  The device's thread handles each new step and lends the
-    device back; the group sends the step's repeated polls at the moving pace (about every 25 ms
-    at a 50 ms interval) and takes the identical replies.  ESCROW and STORED are reported once,
+    same step (``READ 0``, ``STACKING``).  The device's thread handles each step's first two replies
+    and lends the device back; the group sends the step's other polls at the moving pace (about
+    every 25 ms at a 50 ms interval) and takes the identical replies.  ESCROW and STORED are reported once,
     the ledger agrees, and the device's own thread wrote only a few frames while the note moved."""
     group = PollGroup("steps")
     emu, device, rec = open_lent(emulators, devices, group, read_time=0.8, stack_time=0.8)
@@ -331,21 +331,25 @@ def test_disabling_while_the_group_polls_a_long_step_converges_and_credits_once(
 def test_a_lost_reply_in_a_long_step_is_resent_and_the_note_credited_once(
     emulators: Make, devices: Make
 ) -> None:
-    """Replies to POLL WITH ACK are lost for a few polls while the group polls a note being stacked
-    (the credit falls in that window): the group leaves each silent poll abandoned, the device's
-    thread resends it byte for byte, and the note is credited once."""
+    """Replies to POLL WITH ACK are lost for four polls (over a second at the tests' 0.3 s timeout)
+    while the group polls a note being stacked, so the CREDIT comes while they are lost: the group
+    leaves its silent poll abandoned, the device's thread resends it (the link's retries, no SYNC in
+    between), and the note is credited once."""
     group = PollGroup("steplost")
     emu, device, rec = open_lent(emulators, devices, group, read_time=0.5, stack_time=0.8)
-    handed_back = group.counters.handed_back
+    link = device._link
+    assert link is not None
     assert emu.insert_note(500, wait=5)
     rec.wait_cash("ESCROW", timeout=10)
     steps = group.counters.steps
     wait_until(lambda: group.counters.steps >= steps + 2, what="the group polling the stacking step")
+    retries, resyncs = link.counters.retries, link.counters.resyncs
     emu.faults.mute(Command.POLL_WITH_ACK, 4)
     wait_until(lambda: emu.faults.muted(Command.POLL_WITH_ACK) == 0, timeout=15, what="muted polls used up")
     rec.wait_cash("STORED", timeout=15)
     wait_until(lambda: device._lent, what="lent again")
-    assert group.counters.handed_back > handed_back
+    assert link.counters.retries >= retries + 4
+    assert link.counters.resyncs == resyncs, "the abandoned poll was not resent as it was"
     assert credited(rec) == [("STORED", 500)]
     assert emu.ledger.credited_total() == 500
     emu.ledger.check()
