@@ -148,8 +148,8 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
     :mod:`cashdevice.commands`), ``abandoned_poll_patience`` (seconds of silence during which a
     poll whose replies were all lost keeps being resent on every reconnect, so that a credit in
     its reply survives a long cable pull; 5 minutes) and ``poll_group`` (a
-    :class:`~cashdevice.PollGroup` that polls the device while it is idle, for many devices in one
-    process) are Python-side options; everything else has the C# names.
+    :class:`~cashdevice.PollGroup` that polls the device while it is idle or a note's long step
+    repeats, for many devices in one process) are Python-side options; everything else has the C# names.
     """
 
     # C# events (seed L11457-L11476): per-instance blinker signals; ``+=`` / ``-=`` / ``connect``.
@@ -214,8 +214,8 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         """Held by the poll thread while it holds this device (one turn of the loop), and by the
         poll group during a poll it sends."""
         self.poll_group = poll_group
-        """The :class:`~cashdevice.PollGroup` that polls this device while it is idle (None: its
-        own thread always does); read when the poll thread starts."""
+        """The :class:`~cashdevice.PollGroup` that polls this device while it is idle or a note's
+        long step repeats (None: its own thread always does); read when the poll thread starts."""
         self._lent = False
         self._lend_ticket = 0
         self._handed_back = False

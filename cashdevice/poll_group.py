@@ -1,4 +1,4 @@
-"""One thread that polls many idle CashDevices: :class:`PollGroup`.
+"""One thread that polls many idle CashDevices (and their notes' long steps): :class:`PollGroup`.
 
 Every :class:`~cashdevice.CashDevice` has a poll thread.  With hundreds of devices in one process,
 idle polling alone fills a core: each poll wakes its thread twice (for the turn and for the
@@ -116,7 +116,8 @@ class _InFlight:
 
 
 class PollGroup:
-    """Polls the idle devices given to it from one thread (see the module docstring).
+    """Polls the devices lent to it (idle, or in a note's long step) from one thread (see the
+    module docstring).
 
     ``name`` names the thread and the logger (``cashdevice.poll_group.<name>``).  A group holds
     no reference to a device between polls: a device nobody references is collected as usual.
