@@ -149,7 +149,8 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
     poll whose replies were all lost keeps being resent on every reconnect, so that a credit in
     its reply survives a long cable pull; 5 minutes) and ``poll_group`` (a
     :class:`~cashdevice.PollGroup` that polls the device while it is idle or a note's long step
-    repeats, for many devices in one process) are Python-side options; everything else has the C# names.
+    repeats, for many devices in one process) are Python-side options; everything else has the
+    C# names.
     """
 
     # C# events (seed L11457-L11476): per-instance blinker signals; ``+=`` / ``-=`` / ``connect``.

@@ -10,21 +10,20 @@ vCPUs).  Give the devices one group::
 
 and a device that has nothing to do is *lent* to the group: one thread writes every due device's
 POLL, waits for all the replies in one ``poll()``, and looks at each reply.  A reply that says
-nothing new (``OK``, or ``OK, DISABLED`` for an acceptor the application disabled, in the state
-the host already shows) ends there.  So does, while a note is read, stacked or rejected (a second
-or two each, which the unit reports in every poll), the same reply as the device's last one: its
-thread handled those bytes already (the step's first two replies), and lends the device to the
-group for the rest of the step, which then sends the step's polls at the pace the thread would
+nothing new (``OK``, or ``OK, DISABLED`` for an acceptor the application disabled, in the state the
+host already shows) ends there.  So does, while a note is read, stacked or rejected (a second or two
+each, which the unit reports in every poll), the same reply as the device's last one: its thread
+handled those bytes already (the step's first two replies), and lends the device to the group for
+the rest of the step, which then sends the step's polls at the pace the thread would
 (``moving_poll_interval``, doubling up to half the poll interval) instead of waking the thread for
-each.  A reply with
-news (a note, the next step, a credit, a coin, a fault: any other ``OK`` reply) is handed to the
-device's own thread, which handles it at once as if it had polled itself, acknowledges it, and
-keeps the device until it is quiet (or in a long step) again; other threads' commands wait until
-it has taken the reply up, as they would behind its own poll.  Anything else (silence, a broken
-reply, KEY NOT SET or another refusal, a port error) leaves the poll *abandoned* on the link
-(:meth:`~cashdevice.link.SSPLink.abandon_attempt`) and wakes the device's thread, which sends the
-identical bytes again (a device answers a repeated packet from its cache, GA138) with the whole
-retry policy.  The group never interprets an event: every CashEvent is raised by the device's
+each.  A reply with news (a note, the next step, a credit, a coin, a fault: any other ``OK`` reply)
+is handed to the device's own thread, which handles it at once as if it had polled itself,
+acknowledges it, and keeps the device until it is quiet (or in a long step) again; other threads'
+commands wait until it has taken the reply up, as they would behind its own poll.  Anything else
+(silence, a broken reply, KEY NOT SET or another refusal, a port error) leaves the poll *abandoned*
+on the link (:meth:`~cashdevice.link.SSPLink.abandon_attempt`) and wakes the device's thread, which
+sends the identical bytes again (a device answers a repeated packet from its cache, GA138) with the
+whole retry policy.  The group never interprets an event: every CashEvent is raised by the device's
 own thread, as without a group.
 
 The group spreads its polls over the interval: a device whose poll went late (the group was
@@ -368,18 +367,18 @@ class PollGroup:
                 self.counters.handed += 1
                 self._hand_back(device, "a reply with news")
                 return
+            next_due = None  # on time, or a step's poll (its pace is the device's): no new phase
             if device._long_step:
-                self.counters.steps += 1  # (the next poll follows the step, not the interval)
+                self.counters.steps += 1
             else:
                 self.counters.quiet += 1
-            next_due = None  # on time: the device keeps its phase
-            if flight.lag > 0:
-                # late: the device's phase moves to when the poll went, the next one interval
-                # after it.  Kept on the old grid, devices due together (opened together, or
-                # all late while the group fell behind) would stay due together for good, and
-                # every interval the group would send all their polls in one burst, the last of
-                # them late; moved, they spread (each delay spreads them further).
-                next_due = flight.attempt.sent_at + device.poll_interval
+                if flight.lag > 0:
+                    # late: the device's phase moves to when the poll went, the next one interval
+                    # after it.  Kept on the old grid, devices due together (opened together, or
+                    # all late while the group fell behind) would stay due together for good, and
+                    # every interval the group would send all their polls in one burst, the last
+                    # of them late; moved, they spread (each delay spreads them further).
+                    next_due = flight.attempt.sent_at + device.poll_interval
             device._group_polled(reply, next_due)
             due = device._next_due
             entry = (due, next(self._order), flight.ticket, weakref.ref(device), due)
