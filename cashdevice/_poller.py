@@ -909,7 +909,7 @@ def _poll_thread(
             del device
     try:
         while not stop.is_set():
-            lent = 0
+            lent, step = 0, False
             with busy:
                 device = ref()
                 if device is None:
@@ -921,11 +921,12 @@ def _poll_thread(
                         device._lent = True
                         lent = device._lend_ticket = device._lend_ticket + 1
                         due = device._next_due
+                        step = device._long_step
                 finally:
                     del device
             if lent:
                 assert group is not None
-                group._adopt(ref, lent, due)
+                group._adopt(ref, lent, due, step)
                 wake.wait()
             else:
                 wake.wait(wait)

@@ -29,8 +29,10 @@ own thread, as without a group.
 The group spreads its polls over the interval: a device whose poll went late (the group was
 behind) is next polled one interval after that poll went, not on its old grid, so that devices due
 at the same instant (opened together, or all late after a stall) do not stay due together (every
-interval's polls would then go out in one burst, the last of them late).  ``counters.late`` counts
-the polls sent more than :data:`LATE_POLL` after they were due.
+interval's polls would then go out in one burst, the last of them late).  Of the polls due at once
+while it is behind, a long step's go first: the step's end is a credit on its way, and an idle
+device loses nothing by waiting behind it.  ``counters.late`` counts the polls sent more than
+:data:`LATE_POLL` after they were due.
 
 The group's thread starts when a device is first lent and ends when it has nothing to poll.  The
 application's own commands keep working while a device is lent (they wait for the link lock, as
@@ -74,8 +76,8 @@ LATE_POLL = 0.02
 """A poll the group sends more than this many seconds after its due time counts as late
 (:attr:`PollGroupCounters.late`)."""
 
-_Entry = tuple[float, int, int, "weakref.ReferenceType[CashDevice]", float]
-"""(due, order, lend ticket, device, first due): a lent device's next poll."""
+_Entry = tuple[float, int, int, "weakref.ReferenceType[CashDevice]", float, bool]
+"""(due, order, lend ticket, device, first due, a step's poll): a lent device's next poll."""
 
 
 @dataclass
@@ -159,10 +161,11 @@ class PollGroup:
 
     # ------------------------------------------------------------------------------ lending
 
-    def _adopt(self, ref: weakref.ReferenceType[CashDevice], ticket: int, due: float) -> None:
-        """A device's thread lends it: poll it at ``due`` (``time.monotonic()``) and on."""
+    def _adopt(self, ref: weakref.ReferenceType[CashDevice], ticket: int, due: float, step: bool) -> None:
+        """A device's thread lends it: poll it at ``due`` (``time.monotonic()``) and on;
+        ``step``: its note is in a long step."""
         with self._lock:
-            heapq.heappush(self._heap, (due, next(self._order), ticket, ref, due))
+            heapq.heappush(self._heap, (due, next(self._order), ticket, ref, due, step))
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._serve, name=f"cashdevice-{self.name}", daemon=True
@@ -215,12 +218,18 @@ class PollGroup:
         poller = select.poll()
         poller.register(self._wake_r, select.POLLIN)
         while True:
-            now = time.monotonic()
             with self._lock:
+                now = time.monotonic()  # (after the lock: what is due when the heap is read)
                 due: list[_Entry] = []
+                steps: list[_Entry] = []
                 heap = self._heap
                 while heap and heap[0][0] <= now + _EARLY:
-                    due.append(heapq.heappop(heap))
+                    entry = heapq.heappop(heap)
+                    (steps if entry[5] else due).append(entry)
+                if steps:
+                    # a note's step goes first: its end is a credit on its way; an idle device
+                    # loses nothing by waiting behind it
+                    due[:0] = steps
                 if not heap and not due and not inflight:
                     self._thread = None  # nothing lent: the next device lent starts a thread
                     return
@@ -381,7 +390,7 @@ class PollGroup:
                     next_due = flight.attempt.sent_at + device.poll_interval
             device._group_polled(reply, next_due)
             due = device._next_due
-            entry = (due, next(self._order), flight.ticket, weakref.ref(device), due)
+            entry = (due, next(self._order), flight.ticket, weakref.ref(device), due, device._long_step)
             with self._lock:
                 heapq.heappush(self._heap, entry)
         finally:
@@ -391,7 +400,7 @@ class PollGroup:
     def _later(self, entry: _Entry) -> None:
         due = time.monotonic() + _BUSY_AGAIN
         with self._lock:
-            heapq.heappush(self._heap, (due, next(self._order), entry[2], entry[3], entry[4]))
+            heapq.heappush(self._heap, (due, next(self._order), entry[2], entry[3], entry[4], entry[5]))
 
 
 def _ok(reply: bytes) -> bool:

@@ -307,6 +307,65 @@ def test_a_notes_long_steps_are_polled_by_the_group_and_the_note_is_credited_onc
     emu.ledger.check()
 
 
+def test_a_long_steps_poll_goes_before_idle_polls_due_with_it(emulators: Make, devices: Make) -> None:
+    """The group falls behind (here: its lock held) while one device reads a note and three are
+    idle, with an idle device's poll due before the step's.  When the group runs again, all four
+    polls are due at once and it sends the step's first: the step's end is a credit on its way,
+    an idle device loses nothing by waiting behind it.  The note is credited once."""
+    group = PollGroup("first")
+    idle = [open_lent(emulators, devices, group)[1] for _ in range(3)]
+    emu, mover, rec = open_lent(emulators, devices, group, read_time=3.0, stack_time=0.3)
+    order: list[tuple[CashDevice, str, bytes]] = []
+    lock = threading.Lock()
+
+    def tracer(device: CashDevice) -> Callable[[bool, bytes], None]:
+        def record(sending: bool, wire: bytes) -> None:
+            if sending:
+                with lock:
+                    order.append((device, threading.current_thread().name, bytes(wire)))
+
+        return record
+
+    for device in [*idle, mover]:
+        assert device._link is not None
+        device._link.trace = tracer(device)
+    steps0 = group.counters.steps
+    assert emu.insert_note(1000, wait=5)
+    wait_until(lambda: group.counters.steps >= steps0 + 2, what="the group polling the note's read")
+
+    def refs(step: bool) -> list[float]:
+        return [entry[0] for entry in group._heap if entry[5] is step and entry[3]() is not None]
+
+    for _ in range(200):  # hold the lock at a moment when an idle poll is due before the step's
+        group._lock.acquire()
+        steps, quiet = refs(True), refs(False)
+        if steps and quiet and min(quiet) < steps[0] and len(quiet) == 3:
+            break
+        group._lock.release()
+        time.sleep(0.002)
+    else:
+        raise AssertionError("never saw an idle poll due before the step's")
+    try:
+        assert [entry[3]() for entry in group._heap if entry[5]] == [mover]
+        last_due = max(entry[0] for entry in group._heap)
+        with lock:
+            mark = len(order)
+        while time.monotonic() < last_due + 0.02:
+            time.sleep(0.005)
+    finally:
+        group._lock.release()
+    wait_until(lambda: sum(1 for _, thread, _ in order[mark:] if thread == "cashdevice-first") >= 4)
+    first = next(device for device, thread, _ in order[mark:] if thread == "cashdevice-first")
+    assert first is mover, "an idle device's poll went first"
+    rec.wait_cash("STORED", timeout=15)
+    for device in [*idle, mover]:
+        assert device._link is not None
+        device._link.trace = None
+    assert credited(rec) == [("STORED", 1000)]
+    assert emu.ledger.credited_total() == 1000
+    emu.ledger.check()
+
+
 def test_disabling_while_the_group_polls_a_long_step_converges_and_credits_once(
     emulators: Make, devices: Make
 ) -> None:
