@@ -594,9 +594,12 @@ class PollerMethods(DeviceContract):
                     self._escrow_channel = event.channel
                     self._set(noteInEscrow=True)
                     value, country = self._channel_amount(event.channel)
+                    # held before the event: its handler may decide at once (AcceptFromEscrow,
+                    # ReturnFromEscrow, SetAutoAccept(True) clear the hold) ...
+                    held = self._hold = not self._auto_accept
                     self._cash(CashEventType.ESCROW, value, country)
-                    if not self._auto_accept:
-                        self._hold = True
+                    if not held and not self._auto_accept:
+                        self._hold = True  # ... or turn auto-accept off to decide on this note
             else:
                 self._flush_pending()
         elif code in (PollEvent.STACKING, PollEvent.REJECTING):

@@ -50,13 +50,24 @@ class Recorder:
         return [(e.eventType.name, e.value, e.countryCode) for e in self.of("CashEvent")]
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+        """Wait until ``predicate()`` holds: checked again at each event and every 0.1 s.
+
+        The predicate runs without this recorder's lock.  It may call the device
+        (``GetAllLevels``), which waits for the device's link; the poll thread holds the link
+        while it delivers an event to :meth:`_receiver`, which takes this lock.  Holding the
+        lock around the predicate deadlocked the two (seen once in CI)."""
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while not predicate():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"timed out waiting for {what}; events: {self.summary()}")
-                self._cond.wait(min(remaining, 0.1))
+        while True:
+            with self._cond:
+                seen = len(self.events)
+            if predicate():
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"timed out waiting for {what}; events: {self.summary()}")
+            with self._cond:
+                if len(self.events) == seen:  # (an event since the check: check again at once)
+                    self._cond.wait(min(remaining, 0.1))
 
     def wait_state(self, state: str, timeout: float = 10.0) -> None:
         self.wait_for(lambda: state in self.states(), timeout, f"state {state}")

@@ -124,6 +124,47 @@ def test_escrow_hold_accept_and_return(emulators: Make, devices: Make) -> None:
     assert emu.ledger.credited_total() == 1000
 
 
+def test_escrow_decided_inside_the_cash_event_receiver(emulators: Make, devices: Make) -> None:
+    """The C# way: the CashEvent handler itself decides on the note in escrow, on the poll thread
+    while it handles the reply, and asks the device for its levels meanwhile.  Auto-accept off:
+    the first note is accepted there and credited, the second returned.  Auto-accept on: the
+    handler turns it off, and the third note waits in escrow until the application accepts it.
+    Nothing waits for ever, and the ledger agrees."""
+    emu = emulators("SPECTRAL_PAYOUT")
+    device = devices(auto_accept=False)
+    rec = open_device(emu, device)
+    asked: list[tuple[int, object, bool]] = []  # (value, the handler's call's result, levels answered)
+    decide = {1000: CashDevice.AcceptFromEscrow, 2000: CashDevice.ReturnFromEscrow}
+
+    def on_cash(sender: CashDevice, e: Any) -> None:
+        if e.eventType.name == "ESCROW":
+            decided = decide.get(e.value, lambda d: d.SetAutoAccept(False))(sender)
+            asked.append((e.value, decided, bool(sender.GetAllLevels())))
+
+    device.CashEvent += on_cash
+    assert emu.insert_note(1000, wait=5)
+    rec.wait_cash("STORED")
+    assert emu.insert_note(2000, wait=5)
+    rec.wait_cash("REJECTED")
+    device.SetAutoAccept(True)
+    assert emu.insert_note(500, wait=5)
+    rec.wait_cash("ESCROW", 3)
+    seen = emu.exchanges
+    assert emu.wait_for(lambda e: e.exchanges >= seen + 6)  # several polls later (HOLDs) ...
+    assert emu.status()["escrow"] and device.noteInEscrow  # ... the note still waits
+    assert rec.cash()[-1] == ("ESCROW", 500, "EUR")
+    assert device.AcceptFromEscrow()
+    rec.wait_cash("STORED", 2)
+    assert asked == [(1000, True, True), (2000, True, True), (500, None, True)]
+    assert [c for c in rec.cash() if c[0] in ("STORED", "REJECTED")] == [
+        ("STORED", 1000, "EUR"),
+        ("REJECTED", 2000, "EUR"),
+        ("STORED", 500, "EUR"),
+    ]
+    assert emu.ledger.credited_total() == 1500
+    emu.ledger.check()
+
+
 def test_csharp_three_call_sequence(emulators: Make, devices: Make) -> None:
     emu = emulators("SPECTRAL_PAYOUT")
     device = devices()
