@@ -333,12 +333,13 @@ def test_a_long_steps_poll_goes_before_idle_polls_due_with_it(emulators: Make, d
     assert emu.insert_note(1000, wait=5)
     wait_until(lambda: group.counters.steps >= steps0 + 2, what="the group polling the note's read")
 
-    def refs(step: bool) -> list[float]:
+    def dues(step: bool) -> list[float]:
+        """The due times in the group's heap of the step's polls, or of the idle ones."""
         return [entry[0] for entry in group._heap if entry[5] is step and entry[3]() is not None]
 
     for _ in range(200):  # hold the lock at a moment when an idle poll is due before the step's
         group._lock.acquire()
-        steps, quiet = refs(True), refs(False)
+        steps, quiet = dues(True), dues(False)
         if steps and quiet and min(quiet) < steps[0] and len(quiet) == 3:
             break
         group._lock.release()
