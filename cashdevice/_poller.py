@@ -618,11 +618,13 @@ class PollerMethods(DeviceContract):
                 amount = event.amounts[0]
                 self._pending = _Pending(amount.value, amount.country)
             stored = self._pending
-            self._report_pending(CashEventType.STORED)
             if stored is not None:
+                # counted before the event: its handler may read the level, or read the levels
+                # from the device (GetAllLevels), which a count added afterwards would double
                 self._bump_level(stored.value, stored.country, +1)
                 if self._transaction is not None:
                     self._transaction_stored += stored.value
+            self._report_pending(CashEventType.STORED)
         elif code == PollEvent.REJECTED:
             value, country = self._channel_amount(self._escrow_channel or self._rejecting_channel)
             self._rejecting_channel = 0
@@ -801,9 +803,9 @@ class PollerMethods(DeviceContract):
     def _report_pending(self, kind: CashEventType) -> None:
         pending, self._pending = self._pending, None
         if pending is not None:
-            self._cash(kind, pending.value, pending.country)
-            if kind == CashEventType.STACKED:
+            if kind == CashEventType.STACKED:  # (counted before the event, for its handler)
                 self._cashbox_moved(pending.value, pending.country, 1)
+            self._cash(kind, pending.value, pending.country)
 
     def _flush_pending(self) -> None:
         """A credited note whose STACKED/STORED never came is reported as STACKED (never lost)."""

@@ -112,6 +112,41 @@ def test_routes_not_supported_without_recycler(emulators: Make, devices: Make) -
     assert not d.GetAllLevels()
 
 
+def test_a_credits_handler_sees_the_new_level_and_a_refresh_there_is_not_counted_twice(
+    emulators: Make, devices: Make
+) -> None:
+    """C# handlers read the levels where a note is reported.  In the STORED handler the stored value
+    already counts that note; a handler that also reads the levels from the device (GetAllLevels)
+    leaves them as the device says, not with the note added a second time; STACKED counts the note
+    in StoredInCashbox before its handler runs.  The host's levels end equal to the emulator's."""
+    emu, d, rec = opened(emulators, devices)
+    assert d.SetDenominationRoute(VCC(2000, "EUR"), DenominationRoute.CASHBOX) == SDRRR.OK
+    seen: list[tuple[str, int, int, int]] = []  # (event, value, stored value, notes in the cashbox)
+
+    def on_cash(sender: CashDevice, e: Any) -> None:
+        kind = e.eventType.name
+        if kind in ("STORED", "STACKED"):
+            cashbox = sum(entry.StoredInCashbox for entry in sender.currencyAssignment)
+            seen.append((kind, e.value, sender.GetStoredValue("EUR"), cashbox))
+            if e.value == 1000:
+                assert sender.GetAllLevels()  # the device's own count, from inside the handler
+
+    d.CashEvent += on_cash
+    for n, value in enumerate((500, 1000, 500, 2000), 1):
+        assert emu.insert_note(value, wait=5)
+        rec.wait_for(lambda n=n: len(seen) == n, what=f"credit {n}")
+    assert seen == [
+        ("STORED", 500, 500, 0),
+        ("STORED", 1000, 1500, 0),
+        ("STORED", 500, 2000, 0),
+        ("STACKED", 2000, 2000, 1),
+    ]
+    assert d.GetStoredValue("EUR") == 2000  # the cached levels, after the refresh in the handler
+    assert d.GetAllLevels() and d.GetStoredValue("EUR") == 2000  # and the device agrees
+    assert emu.ledger.credited_total() == 4000
+    emu.ledger.check()
+
+
 def test_dispense_value_events_and_ledger(emulators: Make, devices: Make) -> None:
     emu, d, rec = opened(emulators, devices, levels={500: 3, 1000: 2}, auto_take=0.05)
     assert d.GetAllLevels() and d.lastGetLevelsSuccessful

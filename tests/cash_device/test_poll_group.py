@@ -314,7 +314,7 @@ def test_a_long_steps_poll_goes_before_idle_polls_due_with_it(emulators: Make, d
     an idle device loses nothing by waiting behind it.  The note is credited once."""
     group = PollGroup("first")
     idle = [open_lent(emulators, devices, group)[1] for _ in range(3)]
-    emu, mover, rec = open_lent(emulators, devices, group, read_time=3.0, stack_time=0.3)
+    emu, mover, rec = open_lent(emulators, devices, group, read_time=5.0, stack_time=0.3)
     order: list[tuple[CashDevice, str, bytes]] = []
     lock = threading.Lock()
 
@@ -337,15 +337,17 @@ def test_a_long_steps_poll_goes_before_idle_polls_due_with_it(emulators: Make, d
         """The due times in the group's heap of the step's polls, or of the idle ones."""
         return [entry[0] for entry in group._heap if entry[5] is step and entry[3]() is not None]
 
-    for _ in range(200):  # hold the lock at a moment when an idle poll is due before the step's
+    # hold the lock at a moment when no poll is in flight and an idle one is due before the step's
+    deadline = time.monotonic() + 3.0
+    while True:
         group._lock.acquire()
         steps, quiet = dues(True), dues(False)
-        if steps and quiet and min(quiet) < steps[0] and len(quiet) == 3:
+        if steps and len(quiet) == 3 and min(quiet) < steps[0]:
             break
         group._lock.release()
+        if time.monotonic() > deadline:
+            raise AssertionError("never saw an idle poll due before the step's")
         time.sleep(0.002)
-    else:
-        raise AssertionError("never saw an idle poll due before the step's")
     try:
         assert [entry[3]() for entry in group._heap if entry[5]] == [mover]
         last_due = max(entry[0] for entry in group._heap)
