@@ -586,6 +586,9 @@ class PollerMethods(DeviceContract):
                 CashEventType.STORED if code in _AT_RESET_TO_STORE else CashEventType.STACKED
             )
             return
+        if code in _ONE_NOTE_TO_CASHBOX:  # (counted before the event, for its handler)
+            amount = event.amounts[0] if event.amounts else ev.Amount(*self._channel_amount(event.channel))
+            self._cashbox_moved(amount.value, amount.country, 1)
         if code in _EVENT_ERROR:
             self._set(deviceError=_EVENT_ERROR[code])
         if code == PollEvent.READ:
@@ -685,9 +688,6 @@ class PollerMethods(DeviceContract):
                         continue
                     self._dispensing_reported[amount.country] = amount.value
                 self._cash(kind, amount.value, amount.country, requested.get(amount.country, 0))
-        if code in _ONE_NOTE_TO_CASHBOX:
-            amount = event.amounts[0] if event.amounts else ev.Amount(*self._channel_amount(event.channel))
-            self._cashbox_moved(amount.value, amount.country, 1)
         if code in _CASHBOX_OPERATION_DONE:
             self._read_cashbox_operation()
         if code == PollEvent.ERROR_DURING_PAYOUT:

@@ -147,6 +147,34 @@ def test_a_credits_handler_sees_the_new_level_and_a_refresh_there_is_not_counted
     emu.ledger.check()
 
 
+def test_a_note_a_failed_payout_moves_to_the_cashbox_is_counted_before_its_event(
+    emulators: Make, devices: Make
+) -> None:
+    """The first note of a payout fails on its way out and goes to the cashbox (ERROR DURING
+    PAYOUT, NOTE TRANSFERRED TO STACKER): the CashEvent MOVED_TO_CASHBOX handler already sees it
+    in StoredInCashbox, and the count is the emulator's."""
+    emu, d, rec = opened(emulators, devices, levels={500: 3}, auto_take=0.05)
+    seen: list[tuple[int, int]] = []  # (value moved, StoredInCashbox of 5.00 in the handler)
+
+    def on_cash(sender: CashDevice, e: Any) -> None:
+        if e.eventType.name == "MOVED_TO_CASHBOX":
+            fives = next(x.StoredInCashbox for x in sender.currencyAssignment if x.Value == 500)
+            seen.append((e.value, fives))
+
+    d.CashEvent += on_cash
+    emu.payout_error(1)  # jammed in transport
+    assert d.DispenseValue(VCC(1000, "EUR")) == DTRR.OK
+    rec.wait_for(lambda: bool(seen), what="MOVED_TO_CASHBOX")
+    rec.wait_for(
+        lambda: any(e.state.name in ("COMPLETED", "ERROR") for e in rec.of("DispenserTransactionEvent")),
+        what="the payout's end",
+    )
+    assert seen == [(500, 1)]
+    assert sum(emu.cashbox.values()) == 1
+    assert emu.ledger.dispensed_total() == 0
+    emu.ledger.check()
+
+
 def test_dispense_value_events_and_ledger(emulators: Make, devices: Make) -> None:
     emu, d, rec = opened(emulators, devices, levels={500: 3, 1000: 2}, auto_take=0.05)
     assert d.GetAllLevels() and d.lastGetLevelsSuccessful
