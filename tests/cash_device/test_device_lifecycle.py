@@ -165,6 +165,39 @@ def test_escrow_decided_inside_the_cash_event_receiver(emulators: Make, devices:
     emu.ledger.check()
 
 
+def test_change_paid_from_the_credit_handler(emulators: Make, devices: Make) -> None:
+    """A kiosk ported from C# pays the change where the credit is reported: the STORED handler calls
+    DispenseValue (on the poll thread, which holds the link), and the COMPLETED handler reads the
+    levels from the device.  The payout runs and ends, the levels are the device's, and the
+    ledger agrees with every event."""
+    from cashdevice import DispenseTransactionRequestResult, ValueCountryCode
+
+    emu = emulators("SPECTRAL_PAYOUT", auto_take=0.05, levels={500: 2})
+    device = devices()
+    rec = open_device(emu, device)
+    done: list[tuple[str, object]] = []
+
+    def on_cash(sender: CashDevice, e: Any) -> None:
+        if e.eventType.name == "STORED":
+            done.append(("change", sender.DispenseValue(ValueCountryCode(500, "EUR"))))
+
+    def on_transaction(sender: CashDevice, e: Any) -> None:
+        if e.state.name == "COMPLETED":
+            done.append(("levels", sender.GetAllLevels() and sender.GetStoredValue("EUR")))
+
+    device.CashEvent += on_cash
+    device.DispenserTransactionEvent += on_transaction
+    assert emu.insert_note(2000, wait=5)
+    rec.wait_for(lambda: len(done) == 2, what="the change paid and the levels read")
+    assert done == [("change", DispenseTransactionRequestResult.OK), ("levels", 1000 + 2000 - 500)]
+    assert [c for c in rec.cash() if c[0] in ("STORED", "DISPENSED")] == [
+        ("STORED", 2000, "EUR"),
+        ("DISPENSED", 500, "EUR"),
+    ]
+    assert emu.ledger.credited_total() == 2000 and emu.ledger.dispensed_total() == 500
+    emu.ledger.check()
+
+
 def test_csharp_three_call_sequence(emulators: Make, devices: Make) -> None:
     emu = emulators("SPECTRAL_PAYOUT")
     device = devices()
