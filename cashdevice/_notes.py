@@ -457,7 +457,10 @@ class NoteMethods(DeviceContract):
     def GetStoredValue(self, countryCode: str) -> int:
         """C# ``UInt32 GetStoredValue(string countryCode)`` (L12533): total value (minor units) held
         for payout in ``countryCode``, calculated on the host from ``currencyAssignment`` (the seed
-        says "in the cashbox"; the levels it is computed from are the payout store's)."""
+        says "in the cashbox"; the levels it is computed from are the payout store's).  The levels
+        are those of the last :meth:`GetAllLevels` (the host also reads them after each payout),
+        plus each note reported STORED since; a COIN CREDIT does not say where the coin went, so
+        coins count from the next :meth:`GetAllLevels`."""
         if not isinstance(countryCode, str):
             self.log.error("GetStoredValue: country code %r", countryCode)
             return 0
