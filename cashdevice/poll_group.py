@@ -400,7 +400,7 @@ class PollGroup:
     def _later(self, entry: _Entry) -> None:
         due = time.monotonic() + _BUSY_AGAIN
         with self._lock:
-            heapq.heappush(self._heap, (due, next(self._order), entry[2], entry[3], entry[4], entry[5]))
+            heapq.heappush(self._heap, (due, next(self._order), *entry[2:]))
 
 
 def _ok(reply: bytes) -> bool:
