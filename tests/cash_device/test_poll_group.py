@@ -313,8 +313,11 @@ def test_a_long_steps_poll_goes_before_idle_polls_due_with_it(emulators: Make, d
     polls are due at once and it sends the step's first: the step's end is a credit on its way,
     an idle device loses nothing by waiting behind it.  The note is credited once."""
     group = PollGroup("first")
-    idle = [open_lent(emulators, devices, group)[1] for _ in range(3)]
-    emu, mover, rec = open_lent(emulators, devices, group, read_time=5.0, stack_time=0.3)
+    # a 1 s interval (the step's pace doubles up to 0.5 s): the polls spend most of their time in
+    # the group's heap, not on the line, even on a busy machine
+    slow = {"poll_interval": 1.0}
+    idle = [open_lent(emulators, devices, group, device_options=slow)[1] for _ in range(3)]
+    emu, mover, rec = open_lent(emulators, devices, group, device_options=slow, read_time=7.0, stack_time=0.3)
     order: list[tuple[CashDevice, str, bytes]] = []
     lock = threading.Lock()
 
@@ -338,7 +341,7 @@ def test_a_long_steps_poll_goes_before_idle_polls_due_with_it(emulators: Make, d
         return [entry[0] for entry in group._heap if entry[5] is step and entry[3]() is not None]
 
     # hold the lock at a moment when no poll is in flight and an idle one is due before the step's
-    deadline = time.monotonic() + 3.0
+    deadline = time.monotonic() + 4.0
     while True:
         group._lock.acquire()
         steps, quiet = dues(True), dues(False)
