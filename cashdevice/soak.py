@@ -73,6 +73,8 @@ MODEL_HINTS: dict[str, DeviceModel] = {"SMART_PAYOUT": DeviceModel.SPECTRAL_PAYO
 
 NOTE_STAGES = ("reading", "escrow", "stacking", "credited", "landed")
 """Where a power cut may catch a note (the emulator's note-path stages; landed: out of the path)."""
+_CREDITS_ON_THE_WAY = frozenset({PollEvent.CREDIT, PollEvent.COIN_CREDIT, PollEvent.VALUE_ADDED})
+"""Credits a power cut must not catch in a reply the host has not taken yet (:meth:`Soak._power_cut`)."""
 BUSY_ATTEMPTS = 5
 """DispenseValue calls per payout while the answer is BUSY."""
 
@@ -392,14 +394,21 @@ class Soak:
         self.unplugs_done += 1
 
     def _power_cut(self) -> None:
-        """Cut the power just after the unit has answered a poll (every queued event reported).
+        """Cut the power just after the unit has answered a poll (every queued event reported)
+        and the host has taken every credit that reply carried.
 
         The unit's event queue is volatile: an event it never put in a poll reply dies with
         the power (a COIN CREDIT, a note's CREDIT + STACKED after it landed) and no host can
-        report it.  A note still in the path survives as a reset event, so cuts inside the
-        note path stay in the plan.  If the unit cannot report in time, the cut happens anyway
-        and is counted (``cuts_unreported``).  A cut may also catch a note in the path whose
-        CREDIT the unit has not reported: a reset event reports it after power-up."""
+        report it.  So does a credit in a reply still on its way: a COIN CREDIT leaves the queue
+        once it is in a reply, and until the host takes that reply (a retry after noise gets it
+        from the unit's reply cache) it exists only there, so the cut waits for the host's next
+        command (``unconfirmed`` on the emulated device).  Other events of such a reply (a
+        DISPENSED, a note's STACKED after its CREDIT arrived) the host makes up for after the
+        power-up, so the cut does not wait for them.  A note still in the path survives as a
+        reset event, so cuts inside the note path stay in the plan.  If the unit cannot report
+        in time, the cut happens anyway and is counted (``cuts_unreported``).  A cut may also
+        catch a note in the path whose CREDIT the unit has not reported: a reset event reports
+        it after power-up."""
         emu = self.emu
 
         def cut(e: Any) -> bool:
@@ -408,6 +417,10 @@ class Soak:
                 credited = note is not None and note.credited  # a reset event will report it
                 for p in e.device.pending:
                     if not p.reported and not (credited and p.event.code == PollEvent.CREDIT):
+                        return False
+                for event in e.device.unconfirmed:
+                    code = event.code
+                    if code in _CREDITS_ON_THE_WAY and not (credited and code == PollEvent.CREDIT):
                         return False
                 e.power_cycle()
                 return True

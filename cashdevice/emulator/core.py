@@ -163,6 +163,13 @@ class DeviceCore:
         self.level = self.initial_protocol
         self.enabled = False
         self.pending: list[Pending] = [Pending(Event(PollEvent.SLAVE_RESET), ack=False)]
+        self.unconfirmed: tuple[Event, ...] = ()
+        """The queued events the last POLL reply carried, until a later command shows that the
+        host took that reply (the engine answers a retry with the same sequence flag from its
+        cache, without this device; any new command reaches it).  Until then the events live
+        only in that cached reply: a power cut now destroys them whatever the host does (those
+        not kept for an EVENT ACK left :attr:`pending` when the reply was built).  For fault
+        harnesses: the soak cuts the power only once the host has them."""
         for event in self.persistent.reset_events:
             self.emit(event)
         self.persistent.reset_events = []
@@ -330,6 +337,7 @@ class DeviceCore:
     def execute(self, data: bytes, encrypted: bool) -> bytes:
         """Run one command; return the reply DATA."""
         self.last_command = self.clock()
+        self.unconfirmed = ()  # a new command: the host took the last reply
         self.on_command(data[0])
         if data[0] == Command.SYNC:
             return OK
@@ -399,6 +407,7 @@ class DeviceCore:
                 p.reported = True
                 keep.append(p)
         self.pending = keep
+        self.unconfirmed = tuple(out)
         out.extend(status)
         self.after_poll(out)
         return self._poll_reply(out)

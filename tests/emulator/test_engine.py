@@ -83,6 +83,36 @@ def test_sync_repeat_and_address_filter(emulators):
         raw.close()
 
 
+def test_a_replys_events_stay_unconfirmed_until_the_next_command(emulators):
+    """``unconfirmed``: the queued events of the last POLL reply, while only the engine's reply
+    cache holds them (retries get them from there); the next command shows the host took them.
+    The fault soak cuts the power only then (tests/soak/test_soak_cuts.py)."""
+    emu = emulators("NOTE_VALIDATOR")
+    raw = Raw(emu.url)
+    try:
+        assert raw.cmd(0, True, b"\x11") is not None
+        assert emu.device.unconfirmed == ()
+        first = raw.cmd(0, False, bytes((Command.POLL,)))
+        assert first is not None and first.data == bytes.fromhex("f0f1e8")
+        # SLAVE RESET left the queue with this reply (DISABLED is the unit's state, not queued)
+        assert [e.code for e in emu.device.unconfirmed] == [0xF1]
+        assert emu.device.pending == []
+        repeat = raw.cmd(0, False, bytes((Command.POLL,)))  # the host's retry: from the cache
+        assert repeat is not None and repeat.encode() == first.encode()
+        assert [e.code for e in emu.device.unconfirmed] == [0xF1]
+        nxt = raw.cmd(0, True, bytes((Command.GET_SERIAL_NUMBER,)))
+        assert nxt is not None and nxt.data[0] == 0xF0
+        assert emu.device.unconfirmed == ()
+        emu.power_cycle()  # (the unit queues SLAVE RESET again)
+        assert raw.cmd(0, True, b"\x11") is not None
+        assert raw.cmd(0, False, bytes((Command.POLL,))) is not None
+        assert [e.code for e in emu.device.unconfirmed] == [0xF1]
+        emu.power_cycle()  # the cached reply dies with the power, and its events with it
+        assert emu.device.unconfirmed == ()
+    finally:
+        raw.close()
+
+
 def test_crc_drop_and_lone_stx_restart(emulators):
     emu = emulators("NOTE_VALIDATOR")
     raw = Raw(emu.url)
