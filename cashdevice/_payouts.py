@@ -29,6 +29,7 @@ from .enums import (
     DispenserTransactionType,
     DispenseTransactionRequestResult,
 )
+from .link import LinkPortLostError
 from .models import DISPENSERS, PAYOUT_MODELS
 from .records import CurrencyAssignmentEntry, ValueCountryCode
 from .ssp import Response, SSPError, SSPTimeoutError
@@ -374,11 +375,12 @@ class PayoutMethods(DeviceContract):
             self.log.warning("%s: levels not read before the payout: %s", what, exc)
         try:
             reply: bytes | None = self._send(command, *real)
-        except SSPTimeoutError as exc:
-            # Every identical retransmission went unanswered: the device may have received the
-            # command and be paying.  BUSY would invite a second payout, so the request is taken
-            # as accepted; DispenserTransactionEvent COMPLETED / ERROR reports what was paid
-            # (0 if the device never ran it).
+        except (SSPTimeoutError, LinkPortLostError) as exc:
+            # Every identical retransmission went unanswered, or the port failed (a USB cable
+            # pulled) once the command was on its way: the device may have received it and be
+            # paying.  BUSY would invite a second payout, so the request is taken as accepted;
+            # DispenserTransactionEvent COMPLETED / ERROR reports what was paid (0 if the
+            # device never ran it).
             self.log.warning("%s: no answer to the payout command (%s); the outcome follows", what, exc)
             self._begin_transaction(kind, vcc.Value, vcc.CountryCode, unconfirmed=True)
             return DispenseTransactionRequestResult.OK

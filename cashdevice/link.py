@@ -21,8 +21,10 @@ Rules it implements (ssp-protocol.md §1.5, §1.6, §2.5; GA138 transport chapte
   rate, 11 bits a byte: it is still going out when a short packet would have its answer); a
   reply still arriving at the end of the wait may finish;
 * a transaction that fails is kept as *abandoned*: the device may have run the command and
-  cached its reply.  If the next command to that address is the same command (the poll thread
-  polls again), the abandoned packet is sent again byte for byte, so that a device that ran it
+  cached its reply.  That holds for a port that fails once the packet is on its way (a USB
+  cable pulled: :class:`LinkPortLostError`) as for a deadline that passes.  If the next
+  command to that address is the same command (the poll thread polls again), the abandoned
+  packet is sent again byte for byte, so that a device that ran it
   answers from its cache (a poll reply with a credit in it is never lost) and one that did not
   runs it now.  Any other command would be taken for a retransmission and answered with the
   stale reply (GA138 transport chapter), so SYNC goes first.  If the abandoned command was
@@ -71,6 +73,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "MIN_ATTEMPT_WAIT",
     "LinkCounters",
+    "LinkPortLostError",
     "LinkTimeoutError",
     "SSPLink",
     "TraceHook",
@@ -159,6 +162,14 @@ class LinkTimeoutError(SSPTimeoutError):
     ) -> None:
         super().__init__(message, address, attempts, frames)
         self.heard = heard
+
+
+class LinkPortLostError(SSPPortError):
+    """The port failed (a read or write error: a USB cable pulled) while a transaction's packet
+    was on its way.  Unlike a port that was not open, the device may have received the command,
+    run it and cached its reply: the transaction is kept as abandoned, like one that timed out,
+    and a caller treats the command as possibly run (a payout command: the payout may be under
+    way)."""
 
 
 class _Session:
@@ -437,7 +448,8 @@ class SSPLink:
         always plain); ``True`` requires a session; ``False`` forces plain.  Raises
         :class:`LinkTimeoutError` after the deadline, :class:`SSPEncryptionError` for a reply
         that does not decrypt or carries the wrong eCOUNT (and for an encrypted command while
-        :meth:`count_uncertain`), :class:`SSPPortError` when the port is closed or fails,
+        :meth:`count_uncertain`), :class:`SSPPortError` when the port is closed or fails
+        (:class:`LinkPortLostError` once the packet was on its way: kept as abandoned),
         ``ValueError`` for an invalid command.
         """
         if type(data) is not bytes:
@@ -472,7 +484,10 @@ class SSPLink:
                 reply = self._exchange(
                     port, address, code, wire, (address | 0x80) if state.seq_flag else address, state, data
                 )
-            except LinkTimeoutError:
+            except (LinkTimeoutError, LinkPortLostError):
+                # no reply came, or the port failed (a USB cable pulled) once the packet was on
+                # its way: the device may have run the command, and its reply (a COIN CREDIT it
+                # never repeats) may wait in its cache.  The same packet goes again first.
                 state.abandoned = _Abandoned(data, wire, use_enc)
                 raise
             return self._accept(address, state, reply, use_enc)
@@ -570,7 +585,7 @@ class SSPLink:
                         port.write(wire)
                         port.flush()
                 except (serial.SerialException, OSError) as exc:
-                    raise SSPPortError(f"{self._url}: write failed: {exc}") from exc
+                    raise LinkPortLostError(f"{self._url}: write failed: {exc}") from exc
                 counters.sent += 1
                 now = sent_at = last_byte = _monotonic()
                 if not attempts:
@@ -597,7 +612,7 @@ class SSPLink:
                     try:
                         chunk = fd.read(remaining) if fd is not None else self._read(port, remaining)
                     except (serial.SerialException, OSError) as exc:
-                        raise SSPPortError(f"{self._url}: read failed: {exc}") from exc
+                        raise LinkPortLostError(f"{self._url}: read failed: {exc}") from exc
                     now = _monotonic()
                     if not chunk:
                         continue
@@ -676,7 +691,7 @@ class SSPLink:
             fd.write(wire)
         except OSError as exc:
             state.abandoned = _Abandoned(data, wire, use_enc)
-            raise SSPPortError(f"{self._url}: write failed: {exc}") from exc
+            raise LinkPortLostError(f"{self._url}: write failed: {exc}") from exc
         self.counters.sent += 1
         now = _monotonic()
         seq_id = (address | 0x80) if state.seq_flag else address
@@ -690,7 +705,7 @@ class SSPLink:
             chunk = attempt.fd.read_now()
         except OSError as exc:
             self.abandon_attempt(attempt)
-            raise SSPPortError(f"{self._url}: read failed: {exc}") from exc
+            raise LinkPortLostError(f"{self._url}: read failed: {exc}") from exc
         if not chunk:
             return None
         now = attempt.last_byte = _monotonic()

@@ -94,6 +94,96 @@ def test_coin_credit_in_a_lost_poll_reply_survives_a_long_silence(emulators: Mak
     emu.ledger.check()
 
 
+@pytest.mark.every_transport
+def test_coin_credit_in_a_reply_cut_off_by_an_unplug_is_reported_once(
+    emulators: Make, devices: Make, transport: str
+) -> None:
+    """The USB cable is pulled while the reply of the poll that carries a COIN CREDIT is on its
+    way: the host's read fails (the port is gone), not times out.  The unit keeps running, and
+    its cached reply is the coin's only copy.  When the port is back the host resends the
+    identical poll first and the unit answers it from its cache; rebuilding the session straight
+    away (SYNC, a new key) threw that reply away and lost the coin (found by the fault soak of
+    SMART Hopper 4 and Twin SMART Coin System over TCP and a pty)."""
+    emu = emulators("SMART_HOPPER")
+    device = devices(reconnect_interval=0.1)
+    rec = opened(emu, device, DeviceModel.SMART_HOPPER, transport)
+    original = emu.engine.reply_filter
+    carried = threading.Event()
+
+    def cut_off(code: int) -> bool:
+        if not carried.is_set() and any(e.code == 0xDF for e in emu.device.unconfirmed):
+            carried.set()  # (COIN CREDIT: the unit has put it in this reply and forgotten it)
+        return not carried.is_set() and original(code)  # from here on nothing gets back
+
+    emu.engine.reply_filter = cut_off
+    try:
+        assert emu.insert_coin(100, wait=5)
+        assert carried.wait(5), "no poll carried the coin"
+        emu.unplug()
+        rec.wait_state("NOT_CONNECTED", timeout=5)
+        emu.engine.reply_filter = original
+        time.sleep(0.3)  # the cable stays out for a few reconnect tries (a state, not a sync point)
+        emu.replug()
+        rec.wait_cash("COIN_CREDIT", timeout=15)
+    finally:
+        emu.engine.reply_filter = original
+        emu.replug()
+    rec.wait_for(lambda: rec.states()[-1] == "IDLE", what="running again")
+    assert emu.insert_coin(200, wait=5)
+    rec.wait_cash("COIN_CREDIT", 2, timeout=10)
+    assert credited(rec) == [("COIN_CREDIT", 100), ("COIN_CREDIT", 200)]
+    assert emu.ledger.credited_total() == 300
+    emu.ledger.check()
+
+
+@pytest.mark.every_transport
+def test_a_payout_whose_reply_an_unplug_cuts_off_is_not_busy_and_ends_with_what_was_paid(
+    emulators: Make, devices: Make, transport: str
+) -> None:
+    """The cable is pulled while the reply to the real PAYOUT AMOUNT is on its way: the device
+    got the command and pays.  The host's read fails (the port is gone); the payout is not
+    "maybe": DispenseValue answers OK, as for a payout command every retry of which went
+    unanswered, and when the port is back the transaction ends COMPLETED with the ledger's
+    amount.  (It answered BUSY, which invites the application to pay a second time.)"""
+    emu = emulators("SPECTRAL_PAYOUT", levels={500: 10, 1000: 10}, auto_take=0.0)
+    device = devices(reconnect_interval=0.1)
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT, transport)
+    original = emu.engine.reply_filter
+    payouts: list[int] = []
+    carried = threading.Event()
+
+    def cut_off(code: int) -> bool:
+        if code == Command.PAYOUT_AMOUNT and not carried.is_set():
+            payouts.append(code)
+            if len(payouts) == 2:  # (the first is the TEST, the second the real payout)
+                carried.set()
+        return not carried.is_set() and original(code)
+
+    def unplug_when_paid() -> None:
+        if carried.wait(10):
+            emu.unplug()
+
+    puller = threading.Thread(target=unplug_when_paid)
+    emu.engine.reply_filter = cut_off
+    puller.start()
+    try:
+        result = device.DispenseValue(ValueCountryCode(1500, "EUR"))
+        puller.join(10)
+        assert carried.is_set(), "the real payout command did not reach the device"
+        assert result == DTRR.OK
+        rec.wait_state("NOT_CONNECTED", timeout=5)
+        emu.engine.reply_filter = original
+        emu.replug()
+        rec.wait_for(lambda: transactions(rec), timeout=20, what="transaction end")
+    finally:
+        emu.engine.reply_filter = original
+        emu.replug()
+        puller.join(10)
+    assert emu.wait_for(lambda e: e.status()["job"] is None, 10)
+    assert emu.ledger.dispensed_total() == 1500
+    assert transactions(rec) == [("COMPLETED", 1500)]
+
+
 def test_a_reset_unit_that_ignores_the_abandoned_poll_is_reconnected_after_the_patience(
     emulators: Make, devices: Make
 ) -> None:
