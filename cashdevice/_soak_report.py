@@ -388,8 +388,9 @@ def format_table(report: SoakReport) -> str:
         )
     if report.power_cuts:
         lines.append(
-            "(3) cuts are made just after the unit answered a poll: an event it never put in a reply "
-            "dies with its volatile queue, whatever the host does; counted here when it could not wait."
+            "(3) cuts are made just after the unit answered a poll and the host took every credit "
+            "in that reply: an event the unit never put in a reply, or a credit in a reply still on "
+            "its way, dies with the power whatever the host does; counted here when it could not wait."
         )
     lines.extend(money_problems(report))
     if not report.settled:
