@@ -47,6 +47,9 @@ class SoakConfig:
     coin_interval: float = 0.25
     group: bool = False
     """Poll through a :class:`~cashdevice.PollGroup` (needs a pty)."""
+    escrow: bool = False
+    """The application holds every note in escrow (``auto_accept=False``) and accepts or returns
+    it (note models only)."""
 
     def device_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {
@@ -61,6 +64,8 @@ class SoakConfig:
             options["timeout"] = self.timeout
         if self.retries is not None:
             options["retries"] = self.retries
+        if self.escrow:
+            options["auto_accept"] = False
         return options
 
 
@@ -122,6 +127,10 @@ class SoakReport:
     link_counters: dict[str, int] | None = None
     group_counters: dict[str, int] | None = None
     """The PollGroup's counters (``--group``): polls, quiet, steps, handed, handed_back, late."""
+    escrow_calls: Counter[str] = field(default_factory=Counter)
+    """``--escrow``: the application's AcceptFromEscrow / ReturnFromEscrow calls by outcome
+    (``accepted``, ``returned``, and ``*_refused`` when the call returned False: no note waited)."""
+    ledger_rejected: int = 0
     ledger_problems: list[str] = field(default_factory=list)
     fault_stats: dict[str, dict[str, int]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
@@ -135,6 +144,7 @@ class SoakReport:
             if c.cleared:
                 self.ledger_cleared[(d.value, d.country)] = c.cleared
         self.ledger_dispensed = ledger.dispensed_total()
+        self.ledger_rejected = ledger.count("rejected")
         self.ledger_problems = ledger.problems()
 
     @property
@@ -279,7 +289,8 @@ def format_table(report: SoakReport) -> str:
         f"faults: drop {cfg.drop * 100:g} % + corrupt {cfg.corrupt * 100:g} % per byte, both directions; "
         f"{cfg.power_cuts} power cuts, {cfg.unplugs} unplugs"
         + (f"; a coin every {cfg.coin_interval:g} s at most" if report.kind == "coins" else "")
-        + ("; fast mechanical timings" if cfg.fast else ""),
+        + ("; fast mechanical timings" if cfg.fast else "")
+        + ("; every note held in escrow, then accepted or returned" if cfg.escrow else ""),
         f"host: CashDevice({opts}){deadline}" + (", polled idle by a PollGroup" if cfg.group else ""),
         "",
         "| | ledger (emulator) | reported (host) |",
@@ -297,6 +308,15 @@ def format_table(report: SoakReport) -> str:
     row(
         "credits, count", f"{sum(report.ledger_credits.values()):,}", f"{sum(report.host_credits.values()):,}"
     )
+    if cfg.escrow:
+        calls = report.escrow_calls
+        row(
+            "escrow: AcceptFromEscrow / ReturnFromEscrow (True; False: no note waited)",
+            "",
+            f"{calls['accepted']} / {calls['returned']} ({calls['accepted_refused']} / "
+            f"{calls['returned_refused']})",
+        )
+        row("notes returned to the customer (rejected)", f"{report.ledger_rejected:,}", "")
     row("lost", "", f"**{report.lost_total}**")
     row("duplicated", "", f"**{report.duplicated_total}**")
     row("cleared at reset (1)", "", f"{sum(report.cleared_at_reset.values())} ({_money(cleared_value)})")

@@ -5,7 +5,8 @@ over TCP).  A simulated customer inserts notes (coins on coin models) as a custo
 the soak asks for payouts, the emulator's fault injection breaks bytes in both directions
 (``--drop``, ``--corrupt``: per-byte probabilities), cuts the power (``--power-cuts``, half of
 them while a payout runs, the other half while a note or coin is being taken) and pulls the
-cable (``--unplugs``).  At the end the line is made clean, the host gets a bounded time to
+cable (``--unplugs``); with ``--escrow`` the application holds every note in escrow and accepts
+or returns it (:class:`EscrowClerk`).  At the end the line is made clean, the host gets a bounded time to
 report what it still owes, and a table compares what the host reported (events and return
 values) with the emulator's ledger: credits lost or duplicated, payouts paid vs reported,
 BUSY answers, recovery times, throughput and link counters.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import queue
 import random
 import sys
 import threading
@@ -80,6 +82,47 @@ BUSY_ATTEMPTS = 5
 
 
 # ---------------------------------------------------------------------------------- host side
+
+
+class EscrowClerk:
+    """``--escrow``: the application's side of a held note.  Each ESCROW CashEvent is decided
+    from another thread after up to two poll intervals: accepted (three times in four) or
+    returned to the customer, by AcceptFromEscrow / ReturnFromEscrow, as a kiosk whose customer
+    confirms a note does.  A call that returns False (no note waited: a power cut or the unit's
+    own escrow time-out returned it meanwhile) is counted, not retried."""
+
+    def __init__(self, device: CashDevice, seed: int, pause: float, calls: Counter[str]) -> None:
+        self._device = device
+        self._rng = random.Random(seed * 7919 + 1)  # (its own: its decisions do not shift the plan)
+        self._pause = pause
+        self._calls = calls
+        self._notes: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        device.CashEvent.connect(self._on_cash)
+        self._thread = threading.Thread(target=self._run, name="cashdevice-soak-escrow", daemon=True)
+        self._thread.start()
+
+    def _on_cash(self, sender: Any, e: Any) -> None:
+        if e.eventType == CashEventType.ESCROW:
+            self._notes.put(int(e.value))
+
+    def _run(self) -> None:
+        while True:
+            value = self._notes.get()
+            if value is None:
+                return
+            self._stop.wait(self._rng.uniform(0.0, self._pause))
+            if self._rng.random() < 0.75:
+                done, outcome = self._device.AcceptFromEscrow(), "accepted"
+            else:
+                done, outcome = self._device.ReturnFromEscrow(), "returned"
+            self._calls[outcome if done else outcome + "_refused"] += 1
+
+    def close(self) -> None:
+        self._device.CashEvent.disconnect(self._on_cash)
+        self._stop.set()
+        self._notes.put(None)
+        self._thread.join(5.0)
 
 
 class HostTally:
@@ -169,6 +212,8 @@ class Soak:
             raise ValueError(f"unknown model {config.model!r}; one of {', '.join(MODELS)}")
         if config.group and config.transport != "pty":
             raise ValueError("--group needs --transport pty (a PollGroup polls descriptors)")
+        if config.escrow and MODELS[config.model].kind == COINS:
+            raise ValueError(f"--escrow needs a note model ({config.model} takes coins)")
         self.config = config
         self.log = log
         self.rng = random.Random(config.seed)
@@ -196,6 +241,7 @@ class Soak:
         self.deadline = time.monotonic() + config.max_minutes * 60.0
         self.device: CashDevice | None = None
         self.tally: HostTally | None = None
+        self.clerk: EscrowClerk | None = None
         self.stage = "starting"
         self.items_done = 0
         self.payouts_done = 0
@@ -301,6 +347,8 @@ class Soak:
                 self._settle()
         finally:
             self.set_faults(False)
+            if self.clerk is not None:
+                self.clerk.close()
             self._collect()
             if self.device is not None:
                 self.device.Close()
@@ -317,6 +365,9 @@ class Soak:
         device = CashDevice(**self.report.device_options, poll_group=group)
         self.device = device
         self.tally = HostTally(device)
+        if self.config.escrow:
+            pause = 2 * float(self.report.device_options["poll_interval"])
+            self.clerk = EscrowClerk(device, self.config.seed, pause, self.report.escrow_calls)
         for _ in range(5):
             self.report.open_attempts += 1
             result = device.Open(port, self.emu.address, hint)
@@ -658,6 +709,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--group", action="store_true", help="a PollGroup polls the idle device (needs --transport pty)"
     )
+    parser.add_argument(
+        "--escrow",
+        action="store_true",
+        help="the application holds every note in escrow and accepts (3 in 4) or returns it (note models)",
+    )
     parser.add_argument("--fast", action="store_true", help="short emulated mechanical timings")
     parser.add_argument("--max-minutes", type=_positive, default=40.0, help="bound on the run (default 40)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -687,6 +743,7 @@ def config_from(args: argparse.Namespace) -> SoakConfig:
         quiet=args.quiet,
         coin_interval=args.coin_interval,
         group=args.group,
+        escrow=args.escrow,
     )
 
 

@@ -83,6 +83,25 @@ def test_unplug_replug_cycles(capsys: pytest.CaptureFixture[str], transport: str
 
 
 @pytest.mark.timeout(60)
+def test_notes_held_in_escrow_then_accepted_or_returned_on_a_bad_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--escrow: the application decides every note (CashDevice(auto_accept=False)); accepted
+    notes are credited once, returned ones never (the ledger counts them rejected)."""
+    code, table = run(
+        capsys, "--escrow", "--notes", "16", "--payouts", "2", "--power-cuts", "2", "--drop", "0.003",
+        "--corrupt", "0.003", "--seed", "4",
+    )  # fmt: skip
+    assert_clean(code, table)
+    assert "auto_accept=False" in table
+    accepted, returned, *_ = (int(n) for n in re.findall(r"\d+", table_value(table, "escrow:")))
+    assert accepted > 0 and returned > 0, table
+    assert number(table_value(table, "credits, count")) >= accepted - 2  # (a cut may return an accepted note)
+    rejected = table.split("| notes returned to the customer (rejected) | ")[1].split(" |")[0]
+    assert int(rejected) >= returned
+
+
+@pytest.mark.timeout(60)
 def test_a_group_run_reports_the_groups_counters(capsys: pytest.CaptureFixture[str]) -> None:
     code, table = run(capsys, "--notes", "4", "--payouts", "1", "--transport", "pty", "--group")
     assert_clean(code, table)
@@ -127,6 +146,7 @@ def test_bad_arguments_exit_2() -> None:
     with pytest.raises(SystemExit):
         soak.main(["--transport", "usb"])
     assert soak.main(["--model", "NO_SUCH_MODEL", "--quiet"]) == 2
+    assert soak.main(["--model", "SMART_HOPPER", "--escrow", "--quiet"]) == 2  # coins have no escrow
 
 
 # --------------------------------------------------------------------------- long runs (opt-in)
