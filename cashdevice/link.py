@@ -24,10 +24,10 @@ Rules it implements (ssp-protocol.md §1.5, §1.6, §2.5; GA138 transport chapte
   cached its reply.  That holds for a port that fails once the packet is on its way (a USB
   cable pulled: :class:`LinkPortLostError`) as for a deadline that passes.  If the next
   command to that address is the same command (the poll thread polls again), the abandoned
-  packet is sent again byte for byte, so that a device that ran it
-  answers from its cache (a poll reply with a credit in it is never lost) and one that did not
-  runs it now.  Any other command would be taken for a retransmission and answered with the
-  stale reply (GA138 transport chapter), so SYNC goes first.  If the abandoned command was
+  packet is sent again byte for byte, so that a device that ran it answers from its cache (a
+  poll reply with a credit in it is never lost) and one that did not runs it now.  Any other
+  command would be taken for a retransmission and answered with the stale reply (GA138
+  transport chapter), so SYNC goes first.  If the abandoned command was
   encrypted, the device's eCOUNT is then unknown (it advances only if the command arrived):
   :meth:`SSPLink.count_uncertain` says so until a new key is installed, and encrypted
   transactions are refused (:class:`~cashdevice.ssp.SSPEncryptionError`) until then;

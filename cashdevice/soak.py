@@ -5,11 +5,11 @@ over TCP).  A simulated customer inserts notes (coins on coin models) as a custo
 the soak asks for payouts, the emulator's fault injection breaks bytes in both directions
 (``--drop``, ``--corrupt``: per-byte probabilities), cuts the power (``--power-cuts``, half of
 them while a payout runs, the other half while a note or coin is being taken) and pulls the
-cable (``--unplugs``); with ``--escrow`` the application holds every note in escrow and accepts
-or returns it (:class:`EscrowClerk`).  At the end the line is made clean, the host gets a bounded time to
-report what it still owes, and a table compares what the host reported (events and return
-values) with the emulator's ledger: credits lost or duplicated, payouts paid vs reported,
-BUSY answers, recovery times, throughput and link counters.
+cable (``--unplugs``); with ``--escrow`` the application holds every note in escrow and
+accepts or returns it (:class:`EscrowClerk`).  At the end the line is made clean, the host gets
+a bounded time to report what it still owes, and a table compares what the host reported
+(events and return values) with the emulator's ledger: credits lost or duplicated, payouts paid
+vs reported, BUSY answers, recovery times, throughput and link counters.
 
 Exit status: 0 when no credit was lost or duplicated and every payout was reported with the
 ledger's amount; 1 otherwise; 2 for bad arguments; 130 when interrupted.
@@ -109,8 +109,8 @@ class EscrowClerk:
     def _run(self) -> None:
         while True:
             value = self._notes.get()
-            if value is None:
-                return
+            if value is None or self._stop.is_set():
+                return  # (the soak is over: no more calls to the device)
             self._stop.wait(self._rng.uniform(0.0, self._pause))
             if self._rng.random() < 0.75:
                 done, outcome = self._device.AcceptFromEscrow(), "accepted"

@@ -128,7 +128,6 @@ def test_coin_credit_in_a_reply_cut_off_by_an_unplug_is_reported_once(
         emu.unplug()
         rec.wait_state("NOT_CONNECTED", timeout=5)
         emu.engine.reply_filter = original
-        time.sleep(0.3)  # the cable stays out for a few reconnect tries (a state, not a sync point)
         emu.replug()
         rec.wait_cash("COIN_CREDIT", timeout=15)
     finally:
