@@ -50,6 +50,8 @@ class SoakConfig:
     escrow: bool = False
     """The application holds every note in escrow (``auto_accept=False``) and accepts or returns
     it (note models only)."""
+    paced: bool = False
+    """The emulator paces its line at the unit's baud rate, both ways (9600 8N2 by default)."""
 
     def device_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {
@@ -290,7 +292,8 @@ def format_table(report: SoakReport) -> str:
         f"{cfg.power_cuts} power cuts, {cfg.unplugs} unplugs"
         + (f"; a coin every {cfg.coin_interval:g} s at most" if report.kind == "coins" else "")
         + ("; fast mechanical timings" if cfg.fast else "")
-        + ("; every note held in escrow, then accepted or returned" if cfg.escrow else ""),
+        + ("; every note held in escrow, then accepted or returned" if cfg.escrow else "")
+        + ("; the line paced at the unit's baud rate" if cfg.paced else ""),
         f"host: CashDevice({opts}){deadline}" + (", polled idle by a PollGroup" if cfg.group else ""),
         "",
         "| | ledger (emulator) | reported (host) |",

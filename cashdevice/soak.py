@@ -224,6 +224,7 @@ class Soak:
         self.pays = bool(spec.payout)
         options: dict[str, Any] = dict(FAST_TIMINGS) if config.fast else {}
         options["auto_take"] = 0.0  # the customer takes every note from the bezel at once
+        options["pacing"] = config.paced
         options["cashbox_capacity"] = max(spec.cashbox_capacity, config.items + config.power_cuts + 1000)
         currency = (config.currency or "EUR").split(",")[0].strip().upper()
         table = CURRENCIES_COINS if self.coins else CURRENCIES_NOTES
@@ -714,6 +715,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the application holds every note in escrow and accepts (3 in 4) or returns it (note models)",
     )
+    parser.add_argument(
+        "--paced", action="store_true", help="the emulator paces its line at the unit's baud rate (9600 8N2)"
+    )
     parser.add_argument("--fast", action="store_true", help="short emulated mechanical timings")
     parser.add_argument("--max-minutes", type=_positive, default=40.0, help="bound on the run (default 40)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -744,6 +748,7 @@ def config_from(args: argparse.Namespace) -> SoakConfig:
         coin_interval=args.coin_interval,
         group=args.group,
         escrow=args.escrow,
+        paced=args.paced,
     )
 
 

@@ -102,6 +102,19 @@ def test_notes_held_in_escrow_then_accepted_or_returned_on_a_bad_line(
 
 
 @pytest.mark.timeout(60)
+def test_a_paced_line_with_noise_and_a_cut(capsys: pytest.CaptureFixture[str]) -> None:
+    """--paced: the emulator's line at 9600 8N2 both ways, so every exchange takes its real time
+    (a poll reply is several ms, GET ALL LEVELS tens) while the noise breaks bytes."""
+    code, table = run(
+        capsys, "--paced", "--notes", "4", "--payouts", "1", "--power-cuts", "1", "--drop", "0.005",
+        "--corrupt", "0.005", "--seed", "2",
+    )  # fmt: skip
+    assert_clean(code, table)
+    assert "the line paced at the unit's baud rate" in table
+    assert number(table_value(table, "credits, count")) >= 4
+
+
+@pytest.mark.timeout(60)
 def test_a_group_run_reports_the_groups_counters(capsys: pytest.CaptureFixture[str]) -> None:
     code, table = run(capsys, "--notes", "4", "--payouts", "1", "--transport", "pty", "--group")
     assert_clean(code, table)
