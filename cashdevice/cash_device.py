@@ -103,6 +103,7 @@ EventArgs = Any
 """The payload of a device event: one of the response classes of :mod:`cashdevice.records`."""
 
 _STATUS_QUEUE_LIMIT = 10_000
+"""Events :meth:`CashDevice.GetDeviceStatus` keeps until it is called (then the oldest are dropped)."""
 
 _STARTUP_READY = frozenset({DeviceState.CONNECTED, DeviceState.STOPPED})
 _LIMP_STATES = frozenset(
@@ -201,6 +202,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._v: dict[str, Any] = default_values()
         self._state_lock = threading.RLock()
         self._status_queue: collections.deque[EventArgs] = collections.deque(maxlen=_STATUS_QUEUE_LIMIT)
+        self._status_dropping = False  # the queue is full and drops its oldest (logged once)
         self._link: SSPLink | None = None
         self._address = 0
         self._enc_key = DEFAULT_FIXED_KEY
@@ -317,8 +319,19 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
     # ------------------------------------------------------------------------------ events
 
     def _fire(self, signal: DeviceEvent, args: EventArgs) -> None:
-        """Queue ``args`` for GetDeviceStatus and call every receiver; a failing one is logged."""
-        self._status_queue.append(args)
+        """Queue ``args`` for GetDeviceStatus and call every receiver; a failing one is logged.
+        The queue keeps the last :data:`_STATUS_QUEUE_LIMIT` events: once it is full (nobody has
+        called GetDeviceStatus for that long) the oldest are dropped, which is logged once until
+        the next GetDeviceStatus."""
+        queue = self._status_queue
+        if len(queue) == queue.maxlen and not self._status_dropping:
+            self._status_dropping = True
+            self.log.warning(
+                "GetDeviceStatus not called for %d events: its queue now drops the oldest "
+                "(the event receivers still get every event)",
+                queue.maxlen,
+            )
+        queue.append(args)
         for receiver in list(signal.receivers_for(self)):
             try:
                 deliver(receiver, self, args, signal.signatures)
@@ -344,8 +357,10 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
 
     @csharp(fresh(_html.DeviceStatusList), needs_open=False)
     def GetDeviceStatus(self) -> _html.DeviceStatusList:
-        """Return and drain the queue of every event fired so far (REST GetDeviceStatus, L2453)."""
+        """Return and drain the queue of every event fired so far (REST GetDeviceStatus, L2453):
+        the last 10,000 (``_STATUS_QUEUE_LIMIT``); older ones are dropped, with a warning."""
         out = _html.DeviceStatusList()
+        self._status_dropping = False
         while True:
             try:
                 out.append(self._status_queue.popleft())

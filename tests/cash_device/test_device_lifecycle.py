@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -89,6 +90,30 @@ def test_open_fills_variables_and_credits_once(
     assert emu.ledger.credited_total() == value
     assert device.GetDeviceStatus()  # the REST-style queue saw them too
     assert device.GetDeviceStatus() == []  # and was drained
+
+
+def test_a_full_status_queue_drops_its_oldest_events_and_says_so(
+    emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """GetDeviceStatus keeps the last events only (10,000; 4 here).  A REST client that stopped
+    asking would miss the oldest, credits included: the first drop is logged (once until the
+    queue is read again), and the receivers still get every event."""
+    emu = emulators("SMART_HOPPER")
+    device = devices()
+    device._status_queue = collections.deque(maxlen=4)
+    rec = open_device(emu, device)
+    dropping = "GetDeviceStatus not called for 4 events"
+    warnings = [r.getMessage() for r in caplog.records if dropping in r.getMessage()]
+    assert len(warnings) == 1 and "the event receivers still get every event" in warnings[0]
+    assert len(rec.events) > 4  # (CONNECTING, CONNECTED, STARTING, STARTED, IDLE ...)
+    kept = device.GetDeviceStatus()
+    assert list(kept) == [e for _, e in rec.events[-4:]]  # the newest four
+    caplog.clear()
+    for n in range(1, 6):
+        assert emu.insert_coin(100, wait=5)
+        rec.wait_cash("COIN_CREDIT", n)
+    assert sum(dropping in r.getMessage() for r in caplog.records) == 1  # logged again, once
+    assert list(device.GetDeviceStatus()) == [e for _, e in rec.events[-4:]]
 
 
 def test_escrow_hold_accept_and_return(emulators: Make, devices: Make) -> None:
