@@ -96,7 +96,8 @@ class EscrowClerk:
         self._rng = random.Random(seed * 7919 + 1)  # (its own: its decisions do not shift the plan)
         self._pause = pause
         self._calls = calls
-        self._notes: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self._notes: queue.SimpleQueue[bool] = queue.SimpleQueue()
+        """One True per note to decide; False ends the thread."""
         self._stop = threading.Event()
         device.CashEvent.connect(self._on_cash)
         self._thread = threading.Thread(target=self._run, name="cashdevice-soak-escrow", daemon=True)
@@ -104,12 +105,11 @@ class EscrowClerk:
 
     def _on_cash(self, sender: Any, e: Any) -> None:
         if e.eventType == CashEventType.ESCROW:
-            self._notes.put(int(e.value))
+            self._notes.put(True)
 
     def _run(self) -> None:
         while True:
-            value = self._notes.get()
-            if value is None or self._stop.is_set():
+            if not self._notes.get() or self._stop.is_set():
                 return  # (the soak is over: no more calls to the device)
             self._stop.wait(self._rng.uniform(0.0, self._pause))
             if self._rng.random() < 0.75:
@@ -121,7 +121,7 @@ class EscrowClerk:
     def close(self) -> None:
         self._device.CashEvent.disconnect(self._on_cash)
         self._stop.set()
-        self._notes.put(None)
+        self._notes.put(False)
         self._thread.join(5.0)
 
 
@@ -467,13 +467,15 @@ class Soak:
             with e._lock:  # check and cut atomically
                 note = getattr(e.device, "note", None)
                 credited = note is not None and note.credited  # a reset event will report it
-                for p in e.device.pending:
-                    if not p.reported and not (credited and p.event.code == PollEvent.CREDIT):
-                        return False
-                for event in e.device.unconfirmed:
-                    code = event.code
-                    if code in _CREDITS_ON_THE_WAY and not (credited and code == PollEvent.CREDIT):
-                        return False
+
+                def dies(code: int) -> bool:  # the cut would destroy it (no reset event reports it)
+                    return not (credited and code == PollEvent.CREDIT)
+
+                device = e.device
+                if any(not p.reported and dies(p.event.code) for p in device.pending) or any(
+                    ev.code in _CREDITS_ON_THE_WAY and dies(ev.code) for ev in device.unconfirmed
+                ):
+                    return False
                 e.power_cycle()
                 return True
 
