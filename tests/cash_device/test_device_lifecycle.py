@@ -102,18 +102,30 @@ def test_a_full_status_queue_drops_its_oldest_events_and_says_so(
     device = devices()
     device._status_queue = collections.deque(maxlen=4)
     rec = open_device(emu, device)
+
+    def the_newest_four(kept: list[Any]) -> list[Any]:
+        """The four events the recorder saw last, up to ``kept``'s last (the queue gets an event
+        before the receivers do)."""
+        rec.wait_for(lambda: any(e is kept[-1] for _, e in rec.events), what="the last event recorded")
+        events = [e for _, e in rec.events]
+        last = max(i for i, e in enumerate(events) if e is kept[-1])
+        return events[last - 3 : last + 1]
+
+    # (CONNECTING, CONNECTED, STARTING, STARTED, IDLE: the fifth drops the first; the IDLE state is
+    # set before its event goes out, so wait for the event)
+    rec.wait_for(lambda: len(rec.events) > 4, what="five events")
     dropping = "GetDeviceStatus not called for 4 events"
     warnings = [r.getMessage() for r in caplog.records if dropping in r.getMessage()]
     assert len(warnings) == 1 and "the event receivers still get every event" in warnings[0]
-    assert len(rec.events) > 4  # (CONNECTING, CONNECTED, STARTING, STARTED, IDLE ...)
-    kept = device.GetDeviceStatus()
-    assert list(kept) == [e for _, e in rec.events[-4:]]  # the newest four
+    kept = list(device.GetDeviceStatus())
+    assert len(kept) == 4 and kept == the_newest_four(kept)
     caplog.clear()
     for n in range(1, 6):
         assert emu.insert_coin(100, wait=5)
         rec.wait_cash("COIN_CREDIT", n)
     assert sum(dropping in r.getMessage() for r in caplog.records) == 1  # logged again, once
-    assert list(device.GetDeviceStatus()) == [e for _, e in rec.events[-4:]]
+    kept = list(device.GetDeviceStatus())
+    assert len(kept) == 4 and kept == the_newest_four(kept)
 
 
 def test_escrow_hold_accept_and_return(emulators: Make, devices: Make) -> None:
