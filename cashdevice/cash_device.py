@@ -579,11 +579,16 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
 
     def _add_file_handler(self, path: str) -> None:
         """The DEBUG log file of ``Open(..., logFilePath)``; the application's own handlers keep
-        their levels (:mod:`cashdevice._device_log`)."""
+        their levels (:mod:`cashdevice._device_log`).  A file that cannot be opened (a missing
+        folder, no permission) is logged as an error and Open goes on without it."""
         detach, self._log_detach = self._log_detach, None
         if detach is not None:
             detach()
-        self._log_detach = attach_log_file(self.log, path)
+        try:
+            self._log_detach = attach_log_file(self.log, path)
+        except OSError as exc:
+            # the device works without its log file: Open goes on, and says why there is none
+            self.log.error("logFilePath %r cannot be written (%s); this device logs to no file", path, exc)
 
     def _say_where_raw_goes(self) -> None:
         """One INFO line: where the raw packets go (a file, or only the logging tree)."""

@@ -83,6 +83,20 @@ def test_log_file_keeps_the_console_as_configured(
     assert logger.level == logging.NOTSET and logger.propagate  # Close put it back
 
 
+def test_a_log_file_that_cannot_be_written_is_logged_and_open_goes_on(
+    emulators: Make, devices: Make, console: Console, tmp_path: Path
+) -> None:
+    """A missing folder in ``logFilePath``: Open still opens the device (no exception out of it),
+    and an ERROR names the file and why; the device logs to no file."""
+    emu = emulators("NOTE_VALIDATOR")
+    device = devices()
+    missing = tmp_path / "no such folder" / "device.log"
+    run_a_note(emu, device, logFilePath=str(missing))
+    assert not missing.exists()
+    errors = [r.getMessage() for r in console.records if r.levelno == logging.ERROR]
+    assert any(str(missing) in m and "cannot be written" in m for m in errors), errors
+
+
 def test_log_file_respects_a_quieter_library_level(
     emulators: Make, devices: Make, console: Console, tmp_path: Path
 ) -> None:
