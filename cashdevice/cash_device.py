@@ -203,6 +203,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._state_lock = threading.RLock()
         self._status_queue: collections.deque[EventArgs] = collections.deque(maxlen=_STATUS_QUEUE_LIMIT)
         self._status_dropping = False  # the queue is full and drops its oldest (logged once)
+        self._status_lock = threading.Lock()  # the queue's ends: _fire, GetDeviceStatus, _return_status
         self._link: SSPLink | None = None
         self._address = 0
         self._enc_key = DEFAULT_FIXED_KEY
@@ -324,14 +325,17 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         called GetDeviceStatus for that long) the oldest are dropped, which is logged once until
         the next GetDeviceStatus."""
         queue = self._status_queue
-        if len(queue) == queue.maxlen and not self._status_dropping:
-            self._status_dropping = True
+        with self._status_lock:
+            dropping = len(queue) == queue.maxlen and not self._status_dropping
+            if dropping:
+                self._status_dropping = True
+            queue.append(args)
+        if dropping:
             self.log.warning(
                 "GetDeviceStatus not called for %d events: its queue now drops the oldest "
                 "(the event receivers still get every event)",
                 queue.maxlen,
             )
-        queue.append(args)
         for receiver in list(signal.receivers_for(self)):
             try:
                 deliver(receiver, self, args, signal.signatures)
@@ -360,12 +364,24 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         """Return and drain the queue of every event fired so far (REST GetDeviceStatus, L2453):
         the last 10,000 (``_STATUS_QUEUE_LIMIT``); older ones are dropped, with a warning."""
         out = _html.DeviceStatusList()
-        self._status_dropping = False
-        while True:
-            try:
-                out.append(self._status_queue.popleft())
-            except IndexError:
-                return out
+        with self._status_lock:
+            self._status_dropping = False
+            out.extend(self._status_queue)
+            self._status_queue.clear()
+        return out
+
+    def _return_status(self, events: list[EventArgs]) -> None:
+        """Put ``events``, which a GetDeviceStatus took, back at the front of the queue, in their
+        order: the REST server does this when its client went away before the answer was sent,
+        so that the next GetDeviceStatus still reports them.  Where the queue has no room for all
+        of them, the oldest are dropped, as when it fills (logged)."""
+        queue = self._status_queue
+        with self._status_lock:
+            room = (queue.maxlen or 0) - len(queue)
+            dropped = max(0, len(events) - room)
+            queue.extendleft(reversed(events[dropped:]))
+        if dropped:
+            self.log.warning("GetDeviceStatus: %d undelivered events dropped (the queue is full)", dropped)
 
     # ------------------------------------------------------------------------------ lifecycle
 

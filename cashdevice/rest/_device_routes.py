@@ -325,9 +325,13 @@ def get_complete_cash_device(c: Call) -> Reply:
     return ok(f"{c.device_id}: " + json.dumps(c.dev.GetCompleteCashDevice(), indent=2))
 
 
-@route("GetDeviceStatus", "GET", 2432)
+@route("GetDeviceStatus", "GET", 2432, inline=True)
 def get_device_status(c: Call) -> Reply:
-    return Reply(200, [e.to_json() for e in c.dev.GetDeviceStatus()])
+    """The queued events, drained (L2453: "a queue of states").  A client gone before the answer
+    is sent gets them at its next call instead (``undo``; the endpoint checks)."""
+    events = c.dev.GetDeviceStatus()
+    dev = c.dev
+    return Reply(200, [e.to_json() for e in events], undo=lambda: dev._return_status(events))
 
 
 @route("GetCounters", "GET", 2764)

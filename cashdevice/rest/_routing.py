@@ -25,6 +25,9 @@ class Reply:
     status: int
     content: Any
     headers: dict[str, str] | None = None
+    undo: Callable[[], None] | None = None
+    """Puts back what the handler took (GetDeviceStatus's events) when the answer cannot be
+    delivered: the client went away before it was sent."""
 
 
 @dataclass
@@ -63,6 +66,10 @@ class Route:
     needs_device: bool = True
     auth: bool = True
     body: str = ""  # OpenAPI hint: the seed's body shape
+    inline: bool = False
+    """Runs on the event loop, not on the device's workers: a host-side read that never waits for
+    the device (GetDeviceStatus), so that calls blocked on a slow or unplugged device cannot hold
+    it up until its client gives up."""
 
     @property
     def path(self) -> str:
@@ -81,9 +88,10 @@ def route(
     device: bool = True,
     auth: bool = True,
     body: str = "",
+    inline: bool = False,
 ) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
-        ROUTES.append(Route(name, method, group, line, fn, device, auth, body))
+        ROUTES.append(Route(name, method, group, line, fn, device, auth, body, inline))
         return fn
 
     return register

@@ -3,7 +3,10 @@
 Request handling follows ASP.NET's, which the seed's clients rely on: route paths match case-insensitively
 (``ExtendeDGetFirmwareVersion``), JSON keys too, a GET may carry a body, text answers are bare
 ``text/plain``.  Order of checks: bearer token (401), deviceID (400 when missing, 404 when no OpenConnection
-created it), then the body (400).  Handlers run on the device's own threads, never on the event loop.
+created it), then the body (400).  Handlers run on the device's own threads, never on the event loop,
+except GetDeviceStatus, which only drains a queue on the host: it runs on the loop, so that device calls
+blocked on a slow or unplugged device cannot delay it past its client's timeout, and a client gone away
+before its answer was sent leaves its events queued for the next call.
 """
 
 from __future__ import annotations
@@ -97,9 +100,9 @@ def _endpoint(server: Server, route: Route) -> Callable[[Request], Awaitable[Res
         except b.BadRequest as exc:
             return _bad_request(exc)
 
-        def run() -> Response:
+        def handle() -> Reply | Response:
             try:
-                return _reply(route.handler(call))
+                return route.handler(call)
             except b.BadRequest as exc:
                 return _bad_request(exc)
             except Exception as exc:  # a handler never raises out of the server
@@ -108,6 +111,12 @@ def _endpoint(server: Server, route: Route) -> Callable[[Request], Awaitable[Res
                     f"{call.device_id or route.name}: Internal error: {type(exc).__name__}", 500
                 )
 
+        def run() -> Response:
+            reply = handle()
+            return reply if isinstance(reply, Response) else _reply(reply)
+
+        if route.inline:
+            return await _deliver(request, route, handle)
         try:
             return await asyncio.wrap_future(executor.submit(run))
         except RuntimeError:  # executor shut down: the device was disconnected meanwhile
@@ -115,6 +124,24 @@ def _endpoint(server: Server, route: Route) -> Callable[[Request], Awaitable[Res
 
     endpoint.__name__ = route.name
     return endpoint
+
+
+async def _deliver(request: Request, route: Route, handle: Callable[[], Reply | Response]) -> Response:
+    """An inline route (GetDeviceStatus): run on the event loop, and when the client has gone away
+    by the time the answer is ready, undo what the handler took (its events go back to the queue
+    for the next call).  An answer that leaves but never arrives (the connection breaks while it
+    is on its way) cannot be told from one that arrived: ITL's API has no acknowledgement."""
+    if await request.is_disconnected():
+        log.info("%s: the client went away before the call ran; nothing taken", route.name)
+        return Response(status_code=499)
+    reply = handle()
+    if isinstance(reply, Response):
+        return reply
+    if reply.undo is not None and await request.is_disconnected():
+        reply.undo()
+        log.warning("%s: the client went away before the answer was sent; its events stay queued", route.name)
+        return Response(status_code=499)
+    return _reply(reply)
 
 
 def create_app(

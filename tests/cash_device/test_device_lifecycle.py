@@ -128,6 +128,29 @@ def test_a_full_status_queue_drops_its_oldest_events_and_says_so(
     assert len(kept) == 4 and kept == the_newest_four(kept)
 
 
+def test_events_put_back_go_before_the_newer_ones_and_a_full_queue_drops_the_oldest(
+    emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What the REST server does for a GetDeviceStatus client that went away: the events it took
+    go back in front of those queued since, in their order; with too little room (4 here) the
+    oldest of them drop, as when the queue fills, and that is logged."""
+    emu = emulators("SMART_HOPPER")
+    device = devices()
+    rec = open_device(emu, device)
+    rec.wait_for(lambda: len(rec.events) >= 5, what="the start-up events")
+    taken = list(device.GetDeviceStatus())
+    assert emu.insert_coin(100, wait=5)
+    rec.wait_cash("COIN_CREDIT")
+    newer = list(device._status_queue)
+    assert newer and len(taken) >= 5
+    device._return_status(taken)
+    assert list(device.GetDeviceStatus()) == taken + newer
+    device._status_queue = collections.deque(newer[-1:], maxlen=4)  # room for three more
+    device._return_status(taken)
+    assert list(device.GetDeviceStatus()) == taken[-3:] + newer[-1:]
+    assert any(f"{len(taken) - 3} undelivered events dropped" in r.getMessage() for r in caplog.records)
+
+
 def test_escrow_hold_accept_and_return(emulators: Make, devices: Make) -> None:
     emu = emulators("NOTE_VALIDATOR", escrow_timeout=1.0, clock=VirtualClock())
     device = devices(auto_accept=False)

@@ -3,7 +3,9 @@ download status, concurrent clients, and the seed's curl commands."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import shutil
 import socket
 import subprocess
@@ -15,8 +17,11 @@ from collections.abc import Iterator
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+
+from cashdevice.rest.registry import WORKERS_PER_DEVICE
 
 from .conftest import Rig, seed_examples
 
@@ -78,6 +83,107 @@ def test_credit_and_payout(rig: Rig) -> None:
     _events_until(rig, device_id, "NOTE_IN_BEZEL_HOLD")
     emu.take_notes()
     _events_until(rig, device_id, "Cash event: DISPENSED")
+
+
+def _stored(rig: Rig, device_id: str, value: int) -> None:
+    """Insert a note and wait, on the server's own CashDevice, until its STORED is queued for
+    GetDeviceStatus (no REST call takes anything meanwhile)."""
+    device = rig.app.state.server.registry.get(device_id).device
+    stored = threading.Event()
+
+    def on_cash(sender: Any, e: Any) -> None:
+        if e.eventType.name == "STORED" and e.value == value:
+            stored.set()
+
+    device.CashEvent.connect(on_cash)
+    try:
+        assert rig.emulators["SPECTRAL_PAYOUT"].insert_note(value, wait=5)
+        assert stored.wait(5), "no STORED"
+    finally:
+        device.CashEvent.disconnect(on_cash)
+
+
+def _get_status_from_a_client_that_leaves(rig: Rig, device_id: str, *, leaves_at_once: bool) -> int:
+    """GetDeviceStatus straight through the ASGI app, from a client that disconnects: at once
+    (``leaves_at_once``), or while the server prepares its answer (the second time the server
+    looks).  Returns the status the server sent (to nobody)."""
+    looks = 0
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal looks
+        looks += 1
+        if looks == 1:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        if looks == 2 and not leaves_at_once:
+            await asyncio.Event().wait()  # still there: nothing to receive (the server moves on)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    path = "/api/CashDevice/GetDeviceStatus"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": f"deviceID={quote(device_id, safe='')}".encode(),
+        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {rig.token}".encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    asyncio.run(rig.app(scope, receive, send))
+    status: int = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    return status
+
+
+@pytest.mark.parametrize("leaves_at_once", [True, False], ids=["before the call", "while it runs"])
+def test_get_device_status_keeps_its_events_for_a_client_that_went_away(
+    rig: Rig, leaves_at_once: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A credit in GetDeviceStatus's queue is not lost when the client that asked for it times out
+    or disconnects before the answer is sent: the next call still gets it (the queue is drained
+    as it is read, so without this the STORED was gone)."""
+    device_id = rig.ids["SPECTRAL_PAYOUT"]
+    assert rig.client.get(rig.url("GetDeviceStatus", device_id), headers=rig.auth).status_code == 200
+    _stored(rig, device_id, 1000)
+    with caplog.at_level(logging.INFO, logger="cashdevice.rest"):
+        assert _get_status_from_a_client_that_leaves(rig, device_id, leaves_at_once=leaves_at_once) == 499
+    said = "nothing taken" if leaves_at_once else "its events stay queued"
+    assert any(said in r.getMessage() for r in caplog.records)
+    r = rig.client.get(rig.url("GetDeviceStatus", device_id), headers=rig.auth)
+    assert r.status_code == 200
+    stored = [e for e in r.json() if "Cash event: STORED - Value: 1000" in e.get("message", "")]
+    assert len(stored) == 1, r.json()
+
+
+def test_get_device_status_answers_while_the_devices_workers_are_busy(rig: Rig) -> None:
+    """Device calls that wait for a slow or unplugged device fill the device's workers; the event
+    queue still answers at once (it needs no device), so a client's timeout does not cost it the
+    credits GetDeviceStatus took for it."""
+    device_id = rig.ids["SPECTRAL_PAYOUT"]
+    entry = rig.app.state.server.registry.get(device_id)
+    gate = threading.Event()
+    busy = [entry.executor.submit(gate.wait, 30) for _ in range(WORKERS_PER_DEVICE)]
+    try:
+        _stored(rig, device_id, 500)
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(
+                lambda: rig.client.get(rig.url("GetDeviceStatus", device_id), headers=rig.auth)
+            )
+            r = answer.result(timeout=5)
+        assert r.status_code == 200
+        assert any("Cash event: STORED - Value: 500" in e.get("message", "") for e in r.json())
+        assert not any(f.done() for f in busy)  # the workers were busy all along
+    finally:
+        gate.set()
+    for f in busy:
+        f.result(timeout=5)
 
 
 def test_download_routes(rig: Rig, tmp_path: Any) -> None:
