@@ -180,8 +180,18 @@ class PayoutMethods(DeviceContract):
         DENOMINATION (0x44).  The seed gives opposite meanings (C#: counts moved to the cashbox;
         REST L5945: counts left in the payout); this port follows REST and the SSP command:
         ``noteCounts[i]`` is how many of ``currencyAssignment[i]`` stay in the payout, the rest go
-        to the cashbox."""
+        to the cashbox.  NOT_SUPPORTED on an NV11, which has no float command (GA138)."""
         what = "Float"
+        if self._model == DeviceModel.NV11:
+            # GA138's NV11 command table has neither FLOAT AMOUNT nor FLOAT BY DENOMINATION (they
+            # are SMART Hopper, SMART Payout and SMART System commands); the NV11 moves its notes
+            # to the cashbox one at a time with STACK NOTE, or all with SMART EMPTY / EMPTY ALL
+            return self._payout_fail(
+                DispenseTransactionRequestResult.NOT_SUPPORTED,
+                what,
+                "the NV11 has no float command (GA138: FLOAT BY DENOMINATION is SMART Hopper, "
+                "SMART Payout and SMART System only); use SmartEmpty or the NV11's STACK NOTE",
+            )
         check = self._payout_checks(what)
         if check is not None:
             return check
@@ -325,12 +335,29 @@ class PayoutMethods(DeviceContract):
         self, what: str, counts: Sequence[int] | None, limit: int = 0xFFFF
     ) -> list[tuple[CurrencyAssignmentEntry, int]] | None:
         entries = self._entries
-        if counts is None or isinstance(counts, (str, bytes)) or len(counts) != len(entries):
+        if counts is None or isinstance(counts, (str, bytes)) or len(counts) < len(entries):
             self.log.error("%s: need one count per channel (%d), got %r", what, len(entries), counts)
             return None
         if not all(is_uint(n, limit) for n in counts):
             self.log.error("%s: counts must be 0..%d", what, limit)
             return None
+        extra = list(counts[len(entries) :])
+        if any(extra):
+            self.log.error(
+                "%s: %d counts for %d channels; a count beyond the dataset's channels names no "
+                "denomination: %r",
+                what,
+                len(counts),
+                len(entries),
+                counts,
+            )
+            return None
+        if extra:
+            # the seed's own examples carry one count more than their dataset's denominations
+            # ([0, 2, 1, 0, 0, 0] for five USD notes, L11992): zeros there ask for nothing
+            self.log.info(
+                "%s: %d trailing zero counts beyond the %d channels ignored", what, len(extra), len(entries)
+            )
         if len(entries) > 20:
             self.log.error("%s: at most 20 denominations per command", what)
             return None

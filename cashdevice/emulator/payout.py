@@ -138,6 +138,10 @@ class PayoutMixin(DeviceCore):
             table[Command.DISABLE_PAYOUT_DEVICE] = self._cmd_disable_payout
         if self.family == DeviceFamily.SMART_PAYOUT:
             table[Command.SET_REFILL_MODE] = self._cmd_refill_mode
+        if self.family == DeviceFamily.NV11:
+            # GA138's NV11 command table: no FLOAT AMOUNT, no FLOAT BY DENOMINATION (COMMAND NOT
+            # KNOWN); an NV11 moves stored notes to the cashbox with STACK NOTE or (SMART) EMPTY
+            del table[Command.FLOAT_AMOUNT], table[Command.FLOAT_BY_DENOMINATION]
 
     def _cmd_refill_mode(self, data: bytes) -> bytes:
         """0x30 manufacturer extension, SMART Payout fw >= 4.10 (GA138, GA973): ``30 05 81 10 11 xx``

@@ -198,6 +198,44 @@ def test_dispense_value_events_and_ledger(emulators: Make, devices: Make) -> Non
     assert emu.ledger.dispensed_total() == 1500  # the refused ones moved nothing
 
 
+def test_count_arrays_may_end_with_zeros_beyond_the_channels_as_in_the_seeds_examples(
+    emulators: Make, devices: Make
+) -> None:
+    """The seed's PayoutbyDenomination example gives [0, 2, 1, 0, 0, 0] for five USD notes (L11992),
+    its SetCashBoxPayoutLimit one [100, 50, 0, 10, 0, 0] (L12070): a literal port passes one count
+    more than the dataset has channels.  Zeros there ask for nothing and are ignored; anything else
+    there names no denomination and is refused, with nothing sent."""
+    emu, d, rec = opened(emulators, devices, levels={500: 4, 1000: 3, 2000: 2}, auto_take=0.05)
+    channels = len(d.currencyAssignment)
+    with wire(emu) as seen:
+        assert d.PayoutbyDenomination([0] * channels + [1]) == DTRR.INVALID_INPUT
+        assert d.PayoutbyDenomination([1] * (channels - 1)) == DTRR.INVALID_INPUT
+    assert seen == []
+    counts = [0] * channels + [0]
+    counts[1] = 2  # two 10 EUR notes
+    assert d.PayoutbyDenomination(counts) == DTRR.OK
+    rec.wait_for(
+        lambda: any(e.state.name == "COMPLETED" for e in rec.of("DispenserTransactionEvent")), what="payout"
+    )
+    assert emu.ledger.dispensed_total() == 2000
+
+
+def test_float_on_an_nv11_is_not_supported_and_sends_nothing(
+    emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """GA138's NV11 command table has no float command.  The emulated NV11 (like the first round's
+    host) took FLOAT BY DENOMINATION, moved the notes with no FLOATING events, and the host then
+    reported the float COMPLETED, 0 moved, while the notes were still going to the cashbox."""
+    emu, d, rec = opened(emulators, devices, "NV11", levels={500: 1, 1000: 1})
+    with wire(emu) as seen:
+        assert d.Float([0] * len(d.currencyAssignment)) == DTRR.NOT_SUPPORTED
+    assert seen == [] and not rec.of("DispenserTransactionEvent")
+    assert any("NV11 has no float command" in r.getMessage() for r in caplog.records)
+    # the emulated NV11 answers the float commands as GA138's NV11 would: COMMAND NOT KNOWN
+    assert d._send("FLOAT_BY_DENOMINATION", [(0, 500, "EUR")], 0x19)[0] == 0xF2
+    assert emu.ledger.total("floated") == 0
+
+
 def test_payout_by_denomination_float_and_empty(emulators: Make, devices: Make) -> None:
     emu, d, rec = opened(emulators, devices, levels={500: 4, 1000: 3, 2000: 2}, auto_take=0.05)
 
