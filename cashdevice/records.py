@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, ClassVar, Dict, Literal, Mapping, Tuple, Type, TypeVar, Union
 
@@ -430,7 +430,33 @@ class SorterRouteAssignmentEntry:
 # --------------------------------------------------------------------------------------------
 # Event payloads (C# events L11459-L11476; REST GetDeviceStatus objects L2459-L2694)
 
+_Payload = TypeVar("_Payload")
 
+
+def _csharp_spellings(cls: type[_Payload]) -> type[_Payload]:
+    """Give an event payload the .NET spelling of each member as a read-only alias: ``e.Value``,
+    ``e.CountryCode``, ``e.EventType``, ``e.State``, ``e.IsRunning``, ``e.Message`` read ``value``,
+    ``countryCode``, ... .  The seed shows these objects only as REST JSON, whose keys ASP.NET writes
+    in camelCase whatever the C# spelling (``ValueCountryCode``'s ``Value`` comes out as ``value``,
+    L3058 against L11768), so a ported handler may use either; one that used the other would raise in
+    the receiver and miss the event.  ``repr``, equality and ``to_json`` keep the camelCase names."""
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    names += [name for name, member in vars(cls).items() if isinstance(member, property)]
+    for name in names:
+        alias = name[:1].upper() + name[1:]
+        if alias != name and not hasattr(cls, alias):
+            setattr(cls, alias, _alias_of(name))
+    return cls
+
+
+def _alias_of(name: str) -> property:
+    def read(self: object) -> Any:
+        return getattr(self, name)
+
+    return property(read, doc=f"The .NET spelling of ``{name}``.")
+
+
+@_csharp_spellings
 @dataclass(frozen=True)
 class DeviceStatusResponse:
     """Payload of ``DeviceStateChangedEvent`` = REST ``DeviceStatusResponse`` (L2626-L2645): ``{"type",
@@ -461,6 +487,7 @@ class DeviceStatusResponse:
         }
 
 
+@_csharp_spellings
 @dataclass(frozen=True)
 class CashEventResponse:
     """Payload of ``CashEvent`` = REST ``CashEventResponse`` (L2662-L2681): ``{"type", "eventTypeAsString":
@@ -501,6 +528,7 @@ class CashEventResponse:
         }
 
 
+@_csharp_spellings
 @dataclass(frozen=True)
 class DispenserTransactionEventResponse:
     """Payload of ``DispenserTransactionEvent`` = REST ``DispenserTransactionEventResponse``: states
@@ -544,6 +572,7 @@ class DispenserTransactionEventResponse:
         }
 
 
+@_csharp_spellings
 @dataclass(frozen=True)
 class ReplenishEventResponse:
     """Payload of ``ReplenishEvent`` = REST ``ReplenishEventResponse`` (types L2592-L2600; no JSON example).
@@ -575,6 +604,7 @@ class ReplenishEventResponse:
         }
 
 
+@_csharp_spellings
 @dataclass(frozen=True)
 class SetDenominationRouteFinishedEventResponse:
     """Payload of ``SetDenominationRouteFinishedEvent`` = REST ``SetDenominationRouteFinishedEventResponse``
@@ -595,6 +625,7 @@ class SetDenominationRouteFinishedEventResponse:
         return data
 
 
+@_csharp_spellings
 @dataclass(frozen=True)
 class DeviceModuleStateChangedEventArgs:
     """Payload of ``DeviceModuleStateChangedEvent`` (L11463). The seed shows no payload and the REST queue
@@ -624,6 +655,7 @@ class DeviceModuleStateChangedEventArgs:
         }
 
 
+@_csharp_spellings
 @dataclass(frozen=True)
 class DownloadStateEventArgs:
     """Payload of ``DownloadStateEvent`` (L11471): the new :class:`DownloadState` (IDLE/UPDATING/COMPLETE,
@@ -652,6 +684,7 @@ class DownloadStateEventArgs:
         }
 
 
+@_csharp_spellings
 @dataclass(frozen=True)
 class DownloadBlockEventArgs:
     """Payload of ``DownloadBlockEvent`` (L11473): block progress, named after ``downloadStatus``'s

@@ -3,11 +3,13 @@ enums that print their names, truthy results, C#-style data classes, seed facts.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import pydoc
 import shutil
 import subprocess
 import sys
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -152,6 +154,57 @@ def test_a_csharp_handler_gets_the_credit(emulators: Make, devices: Make) -> Non
     emu.insert_note(500)
     rec.wait_cash("STORED", 2)
     assert len(seen) == count
+
+
+def test_a_handler_written_with_dotnet_spellings_gets_the_credit(emulators: Make, devices: Make) -> None:
+    """``e.Value``, ``e.CountryCode``, ``e.EventType``: the .NET spelling of each member reads the same
+    value as the REST JSON's camelCase one.  Without the aliases such a handler raised AttributeError
+    in the receiver (logged), and the application never counted the credit."""
+    emu, device = opened(emulators, devices)
+    rec = Recorder(device)
+    credits: list[tuple[Any, Any, str]] = []
+
+    def OnCashEvent(sender: Any, e: Any) -> None:
+        if e.EventType == enums.CashEventType.STORED:
+            credits.append((e.Value, e.CountryCode, e.Message))
+
+    device.CashEvent += OnCashEvent
+    emu.insert_note(2000)
+    rec.wait_cash("STORED")
+    assert credits == [(2000, "EUR", "Cash event: STORED - Value: 2000 Value2: 0 - CountryCode: EUR")]
+
+
+def _sample(cls: type[Any]) -> Any:
+    """An instance of an event payload with a non-default value in every field."""
+    values: dict[str, Any] = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        if name == "TYPE":
+            continue
+        kinds = typing.get_args(hint) or (hint,)
+        kind = next(k for k in kinds if k is not type(None))
+        if isinstance(kind, type) and issubclass(kind, enum.Enum):
+            values[name] = list(kind)[-1]
+        elif kind is bool:
+            values[name] = True
+        elif kind is int:
+            values[name] = 7 + len(values)
+        elif kind is str:
+            values[name] = "EUR"
+        else:
+            values[name] = kind(500, "EUR")
+    return cls(**values)
+
+
+@pytest.mark.parametrize("name", EVENTS)
+def test_every_event_payload_member_reads_the_same_in_its_dotnet_spelling(name: str) -> None:
+    cls = EVENT_ARGS[name]
+    sample = _sample(cls)
+    members = [f.name for f in dataclasses.fields(cls)]
+    members += [n for n, member in vars(cls).items() if isinstance(member, property) and n[:1].islower()]
+    for member in members:
+        assert getattr(sample, member[0].upper() + member[1:]) == getattr(sample, member), member
+    assert all(f"{k}=" in repr(sample) for k in (f.name for f in dataclasses.fields(cls)))
+    assert all(k[:1].islower() for k in sample.to_json())  # the REST JSON keeps its spelling
 
 
 # ------------------------------------------------------------------------------ 2. / 3. enums
