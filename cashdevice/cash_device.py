@@ -57,6 +57,7 @@ from ._payouts import PayoutMethods
 from ._poller import PollerMethods, Wake, _poll_thread
 from ._port_claims import PORT_CLAIMS
 from ._session import SessionMethods
+from ._settings import Setting, count, positive, positive_or_none, zero_or_more
 from ._signals import DeviceEvent, EventSlot, deliver
 from ._variable_properties import VariableProperties
 from .commands import CommandTable
@@ -151,7 +152,9 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
     its reply survives a long cable pull; 5 minutes) and ``poll_group`` (a
     :class:`~cashdevice.PollGroup` that polls the device while it is idle or a note's long step
     repeats, for many devices in one process) are Python-side options; everything else has the
-    C# names.
+    C# names.  The numeric options are checked whenever they are set, here or later: a value that
+    does not fit (a string, ``poll_interval=0``, a negative ``retries``) is logged as an error and the
+    option keeps its value (:mod:`cashdevice._settings`).
     """
 
     # C# events (seed L11457-L11476): per-instance blinker signals; ``+=`` / ``-=`` / ``connect``.
@@ -170,6 +173,15 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         "C# event: a SetDenominationRoute finished; args SetDenominationRouteFinishedEventResponse."
     )
 
+    # Python-side options, checked whenever set (a bad value is logged and changes nothing)
+    poll_interval = Setting(0.2, positive)
+    moving_poll_interval = Setting(0.02, zero_or_more)
+    timeout = Setting(1.0, positive)
+    retries = Setting(3, count)
+    reconnect_interval = Setting(1.0, positive)
+    deadline: Setting[float | None] = Setting(None, positive_or_none)
+    abandoned_poll_patience = Setting(300.0, zero_or_more)
+
     def __init__(
         self,
         *,
@@ -184,6 +196,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         abandoned_poll_patience: float = 300.0,
         poll_group: PollGroup | None = None,
     ) -> None:
+        self.log = logging.getLogger(f"cashdevice.device.{id(self):x}")
         self.commands = CommandTable(allow_unverified=allow_unverified)
         """This device's command table (:mod:`cashdevice.commands`); override rows here."""
         self.poll_interval = poll_interval
@@ -212,7 +225,6 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._log_raw = False
         self._log_decrypted = False
         self._log_detach: Callable[[], None] | None = None
-        self.log = logging.getLogger(f"cashdevice.device.{id(self):x}")
         self._thread: threading.Thread | None = None
         self._poll_busy = threading.Lock()
         """Held by the poll thread while it holds this device (one turn of the loop), and by the

@@ -354,3 +354,46 @@ def test_the_issue_examples(emulators: Make, devices: Make, caplog: pytest.LogCa
         assert d.RefillMode("no") is None  # type: ignore[arg-type]  # was: refill mode on
     assert seen == []
     assert not d.currencyAssignment[0].IsInhibited
+
+
+@pytest.mark.parametrize(
+    "option,bad,kept",
+    [
+        ("timeout", "x", 1.0),
+        ("timeout", 0, 1.0),
+        ("retries", -5, 3),
+        ("retries", 2.5, 3),
+        ("poll_interval", 0, 0.2),
+        ("poll_interval", -1, 0.2),
+        ("poll_interval", float("nan"), 0.2),
+        ("moving_poll_interval", -0.1, 0.02),
+        ("reconnect_interval", True, 1.0),
+        ("deadline", 0, None),
+        ("abandoned_poll_patience", "long", 300.0),
+    ],
+)
+def test_a_bad_option_is_logged_and_keeps_its_value(
+    emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture, option: str, bad: Any, kept: Any
+) -> None:
+    """``CashDevice(timeout="x")`` raised TypeError out of ``Open`` later, ``retries=-5`` a
+    ValueError, and ``poll_interval=0`` spun the poll loop at full speed.  A bad value, in the
+    constructor or set later, is logged (naming the option) and the option keeps its value; the
+    device opens and works."""
+    device = devices(**{option: bad})
+    assert getattr(device, option) == kept
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any(m.startswith(f"{option}={bad!r} ignored") for m in said), said
+    emu = emulators("NOTE_VALIDATOR")
+    assert device.Open(emu.url, 0, DeviceModel.NOTE_VALIDATOR) == CashSystemOpenResult.OK
+    caplog.clear()
+    setattr(device, option, bad)  # later, on an open device: the same
+    assert getattr(device, option) == kept
+    assert any(f"{option}={bad!r} ignored" in r.getMessage() for r in caplog.records)
+
+
+def test_good_options_are_taken(devices: Make) -> None:
+    device = devices(timeout=0.5, retries=0, poll_interval=1, moving_poll_interval=0, deadline=2.0)
+    assert (device.timeout, device.retries, device.poll_interval) == (0.5, 0, 1)
+    assert (device.moving_poll_interval, device.deadline) == (0, 2.0)
+    device.deadline = None
+    assert device.deadline is None
