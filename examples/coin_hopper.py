@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from example_support import close_device, open_device, parser
+from example_support import close_device, open_device, parser, run
 
-from cashdevice import ValueCountryCode
+from cashdevice import DispenseTransactionRequestResult, ValueCountryCode
 
 
 def main() -> int:
@@ -39,6 +39,8 @@ def main() -> int:
         say("levels: " + ", ".join(f"{e.Value}x{e.Stored}" for e in device.currencyAssignment))
         result = device.DispenseValue(ValueCountryCode(args.pay, currency))
         say(f"DispenseValue({args.pay} {currency}) -> {result.name}")
+        if result != DispenseTransactionRequestResult.OK:
+            return 1
         if not events.wait_for(events.finished, 60):
             say("payout did not finish")
             return 1
@@ -50,4 +52,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -4,6 +4,8 @@ device, and waiting for events with deadlines.  Not part of the library."""
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -16,19 +18,33 @@ from cashdevice import (
     DeviceModel,
     DispenserTransactionState,
 )
-from cashdevice.emulator import Emulator
+from cashdevice.emulator import MODELS, Emulator
 
 FAST = {"read_time": 0.05, "stack_time": 0.05, "reject_time": 0.05, "payout_step": 0.05, "coin_step": 0.02}
-COIN_MODELS = {"SMART_HOPPER", "SMART_COIN_SYSTEM", "TWIN_SMART_COIN_SYSTEM", "SMART_HOPPER_4"}
 
 
-def parser(description: str | None, model: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=description)
+def address(text: str) -> int:
+    """An SSP address: decimal, or hex with 0x."""
+    return int(text, 0)
+
+
+def parser(description: str | None, model: str, *, payout: bool = False) -> argparse.ArgumentParser:
+    """The common options; ``--model`` takes the models that handle what ``model`` handles (notes
+    or coins; with ``payout``, only those that pay out), by the emulator's names (``SMART_PAYOUT``
+    opens as ``DeviceModel.SPECTRAL_DEVICE``)."""
+    kind = MODELS[model].kind
+    models = [n for n, spec in MODELS.items() if spec.kind == kind and (spec.facts.payout or not payout)]
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", help="a real device's port (/dev/ttyACM0, COM5); default: the emulator")
-    p.add_argument("--model", default=model, type=str.upper, help=f"device model (default {model})")
     p.add_argument(
-        "--address", type=lambda s: int(s, 0), help="SSP address (default 16 coin devices, else 0)"
+        "--model",
+        default=model,
+        type=str.upper,
+        choices=models,
+        metavar="MODEL",
+        help=f"device model, any case: {', '.join(models)} (default {model})",
     )
+    p.add_argument("--address", type=address, help="SSP address (default 16 coin devices, else 0)")
     p.add_argument("--currency", default="EUR", help="emulated dataset currency (default EUR)")
     p.add_argument("--fast", action="store_true", help="emulator: shorten the mechanical timings")
     return p
@@ -75,14 +91,24 @@ class Events:
             )
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while not predicate():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-            return True
+        """:func:`wait_until` on the recorded events."""
+        return wait_until(self._cond, predicate, timeout)
+
+
+def wait_until(cond: threading.Condition, predicate: Callable[[], bool], timeout: float) -> bool:
+    """True once ``predicate()`` holds (``cond`` is notified when it may), False after ``timeout``
+    seconds; raises KeyboardInterrupt here, outside the lock, once Ctrl-C was pressed (:func:`run`)."""
+    deadline = time.monotonic() + timeout
+    with cond:
+        while not predicate() and not _INTERRUPTED.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            cond.wait(min(remaining, 0.1))
+        held = predicate()
+    if _INTERRUPTED.is_set():
+        raise KeyboardInterrupt
+    return held
 
 
 def open_device(
@@ -91,22 +117,52 @@ def open_device(
     """Open ``args.port`` or, without one, a fresh emulator of ``args.model``; exits on failure."""
     emulator = None
     port = args.port
-    address = args.address if args.address is not None else (16 if args.model in COIN_MODELS else 0)
+    facts = MODELS[args.model].facts
+    ssp_address = args.address if args.address is not None else facts.address
     if port is None:
         options = dict(FAST) if args.fast else {}
         options.update(emulator_options)
-        emulator = Emulator(args.model, currency=args.currency, address=address, **options)
+        try:
+            emulator = Emulator(args.model, currency=args.currency, address=ssp_address, **options)
+        except ValueError as exc:
+            print(f"{args.model} {args.currency}: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
         port = emulator.url
     device = CashDevice()
     events = Events(device)
-    model = DeviceModel.__members__.get(args.model, DeviceModel.NOTE_VALIDATOR)
-    result = device.Open(port, address, model)
-    events.say(f"Open({port!r}, {address}, DeviceModel.{model.name}) -> {result.name}")
+    model: DeviceModel = facts.model
+    result = device.Open(port, ssp_address, model)
+    events.say(f"Open({port!r}, {ssp_address}, DeviceModel.{model.name}) -> {result.name}")
     if result != CashSystemOpenResult.OK:
         if emulator is not None:
             emulator.stop()
         raise SystemExit(1)
     return device, emulator, events
+
+
+_INTERRUPTED = threading.Event()
+"""Ctrl-C was pressed: the next :meth:`Events.wait_for` raises KeyboardInterrupt."""
+
+
+def run(main: Callable[[], int]) -> int:
+    """``main()``; Ctrl-C (or SIGTERM) ends it quietly with exit status 130, its ``finally`` closing
+    the device.  The signal only sets a flag, which the script's next wait turns into
+    KeyboardInterrupt at a safe point (raised from inside a lock's wait it could leave the lock
+    broken); a second Ctrl-C interrupts at once."""
+
+    def on_signal(signum: int, frame: object) -> None:
+        if _INTERRUPTED.is_set():
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            raise KeyboardInterrupt
+        _INTERRUPTED.set()
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, on_signal)
+    try:
+        return main()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 def close_device(device: CashDevice, emulator: Emulator | None, events: Events) -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import sys
 
-from example_support import close_device, open_device, parser
+from example_support import close_device, open_device, parser, run
 
-from cashdevice import ValueCountryCode
+from cashdevice import DispenseTransactionRequestResult, ValueCountryCode
 
 
 def main() -> int:
-    p = parser(__doc__, "SPECTRAL_PAYOUT")
+    p = parser(__doc__, "SPECTRAL_PAYOUT", payout=True)
     p.add_argument("--price", type=int, default=1500, help="price in minor units (default 1500)")
     p.add_argument("--notes", default="1000,2000", help="emulator: the customer's notes (default 1000,2000)")
     p.add_argument("--timeout", type=float, default=120, help="seconds to wait for payment")
@@ -40,6 +40,9 @@ def main() -> int:
         if change:
             result = device.DispenseValue(ValueCountryCode(change, currency))
             say(f"DispenseValue({change} {currency}) -> {result.name}")
+            if result != DispenseTransactionRequestResult.OK:
+                say(f"cannot pay the change of {change} {currency}: call staff")
+                return 1
             if not events.wait_for(events.finished, 60):
                 say("payout did not finish")
                 return 1
@@ -50,4 +53,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))

@@ -16,10 +16,10 @@ import threading
 import time
 from typing import Any
 
-from example_support import FAST, parser
+from example_support import FAST, parser, run, wait_until
 
 from cashdevice import CashDevice, CashEventType, CashSystemOpenResult, DeviceModel, PollGroup
-from cashdevice.emulator import Emulator
+from cashdevice.emulator import MODELS, Emulator
 
 CREDITS = (CashEventType.STORED, CashEventType.STACKED)
 
@@ -30,14 +30,14 @@ def main() -> int:
     p.add_argument("--count", type=int, default=20, help="emulator: how many devices (default 20)")
     p.add_argument("--seconds", type=float, default=60, help="seconds to wait for the credits")
     args = p.parse_args()
-    model = DeviceModel.__members__.get(args.model, DeviceModel.NOTE_VALIDATOR)
+    model: DeviceModel = MODELS[args.model].facts.model  # (the emulator's SMART_PAYOUT: SPECTRAL_DEVICE)
     emulators: list[Emulator] = []
     ports = args.ports.split(",") if args.ports else ([args.port] if args.port else [])
     if not ports:
         for _ in range(args.count):
             emulators.append(Emulator(args.model, currency=args.currency, **(FAST if args.fast else {})))
         ports = [emu.start_pty() for emu in emulators]
-    address = args.address if args.address is not None else (emulators[0].address if emulators else 0)
+    address = args.address if args.address is not None else MODELS[args.model].facts.address
 
     group = PollGroup()
     credited: dict[int, int] = {}
@@ -71,8 +71,7 @@ def main() -> int:
                 emu.insert_note(1000)
         else:
             print("insert a note into every device", flush=True)
-        with done:
-            done.wait_for(lambda: len(credited) == len(devices), timeout=args.seconds)
+        wait_until(done, lambda: len(credited) == len(devices), args.seconds)
         print(f"credited: {len(credited)} of {len(devices)} devices, {sum(credited.values())} in all")
         c = group.counters
         print(
@@ -92,4 +91,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run(main))
