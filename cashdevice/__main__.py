@@ -7,6 +7,7 @@ is one line there.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -43,8 +44,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"python -m cashdevice: unknown command {args[0]!r}", file=sys.stderr)
         print(usage(), file=sys.stderr)
         return 2
-    command = importlib.import_module(COMMANDS[args[0]][0])
-    return int(command.main(args[1:]))
+    try:
+        command = importlib.import_module(COMMANDS[args[0]][0])
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if not missing or missing == __package__:
+            raise  # our own module: a bug, not an install
+        extra = " (the [rest] extra: pip install 'cashdevice[rest]')" if args[0] == "serve" else ""
+        needs = f"needs {missing}, which is not installed{extra}"
+        print(f"python -m cashdevice {args[0]}: {needs}", file=sys.stderr)
+        return 2
+    try:
+        return int(command.main(args[1:]))
+    except BrokenPipeError:
+        # the reader went away (``... | head``): no traceback, and none when Python flushes
+        # stdout at exit (the recipe of the Python docs, "Note on SIGPIPE")
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

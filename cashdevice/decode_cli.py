@@ -10,7 +10,8 @@ undone) and prints one line per frame: direction, address, sequence bit, the com
 
 eSSP frames (DATA starting 0x7E) are shown as ``encrypted`` unless ``--key`` gives the session's
 AES key: 32 hex digits, or ``FIXED:NEGOTIATED`` (two 64-bit hex numbers).  The key exchange does
-not let an observer compute the key; it comes from the device's owner.
+not let an observer compute the key, and the library never logs it; a raw-packet log written with
+``device.log_decrypted = True`` names each plaintext itself, and decode shows those names.
 """
 
 from __future__ import annotations
@@ -25,32 +26,43 @@ from . import events as ev
 from . import ssp
 from .frame_names import RX, TX, FrameNamer, parse_raw_line
 
-__all__ = ["Decoder", "build_parser", "main", "trace_chunks"]
+__all__ = ["Decoder", "build_parser", "main", "trace_chunks", "trace_frames"]
 
 _SPY = re.compile(r"^\s*\d+\.\d+\s+(TX|RX)\s+[0-9A-Fa-f]{4}  (.{0,49})")
 _RAW = re.compile(r"(?:^|\s)(->|<-)\s+((?:[0-9a-fA-F]{2}(?:\s+|$))+)")
 """The raw-packet log before frames were named (``-> 7f 80 01 11 65 82``)."""
+_DECRYPTED = re.compile(r"(?:->|<-) \S\S encrypted (eCOUNT=\d+ [^\[]*?)\s*\[")
+"""A raw-packet log line with the plaintext named (``log_decrypted``)."""
 
 
 def trace_chunks(lines: Iterable[str]) -> Iterator[tuple[str, bytes]]:
     """``(direction, bytes)`` for every line of a spy:// dump or raw-packet log (named lines
     ``-> 00 SYNC [7f 80 01 11 65 82]`` and the older bare ``-> 7f 80 01 11 65 82``); other lines
     (control-line notes, decrypted-payload lines, prose) are skipped."""
+    for direction, chunk, _ in trace_frames(lines):
+        yield direction, chunk
+
+
+def trace_frames(lines: Iterable[str]) -> Iterator[tuple[str, bytes, str | None]]:
+    """:func:`trace_chunks` with, for a raw-packet log line written with ``log_decrypted``
+    (``-> 00 encrypted eCOUNT=14 POLL_WITH_ACK [...]``), the plaintext's name it already carries
+    (``eCOUNT=14 POLL_WITH_ACK``); None otherwise."""
     for line in lines:
         spy = _SPY.match(line)
         if spy:
             hex_bytes = re.findall(r"[0-9A-Fa-f]{2}", spy.group(2))
-            yield (TX if spy.group(1) == "TX" else RX), bytes.fromhex("".join(hex_bytes))
+            yield (TX if spy.group(1) == "TX" else RX), bytes.fromhex("".join(hex_bytes)), None
             continue
         named = parse_raw_line(line)
         if named is not None:
-            yield named
+            plain = _DECRYPTED.search(line)
+            yield named[0], named[1], plain.group(1) if plain else None
             continue
         if " plain " in line:
             continue
         raw = _RAW.search(line)
         if raw:
-            yield raw.group(1), bytes.fromhex(" ".join(raw.group(2).split()))
+            yield raw.group(1), bytes.fromhex(" ".join(raw.group(2).split())), None
 
 
 @dataclass
@@ -122,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             with open(path, encoding="utf-8", errors="replace") as stream:
                 _decode(decoder, stream)
+    except BrokenPipeError:
+        raise  # the reader went away (``| head``): python -m cashdevice ends quietly
     except OSError as exc:
         print(f"decode: {exc}", file=sys.stderr)
         return 2
@@ -129,9 +143,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _decode(decoder: Decoder, lines: Iterable[str]) -> None:
-    for direction, chunk in trace_chunks(lines):
+    for direction, chunk, plain in trace_frames(lines):
         for line in decoder.feed(direction, chunk):
+            if plain is not None and _STILL_ENCRYPTED.search(line):
+                # no key given, but the log named the plaintext when it was written
+                line = _STILL_ENCRYPTED.sub(f"encrypted {plain}", line)
             print(line)
+
+
+_STILL_ENCRYPTED = re.compile(r"encrypted \(\d+ bytes\)$")
 
 
 if __name__ == "__main__":

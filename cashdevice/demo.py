@@ -8,9 +8,12 @@ would (``Open`` with the port string), inserts notes or coins and prints every e
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any
 
 from .cash_device import CashDevice
@@ -109,29 +112,49 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     device.DeviceStateChangedEvent.connect(on_state)
     device.CashEvent.connect(on_cash)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        # a flag, turned into KeyboardInterrupt between waits (raised inside a lock's wait it
+        # could leave the lock broken); a second Ctrl-C stops at once
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {number: signal.signal(number, on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        model = DeviceModel.__members__.get(args.model, DeviceModel.NOTE_VALIDATOR)
+        model: DeviceModel = emulator.spec.facts.model  # (the emulator's SMART_PAYOUT: SPECTRAL_DEVICE)
         if not open_and_identify(device, say, emulator.url, emulator.address, model):
             return 1
         channels = ", ".join(f"{c.Value} {c.CountryCode}" for c in device.currencyAssignment)
         say(f"currencyAssignment: {channels}")
         for value in values:
-            say(f"-- customer inserts a {value} {args.currency} {item}")
+            # (values are in minor units; every emulated dataset's currency has two decimals)
+            say(f"-- customer inserts a {value / 100:.2f} {args.currency} {item} ({value})")
             insert = emulator.insert_coin if coins else emulator.insert_note
             if not insert(value, wait=30):
                 say(f"the unit did not take the {item} within 30 s", error=True)
                 return 1
-            if not credited.acquire(timeout=30):
-                say(f"{item} was not credited within 30 s", error=True)
-                return 1
+            deadline = time.monotonic() + 30
+            while not credited.acquire(timeout=0.1):  # (in slices: Ctrl-C is seen between them)
+                if stop.is_set():
+                    raise KeyboardInterrupt
+                if time.monotonic() > deadline:
+                    say(f"{item} was not credited within 30 s", error=True)
+                    return 1
         if device.deviceState != DeviceState.NOT_CONNECTED:
             if coins:
                 device.GetAllLevels()  # coin credits do not report where each coin went
             say(f"stored value: {sum(c.Value * c.Stored for c in device.currencyAssignment)}")
         return 0
+    except KeyboardInterrupt:
+        say("interrupted", error=True)
+        return 130
     finally:
         device.Close()
         emulator.stop()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ marked ``@pytest.mark.every_transport`` also over a pty and TCP (``support.emula
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Callable, Iterator
 
@@ -13,6 +14,18 @@ import pytest
 from support import TRANSPORTS, assert_no_new_threads, emulator_factory
 
 from cashdevice.emulator import Emulator
+
+_REST_MISSING = [name for name in ("fastapi", "httpx") if importlib.util.find_spec(name) is None]
+collect_ignore = ["rest"] if _REST_MISSING else []
+"""Without the [rest] extra the REST server's tests are not collected (said in the header); their
+conftest imports the web stack."""
+
+
+def pytest_report_header() -> list[str]:
+    if _REST_MISSING:
+        missing = ", ".join(_REST_MISSING)
+        return [f"tests/rest not collected: the [rest] extra is not installed (no {missing})"]
+    return []
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ trace and of the raw-packet log, both recorded from the emulator)."""
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import signal
 import subprocess
@@ -37,7 +38,7 @@ def test_demo_coin_models_insert_coins(model: str) -> None:
     out = cli("demo", "--fast", "--model", model, "--notes", "100,200")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert "-- customer inserts a 100 EUR coin" in lines
+    assert "-- customer inserts a 1.00 EUR coin (100)" in lines
     assert "CashEvent: Cash event: COIN_CREDIT - Value: 200 Value2: 0 - CountryCode: EUR" in lines
     assert "stored value: 300" in lines
 
@@ -182,3 +183,154 @@ def test_decode_the_raw_packet_log(caplog: pytest.LogCaptureFixture) -> None:
     decoder = Decoder()
     out = [line for d, chunk in trace_chunks(raw) for line in decoder.feed(d, chunk)]
     assert out[:2] == ["-> 00 seq=1 SYNC", "<- 00 seq=1 OK"]
+
+
+# ------------------------------------------------------------------- first-hour rough edges
+
+
+def test_run_says_why_open_failed_on_stderr() -> None:
+    out = cli("run", "/nonexistent/tty", "--model", "NV11")
+    assert out.returncode == 1 and "-> CashSystemOpenResult.PORT_ERROR" in out.stdout
+    assert "ERROR Open(/nonexistent/tty): cannot open" in out.stderr and "No such file" in out.stderr
+
+
+@pytest.mark.parametrize(
+    "args,said",
+    [
+        (["--address", "abc"], "argument --address: invalid address value: 'abc'"),
+        (["--key", "xyz"], "argument --key: invalid hex key value: 'xyz'"),
+    ],
+)
+def test_run_names_a_bad_option(args: list[str], said: str) -> None:
+    out = cli("run", "/nonexistent/tty", "--model", "NV11", *args)
+    assert out.returncode == 2 and said in out.stderr
+
+
+def test_run_log_raw_shows_the_wire_on_stderr(pty_emulator: tuple[Emulator, str]) -> None:
+    _, port = pty_emulator
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cashdevice", "run", port, "--model", "spectral_payout", "--log-raw"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = Lines(proc)  # (it reads stdout)
+        lines.wait_for("running; Ctrl-C or SIGTERM stops")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        lines.join()
+        assert proc.stderr is not None
+        assert "DEBUG -> 00 SYNC [7f 80 01 11 65 82]" in proc.stderr.read().splitlines()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_ctrl_c_while_run_opens_says_so_and_stops_once_open_returns() -> None:
+    """Against a port nobody answers, Open tries for several seconds: the first Ctrl-C says it
+    stops once Open returns, and the command ends 130 (was: silently ignored, then exit 1)."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cashdevice", "run", os.ttyname(slave), "--model", "nv11"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = Lines(proc)  # (it reads stdout)
+        lines.wait_for("DeviceStateChangedEvent: Device state changed: CONNECTING")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+        lines.join()
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        assert "stopping once Open returns" in err and "Traceback" not in err
+        assert lines.seen[-2:] == ["stopped before the device was running", "closed"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+        os.close(slave)
+
+
+def test_ctrl_c_in_demo_ends_quietly() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cashdevice", "demo", "--notes", "500,500,500,500,500,500"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = Lines(proc)  # (it reads stdout)
+        lines.wait_for("-- customer inserts a 5.00 EUR note (500)")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+        lines.join()
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        assert "interrupted" in err and "Traceback" not in err, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_closed_pipe_ends_a_command_quietly(tmp_path: Path) -> None:
+    trace = tmp_path / "trace.txt"
+    trace.write_text("-> 7f 80 01 11 65 82\n<- 7f 80 01 f0 23 80\n" * 20000)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cashdevice", "decode", str(trace)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline() == b"-> 00 seq=1 SYNC\n"
+    proc.stdout.close()  # as `| head -1` does
+    err = proc.stderr.read()
+    assert proc.wait(timeout=30) == 1 and err == b"", err
+
+
+def test_a_command_missing_its_extra_says_what_to_install(tmp_path: Path) -> None:
+    """``serve`` without the [rest] extra: one line naming it, not a ModuleNotFoundError."""
+    blocker = tmp_path / "fastapi"
+    blocker.mkdir()
+    (blocker / "__init__.py").write_text("raise ModuleNotFoundError('no fastapi here', name='fastapi')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path]))
+    out = subprocess.run(
+        [sys.executable, "-m", "cashdevice", "serve"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert "needs fastapi, which is not installed (the [rest] extra" in out.stderr
+
+
+def test_decode_shows_the_plaintext_a_decrypted_log_named(tmp_path: Path) -> None:
+    """All sessions are encrypted, and keys are never logged: a raw-packet log written with
+    ``log_decrypted`` names each plaintext, and decode shows those names instead of
+    ``encrypted (16 bytes)`` (it threw them away)."""
+    emu = Emulator("SPECTRAL_PAYOUT", currency="EUR", **FAST)
+    log_file = tmp_path / "device.log"
+    stored = threading.Event()
+    try:
+        with CashDevice(poll_interval=0.05) as device:
+            device.log_decrypted = True
+            device.CashEvent.connect(
+                lambda s, e: stored.set() if e.eventType == CashEventType.STORED else None
+            )
+            assert device.Open(emu.url, 0, logFilePath=str(log_file), logRawPackets=True).name == "OK"
+            assert emu.insert_note(500, wait=10) and stored.wait(10)
+    finally:
+        emu.stop()
+    out = cli("decode", str(log_file))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert any(
+        line.startswith("-> 00 seq=") and "encrypted eCOUNT=" in line and line.endswith("POLL_WITH_ACK")
+        for line in lines
+    )
+    assert any("encrypted eCOUNT=" in line and " OK CREDIT channel 1" in line for line in lines)
+    assert not any(line.endswith("encrypted (16 bytes)") for line in lines)

@@ -110,8 +110,9 @@ def test_bad_options_are_one_line_errors(args: list[str], said: str) -> None:
 
 
 def test_kiosk_says_when_it_cannot_pay_the_change() -> None:
-    """800 of change from 5 and 10 EUR notes cannot be paid exactly: DispenseValue's answer is reported at once and the
-    script ends 1, instead of waiting a minute for a payout that never started."""
+    """800 of change from 5 and 10 EUR notes cannot be paid exactly: DispenseValue's answer is
+    reported at once and the script ends 1, instead of waiting a minute for a payout that never
+    started."""
     out = _run("kiosk.py", "--fast", "--price", "1200", "--notes", "1000,1000", timeout=60)
     assert out.returncode == 1, out.stdout + out.stderr
     assert "cannot pay the change" in out.stdout and "payout did not finish" not in out.stdout

@@ -23,7 +23,7 @@ import pytest
 
 from cashdevice.rest.registry import WORKERS_PER_DEVICE
 
-from .conftest import Rig, seed_examples
+from .rig import Rig, seed_examples
 
 SECTIONS = {s["name"]: s for s in seed_examples()["sections"]}
 

@@ -11,7 +11,7 @@ import pytest
 
 from cashdevice.rest.auth import CredentialStore, TokenStore
 
-from .conftest import Rig
+from .rig import Rig
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
-from .conftest import Rig, seed_examples
+from .rig import Rig, seed_examples
 
 SECTIONS = {s["name"]: s for s in seed_examples()["sections"]}
 # Routes replayed in their own tests (they change credentials, open/close ports or need files).
