@@ -554,10 +554,6 @@ class PollerMethods(DeviceContract):
         poll_state: DeviceState | None = None
         disabled = False
         for event in events:
-            try:
-                self._handle_event(event, startup)
-            except Exception:
-                self.log.exception("handling event %r", event)
             code = event.code
             if code == PollEvent.DISABLED:
                 disabled = True
@@ -565,6 +561,20 @@ class PollerMethods(DeviceContract):
                 continue
             elif code in _EVENT_STATE:
                 poll_state = _EVENT_STATE[code]
+        if poll_state is not None and not startup:
+            # a step the reply shows (ACCEPTING, DISPENSING, an error ...) is announced before the
+            # events of that step, as the seed's GetDeviceStatus example lists them (ACCEPTING,
+            # then ESCROW and STORED, L2655-L2694); a payout whose DISPENSED came in the first
+            # reply that showed it used to read DISPENSING after its COMPLETED
+            errors = [_EVENT_ERROR[e.code] for e in events if e.code in _EVENT_ERROR]
+            if errors:
+                self._set(deviceError=errors[-1])  # (what the state's receivers read)
+            self._set_state(poll_state)
+        for event in events:
+            try:
+                self._handle_event(event, startup)
+            except Exception:
+                self.log.exception("handling event %r", event)
         if _code_in(events, PollEvent.SLAVE_RESET):
             self._device_reset = True
             if not startup:
@@ -575,8 +585,8 @@ class PollerMethods(DeviceContract):
         if not any(e.code in _EVENT_ERROR for e in events) and poll_state in (None, DeviceState.DISABLED):
             self._set(deviceError=DeviceError.NONE)  # the fault is no longer reported
         if poll_state is None:
-            poll_state = DeviceState.DISABLED if disabled else DeviceState.IDLE
-        self._set_state(poll_state)
+            # back to IDLE (or DISABLED) after the events that end a step (STORED, then IDLE)
+            self._set_state(DeviceState.DISABLED if disabled else DeviceState.IDLE)
 
     def _handle_event(self, event: ev.Event, startup: bool) -> None:
         code = event.code

@@ -589,3 +589,36 @@ def test_unpublished_event_ignored_with_a_log_line_by_default(
     rec.wait_for(lambda: "unknown poll event 0x84" in caplog.text, what="log line")
     assert "LIFTER_EVENT" not in rec.states() and device.lifterEventString is None
     assert device.isRunning
+
+
+def _story(rec: Recorder) -> list[str]:
+    """The events in the order the receivers got them, one word each: states as themselves, cash
+    and transaction events prefixed."""
+    out = []
+    for name, e in rec.events:
+        if name == "DeviceStateChangedEvent":
+            out.append(e.state.name)
+        elif name == "CashEvent":
+            out.append(f"cash {e.eventType.name}")
+        elif name == "DispenserTransactionEvent":
+            out.append(f"payout {e.state.name}")
+    return out
+
+
+def test_a_step_is_announced_before_its_events_and_idle_after_them(emulators: Make, devices: Make) -> None:
+    """As the seed's GetDeviceStatus example lists them (ACCEPTING, ESCROW, STORED, IDLE): the state a
+    reply shows goes before that reply's events, the return to IDLE after them.  A payout done
+    before the first poll saw it (DISPENSED in that reply) read DISPENSING after its COMPLETED."""
+    emu, d, rec = opened(emulators, devices, "SMART_HOPPER", levels={50: 10, 100: 10}, coin_step=0.0)
+    start = len(rec.events)
+    assert d.DispenseValue(VCC(150, "EUR")) == DTRR.OK
+    rec.wait_for(lambda: _story(rec)[-1:] == ["IDLE"] and "payout COMPLETED" in _story(rec), what="IDLE")
+    story = [s for s in _story(rec)[start:] if s != "cash DISPENSING"]
+    assert story == ["payout IN_PROGRESS", "DISPENSING", "cash DISPENSED", "payout COMPLETED", "IDLE"]
+    emu, d, rec = opened(emulators, devices, "NOTE_VALIDATOR")
+    start = len(rec.events)
+    assert emu.insert_note(1000, wait=5)
+    rec.wait_for(lambda: _story(rec)[-1:] == ["IDLE"] and "cash STACKED" in _story(rec), what="IDLE")
+    story = _story(rec)[start:]
+    assert story[0] == "ACCEPTING" and story.index("ACCEPTING") < story.index("cash ESCROW")
+    assert story[-2:] == ["cash STACKED", "IDLE"]
