@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pty
 import queue
 import signal
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -115,6 +117,29 @@ def pty_emulator() -> Iterator[tuple[Emulator, str]]:
         emu.stop()
 
 
+@contextmanager
+def running(*args: str) -> Iterator[tuple[subprocess.Popen[str], Lines]]:
+    """``python -m cashdevice ARGS`` with its stdout read by :class:`Lines`; killed if still running
+    when the block ends."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cashdevice", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        yield proc, Lines(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _ended(proc: subprocess.Popen[str], lines: Lines, timeout: float) -> str:
+    """Its exit status checked by the caller: wait for the end, collect stdout, return stderr."""
+    proc.wait(timeout=timeout)
+    lines.join()
+    assert proc.stderr is not None
+    return proc.stderr.read()
+
+
 def test_run_prints_events_until_sigterm_then_closes(pty_emulator: tuple[Emulator, str]) -> None:
     emu, port = pty_emulator
     proc = subprocess.Popen(
@@ -208,76 +233,37 @@ def test_run_names_a_bad_option(args: list[str], said: str) -> None:
 
 def test_run_log_raw_shows_the_wire_on_stderr(pty_emulator: tuple[Emulator, str]) -> None:
     _, port = pty_emulator
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cashdevice", "run", port, "--model", "spectral_payout", "--log-raw"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        lines = Lines(proc)  # (it reads stdout)
+    with running("run", port, "--model", "spectral_payout", "--log-raw") as (proc, lines):
         lines.wait_for("running; Ctrl-C or SIGTERM stops")
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
-        lines.join()
-        assert proc.stderr is not None
-        assert "DEBUG -> 00 SYNC [7f 80 01 11 65 82]" in proc.stderr.read().splitlines()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        err = _ended(proc, lines, 20)
+        assert proc.returncode == 0
+        assert "DEBUG -> 00 SYNC [7f 80 01 11 65 82]" in err.splitlines()
 
 
 def test_ctrl_c_while_run_opens_says_so_and_stops_once_open_returns() -> None:
     """Against a port nobody answers, Open tries for several seconds: the first Ctrl-C says it
     stops once Open returns, and the command ends 130 (was: silently ignored, then exit 1)."""
-    import pty
-
     master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cashdevice", "run", os.ttyname(slave), "--model", "nv11"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     try:
-        lines = Lines(proc)  # (it reads stdout)
-        lines.wait_for("DeviceStateChangedEvent: Device state changed: CONNECTING")
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) == 130
-        lines.join()
-        assert proc.stderr is not None
-        err = proc.stderr.read()
-        assert "stopping once Open returns" in err and "Traceback" not in err
-        assert lines.seen[-2:] == ["stopped before the device was running", "closed"]
+        with running("run", os.ttyname(slave), "--model", "nv11") as (proc, lines):
+            lines.wait_for("DeviceStateChangedEvent: Device state changed: CONNECTING")
+            proc.send_signal(signal.SIGINT)
+            err = _ended(proc, lines, 60)
+            assert proc.returncode == 130
+            assert "stopping once Open returns" in err and "Traceback" not in err
+            assert lines.seen[-2:] == ["stopped before the device was running", "closed"]
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
         os.close(master)
         os.close(slave)
 
 
 def test_ctrl_c_in_demo_ends_quietly() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "cashdevice", "demo", "--notes", "500,500,500,500,500,500"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        lines = Lines(proc)  # (it reads stdout)
+    with running("demo", "--notes", "500,500,500,500,500,500") as (proc, lines):
         lines.wait_for("-- customer inserts a 5.00 EUR note (500)")
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 130
-        lines.join()
-        assert proc.stderr is not None
-        err = proc.stderr.read()
-        assert "interrupted" in err and "Traceback" not in err, err
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        err = _ended(proc, lines, 30)
+        assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
 
 
 def test_a_closed_pipe_ends_a_command_quietly(tmp_path: Path) -> None:
