@@ -174,13 +174,22 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
     )
 
     # Python-side options, checked whenever set (a bad value is logged and changes nothing)
-    poll_interval = Setting(0.2, positive)
-    moving_poll_interval = Setting(0.02, zero_or_more)
-    timeout = Setting(1.0, positive)
-    retries = Setting(3, count)
-    reconnect_interval = Setting(1.0, positive)
-    deadline: Setting[float | None] = Setting(None, positive_or_none)
-    abandoned_poll_patience = Setting(300.0, zero_or_more)
+    if TYPE_CHECKING:
+        poll_interval: float
+        moving_poll_interval: float
+        timeout: float
+        retries: int
+        reconnect_interval: float
+        deadline: float | None
+        abandoned_poll_patience: float
+    else:
+        poll_interval = Setting(0.2, positive)
+        moving_poll_interval = Setting(0.02, zero_or_more)
+        timeout = Setting(1.0, positive)
+        retries = Setting(3, count)
+        reconnect_interval = Setting(1.0, positive)
+        deadline = Setting(None, positive_or_none)
+        abandoned_poll_patience = Setting(300.0, zero_or_more)
 
     def __init__(
         self,
