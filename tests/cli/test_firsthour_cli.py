@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import pty
 import queue
 import signal
 import subprocess
@@ -241,21 +240,25 @@ def test_run_log_raw_shows_the_wire_on_stderr(pty_emulator: tuple[Emulator, str]
         assert "DEBUG -> 00 SYNC [7f 80 01 11 65 82]" in err.splitlines()
 
 
-def test_ctrl_c_while_run_opens_says_so_and_stops_once_open_returns() -> None:
-    """Against a port nobody answers, Open tries for several seconds: the first Ctrl-C says it
-    stops once Open returns, and the command ends 130 (was: silently ignored, then exit 1)."""
-    master, slave = pty.openpty()
-    try:
-        with running("run", os.ttyname(slave), "--model", "nv11") as (proc, lines):
-            lines.wait_for("DeviceStateChangedEvent: Device state changed: CONNECTING")
-            proc.send_signal(signal.SIGINT)
-            err = _ended(proc, lines, 60)
-            assert proc.returncode == 130
-            assert "stopping once Open returns" in err and "Traceback" not in err
-            assert lines.seen[-2:] == ["stopped before the device was running", "closed"]
-    finally:
-        os.close(master)
-        os.close(slave)
+def test_ctrl_c_while_run_opens_says_so_and_stops_once_open_returns(
+    pty_emulator: tuple[Emulator, str],
+) -> None:
+    """A unit without power: Open keeps trying.  The first Ctrl-C says the command stops once Open
+    returns (it was ignored); the unit then powers up, Open completes, and the command closes it
+    (DISABLE) and ends 130 without ever running."""
+    emu, port = pty_emulator
+    emu.power_off()
+    with running("run", port, "--model", "spectral_payout") as (proc, lines):
+        lines.wait_for("DeviceStateChangedEvent: Device state changed: CONNECTING")
+        proc.send_signal(signal.SIGINT)
+        emu.power_on()
+        err = _ended(proc, lines, 60)
+        assert proc.returncode == 130
+        assert "stopping once Open returns" in err and "Traceback" not in err
+        assert "-> CashSystemOpenResult.OK" in lines.seen
+        assert "stopped before the device was running" in lines.seen and lines.seen[-1] == "closed"
+        assert "running; Ctrl-C or SIGTERM stops" not in lines.seen
+        assert not emu.enabled  # DISABLE sent on the way out
 
 
 def test_ctrl_c_in_demo_ends_quietly() -> None:
