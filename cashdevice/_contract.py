@@ -248,6 +248,15 @@ class DeviceContract:
         return self._call(what, name, *args) is not None
 
 
+class _SessionLost(SSPError):
+    """The device no longer answers in our session (KEY NOT SET, reset, eCOUNT error)."""
+
+
+class _KeyNotSet(_SessionLost):
+    """The device answered KEY NOT SET: it reset since the session began.  If the command was a
+    retransmission (its first reply lost), the device may have run it before the reset."""
+
+
 def response_name(reply: bytes) -> str:
     """``COMMAND_CANNOT_BE_PROCESSED 03``: a reply's generic code by name, then its data in hex."""
     try:

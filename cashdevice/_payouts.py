@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, overload
 
-from ._contract import DeviceContract, is_uint, response_name
+from ._contract import DeviceContract, _KeyNotSet, is_uint, response_name
 from ._guard import (
     BYTE,
     FLAG,
@@ -251,14 +251,12 @@ class PayoutMethods(DeviceContract):
         check = self._payout_checks(what, "NV4000_SMART_EMPTY_MODULE" if NV4000 and moduleNumber else None)
         if check is not None:
             return check
+        everything = ValueCountryCode(0, "")
         if NV4000 and moduleNumber:
-            reply = self._try(what, "NV4000_SMART_EMPTY_MODULE", moduleNumber)
-        else:
-            reply = self._try(what, "SMART_EMPTY")
-        result = self._payout_result(what, reply)
-        if result == DispenseTransactionRequestResult.OK:
-            self._begin_transaction(DispenserTransactionType.EMPTY, 0, "")
-        return result
+            return self._start_job(
+                what, "NV4000_SMART_EMPTY_MODULE", (moduleNumber,), DispenserTransactionType.EMPTY, everything
+            )
+        return self._start_job(what, "SMART_EMPTY", (), DispenserTransactionType.EMPTY, everything)
 
     @csharp(False)
     def HaltPayout(self) -> bool:
@@ -396,18 +394,32 @@ class PayoutMethods(DeviceContract):
             if result != DispenseTransactionRequestResult.OK:
                 return result
             real = (*args, REAL)
+        return self._start_job(what, command, real, kind, vcc)
+
+    def _start_job(
+        self,
+        what: str,
+        command: str,
+        args: tuple[Any, ...],
+        kind: DispenserTransactionType,
+        vcc: ValueCountryCode,
+    ) -> DispenseTransactionRequestResult:
+        """Send the command that starts a payout, float or empty, after reading what the store
+        holds (the levels settle the transaction if its end is lost); the transaction begins when
+        the device accepts, or when it may have (below)."""
         try:
-            self._read_levels()  # what the store holds before: settles the payout if its end is lost
+            self._read_levels()
         except SSPError as exc:
             self.log.warning("%s: levels not read before the payout: %s", what, exc)
         try:
-            reply: bytes | None = self._send(command, *real)
-        except (SSPTimeoutError, LinkPortLostError) as exc:
+            reply: bytes | None = self._send(command, *args)
+        except (SSPTimeoutError, LinkPortLostError, _KeyNotSet) as exc:
             # Every identical retransmission went unanswered, or the port failed (a USB cable
-            # pulled) once the command was on its way: the device may have received it and be
-            # paying.  BUSY would invite a second payout, so the request is taken as accepted;
-            # DispenserTransactionEvent COMPLETED / ERROR reports what was paid (0 if the
-            # device never ran it).
+            # pulled) once the command was on its way, or the unit answered a retransmission
+            # KEY NOT SET (power cut after it took the command, its reply lost): the device may
+            # have received it and be paying, or have paid.  BUSY would invite a second payout,
+            # so the request is taken as accepted; DispenserTransactionEvent COMPLETED / ERROR
+            # reports what was paid, from the levels (0 if the device never ran it).
             self.log.warning("%s: no answer to the payout command (%s); the outcome follows", what, exc)
             self._begin_transaction(kind, vcc.Value, vcc.CountryCode, unconfirmed=True)
             return DispenseTransactionRequestResult.OK

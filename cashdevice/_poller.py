@@ -16,8 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from . import events as ev
-from ._contract import DeviceContract
-from ._session import _SessionLost
+from ._contract import DeviceContract, _SessionLost
 from .enums import (
     CashEventType,
     DeviceError,
@@ -732,6 +731,12 @@ class PollerMethods(DeviceContract):
         elif code in _TRANSACTION_DONE or code in _TRANSACTION_FAILED:
             done = code in _TRANSACTION_DONE
             fallback = _TRANSACTION_DONE.get(code, DispenserTransactionType.PAYOUT)
+            if self._transaction is None:
+                # the end of a job the host did not see start (a power cut lost its start): its
+                # kind from the event, and what was asked from the event when it says
+                if code == PollEvent.INCOMPLETE_FLOAT:
+                    fallback = DispenserTransactionType.FLOAT
+                self._transaction_amount = event.requested[0] if event.requested else ev.Amount(0, "")
             self._end_transaction(done, amount, fallback)
         elif code in _REPLENISH_MOVED and self._transaction == DispenserTransactionType.REPLENISH:
             self._replenish_left -= 1

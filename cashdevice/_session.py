@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from ._contract import DeviceContract, accept_route
+from ._contract import DeviceContract, _KeyNotSet, _SessionLost, accept_route
 from .enums import CashDeviceModuleType, CurrencyType, DeviceModel, DeviceState
 from .link import LinkTimeoutError
 from .models import COIN_MODELS, DISPENSERS, MODELS, PAYOUT_MODELS, model_from_unit_type
@@ -49,10 +49,6 @@ _NV4000_MODULES = (
     (CashDeviceModuleType.RECYCLER_4, "recycler4"),
     (CashDeviceModuleType.INTERFACE, "interface"),
 )
-
-
-class _SessionLost(SSPError):
-    """The device no longer answers in our session (KEY NOT SET, reset, eCOUNT error)."""
 
 
 class _PollNotRecovered(SSPError):
@@ -101,7 +97,7 @@ class SessionMethods(DeviceContract):
             raise SSPReplyError("empty reply", -1)
         if reply[0] == Response.KEY_NOT_SET and data[0] not in (Command.SYNC,):
             self._device_reset = True
-            raise _SessionLost("device answered KEY NOT SET")
+            raise _KeyNotSet("device answered KEY NOT SET")
         return reply
 
     def _await_poll_recovery(self) -> None:

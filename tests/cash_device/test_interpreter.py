@@ -155,6 +155,24 @@ def test_an_incomplete_payout(it: Interpreter) -> None:
     assert it.device._transaction is None
 
 
+@pytest.mark.parametrize(
+    "code,kind",
+    [
+        (P.INCOMPLETE_FLOAT, DispenserTransactionType.FLOAT),
+        (P.INCOMPLETE_PAYOUT, DispenserTransactionType.PAYOUT),
+    ],
+)
+def test_an_incomplete_job_the_host_did_not_see_start(
+    it: Interpreter, code: int, kind: DispenserTransactionType
+) -> None:
+    """After a power cut the unit reports INCOMPLETE FLOAT (or PAYOUT) for a job whose start the host
+    never saw: the transaction event names that kind and what was asked (it said PAYOUT, and
+    Requested 0, for a float)."""
+    it.device._transaction_amount = Amount(9999, GBP)  # (left from an earlier payout)
+    it.polls([Event(code, amounts=(Amount(500, GBP),), requested=(Amount(1500, GBP),))])
+    assert it.transactions[-1] == (DispenserTransactionState.ERROR, kind, 500, 1500)
+
+
 def test_a_pending_credit_settled_by_an_at_reset_event(it: Interpreter) -> None:
     it.polls([Event(P.READ, channel=3)], [Event(P.CREDIT, channel=3)])
     # the device reset before it reported where the note went; its start-up poll tells

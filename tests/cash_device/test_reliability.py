@@ -368,3 +368,49 @@ def test_hopper_payout_whose_end_is_lost_is_settled_without_the_coins_paid_to_th
     emu.faults.clear()
     rec.wait_for(lambda: transactions(rec), timeout=15, what="transaction end")
     assert transactions(rec) == [("COMPLETED", 200)]
+
+
+@pytest.mark.parametrize(
+    "call,command,kind",
+    [
+        (lambda d: d.DispenseValue(ValueCountryCode(250, "EUR")), Command.PAYOUT_AMOUNT, "dispensed"),
+        (lambda d: d.SmartEmpty(0), Command.SMART_EMPTY, "emptied"),
+    ],
+    ids=["DispenseValue", "SmartEmpty"],
+)
+def test_a_job_whose_reply_is_lost_and_the_unit_reset_before_the_retry_is_not_busy(
+    emulators: Make, devices: Make, call: Callable[[CashDevice], DTRR], command: int, kind: str
+) -> None:
+    """The unit takes the real payout (or SMART EMPTY) command and starts; its reply is lost; the
+    power is cut and back before the host's retransmission, which the unit answers KEY NOT SET.
+    Money has moved, so the request is not BUSY (an application would pay again): it is OK, and
+    the transaction ends with what the levels say moved.  (Found by a REST fault probe: BUSY,
+    and for SmartEmpty no event at all.)"""
+    emu = emulators("SMART_HOPPER", levels={50: 10, 100: 10}, coin_step=0.02)
+    device = devices(timeout=0.3)
+    rec = opened(emu, device, DeviceModel.SMART_HOPPER)
+    original = emu.engine.reply_filter
+    started = threading.Event()
+
+    def cut_once_a_coin_moved() -> None:
+        emu.wait_for(lambda e: e.ledger.dispensed_total() + e.ledger.total("emptied") > 0, 5)
+        emu.power_cycle()
+
+    def lose_and_cut(code: int) -> bool:
+        if code == command and emu.device.job is not None and not started.is_set():
+            started.set()  # the unit runs the command: its reply is lost, and the power goes
+            threading.Thread(target=cut_once_a_coin_moved).start()
+            return False
+        return original(code)
+
+    emu.engine.reply_filter = lose_and_cut
+    try:
+        result = call(device)
+    finally:
+        emu.engine.reply_filter = original
+    assert started.is_set(), "the command did not reach the unit"
+    assert result == DTRR.OK
+    rec.wait_for(lambda: transactions(rec), timeout=20, what="transaction end")
+    moved = emu.ledger.dispensed_total() if kind == "dispensed" else emu.ledger.total("emptied")
+    assert moved > 0  # the unit had moved money before the cut
+    assert [value for _, value in transactions(rec)] == [moved]
