@@ -252,6 +252,11 @@ class _SessionLost(SSPError):
     """The device no longer answers in our session (KEY NOT SET, reset, eCOUNT error)."""
 
 
+class _ReplyUnreadable(_SessionLost):
+    """The device answered, but its reply did not decrypt or carried the wrong eCOUNT, twice
+    (:class:`~cashdevice.link.LinkReplyUnreadableError`): it has the command and may have run it."""
+
+
 class _KeyNotSet(_SessionLost):
     """The device answered KEY NOT SET: it reset since the session began.  If the command was a
     retransmission (its first reply lost), the device may have run it before the reset."""

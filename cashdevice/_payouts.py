@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, overload
 
-from ._contract import DeviceContract, _KeyNotSet, is_uint, response_name
+from ._contract import DeviceContract, _KeyNotSet, _ReplyUnreadable, is_uint, response_name
 from ._guard import (
     BYTE,
     FLAG,
@@ -413,13 +413,14 @@ class PayoutMethods(DeviceContract):
             self.log.warning("%s: levels not read before the payout: %s", what, exc)
         try:
             reply: bytes | None = self._send(command, *args)
-        except (SSPTimeoutError, LinkPortLostError, _KeyNotSet) as exc:
+        except (SSPTimeoutError, LinkPortLostError, _KeyNotSet, _ReplyUnreadable) as exc:
             # Every identical retransmission went unanswered, or the port failed (a USB cable
             # pulled) once the command was on its way, or the unit answered a retransmission
-            # KEY NOT SET (power cut after it took the command, its reply lost): the device may
-            # have received it and be paying, or have paid.  BUSY would invite a second payout,
-            # so the request is taken as accepted; DispenserTransactionEvent COMPLETED / ERROR
-            # reports what was paid, from the levels (0 if the device never ran it).
+            # KEY NOT SET (power cut after it took the command, its reply lost), or its reply
+            # would not decrypt, twice: the device may have received it and be paying, or have
+            # paid.  BUSY would invite a second payout, so the request is taken as accepted;
+            # DispenserTransactionEvent COMPLETED / ERROR reports what was paid, from the levels
+            # (0 if the device never ran it).
             self.log.warning("%s: no answer to the payout command (%s); the outcome follows", what, exc)
             self._begin_transaction(kind, vcc.Value, vcc.CountryCode, unconfirmed=True)
             return DispenseTransactionRequestResult.OK

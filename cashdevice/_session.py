@@ -13,9 +13,9 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from ._contract import DeviceContract, _KeyNotSet, _SessionLost, accept_route
+from ._contract import DeviceContract, _KeyNotSet, _ReplyUnreadable, _SessionLost, accept_route
 from .enums import CashDeviceModuleType, CurrencyType, DeviceModel, DeviceState
-from .link import LinkTimeoutError
+from .link import LinkReplyUnreadableError, LinkTimeoutError
 from .models import COIN_MODELS, DISPENSERS, MODELS, PAYOUT_MODELS, model_from_unit_type
 from .records import (
     CashDeviceModule,
@@ -87,6 +87,8 @@ class SessionMethods(DeviceContract):
                 if not self._handed_done.is_set() and threading.current_thread() is not self._thread:
                     self._await_handed(link.lock)
                 reply = link.transact(self._address, data, encrypt=encrypt)
+        except LinkReplyUnreadableError as exc:
+            raise _ReplyUnreadable(str(exc)) from exc
         except SSPEncryptionError as exc:
             raise _SessionLost(str(exc)) from exc
         except SSPPortError:

@@ -74,6 +74,7 @@ __all__ = [
     "MIN_ATTEMPT_WAIT",
     "LinkCounters",
     "LinkPortLostError",
+    "LinkReplyUnreadableError",
     "LinkTimeoutError",
     "SSPLink",
     "TraceHook",
@@ -170,6 +171,14 @@ class LinkPortLostError(SSPPortError):
     run it and cached its reply: the transaction is kept as abandoned, like one that timed out,
     and a caller treats the command as possibly run (a payout command: the payout may be under
     way)."""
+
+
+class LinkReplyUnreadableError(SSPEncryptionError):
+    """A reply came whole (its CRC good) but did not decrypt or carried the wrong eCOUNT, and did
+    so again when the identical packet went once more (the device answers a retransmission from
+    its cache).  The device received the command and may have run it: a caller treats the
+    command as possibly run (a payout command: the payout may be under way).  The count is then
+    unknown, so the next encrypted command negotiates a new key first."""
 
 
 class _Session:
@@ -470,8 +479,9 @@ class SSPLink:
                 self.counters.transactions += 1
                 self._flush_stale(port)
                 self.log.debug("resending the abandoned 0x%02X to 0x%02X", code, address)
-                reply = self._exchange(port, address, code, abandoned.wire, abandoned.wire[1], state, data)
-                return self._accept(address, state, reply, abandoned.encrypted)
+                wire = abandoned.wire
+                reply = self._exchange(port, address, code, wire, wire[1], state, data)
+                return self._settle(port, address, code, wire, state, data, reply, abandoned.encrypted)
             if code == Command.SYNC:
                 self._drop_abandoned(state)
                 state.seq_flag = True
@@ -490,7 +500,45 @@ class SSPLink:
                 # never repeats) may wait in its cache.  The same packet goes again first.
                 state.abandoned = _Abandoned(data, wire, use_enc)
                 raise
+            return self._settle(port, address, code, wire, state, data, reply, use_enc)
+
+    def _settle(
+        self,
+        port: _Port,
+        address: int,
+        code: int,
+        wire: bytes,
+        state: _AddressState,
+        data: bytes,
+        reply: ssp.Packet,
+        use_enc: bool,
+    ) -> bytes:
+        """The reply to ``wire`` arrived: the transaction is over (:meth:`_accept`).  An encrypted
+        reply that does not open (its eSSP CRC or eCOUNT wrong: damage the packet CRC missed) is
+        treated as a broken reply: the identical packet goes once more, and the device answers
+        it from its cache.  If that reply does not open either, :class:`LinkReplyUnreadableError`
+        (the device has the command; the count is unknown from here)."""
+        try:
             return self._accept(address, state, reply, use_enc)
+        except SSPEncryptionError as first:
+            if state.session is None:
+                raise
+            self.counters.retries += 1
+            self.log.debug("reply to 0x%02X did not open (%s); the same bytes again", code, first)
+        try:
+            reply = self._exchange(port, address, code, wire, reply.seq_id, state, data)
+        except (LinkTimeoutError, LinkPortLostError):
+            state.abandoned = _Abandoned(data, wire, use_enc)
+            raise
+        try:
+            return self._accept(address, state, reply, use_enc)
+        except SSPEncryptionError as exc:
+            state.abandoned = None
+            state.seq_flag = not state.seq_flag
+            state.count_uncertain = True
+            raise LinkReplyUnreadableError(
+                f"reply from 0x{address:02X} to command 0x{code:02X} unreadable twice: {exc}"
+            ) from exc
 
     def _packet(
         self, address: int, state: _AddressState, data: bytes, encrypt: bool | None
@@ -523,16 +571,17 @@ class SSPLink:
         return False, wire
 
     def _accept(self, address: int, state: _AddressState, reply: ssp.Packet, use_enc: bool) -> bytes:
-        """A valid reply: the transaction is over (flag toggled; decrypted and count checked)."""
-        self.counters.received += 1
-        state.abandoned = None
-        state.seq_flag = not state.seq_flag
+        """A valid reply: decrypted and its count checked, then the transaction is over (flag
+        toggled).  A reply that does not open leaves the transaction as it was."""
         result = reply.data
         if use_enc:
             session = state.session
             if session is None:
                 raise SSPEncryptionError(f"eSSP key of 0x{address:02X} gone")
             result = self._open_reply(address, session, result)
+        self.counters.received += 1
+        state.abandoned = None
+        state.seq_flag = not state.seq_flag
         return result
 
     def _drop_abandoned(self, state: _AddressState) -> None:

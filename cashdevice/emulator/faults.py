@@ -10,7 +10,8 @@ per byte, drawn from the emulator's seeded :class:`random.Random`:
 
 Scripted faults run once each, in order, before the probabilistic ones:
 ``script(fn)`` queues any ``bytes -> bytes`` function for the next chunk;
-:meth:`Faults.drop_replies` drops the next *n* whole replies;
+:meth:`Faults.drop_replies` drops the next *n* whole replies; :meth:`Faults.garble_replies`
+damages the next *n* past their CRC (the DATA changed, the CRC good);
 :meth:`Faults.mute` drops the next *n* replies to one command (its retransmissions included:
 the device runs the command once and every copy of its answer is lost); :meth:`Faults.ignore`
 loses the next *n* copies of one command on the way in (the device never sees them).
@@ -23,9 +24,24 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
-__all__ = ["Direction", "Faults"]
+from .. import ssp
+
+__all__ = ["Direction", "Faults", "garble"]
 
 Manipulation = Callable[[bytes], bytes]
+
+
+def garble(wire: bytes) -> bytes:
+    """``wire``'s packet (or packets) with the last DATA byte's bit 4 flipped and a good CRC."""
+    packets = ssp.PacketParser().feed(wire)
+    if not packets:
+        return wire
+    out = bytearray()
+    for packet in packets:
+        data = bytearray(packet.data)
+        data[-1] ^= 0x10
+        out += ssp.encode_packet(packet.address, packet.seq_flag, bytes(data))
+    return bytes(out)
 
 
 class Direction:
@@ -146,6 +162,12 @@ class Faults:
     def drop_replies(self, n: int = 1) -> None:
         """Drop the next ``n`` replies whole (the host times out and retries)."""
         self.outbound.script(lambda data: b"", n)
+
+    def garble_replies(self, n: int = 1) -> None:
+        """Damage the next ``n`` replies past their CRC: one bit of the DATA flipped and the CRC
+        made good again (line damage the CRC-16 misses, about one in 65,536 damaged packets; an
+        encrypted reply then fails its eSSP check at the host)."""
+        self.outbound.script(garble, n)
 
     def clear(self) -> None:
         self.inbound.clear()

@@ -414,3 +414,71 @@ def test_a_job_whose_reply_is_lost_and_the_unit_reset_before_the_retry_is_not_bu
     moved = emu.ledger.dispensed_total() if kind == "dispensed" else emu.ledger.total("emptied")
     assert moved > 0  # the unit had moved money before the cut
     assert [value for _, value in transactions(rec)] == [moved]
+
+
+def test_a_coin_credit_whose_poll_reply_does_not_decrypt_is_reported_once(
+    emulators: Make, devices: Make
+) -> None:
+    """COIN CREDIT is in one poll reply only (the unit does not repeat it).  That reply arrives
+    damaged past the CRC: the host asks again with the identical packet and the unit answers
+    from its cache.  (Before: the reply was dropped as an eSSP error and the coin was lost.)"""
+    emu = emulators("SMART_HOPPER")
+    device = devices()
+    rec = opened(emu, device, DeviceModel.SMART_HOPPER)
+    original = emu.engine.reply_filter
+    armed = threading.Event()
+
+    def garble_the_credit(code: int) -> bool:
+        if code == Command.POLL_WITH_ACK and emu.ledger.credited_total() and not armed.is_set():
+            armed.set()  # the first poll reply after the coin: it carries the credit
+            emu.faults.garble_replies(1)
+        return original(code)
+
+    emu.engine.reply_filter = garble_the_credit
+    try:
+        assert emu.insert_coin(100, wait=5)
+        rec.wait_cash("COIN_CREDIT", timeout=10)
+    finally:
+        emu.engine.reply_filter = original
+    assert armed.is_set() and emu.faults.outbound.stats["scripted"] == 1
+    assert device._link is not None and device._link.counters.encryption_errors == 1
+    the_next_coin_counts_too(emu, rec)
+
+
+@pytest.mark.parametrize("garbled", [1, 2], ids=["once", "twice"])
+def test_a_payout_whose_reply_does_not_decrypt_is_not_busy(
+    emulators: Make, devices: Make, garbled: int
+) -> None:
+    """The unit takes the payout command; its reply arrives damaged past the CRC (the eSSP check
+    fails).  Once: the identical packet goes again and the unit answers from its cache (OK).
+    Twice: the reply stays unread, but the unit has the command, so the request is not BUSY (an
+    application would pay again): OK, and the transaction ends with what the ledger paid.
+    (Before: BUSY for both, while the unit paid.)"""
+    emu = emulators("SMART_HOPPER", levels={50: 10, 100: 10}, coin_step=0.02)
+    device = devices(timeout=0.3)
+    rec = opened(emu, device, DeviceModel.SMART_HOPPER)
+    original = emu.engine.reply_filter
+    armed = threading.Event()
+
+    def garble_the_payout_reply(code: int) -> bool:
+        if code == Command.PAYOUT_AMOUNT and emu.device.job is not None and not armed.is_set():
+            armed.set()  # the unit runs the command; its reply (and the cached copy) damaged
+            emu.faults.garble_replies(garbled)
+        return original(code)
+
+    emu.engine.reply_filter = garble_the_payout_reply
+    try:
+        result = device.DispenseValue(ValueCountryCode(250, "EUR"))
+    finally:
+        emu.engine.reply_filter = original
+    assert armed.is_set(), "the command did not reach the unit"
+    assert emu.faults.outbound.stats["scripted"] == garbled
+    assert result == DTRR.OK
+    rec.wait_for(lambda: transactions(rec), timeout=20, what="transaction end")
+    assert emu.ledger.dispensed_total() == 250
+    assert transactions(rec) == [("COMPLETED", 250)]
+    assert device.DispenseValue(ValueCountryCode(100, "EUR")) == DTRR.OK  # the session goes on
+    rec.wait_for(lambda: len(transactions(rec)) == 2, timeout=20, what="second transaction")
+    assert transactions(rec) == [("COMPLETED", 250), ("COMPLETED", 100)]
+    assert emu.ledger.dispensed_total() == 350
+    emu.ledger.check()

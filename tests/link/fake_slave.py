@@ -47,6 +47,9 @@ class FakeSlave:
     """Wire bytes sent just before each reply (e.g. a packet with another SEQ/ID)."""
     corrupt_replies: int = 0
     """Send the next N replies with one data bit flipped (CRC fails at the host)."""
+    garble_replies: int = 0
+    """Send the next N replies with one bit of their DATA flipped and the CRC made good again
+    (damage the packet CRC does not catch; an encrypted reply then fails its eSSP check)."""
     wrong_reply_count: bool = False
     refuse_generator: bool = False
     received: list[ssp.Packet] = field(default_factory=list)
@@ -118,6 +121,12 @@ class FakeSlave:
             if self.corrupt_replies:
                 self.corrupt_replies -= 1
                 reply = reply[:3] + bytes((reply[3] ^ 0x10,)) + reply[4:]
+            if self.garble_replies:
+                self.garble_replies -= 1
+                (sent,) = ssp.PacketParser().feed(reply)
+                data = bytearray(sent.data)
+                data[-1] ^= 0x10
+                reply = ssp.encode_packet(sent.address, sent.seq_flag, bytes(data))
             os.write(self._master, reply)
 
     def _frame(self, packet: ssp.Packet, data: bytes) -> bytes:

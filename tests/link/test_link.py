@@ -12,7 +12,7 @@ import pytest
 from fake_slave import FakeSlave
 
 from cashdevice import ssp
-from cashdevice.link import MIN_ATTEMPT_WAIT, LinkTimeoutError, SSPLink
+from cashdevice.link import MIN_ATTEMPT_WAIT, LinkReplyUnreadableError, LinkTimeoutError, SSPLink
 from cashdevice.ssp import Command, SSPEncryptionError, SSPPortError, SSPTimeoutError
 
 POLL = bytes((Command.POLL,))
@@ -151,7 +151,46 @@ def test_reply_with_wrong_ecount_fails(slave: FakeSlave, link: SSPLink) -> None:
     slave.wrong_reply_count = True
     with pytest.raises(SSPEncryptionError, match="eCOUNT"):
         link.transact(0, POLL)
-    assert link.counters.encryption_errors == 1
+    # the identical packet went once more (answered from the device's cache, wrong again)
+    assert link.counters.encryption_errors == 2 and slave.repeats == 1
+    assert [d for _, d in slave.executed][-1:] == [POLL]
+
+
+def test_a_reply_that_does_not_decrypt_is_asked_for_again_with_the_same_bytes(
+    slave: FakeSlave, link: SSPLink
+) -> None:
+    """Damage the packet CRC missed (the eSSP CRC inside fails): the device has run the command,
+    so the identical packet goes again and the device answers from its cache; the command is
+    not run twice and the count goes on."""
+    link.sync(0)
+    link.negotiate_key(0)
+    slave.garble_replies = 1
+    assert link.transact(0, b"\x33\x01") == b"\xf0\x33\x01"
+    sent = [p for p in slave.wait_packets(6) if p.data[:1] == bytes((ssp.STEX,))]
+    assert len(sent) == 2 and sent[0].encode() == sent[1].encode()
+    assert [d for _, d in slave.executed].count(b"\x33\x01") == 1 and slave.repeats == 1
+    assert link.counters.encryption_errors == 1 and link.counters.retries == 1
+    assert link.ecount(0) == 1
+    assert link.transact(0, POLL) == b"\xf0\x07"
+    assert link.ecount(0) == 2
+
+
+def test_a_reply_that_does_not_decrypt_twice_is_a_command_possibly_run(
+    slave: FakeSlave, link: SSPLink
+) -> None:
+    """Twice unreadable: LinkReplyUnreadableError (the device has the command: a payout may be
+    under way); the transaction is over, and the next encrypted command needs a new key."""
+    link.sync(0)
+    link.negotiate_key(0)
+    flag = link.seq_flag(0)
+    slave.garble_replies = 2
+    with pytest.raises(LinkReplyUnreadableError, match="unreadable twice"):
+        link.transact(0, b"\x33\x01")
+    assert [d for _, d in slave.executed].count(b"\x33\x01") == 1 and slave.repeats == 1
+    assert link.seq_flag(0) is not flag  # the device took the packet: the next one is new
+    assert link.count_uncertain(0) and link.needs_new_key(0, POLL)
+    link.negotiate_key(0)
+    assert link.transact(0, POLL) == b"\xf0\x07"
 
 
 def test_plain_reply_to_encrypted_command(slave: FakeSlave, link: SSPLink) -> None:
