@@ -362,6 +362,13 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
                 deliver(receiver, self, args, signal.signatures)
             except Exception:
                 self.log.exception("a %s receiver raised", type(args).__name__)
+            except BaseException:
+                # SystemExit or KeyboardInterrupt from a receiver: on the main thread it goes on
+                # up (the application is stopping); on the poll thread it would end the thread
+                # with the event undelivered to the other receivers and the device unpolled
+                if threading.current_thread() is threading.main_thread():
+                    raise
+                self.log.exception("a %s receiver raised; the poll thread goes on", type(args).__name__)
 
     def _set_state(self, state: DeviceState) -> None:
         with self._state_lock:
