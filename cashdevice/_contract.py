@@ -63,6 +63,8 @@ class DeviceContract:
     _key_limit: int
     _log_raw: bool
     _thread: threading.Thread | None
+    _generation: int
+    _closers: int
     _stop: threading.Event
     _wake: Wake
     _session_event: threading.Event
@@ -151,6 +153,7 @@ class DeviceContract:
         def _level_denomination(self, entry: CurrencyAssignmentEntry) -> tuple[int, str | None, int]: ...
         def _session_ready(self, wait: float = 0.0) -> bool: ...
         def _exchange_deadline(self) -> float: ...
+        def _check_open_given_up(self) -> None: ...
 
         # ---- the poller (_poller)
         def _poll_once(self, startup: bool = False) -> None: ...

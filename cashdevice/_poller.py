@@ -910,20 +910,27 @@ def _poll_thread(
     wake: Wake,
     busy: threading.Lock,
     group: PollGroup | None = None,
+    generation: int = 0,
 ) -> None:
     """The poll thread: turns of :meth:`CashDevice._run` every ``poll_interval``.  Between turns
     it holds only a weak reference to the device, so it never keeps one alive; it ends on
-    ``stop`` or when the device is gone.
+    ``stop``, when the device is gone, or when the device's ``_generation`` is no longer
+    ``generation`` (the thread was stopped from inside its own turn, by a receiver calling
+    Close or stopRunning, which cannot wait for it; a later Open may already have started the
+    device's next poll thread, which shares ``stop`` and ``wake``).
 
     With a ``group``, a turn that leaves the device quiet lends it to the group, which then
     polls it; the thread sleeps until woken (by the group, with a reply that has news or a poll
     it left abandoned; by the application; by Close) and takes the device back, under ``busy``,
     before its next turn."""
+    current = True  # (False once a newer poll thread owns the device: nothing to take back)
     with busy:
         device = ref()
         if device is None:
             return
         try:
+            if device._generation != generation:
+                return
             device._run_starting()
         finally:
             del device
@@ -935,8 +942,14 @@ def _poll_thread(
                 if device is None:
                     return
                 try:
+                    if device._generation != generation:
+                        current = False
+                        return
                     device._lent = device._handed_back = False
                     wait = device._run()
+                    if device._generation != generation:
+                        current = False  # stopped by a receiver during the turn: end now
+                        return
                     if group is not None and not stop.is_set() and device._lendable():
                         device._lent = True
                         lent = device._lend_ticket = device._lend_ticket + 1
@@ -953,7 +966,7 @@ def _poll_thread(
             if wake.is_set():
                 wake.clear()
     finally:
-        if group is not None:
+        if group is not None and current:
             _take_back(ref, busy)
 
 

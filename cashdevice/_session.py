@@ -66,6 +66,8 @@ class SessionMethods(DeviceContract):
         link = self._link
         if link is None:
             raise SSPPortError("the port is not open")
+        if self._closers:
+            self._check_open_given_up()
         if link.unsettled(self._address):  # (rarely: a transaction was abandoned, or eCOUNT is unknown)
             abandoned = link.abandoned_command(self._address)
             if (
@@ -174,6 +176,7 @@ class SessionMethods(DeviceContract):
             self._encrypted = False
             last: Exception | None = None
             for _ in range(_SYNC_ATTEMPTS):
+                self._check_open_given_up()
                 try:
                     link.sync(self._address)
                     break

@@ -40,11 +40,13 @@ path, in :mod:`cashdevice._contract`.
 from __future__ import annotations
 
 import collections
+import contextlib
 import gc
 import logging
 import threading
 import warnings
 import weakref
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import _html
@@ -235,6 +237,14 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._log_decrypted = False
         self._log_detach: Callable[[], None] | None = None
         self._thread: threading.Thread | None = None
+        self._generation = 0
+        """Which poll thread owns the device: raised by each start, and by a stop from inside the
+        poll thread (a receiver calling Close), which cannot wait for the thread to end."""
+        self._life = threading.RLock()
+        """Open, Close, startRunning and stopRunning, one at a time (see :meth:`_lifecycle`)."""
+        self._closers = 0  # Close() calls waiting for _life: an Open in progress gives up
+        self._opener: threading.Thread | None = None  # the thread in Open (its exchanges stop for a Close)
+        self._joining = False  # a lifecycle call waits for the poll thread to end
         self._poll_busy = threading.Lock()
         """Held by the poll thread while it holds this device (one turn of the loop), and by the
         poll group during a poll it sends."""
@@ -445,8 +455,27 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         the emulator's ``cashdevice://...``).  ``devModel`` is a hint: the model is read from the
         device (unit type) and the hint only chooses between models sharing a unit type.
         Returns ``OK``, ``ALREADY_OPEN`` or ``PORT_ERROR`` (port unusable or the device did not
-        complete the session).
+        complete the session).  A :meth:`Close` from another thread meanwhile makes Open give
+        up at its next exchange (``PORT_ERROR``); the Close then runs.
         """
+        with self._lifecycle("Open()") as mine:
+            if not mine:
+                return CashSystemOpenResult.PORT_ERROR
+            self._opener = threading.current_thread()
+            try:
+                return self._open(comPort, sspAddress, devModel, encKey, logFilePath, logRawPackets)
+            finally:
+                self._opener = None
+
+    def _open(
+        self,
+        comPort: str,
+        sspAddress: int,
+        devModel: DeviceModel,
+        encKey: int,
+        logFilePath: str | None,
+        logRawPackets: bool,
+    ) -> CashSystemOpenResult:
         if self._v["isOpen"]:
             self.log.warning("Open(%s): already open", comPort)
             return CashSystemOpenResult.ALREADY_OPEN
@@ -533,45 +562,65 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
     @csharp(None)
     def startRunning(self) -> None:
         """C# ``void startRunning()`` (L11665): start the poll thread (no-op if it runs)."""
-        if not self._v["isOpen"]:
-            self.log.error("startRunning(): the port is not open; call Open first")
-            return
-        if self.isRunning:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=_poll_thread,
-            args=(weakref.ref(self), self._stop, self._wake, self._poll_busy, self.poll_group),
-            name=f"cashdevice-poll {self._v['comPort']}@{self._address:#04x}",
-            daemon=True,
-        )
-        self._thread.start()
+        with self._lifecycle("startRunning()") as mine:
+            if not mine:
+                return
+            if not self._v["isOpen"]:
+                self.log.error("startRunning(): the port is not open; call Open first")
+                return
+            if self.isRunning:
+                return
+            self._stop.clear()
+            self._generation += 1
+            thread = threading.Thread(
+                target=_poll_thread,
+                args=(weakref.ref(self), self._stop, self._wake, self._poll_busy, self.poll_group),
+                kwargs={"generation": self._generation},
+                name=f"cashdevice-poll {self._v['comPort']}@{self._address:#04x}",
+                daemon=True,
+            )
+            thread.start()
+            self._thread = thread
 
     @csharp(None)
     def stopRunning(self) -> None:
         """C# ``void stopRunning()`` (L11688): stop the poll thread, DISABLE the device; the port
         stays open."""
-        if not self.isRunning:
-            return
-        self._set_state(DeviceState.STOPPING)
-        self._stop_thread()
-        self._disabled_by_stop = self._best_effort("DISABLE")
-        self._set_state(DeviceState.STOPPED)
+        with self._lifecycle("stopRunning()") as mine:
+            if not mine or not self.isRunning:
+                return
+            self._set_state(DeviceState.STOPPING)
+            self._stop_thread()
+            self._disabled_by_stop = self._best_effort("DISABLE")
+            self._set_state(DeviceState.STOPPED)
 
     @csharp(None, needs_open=False)
     def Close(self) -> None:
-        """C# ``void Close()`` (L11705): stop the poll thread and close the port (idempotent)."""
-        self._stop_thread()
-        if self._link is not None and self._link.is_open and self._session_up:
-            if self._ack_owed:
-                self._send_event_ack_quietly()
-            self._best_effort("DISABLE")
-        self._flush_pending()
-        self._close_port()
-        self._set_state(DeviceState.NOT_CONNECTED)
-        detach, self._log_detach = self._log_detach, None
-        if detach is not None:
-            detach()
+        """C# ``void Close()`` (L11705): stop the poll thread and close the port (idempotent).
+        An :meth:`Open` running in another thread gives up at its next exchange first."""
+        with self._state_lock:
+            self._closers += 1
+        try:
+            with self._lifecycle("Close()") as mine:
+                if not mine:
+                    # another thread is closing (or stopping) and waits for this poll thread:
+                    # it ends after this turn
+                    self._stop.set()
+                    return
+                self._stop_thread()
+                if self._link is not None and self._link.is_open and self._session_up:
+                    if self._ack_owed:
+                        self._send_event_ack_quietly()
+                    self._best_effort("DISABLE")
+                self._flush_pending()
+                self._close_port()
+                self._set_state(DeviceState.NOT_CONNECTED)
+                detach, self._log_detach = self._log_detach, None
+                if detach is not None:
+                    detach()
+        finally:
+            with self._state_lock:
+                self._closers -= 1
 
     @csharp(None, needs_open=False)
     def Disconnect(self) -> None:
@@ -583,11 +632,48 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._stop.set()
         self._wake.set()
         thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(self.timeout * (self.retries + 1) * 4 + 5)
+        if thread is threading.current_thread():
+            # a receiver stops its own poll thread: it ends after this turn, even if an Open
+            # (from the same receiver) starts the next one before that
+            self._generation += 1
+        elif thread is not None:
+            self._joining = True
+            try:
+                thread.join(self.timeout * (self.retries + 1) * 4 + 5)
+            finally:
+                self._joining = False
             if thread.is_alive():  # pragma: no cover - would need a wedged port
                 self.log.error("poll thread did not stop in time")
         self._thread = None
+
+    @contextlib.contextmanager
+    def _lifecycle(self, what: str) -> Iterator[bool]:
+        """Hold the lifecycle lock for Open, Close, startRunning or stopRunning; yields False when
+        it cannot be had.  Only the device's poll thread (a receiver calling one of them) can be
+        refused: it waits while another thread holds the lock, unless that thread is waiting for
+        the poll thread to end (a Close or stopRunning joining it), which would never happen."""
+        life = self._life
+        thread = self._thread
+        if thread is None or thread is not threading.current_thread():
+            with life:
+                yield True
+            return
+        while not life.acquire(timeout=0.05):
+            if self._joining:
+                self.log.warning(
+                    "%s from an event receiver while another thread closes the device: not run", what
+                )
+                yield False
+                return
+        try:
+            yield True
+        finally:
+            life.release()
+
+    def _check_open_given_up(self) -> None:
+        """Raise :class:`SSPPortError` in the thread running Open while a Close waits for it."""
+        if self._closers and threading.current_thread() is self._opener:
+            raise SSPPortError("Close() was called while Open was connecting")
 
     def _close_port(self) -> None:
         link, self._link = self._link, None

@@ -11,7 +11,7 @@ import pytest
 from device_helpers import Recorder
 from support import emulator_url, settle
 
-from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceState
+from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceState, PollGroup
 from cashdevice.emulator import Emulator, VirtualClock
 
 Make = Callable[..., Any]
@@ -394,6 +394,99 @@ def test_a_receiver_raising_system_exit_on_the_poll_thread_loses_nothing(
     rec.wait_cash("STACKED", 2)
     assert [c for c in rec.cash() if c[0] == "STACKED"] == [("STACKED", 500, "EUR"), ("STACKED", 1000, "EUR")]
     assert emu.ledger.credited_total() == 1500
+
+
+def poll_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("cashdevice-poll ")]
+
+
+def test_close_from_another_thread_makes_a_connecting_open_give_up(
+    emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Close from another thread while Open waits for a silent unit: Open gives up at its next
+    exchange (PORT_ERROR), Close then runs, and nothing escapes either.  (Before: Close pulled
+    the port from under Open, which raised AssertionError; found by a long-run probe.)"""
+    emu = emulators("SPECTRAL_PAYOUT")
+    emu.power_off()
+    device = devices()
+    rec = Recorder(device)
+    result: list[Any] = []
+    opener = threading.Thread(
+        target=lambda: result.append(device.Open(emu.url, 0, DeviceModel.SPECTRAL_PAYOUT))
+    )
+    opener.start()
+    rec.wait_state("CONNECTING")
+    device.Close()
+    opener.join(10)
+    assert not opener.is_alive() and result == [CashSystemOpenResult.PORT_ERROR]
+    assert "Close() was called while Open was connecting" in caplog.text
+    assert not device.isOpen and not device.isRunning and device.deviceState == DeviceState.NOT_CONNECTED
+    emu.power_on()
+    open_device(emu, device)  # and the device opens again
+
+
+def test_close_racing_open_leaves_the_device_open_and_polled_or_closed(
+    emulators: Make, devices: Make
+) -> None:
+    """Open in one thread and Close in another, 100 times with the Close a little later each
+    time: neither raises, and the device ends closed, or open with its poll thread (either order
+    may win).  (Before: RuntimeError and AssertionError out of them, and a poll thread left
+    running on a closed port, or an open port that nothing polled.)"""
+    emu = emulators("SPECTRAL_PAYOUT")
+    device = devices()
+    escaped: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            device.Open(emu.url, 0, DeviceModel.SPECTRAL_PAYOUT)
+        except BaseException as exc:
+            escaped.append(exc)
+
+    for i in range(100):
+        opener = threading.Thread(target=open_it)
+        opener.start()
+        for _ in range(i % 25):
+            opener.join(0.0005)  # (a spread of moments for the Close, not a synchronisation)
+        try:
+            device.Close()
+        except BaseException as exc:
+            escaped.append(exc)
+        opener.join(10)
+        assert not opener.is_alive()
+        assert (device.isOpen, device.isRunning) in {(False, False), (True, True)}, i
+        device.Close()
+        assert not poll_threads()
+    assert not escaped, escaped[:3]
+
+
+@pytest.mark.parametrize("group", [False, True], ids=["own thread", "poll group"])
+def test_a_receiver_that_closes_and_reopens_leaves_one_poll_thread(
+    emulators: Make, devices: Make, group: bool
+) -> None:
+    """A CashEvent receiver calls Close() then Open() (a "reconnect" wired to an event): its own
+    poll thread ends after its turn and the new one polls; each note is credited once.  (Before:
+    2-3 poll threads per device, and with a PollGroup one never ended.)"""
+    emu = emulators("SPECTRAL_PAYOUT")
+    url = emu.start_pty() if group else emu.url
+    device = devices(poll_group=PollGroup()) if group else devices()
+    reopened: list[CashSystemOpenResult] = []
+
+    def reconnect(sender: Any, e: Any) -> None:
+        if e.eventType.name == "STORED" and len(reopened) < 3:
+            device.Close()
+            reopened.append(device.Open(url, 0, DeviceModel.SPECTRAL_PAYOUT))
+
+    device.CashEvent.connect(reconnect)
+    rec = open_device(emu, device, url)
+    for n, value in enumerate((500, 1000, 2000, 500), 1):
+        assert emu.insert_note(value, wait=5)
+        rec.wait_cash("STORED", n, timeout=15)
+        rec.wait_for(lambda: len(poll_threads()) == 1, what="one poll thread")
+    assert reopened == [CashSystemOpenResult.OK] * 3
+    assert [v for kind, v, _ in rec.cash() if kind == "STORED"] == [500, 1000, 2000, 500]
+    assert emu.ledger.credited_total() == 4000
+    device.Close()
+    rec.wait_for(lambda: not poll_threads(), what="no poll thread")
 
 
 def test_predicates_and_switches(emulators: Make, devices: Make) -> None:
