@@ -53,7 +53,7 @@ from .enums import (
 )
 from .models import COIN_MODELS, DISPENSERS, PAYOUT_MODELS
 from .records import CurrencyAssignmentEntry, SetDenominationRouteFinishedEventResponse, ValueCountryCode
-from .ssp import Response, SSPError
+from .ssp import Response, SSPError, SSPReplyError
 
 ROUTE = enum_of(DenominationRoute)
 
@@ -267,28 +267,83 @@ class NoteMethods(DeviceContract):
         return entries[index]
 
     def _apply_inhibits(self, channels: set[int], *, inhibit: bool) -> bool:
+        """Inhibit (or accept) ``channels``.  True once the unit has acknowledged it.  A refusal
+        changes nothing (False).  Without an answer (a lost reply: the unit may have taken it;
+        the port not open) the request becomes the host's wanted state all the same, shown in
+        ``IsInhibited``, and the poll thread sends the whole inhibit state again until the unit
+        acknowledges it (a reconnect sends it too); the call returns False."""
         entries = self._entries
         if not entries:
             self.log.error("inhibits: no currency assignment (not connected?)")
             return False
+        what = "SetDenominationInhibit"
+        done: set[int] = set()
         if self._model in COIN_MODELS:
             for entry in entries:
                 if entry.Channel in channels:
-                    code = entry.CountryCode if self._v["sspProtocolVersion"] >= 6 else None
-                    args = (not inhibit, entry.Value, code)
-                    if not self._simple("SetDenominationInhibit", "SET_COIN_MECH_INHIBITS", *args):
-                        return False
+                    args = self._coin_inhibit_args(entry, inhibit)
+                    reply = self._try(what, "SET_COIN_MECH_INHIBITS", *args)
+                    if reply is None:
+                        return self._inhibits_unanswered(channels, inhibit)
+                    if self._refused(what, reply):
+                        break
+                    done.add(entry.Channel)
         else:
-            mask = 0
-            for entry in entries:
-                inhibited = inhibit if entry.Channel in channels else entry.IsInhibited
-                if not inhibited:
-                    mask |= 1 << (entry.Channel - 1)
-            nbytes = max(2, (max(e.Channel for e in entries) + 7) // 8)
-            if not self._simple("SetDenominationInhibit", "SET_INHIBITS", mask, nbytes):
-                return False
+            mask = self._inhibit_mask({e.Channel: inhibit for e in entries if e.Channel in channels})
+            reply = self._try(what, "SET_INHIBITS", mask, self._inhibit_bytes())
+            if reply is None:
+                return self._inhibits_unanswered(channels, inhibit)
+            if not self._refused(what, reply):
+                done = channels
+        self._update_entries(lambda e: replace(e, IsInhibited=inhibit) if e.Channel in done else e)
+        return done == channels
+
+    def _inhibits_unanswered(self, channels: set[int], inhibit: bool) -> bool:
         self._update_entries(lambda e: replace(e, IsInhibited=inhibit) if e.Channel in channels else e)
-        return True
+        self._inhibits_unconfirmed = True
+        self.log.warning(
+            "SetDenominationInhibit: not acknowledged by the unit; the wanted inhibits are sent "
+            "again until it is"
+        )
+        return False
+
+    def _inhibit_mask(self, changes: dict[int, bool] | None = None) -> int:
+        """SET INHIBITS' mask (bit set: channel accepted) from the entries, with ``changes``."""
+        changes = changes or {}
+        mask = 0
+        for entry in self._entries:
+            if not changes.get(entry.Channel, entry.IsInhibited):
+                mask |= 1 << (entry.Channel - 1)
+        return mask
+
+    def _inhibit_bytes(self) -> int:
+        return max(2, (max(e.Channel for e in self._entries) + 7) // 8)
+
+    def _coin_inhibit_args(
+        self, entry: CurrencyAssignmentEntry, inhibit: bool
+    ) -> tuple[bool, int, str | None]:
+        """SET COIN MECH INHIBITS' arguments: accept, value, country (from protocol 6)."""
+        return not inhibit, entry.Value, entry.CountryCode if self._v["sspProtocolVersion"] >= 6 else None
+
+    def _send_inhibits(self, *, every_coin: bool = True) -> None:
+        """Send the host's whole wanted inhibit state (GA973 §6.3.3: a unit powers up with every
+        note channel inhibited and every coin accepted).  Notes: one SET INHIBITS.  Coins: SET
+        COIN MECH INHIBITS for each inhibited coin, and with ``every_coin`` for each accepted one
+        too.  A refusal is an answer (logged, not sent again); no answer raises, and the state
+        stays unconfirmed."""
+        entries = self._entries
+        if not entries:
+            return
+        try:
+            if self._model in COIN_MODELS:
+                for entry in entries:
+                    if entry.IsInhibited or every_coin:
+                        self._ok("SET_COIN_MECH_INHIBITS", *self._coin_inhibit_args(entry, entry.IsInhibited))
+            else:
+                self._ok("SET_INHIBITS", self._inhibit_mask(), self._inhibit_bytes())
+        except SSPReplyError as exc:
+            self.log.warning("inhibits refused: %s", exc)
+        self._inhibits_unconfirmed = False
 
     # ------------------------------------------------------------------------------ routes
 

@@ -517,6 +517,11 @@ class PollerMethods(DeviceContract):
             self._best_effort("DISABLE")
         if self._v["deviceModel"] in PAYOUT_MODELS and not self._payout_confirmed:
             self._assert_payout()
+        if self._inhibits_unconfirmed:
+            try:
+                self._send_inhibits()
+            except (SSPError, ValueError) as exc:
+                self.log.debug("inhibits not acknowledged: %s; sent again at the next poll", exc)
 
     # ------------------------------------------------------------------------------ events -> state
 

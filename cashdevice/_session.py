@@ -16,7 +16,7 @@ from typing import Any
 from ._contract import DeviceContract, _KeyNotSet, _ReplyUnreadable, _SessionLost, accept_route
 from .enums import CashDeviceModuleType, CurrencyType, DeviceModel, DeviceState
 from .link import LinkReplyUnreadableError, LinkTimeoutError
-from .models import COIN_MODELS, DISPENSERS, MODELS, PAYOUT_MODELS, model_from_unit_type
+from .models import DISPENSERS, MODELS, PAYOUT_MODELS, model_from_unit_type
 from .records import (
     CashDeviceModule,
     CurrencyAssignmentEntry,
@@ -300,11 +300,10 @@ class SessionMethods(DeviceContract):
 
     def _initial_configuration(self) -> None:
         model = self._v["deviceModel"]
-        entries: list[CurrencyAssignmentEntry] = self._v["currencyAssignment"]
-        if model not in COIN_MODELS and entries:
-            nbytes = max(2, (len(entries) + 7) // 8)
-            mask = sum(1 << (e.Channel - 1) for e in entries if not e.IsInhibited)
-            self._ok("SET_INHIBITS", mask, nbytes)
+        # the host's wanted inhibits: a unit that reset has every note inhibited and every coin
+        # accepted (GA973 §6.3.3), so each inhibited coin is sent; every coin when a request
+        # went unanswered (the unit may not have reset, and may hold either state)
+        self._send_inhibits(every_coin=self._inhibits_unconfirmed)
         if model in DISPENSERS:
             self._read_routes()
             self._read_levels()

@@ -296,6 +296,8 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._acceptor_enabled = True
         self._payout_enabled = False
         self._payout_confirmed = False
+        self._inhibits_unconfirmed = False
+        """An inhibit request got no answer: the poll thread sends the wanted inhibits again."""
         self._disabled_by_stop = False
         self._download: FirmwareDownload | None = None
         self.download_timing: DownloadTiming | None = None

@@ -1,0 +1,135 @@
+"""The host's wanted device state converges (inhibits here): whatever fails around a request, the
+unit ends in the state the application asked for, and the host shows that state.  Each test
+breaks one exchange or cuts the power, then compares the host's view with the emulator's."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from device_helpers import Recorder, open_emulated
+
+from cashdevice import CashDevice, DeviceState, ValueCountryCode
+from cashdevice.emulator import Emulator
+from cashdevice.ssp import Command
+
+Make = Callable[..., Any]
+COINS = ["SMART_HOPPER", "SMART_COIN_SYSTEM", "TWIN_SMART_COIN_SYSTEM"]
+NOTES = ["SPECTRAL_PAYOUT", "NV11", "NV4000"]
+QUICK = {"timeout": 0.05, "retries": 3}  # (a request nobody answers gives up in 0.2 s)
+
+
+def polls(emu: Emulator, n: int, timeout: float = 10.0) -> None:
+    """Wait until the unit has received ``n`` more polls (the host's poll thread has run)."""
+    seen = [0]
+    done = threading.Event()
+    original = emu.engine.request_filter
+
+    def count(code: int) -> bool:
+        if code in (Command.POLL, Command.POLL_WITH_ACK):
+            seen[0] += 1
+            if seen[0] >= n:
+                done.set()
+        return True if original is None else original(code)
+
+    emu.engine.request_filter = count
+    try:
+        assert done.wait(timeout), f"only {seen[0]} polls in {timeout} s"
+    finally:
+        emu.engine.request_filter = original
+
+
+def reconnected(rec: Recorder, device: CashDevice, since: int) -> None:
+    def running_again() -> bool:
+        return "CONNECTED" in rec.states()[since:] and device.deviceState in (
+            DeviceState.IDLE,
+            DeviceState.DISABLED,
+        )
+
+    rec.wait_for(running_again, timeout=15, what="reconnected and polling")
+
+
+def host_inhibited(device: CashDevice, value: int) -> bool:
+    return next(e.IsInhibited for e in device.currencyAssignment if e.Value == value)
+
+
+def unit_inhibited(emu: Emulator, value: int) -> bool:
+    d = next(x for x in emu.device.channels if x.value == value)
+    if emu.model in COINS:
+        return d in emu.device.coin_inhibited
+    return not emu.device.inhibits & (1 << (emu.device.channel_of(d) - 1))
+
+
+def value_of(model: str) -> int:
+    return 100 if model in COINS else 1000
+
+
+@pytest.mark.parametrize("model", COINS)
+def test_a_coin_the_host_inhibited_is_refused_after_a_power_cut(
+    emulators: Make, devices: Make, model: str
+) -> None:
+    """A unit powers up with every coin accepted (GA973 §6.3.3): the host sends its inhibited
+    coins again on reconnect.  (Before: only note inhibits were; the coin was credited.)"""
+    emu, device, rec = open_emulated(emulators, devices, model, levels={})
+    assert device.SetDenominationInhibit(ValueCountryCode(100, "EUR"), True)
+    assert unit_inhibited(emu, 100)
+    since = len(rec.states())
+    emu.power_cycle()
+    reconnected(rec, device, since)
+    assert host_inhibited(device, 100) and unit_inhibited(emu, 100)
+    assert not unit_inhibited(emu, 200)
+    assert emu.insert_coin(100, wait=5)  # the mech takes it and hands it back
+    assert emu.insert_coin(200, wait=5)
+    rec.wait_cash("COIN_CREDIT")
+    assert emu.ledger.credited_total() == 200
+    assert [(k, v) for k, v, _ in rec.cash() if k == "COIN_CREDIT"] == [("COIN_CREDIT", 200)]
+
+
+@pytest.mark.parametrize(
+    "model,fault,inhibit",
+    [(m, "reply lost", True) for m in NOTES + COINS]
+    + [(m, "command lost", True) for m in ("SPECTRAL_PAYOUT", "SMART_COIN_SYSTEM")]
+    + [(m, f, False) for m in ("NV11", "SMART_HOPPER") for f in ("reply lost", "command lost")],
+)
+def test_an_inhibit_request_without_an_answer_converges(
+    emulators: Make, devices: Make, model: str, fault: str, inhibit: bool
+) -> None:
+    """Every copy of the request's reply is lost (the unit ran it) or of the request itself (it
+    did not): the call answers False, the host shows the state asked for, and the poll thread
+    sends it again until the unit acknowledges, so both agree.  (Before: the host kept its old
+    view; a unit that had run the request took a note the host showed as inhibited.)"""
+    emu, device, _ = open_emulated(emulators, devices, model, QUICK, levels={})
+    value = value_of(model)
+    code = Command.SET_COIN_MECH_INHIBITS if model in COINS else Command.SET_INHIBITS
+    if not inhibit:
+        assert device.SetDenominationInhibit(ValueCountryCode(value, "EUR"), True)
+    if fault == "reply lost":
+        emu.faults.mute(code, 1000)
+    else:
+        emu.faults.ignore(code, 1000)
+    assert device.SetDenominationInhibit(ValueCountryCode(value, "EUR"), inhibit) is False
+    assert host_inhibited(device, value) is inhibit
+    assert unit_inhibited(emu, value) is (inhibit if fault == "reply lost" else not inhibit)
+    polls(emu, 3)
+    emu.faults.clear()
+    polls(emu, 3)
+    assert unit_inhibited(emu, value) is inhibit and host_inhibited(device, value) is inhibit
+    assert device.deviceState == DeviceState.IDLE
+
+
+@pytest.mark.parametrize("model", ["SPECTRAL_PAYOUT", "SMART_HOPPER"])
+def test_an_inhibit_asked_for_while_the_unit_is_off_is_set_when_it_is_back(
+    emulators: Make, devices: Make, model: str
+) -> None:
+    emu, device, rec = open_emulated(emulators, devices, model, QUICK, levels={})
+    value = value_of(model)
+    since = len(rec.states())
+    emu.power_off()
+    rec.wait_for(lambda: "NOT_CONNECTED" in rec.states()[since:], what="NOT_CONNECTED")
+    assert device.SetDenominationInhibit(ValueCountryCode(value, "EUR"), True) is False
+    since = len(rec.states())
+    emu.power_on()
+    reconnected(rec, device, since)
+    assert host_inhibited(device, value) and unit_inhibited(emu, value)
