@@ -653,7 +653,10 @@ class PollerMethods(DeviceContract):
             else:
                 value, country = self._channel_amount(event.channel)
             self._cash(CashEventType.FRAUD_ATTEMPT, value, country)
+        elif code == PollEvent.SLAVE_RESET:
+            self._leave_escrow()  # a unit that reset holds no note in escrow
         elif code in (PollEvent.NOTE_CLEARED_FROM_FRONT, PollEvent.NOTE_CLEARED_INTO_CASHBOX):
+            self._leave_escrow()  # (a note held in escrow when the power went)
             value, country = self._channel_amount(event.channel)
             kind = (
                 CashEventType.NOTE_CLEARED_FROM_FRONT

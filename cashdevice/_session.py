@@ -101,6 +101,7 @@ class SessionMethods(DeviceContract):
             raise SSPReplyError("empty reply", -1)
         if reply[0] == Response.KEY_NOT_SET and data[0] not in (Command.SYNC,):
             self._device_reset = True
+            self._leave_escrow()  # a unit that reset holds no note in escrow
             raise _KeyNotSet("device answered KEY NOT SET")
         return reply
 

@@ -1,5 +1,5 @@
-"""The host's wanted device state converges (inhibits here): whatever fails around a request, the
-unit ends in the state the application asked for, and the host shows that state.  Each test
+"""The host's wanted device state converges (inhibits, the escrow hold): whatever fails around a
+request, the unit ends in the state the application asked for, and the host shows that state.  Each test
 breaks one exchange or cuts the power, then compares the host's view with the emulator's."""
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ QUICK = {"timeout": 0.05, "retries": 3}  # (a request nobody answers gives up in
 
 
 def polls(emu: Emulator, n: int, timeout: float = 10.0) -> None:
-    """Wait until the unit has received ``n`` more polls (the host's poll thread has run)."""
+    """Wait until the unit has received ``n`` more polls or HOLDs (the host's poll thread has run)."""
     seen = [0]
     done = threading.Event()
     original = emu.engine.request_filter
 
     def count(code: int) -> bool:
-        if code in (Command.POLL, Command.POLL_WITH_ACK):
+        if code in (Command.POLL, Command.POLL_WITH_ACK, Command.HOLD):
             seen[0] += 1
             if seen[0] >= n:
                 done.set()
@@ -133,3 +133,30 @@ def test_an_inhibit_asked_for_while_the_unit_is_off_is_set_when_it_is_back(
     emu.power_on()
     reconnected(rec, device, since)
     assert host_inhibited(device, value) and unit_inhibited(emu, value)
+
+
+@pytest.mark.parametrize("model", NOTES)
+def test_a_note_held_in_escrow_when_the_power_goes_leaves_escrow_and_the_next_is_held(
+    emulators: Make, devices: Make, model: str
+) -> None:
+    """auto_accept off: a 10.00 is held in escrow and the power goes; the unit returns it (NOTE
+    CLEARED FROM FRONT).  The host no longer shows a note in escrow (AcceptFromEscrow has
+    nothing to accept), and the customer's next 10.00 is held for the application again.
+    (Before: noteInEscrow stayed True, and the next 10.00 on the same channel was stacked with
+    no ESCROW event: the application never decided.)"""
+    emu, device, rec = open_emulated(emulators, devices, model, {"auto_accept": False})
+    assert emu.insert_note(1000, wait=5)
+    rec.wait_cash("ESCROW")
+    assert device.noteInEscrow
+    since = len(rec.states())
+    emu.power_cycle()
+    reconnected(rec, device, since)
+    rec.wait_cash("NOTE_CLEARED_FROM_FRONT")
+    assert not device.noteInEscrow and not device.AcceptFromEscrow()
+    assert emu.insert_note(1000, wait=5)
+    rec.wait_cash("ESCROW", 2)
+    polls(emu, 5)
+    assert device.noteInEscrow and emu.ledger.credited_total() == 0
+    assert device.AcceptFromEscrow()
+    rec.wait_cash("STORED", timeout=10)
+    assert emu.ledger.credited_total() == 1000
