@@ -104,6 +104,8 @@ class DeviceContract:
     _transaction_amount: ev.Amount
     _transaction_levels: dict[tuple[int, str], int]
     _transaction_stored: int
+    _transaction_reported: int
+    _coins_since_levels: int
     _transaction_unconfirmed: bool
     _quiet_polls: int
     _replenish_left: int

@@ -19,6 +19,7 @@ from . import events as ev
 from ._contract import DeviceContract, _SessionLost
 from .enums import (
     CashEventType,
+    DenominationRoute,
     DeviceError,
     DeviceState,
     DispenserTransactionState,
@@ -27,7 +28,7 @@ from .enums import (
 )
 from .link import LinkTimeoutError
 from .models import DISPENSERS, PAYOUT_MODELS
-from .records import DispenserTransactionEventResponse, ReplenishEventResponse
+from .records import DispenserTransactionEventResponse, ReplenishEventResponse, ValueCountryCode
 from .ssp import Command, PollEvent, Response, SSPError, SSPPortError, SSPTimeoutError
 
 if TYPE_CHECKING:
@@ -653,6 +654,15 @@ class PollerMethods(DeviceContract):
             else:
                 value, country = self._channel_amount(event.channel)
             self._cash(CashEventType.FRAUD_ATTEMPT, value, country)
+        elif code == PollEvent.COIN_CREDIT:
+            # a coin routed to the payout goes to the store (GA973), which the levels the host
+            # keeps count only from the next read: a transaction settled from the levels adds it
+            for amount in event.amounts:
+                entry = self._entry(ValueCountryCode(amount.value, amount.country))
+                if entry is not None and entry.AcceptRoute == DenominationRoute.PAYOUT:
+                    self._coins_since_levels += amount.value
+                    if self._transaction is not None:
+                        self._transaction_stored += amount.value
         elif code == PollEvent.SLAVE_RESET:
             self._leave_escrow()  # a unit that reset holds no note in escrow
         elif code in (PollEvent.NOTE_CLEARED_FROM_FRONT, PollEvent.NOTE_CLEARED_INTO_CASHBOX):
@@ -722,7 +732,8 @@ class PollerMethods(DeviceContract):
         self._transaction = kind
         self._transaction_amount = ev.Amount(value, country)
         self._transaction_levels = {(e.Value, e.CountryCode): e.Stored for e in self._v["currencyAssignment"]}
-        self._transaction_stored = 0
+        self._transaction_stored = self._coins_since_levels  # in the store, not in those levels
+        self._transaction_reported = 0
         self._transaction_unconfirmed = unconfirmed
         self._quiet_polls = 0
         self._set(dispenseState=DispenserTransactionState.IN_PROGRESS)
@@ -734,8 +745,10 @@ class PollerMethods(DeviceContract):
     def _track_transaction(self, event: ev.Event) -> None:
         code = event.code
         amount = event.amounts[0] if event.amounts else ev.Amount(0, "")
-        if code in _TRANSACTION_PROGRESS and self._transaction is None:
-            self._begin_transaction(_TRANSACTION_PROGRESS[code], 0, amount.country)
+        if code in _TRANSACTION_PROGRESS:
+            if self._transaction is None:
+                self._begin_transaction(_TRANSACTION_PROGRESS[code], 0, amount.country)
+            self._transaction_reported = max(self._transaction_reported, amount.value)
         elif code in _TRANSACTION_DONE or code in _TRANSACTION_FAILED:
             done = code in _TRANSACTION_DONE
             fallback = _TRANSACTION_DONE.get(code, DispenserTransactionType.PAYOUT)
@@ -768,7 +781,9 @@ class PollerMethods(DeviceContract):
                 continue
             before = self._transaction_levels.get((entry.Value, entry.CountryCode), entry.Stored)
             moved += (before - entry.Stored) * entry.Value
-        moved = max(0, moved)
+        # what the device itself reported moved (DISPENSING 3.50) is a floor: the levels can miss
+        # coins (credited while the levels read before the payout failed, or routed otherwise)
+        moved = max(0, moved, self._transaction_reported)
         if kind == DispenserTransactionType.PAYOUT:
             done = requested.value > 0 and moved >= requested.value
             if done:
@@ -776,6 +791,13 @@ class PollerMethods(DeviceContract):
                 # cashbox (a hopper moves the coins above its cashbox payout limit there at the
                 # end of a payout, CASHBOX PAID, in the reply that was lost with DISPENSED)
                 moved = requested.value
+        elif kind == DispenserTransactionType.EMPTY:
+            # an empty is done when the store is empty: one cut midway left coins in it
+            done = not any(
+                e.Stored
+                for e in self._v["currencyAssignment"]
+                if e.CountryCode == requested.country or not requested.country
+            )
         else:
             done = moved > 0 or not self._transaction_unconfirmed
         self.log.warning(

@@ -287,6 +287,10 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._transaction_amount = ev.Amount(0, "")
         self._transaction_levels: dict[tuple[int, str], int] = {}
         self._transaction_stored = 0
+        self._transaction_reported = 0  # the most the device reported moved (DISPENSING ...) so far
+        self._coins_since_levels = 0
+        """Value of the coins credited since the levels were last read that went to the store
+        (their route PAYOUT): the levels the host keeps do not count them yet."""
         self._transaction_unconfirmed = False
         self._quiet_polls = 0
         self._replenish_left = 0

@@ -482,3 +482,101 @@ def test_a_payout_whose_reply_does_not_decrypt_is_not_busy(
     assert transactions(rec) == [("COMPLETED", 250), ("COMPLETED", 100)]
     assert emu.ledger.dispensed_total() == 350
     emu.ledger.check()
+
+
+# ------------------------------------------------------------------ a payout settled from the levels
+
+COIN_MODELS = ["SMART_HOPPER", "SMART_COIN_SYSTEM", "TWIN_SMART_COIN_SYSTEM"]
+
+
+def lose_the_reply_with_dispensed(emu: Emulator) -> threading.Event:
+    """Drop the poll reply that carries DISPENSED (the event is set once it is gone)."""
+    unit = emu.device
+    original = unit.after_poll
+    fired = threading.Event()
+
+    def after_poll(reported: list[Any]) -> None:
+        original(reported)
+        if not fired.is_set() and any(e.code == 0xD2 for e in reported):  # DISPENSED
+            emu.faults.drop_replies(1)
+            fired.set()
+
+    unit.after_poll = after_poll  # type: ignore[method-assign]
+    return fired
+
+
+@pytest.mark.parametrize("model", COIN_MODELS)
+def test_a_payout_settled_from_the_levels_counts_a_coin_dropped_as_it_started(
+    emulators: Make, devices: Make, model: str
+) -> None:
+    """A customer drops a 2.00 just after the host read the levels for a 3.50 payout; the hopper
+    pays 3.50, the reply with DISPENSED is lost and the power goes.  The levels went down by 1.50
+    only (the coin went in), so the host adds the coins credited to the store since its levels
+    were read, and never reports less than the DISPENSING the unit reported.  (Before: ERROR 1.50;
+    an application would pay the customer 2.00 more.)"""
+    emu = emulators(model, levels={100: 10, 50: 10}, coin_step=0.02)
+    device = devices()
+    rec = opened(emu, device, DeviceModel[model])
+    dropped = threading.Event()
+    levels_read = threading.Event()
+    original_reply = emu.engine.reply_filter
+
+    def after_levels(code: int) -> bool:
+        if code == Command.GET_ALL_LEVELS and not levels_read.is_set():
+            levels_read.set()  # the levels the payout starts from; now the coin goes in
+            assert emu.device.insert_coin(200, None)
+            dropped.set()
+        return original_reply(code)
+
+    fired = lose_the_reply_with_dispensed(emu)
+    emu.engine.reply_filter = after_levels
+    try:
+        assert device.DispenseValue(ValueCountryCode(350, "EUR")) == DTRR.OK
+        assert fired.wait(10)
+        emu.power_cycle()
+    finally:
+        emu.engine.reply_filter = original_reply
+    rec.wait_for(lambda: transactions(rec), timeout=15, what="transaction end")
+    assert dropped.is_set() and emu.ledger.credited_total() == 200
+    assert credited(rec) == [("COIN_CREDIT", 200)]
+    assert emu.ledger.dispensed_total() == 350
+    assert transactions(rec) == [("COMPLETED", 350)]
+
+
+@pytest.mark.parametrize("model", COIN_MODELS)
+def test_a_payout_settled_from_the_levels_after_the_levels_read_failed(
+    emulators: Make, devices: Make, model: str
+) -> None:
+    """Coins go in (the host's levels count them from the next read); the levels read before the
+    payout gets no answer; the hopper pays, the reply with DISPENSED is lost and the power goes.
+    (Before: ERROR 0, with DISPENSING 3.50 already reported.)"""
+    emu = emulators(model, levels={100: 10, 50: 10}, coin_step=0.02)
+    device = devices()
+    rec = opened(emu, device, DeviceModel[model])
+    for value in (200, 200, 100):
+        assert emu.insert_coin(value, wait=5)
+    rec.wait_for(lambda: len(credited(rec)) == 3, what="three coins")
+    emu.faults.mute(Command.GET_ALL_LEVELS, 1000)
+    fired = lose_the_reply_with_dispensed(emu)
+    assert device.DispenseValue(ValueCountryCode(350, "EUR")) == DTRR.OK
+    assert fired.wait(10)
+    emu.power_cycle()
+    emu.faults.clear()
+    rec.wait_for(lambda: transactions(rec), timeout=15, what="transaction end")
+    assert emu.ledger.dispensed_total() == 350
+    assert transactions(rec) == [("COMPLETED", 350)]
+
+
+@pytest.mark.parametrize("model", COIN_MODELS)
+def test_a_smart_empty_cut_midway_ends_in_error(emulators: Make, devices: Make, model: str) -> None:
+    """SmartEmpty cut by a power cut after three coins: coins are left in the store, so the empty
+    did not complete.  (Before: COMPLETED.)"""
+    emu = emulators(model, levels={100: 10, 50: 10}, coin_step=0.1)
+    device = devices()
+    rec = opened(emu, device, DeviceModel[model])
+    assert device.SmartEmpty() == DTRR.OK
+    assert emu.wait_for(lambda e: e.ledger.total("emptied") >= 300, 10)
+    emu.power_cycle()
+    rec.wait_for(lambda: transactions(rec), timeout=15, what="transaction end")
+    assert any(emu.levels.values())
+    assert transactions(rec) == [("ERROR", emu.ledger.total("emptied"))]
