@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     from .link import SSPLink
     from .records import CurrencyAssignmentEntry, ValueCountryCode
 
+    _Then = Callable[[bytes | None, BaseException | None], None]
+    """What ``_command`` calls under the link lock: (reply, None), or (None, the link's error)."""
+
 
 class DeviceContract:
     """The state and methods ``CashDevice``'s mixins use from one another (see the module docstring)."""
@@ -144,7 +147,9 @@ class DeviceContract:
         def GetUnitInfo(self) -> bool: ...
 
         # ---- the session (_session)
-        def _command(self, data: bytes, *, encrypt: bool | None = None) -> bytes: ...
+        def _command(
+            self, data: bytes, *, encrypt: bool | None = None, then: _Then | None = None
+        ) -> bytes: ...
         def _ok(self, name: str, *args: Any) -> bytes: ...
         def _best_effort(self, name: str) -> bool: ...
         def _establish(self) -> None: ...
@@ -192,14 +197,16 @@ class DeviceContract:
 
     # ------------------------------------------------------------------------------ one command path
 
-    def _send(self, name: str, *args: Any) -> bytes:
+    def _send(self, name: str, *args: Any, then: _Then | None = None) -> bytes:
         """Encode ``args`` with the table row ``name`` and exchange it; returns the whole reply.
         Raises :class:`UnverifiedCommandError` for a refused row, ``ValueError`` below the row's
-        protocol level or for arguments its encoder rejects, :class:`SSPError` from the link."""
+        protocol level or for arguments its encoder rejects, :class:`SSPError` from the link.
+        ``then``: see :meth:`~cashdevice._session.SessionMethods._command`."""
         spec = self.commands.get(name)
         if spec.min_protocol and self._v["sspProtocolVersion"] < spec.min_protocol:
             raise ValueError(f"{name} needs protocol {spec.min_protocol}")
-        return self._command(spec.encode(*args))
+        data = spec.encode(*args)
+        return self._command(data) if then is None else self._command(data, then=then)
 
     def _try(self, what: str, name: str, *args: Any) -> bytes | None:
         """:meth:`_send`; None (and a log line) when the command cannot be sent or gets no answer."""

@@ -29,7 +29,7 @@ from .enums import (
     DispenserTransactionType,
     DispenseTransactionRequestResult,
 )
-from .link import LinkPortLostError
+from .link import LinkPortLostError, LinkReplyUnreadableError
 from .models import DISPENSERS, PAYOUT_MODELS
 from .records import CurrencyAssignmentEntry, ValueCountryCode
 from .ssp import Response, SSPError, SSPTimeoutError
@@ -43,6 +43,9 @@ ENABLE_PAYOUT_ERRORS = {
     5: "Device error",
 }
 
+
+_MAYBE_RUN = (SSPTimeoutError, LinkPortLostError, LinkReplyUnreadableError)
+"""Link errors after which a job's command may have run on the unit (it went out)."""
 
 class PayoutMethods(DeviceContract):
     """Payouts, float, cashbox payout limit, smart empty, payout enable, cashbox counts."""
@@ -411,8 +414,20 @@ class PayoutMethods(DeviceContract):
             self._read_levels()
         except SSPError as exc:
             self.log.warning("%s: levels not read before the payout: %s", what, exc)
+        sent: list[bool] = []
+
+        def begin(reply: bytes | None, error: BaseException | None) -> None:
+            # (under the link lock: the poll thread handles none of this job's events before its
+            # transaction has begun, so IN_PROGRESS comes first and no job goes unrecognised)
+            sent.append(True)
+            code = reply[0] if reply else None
+            if code == Response.OK:
+                self._begin_transaction(kind, vcc.Value, vcc.CountryCode)
+            elif isinstance(error, _MAYBE_RUN) or code == Response.KEY_NOT_SET:
+                self._begin_transaction(kind, vcc.Value, vcc.CountryCode, unconfirmed=True)
+
         try:
-            reply: bytes | None = self._send(command, *args)
+            reply: bytes | None = self._send(command, *args, then=begin)
         except (SSPTimeoutError, LinkPortLostError, _KeyNotSet, _ReplyUnreadable) as exc:
             # Every identical retransmission went unanswered, or the port failed (a USB cable
             # pulled) once the command was on its way, or the unit answered a retransmission
@@ -421,18 +436,17 @@ class PayoutMethods(DeviceContract):
             # paid.  BUSY would invite a second payout, so the request is taken as accepted;
             # DispenserTransactionEvent COMPLETED / ERROR reports what was paid, from the levels
             # (0 if the device never ran it).
+            if not sent:  # (it failed before it went out: a new key, say, got no answer)
+                return self._payout_fail(DispenseTransactionRequestResult.BUSY, what, str(exc))
             self.log.warning("%s: no answer to the payout command (%s); the outcome follows", what, exc)
-            self._begin_transaction(kind, vcc.Value, vcc.CountryCode, unconfirmed=True)
             return DispenseTransactionRequestResult.OK
         except (SSPError, ValueError) as exc:
             self.log.error("%s: %s", what, exc)
             reply = None
-        result = self._payout_result(what, reply)
-        if result == DispenseTransactionRequestResult.OK:
-            self._begin_transaction(kind, vcc.Value, vcc.CountryCode)
-        return result
+        return self._payout_result(what, reply)
 
     def _payout_result(self, what: str, reply: bytes | None) -> DispenseTransactionRequestResult:
+        """The request's result from the device's reply (None: no answer)."""
         if reply is None:
             return self._payout_fail(DispenseTransactionRequestResult.BUSY, what, "no answer from the device")
         code = reply[0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._contract import DeviceContract, _KeyNotSet, _ReplyUnreadable, _SessionLost, accept_route
 from .enums import CashDeviceModuleType, CurrencyType, DeviceModel, DeviceState
@@ -33,6 +33,9 @@ from .ssp import (
     SSPReplyError,
     SSPTimeoutError,
 )
+
+if TYPE_CHECKING:
+    from ._contract import _Then
 
 MAX_PROTOCOL = 8
 _SYNC_ATTEMPTS = 3
@@ -61,8 +64,10 @@ class SessionMethods(DeviceContract):
 
     # ------------------------------------------------------------------------------ commands
 
-    def _command(self, data: bytes, *, encrypt: bool | None = None) -> bytes:
-        """One exchange; raises _SessionLost on KEY NOT SET or an eSSP error."""
+    def _command(self, data: bytes, *, encrypt: bool | None = None, then: _Then | None = None) -> bytes:
+        """One exchange; raises _SessionLost on KEY NOT SET or an eSSP error.  ``then`` is called
+        with the reply (or the link's exception) while the link lock is still held: the poll
+        thread handles no reply in between (a payout's transaction begins before its events)."""
         link = self._link
         if link is None:
             raise SSPPortError("the port is not open")
@@ -88,7 +93,15 @@ class SessionMethods(DeviceContract):
             with link.lock:
                 if not self._handed_done.is_set() and threading.current_thread() is not self._thread:
                     self._await_handed(link.lock)
-                reply = link.transact(self._address, data, encrypt=encrypt)
+                if then is None:
+                    reply = link.transact(self._address, data, encrypt=encrypt)
+                else:
+                    try:
+                        reply = link.transact(self._address, data, encrypt=encrypt)
+                    except SSPError as exc:
+                        then(None, exc)
+                        raise
+                    then(reply, None)
         except LinkReplyUnreadableError as exc:
             raise _ReplyUnreadable(str(exc)) from exc
         except SSPEncryptionError as exc:

@@ -580,3 +580,36 @@ def test_a_smart_empty_cut_midway_ends_in_error(emulators: Make, devices: Make, 
     rec.wait_for(lambda: transactions(rec), timeout=15, what="transaction end")
     assert any(emu.levels.values())
     assert transactions(rec) == [("ERROR", emu.ledger.total("emptied"))]
+
+
+def test_a_payouts_in_progress_is_delivered_before_the_poll_thread_reports_its_end(
+    emulators: Make, devices: Make
+) -> None:
+    """A one-coin payout that the hopper finishes at once.  The caller's thread begins the
+    transaction (IN_PROGRESS) while it still holds the link, so the poll thread cannot report
+    DISPENSED before IN_PROGRESS has reached every receiver.  (Before: with the threads switching
+    at the wrong moment, COMPLETED came first, or the poll thread took DISPENSED as the end of a
+    job it had not seen start and the caller then began a phantom transaction: BUSY for the
+    next payout, and an ERROR 0 for a payout that had paid; found by a coin payout probe.)"""
+    emu = emulators("SMART_HOPPER", levels={50: 100}, coin_step=0.0)
+    device = devices()
+    rec = opened(emu, device, DeviceModel.SMART_HOPPER)
+    seen: list[str] = []
+    completed = threading.Event()
+
+    def slow_receiver(sender: Any, e: Any) -> None:
+        if e.state == DispenserTransactionState.IN_PROGRESS:
+            seen.append("IN_PROGRESS begins")
+            completed.wait(1.0)  # the poll thread has a second to report the end meanwhile
+            seen.append("IN_PROGRESS ends")
+        else:
+            seen.append(e.state.name)
+            completed.set()
+
+    device.DispenserTransactionEvent.connect(slow_receiver)
+    assert device.DispenseValue(ValueCountryCode(50, "EUR")) == DTRR.OK
+    rec.wait_for(lambda: transactions(rec), what="transaction end")
+    assert seen == ["IN_PROGRESS begins", "IN_PROGRESS ends", "COMPLETED"]
+    assert transactions(rec) == [("COMPLETED", 50)] and emu.ledger.dispensed_total() == 50
+    assert device.DispenseValue(ValueCountryCode(50, "EUR")) == DTRR.OK
+    rec.wait_for(lambda: len(transactions(rec)) == 2, what="second transaction end")
