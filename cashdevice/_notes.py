@@ -443,9 +443,21 @@ class NoteMethods(DeviceContract):
         denomination = self._denomination_args(entry)
         reply = self._try("SetDenominationRoute", command, route_byte, *denomination)
         if reply is None:
-            return self._route_done(
-                SetDenominationRouteRequestResult.BUSY, entry, route, "no answer from the device"
+            # the reply may be what was lost (the unit took the route): ask the unit
+            read = self._decoded(
+                "GET_DENOMINATION_ROUTE",
+                self._try("SetDenominationRoute", "GET_DENOMINATION_ROUTE", *denomination),
             )
+            if read is None:
+                self._routes_unknown = True  # the poll thread reads the routes again
+            else:
+                self._set_route(entry, read)
+            if read != route_byte:
+                return self._route_done(
+                    SetDenominationRouteRequestResult.BUSY, entry, route, "no answer from the device"
+                )
+            self.log.info("SetDenominationRoute: its reply was lost; the unit has the route")
+            return self._route_done(SetDenominationRouteRequestResult.OK, entry, route, "")
         if reply[0] != Response.OK:
             failed = f"SetDenominationRoute: device answered {response_name(reply)}"
             self._set(commandFailedDetailsString=failed)
@@ -456,6 +468,10 @@ class NoteMethods(DeviceContract):
         confirmed = self._decoded("GET_DENOMINATION_ROUTE", confirm)
         if confirmed is not None:
             route_byte = confirmed
+        self._set_route(entry, route_byte)
+        return self._route_done(SetDenominationRouteRequestResult.OK, entry, route, "")
+
+    def _set_route(self, entry: CurrencyAssignmentEntry, route_byte: int) -> None:
         accept = accept_route(route_byte)
         self._update_entries(
             lambda e: (
@@ -464,7 +480,6 @@ class NoteMethods(DeviceContract):
                 else e
             )
         )
-        return self._route_done(SetDenominationRouteRequestResult.OK, entry, route, "")
 
     def _route_fail(
         self, result: SetDenominationRouteRequestResult, why: str

@@ -518,6 +518,14 @@ class PollerMethods(DeviceContract):
             self._best_effort("DISABLE")
         if self._v["deviceModel"] in PAYOUT_MODELS and not self._payout_confirmed:
             self._assert_payout()
+        if self._routes_unknown and self._v["deviceModel"] in DISPENSERS:
+            # a route request got no answer, nor did the read after it: the routes the unit has
+            self._routes_unknown = False
+            try:
+                self._read_routes()
+            except (SSPError, ValueError) as exc:
+                self._routes_unknown = True
+                self.log.debug("routes not read: %s; read again at the next poll", exc)
         if self._inhibits_unconfirmed:
             try:
                 self._send_inhibits()

@@ -301,6 +301,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._payout_enabled = False
         self._payout_confirmed = False
         self._inhibits_unconfirmed = False
+        self._routes_unknown = False  # a route request and the read after it got no answer
         """An inhibit request got no answer: the poll thread sends the wanted inhibits again."""
         self._disabled_by_stop = False
         self._download: FirmwareDownload | None = None

@@ -1,4 +1,4 @@
-"""The host's wanted device state converges (inhibits, the escrow hold): whatever fails around a
+"""The host's wanted device state converges (inhibits, the escrow hold, routes): whatever fails around a
 request, the unit ends in the state the application asked for, and the host shows that state.  Each test
 breaks one exchange or cuts the power, then compares the host's view with the emulator's."""
 
@@ -13,6 +13,7 @@ from device_helpers import Recorder, open_emulated
 
 from cashdevice import CashDevice, DeviceState, ValueCountryCode
 from cashdevice.emulator import Emulator
+from cashdevice.enums import DenominationRoute, SetDenominationRouteRequestResult
 from cashdevice.ssp import Command
 
 Make = Callable[..., Any]
@@ -160,3 +161,46 @@ def test_a_note_held_in_escrow_when_the_power_goes_leaves_escrow_and_the_next_is
     assert device.AcceptFromEscrow()
     rec.wait_cash("STORED", timeout=10)
     assert emu.ledger.credited_total() == 1000
+
+
+ROUTED = ["SPECTRAL_PAYOUT", "NV11", "SMART_HOPPER", "TWIN_SMART_COIN_SYSTEM"]
+
+
+def host_route(device: CashDevice, value: int) -> DenominationRoute:
+    return next(e.AcceptRoute for e in device.currencyAssignment if e.Value == value)
+
+
+def unit_route(emu: Emulator, value: int) -> int:
+    d = next(x for x in emu.device.channels if x.value == value)
+    return int(emu.device.persistent.routes.get(d, 0))
+
+
+@pytest.mark.parametrize("model", ROUTED)
+@pytest.mark.parametrize("fault", ["reply lost", "command lost", "reply and read lost"])
+def test_a_route_request_without_an_answer_ends_with_the_host_showing_the_units_route(
+    emulators: Make, devices: Make, model: str, fault: str
+) -> None:
+    """SetDenominationRoute(CASHBOX) gets no answer.  The host asks the unit: a unit that took
+    it (its reply lost) makes the request OK; one that did not leaves it BUSY with the old route;
+    and when the read gets no answer either, the poll thread reads the routes once the line is
+    back.  Either way the host shows the unit's route.  (Before: BUSY with the host showing
+    PAYOUT while the unit sent that denomination to the cashbox, until a reconnect.)"""
+    emu, device, _ = open_emulated(emulators, devices, model, QUICK, levels={})
+    value = value_of(model)
+    assert unit_route(emu, value) == 0 and host_route(device, value) == DenominationRoute.PAYOUT
+    if fault == "command lost":
+        emu.faults.ignore(Command.SET_DENOMINATION_ROUTE, 1000)
+    else:
+        emu.faults.mute(Command.SET_DENOMINATION_ROUTE, 1000)
+    if fault == "reply and read lost":
+        emu.faults.mute(Command.GET_DENOMINATION_ROUTE, 1000)
+    result = device.SetDenominationRoute(ValueCountryCode(value, "EUR"), DenominationRoute.CASHBOX)
+    taken = fault != "command lost"
+    assert unit_route(emu, value) == (1 if taken else 0)
+    if fault == "reply lost":
+        assert result == SetDenominationRouteRequestResult.OK
+    else:
+        assert result == SetDenominationRouteRequestResult.BUSY
+    emu.faults.clear()
+    polls(emu, 3)
+    assert host_route(device, value) == (DenominationRoute.CASHBOX if taken else DenominationRoute.PAYOUT)
