@@ -92,6 +92,7 @@ class CoinMethods(DeviceContract):
         if not self._call_ok("SetHopperOptions", "SET_OPTIONS", reg_0, reg_1):
             return False
         self._set_regs(reg_0, reg_1)
+        self._hopper_options = (reg_0, reg_1)  # volatile on the unit: set again on reconnect
         return True
 
     def _set_regs(self, reg_0: int, reg_1: int) -> None:

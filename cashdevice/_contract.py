@@ -120,6 +120,8 @@ class DeviceContract:
     _payout_confirmed: bool
     _inhibits_unconfirmed: bool
     _routes_unknown: bool
+    _payout_option: int | None
+    _hopper_options: tuple[int, int] | None
     _disabled_by_stop: bool
 
     if TYPE_CHECKING:

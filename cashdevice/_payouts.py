@@ -285,6 +285,7 @@ class PayoutMethods(DeviceContract):
             return False
         reply = self._try("EnablePayoutDevice", "ENABLE_PAYOUT_DEVICE", optionByte)
         self._payout_enabled = True  # wanted; the poll thread re-asserts it if unanswered
+        self._payout_option = optionByte  # (and a reconnect), with this option byte
         self._payout_confirmed = reply is not None
         if reply is None or reply[0] != Response.OK:
             text = "No answer" if reply is None else response_name(reply)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ._contract import DeviceContract, _KeyNotSet, _ReplyUnreadable, _SessionLost, accept_route
 from .enums import CashDeviceModuleType, CurrencyType, DeviceModel, DeviceState
 from .link import LinkReplyUnreadableError, LinkTimeoutError
-from .models import DISPENSERS, MODELS, PAYOUT_MODELS, model_from_unit_type
+from .models import COIN_MODELS, DISPENSERS, MODELS, PAYOUT_MODELS, model_from_unit_type
 from .records import (
     CashDeviceModule,
     CurrencyAssignmentEntry,
@@ -323,6 +323,12 @@ class SessionMethods(DeviceContract):
             self._read_levels()
         if model in PAYOUT_MODELS:
             self._assert_payout()
+        if self._hopper_options is not None and model in COIN_MODELS:
+            # SET OPTIONS is volatile (GA973: "will not persist in memory after a reset")
+            try:
+                self._ok("SET_OPTIONS", *self._hopper_options)
+            except (SSPReplyError, ValueError) as exc:
+                self.log.warning("hopper options not set again: %s", exc)
 
     def _assert_payout(self) -> None:
         """Bring the payout to the wanted state (``_payout_enabled``); ``_payout_confirmed`` says
@@ -330,7 +336,10 @@ class SessionMethods(DeviceContract):
         is an answer: it is logged, not resent every poll)."""
         command = "ENABLE_PAYOUT_DEVICE" if self._payout_enabled else "DISABLE_PAYOUT_DEVICE"
         try:
-            self._ok(command)
+            if self._payout_enabled:
+                self._ok(command, self._payout_option)  # (the option byte last asked for, if any)
+            else:
+                self._ok(command)
         except SSPReplyError as exc:  # an answer: the device refuses, resending will not change it
             self.log.warning("%s refused: %s", command, exc)
         except (SSPError, ValueError) as exc:  # no answer: the poll thread tries again

@@ -302,6 +302,8 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._payout_confirmed = False
         self._inhibits_unconfirmed = False
         self._routes_unknown = False  # a route request and the read after it got no answer
+        self._payout_option: int | None = None  # EnablePayoutDevice's option byte (sent again with it)
+        self._hopper_options: tuple[int, int] | None = None  # SetHopperOptions (set again on reconnect)
         """An inhibit request got no answer: the poll thread sends the wanted inhibits again."""
         self._disabled_by_stop = False
         self._download: FirmwareDownload | None = None
@@ -533,6 +535,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._set(isOpen=True)
         self._stop.clear()
         self._payout_enabled = True  # wanted: Open enables the payout (payout models)
+        self._payout_option = self._hopper_options = None  # (options of an earlier session)
         try:
             self._establish()
         except (SSPError, ValueError) as exc:

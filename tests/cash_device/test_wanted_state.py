@@ -204,3 +204,43 @@ def test_a_route_request_without_an_answer_ends_with_the_host_showing_the_units_
     emu.faults.clear()
     polls(emu, 3)
     assert host_route(device, value) == (DenominationRoute.CASHBOX if taken else DenominationRoute.PAYOUT)
+
+
+@pytest.mark.parametrize("fault", ["power cut", "reply lost"])
+def test_the_payout_option_byte_is_sent_again_with_the_enable(
+    emulators: Make, devices: Make, fault: str
+) -> None:
+    """EnablePayoutDevice(1) on an NV11 (GIVE VALUE ON STORED), then the power goes, or every
+    reply to it is lost: the host's re-sent ENABLE PAYOUT DEVICE carries the option byte too.
+    (Before: it was re-sent without one, and the unit ran with option 0.)"""
+    emu, device, rec = open_emulated(emulators, devices, "NV11", QUICK)
+    if fault == "reply lost":
+        emu.faults.mute(Command.ENABLE_PAYOUT_DEVICE, 1000)
+        assert device.EnablePayoutDevice(1) is False
+        emu.device.payout_options = 0  # (as if the unit had missed it: only the copy re-sent can set it)
+        emu.faults.clear()
+        polls(emu, 3)
+    else:
+        assert device.EnablePayoutDevice(1)
+        since = len(rec.states())
+        emu.power_cycle()
+        assert emu.device.payout_options == 0
+        reconnected(rec, device, since)
+    assert emu.device.payout_options == 1
+
+
+@pytest.mark.parametrize("model", ["SMART_HOPPER", "SMART_COIN_SYSTEM"])
+def test_hopper_options_are_set_again_after_a_power_cut(emulators: Make, devices: Make, model: str) -> None:
+    """SET OPTIONS is volatile (GA973: "will not persist in memory after a reset"): the host sets
+    the options the application asked for again on reconnect.  (Before: the host showed them while
+    the unit was back at its defaults.)"""
+    emu, device, rec = open_emulated(emulators, devices, model, {"allow_unverified": True}, levels={})
+    defaults = (emu.device.reg0, emu.device.reg1)
+    wanted = (defaults[0] ^ 0x01, defaults[1] ^ 0x01)
+    assert device.SetHopperOptions(*wanted)
+    assert (emu.device.reg0, emu.device.reg1) == wanted
+    since = len(rec.states())
+    emu.power_cycle()
+    reconnected(rec, device, since)
+    assert (emu.device.reg0, emu.device.reg1) == wanted
+    assert (device.reg_0, device.reg_1) == wanted
