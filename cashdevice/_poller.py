@@ -766,6 +766,16 @@ class PollerMethods(DeviceContract):
                 if code == PollEvent.INCOMPLETE_FLOAT:
                     fallback = DispenserTransactionType.FLOAT
                 self._transaction_amount = event.requested[0] if event.requested else ev.Amount(0, "")
+            elif code == PollEvent.INCOMPLETE_FLOAT and self._v["deviceModel"] in DISPENSERS:
+                # a float cut by a power cut: what left the store went to the cashbox (no CASHBOX
+                # PAYOUT OPERATION DATA follows an incomplete float); counted before the event
+                try:
+                    if self._read_levels():
+                        self._count_to_cashbox()
+                except SSPError as exc:
+                    self.log.warning("levels not read after an incomplete float: %s", exc)
+                self._end_transaction(done, amount, fallback, refresh=False)
+                return
             self._end_transaction(done, amount, fallback)
         elif code in _REPLENISH_MOVED and self._transaction == DispenserTransactionType.REPLENISH:
             self._replenish_left -= 1
@@ -789,6 +799,9 @@ class PollerMethods(DeviceContract):
                 continue
             before = self._transaction_levels.get((entry.Value, entry.CountryCode), entry.Stored)
             moved += (before - entry.Stored) * entry.Value
+        if kind in (DispenserTransactionType.FLOAT, DispenserTransactionType.EMPTY):
+            # (the unit's own count of it, CASHBOX PAYOUT OPERATION DATA, went with the lost end)
+            self._count_to_cashbox()
         # what the device itself reported moved (DISPENSING 3.50) is a floor: the levels can miss
         # coins (credited while the levels read before the payout failed, or routed otherwise)
         moved = max(0, moved, self._transaction_reported)
@@ -817,6 +830,17 @@ class PollerMethods(DeviceContract):
             requested.value,
         )
         self._end_transaction(done, ev.Amount(moved, requested.country), kind, refresh=False)
+
+    def _count_to_cashbox(self) -> None:
+        """What a float or an empty took from the store (the levels before it, less the levels
+        now) went to the cashbox: ``StoredInCashbox``."""
+        requested = self._transaction_amount
+        for entry in self._v["currencyAssignment"]:
+            if requested.country and entry.CountryCode != requested.country:
+                continue
+            before = self._transaction_levels.get((entry.Value, entry.CountryCode), entry.Stored)
+            if before > entry.Stored:
+                self._cashbox_moved(entry.Value, entry.CountryCode, before - entry.Stored)
 
     def _end_transaction(
         self, done: bool, amount: ev.Amount, fallback: DispenserTransactionType, *, refresh: bool = True

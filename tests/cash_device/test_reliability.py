@@ -613,3 +613,27 @@ def test_a_payouts_in_progress_is_delivered_before_the_poll_thread_reports_its_e
     assert transactions(rec) == [("COMPLETED", 50)] and emu.ledger.dispensed_total() == 50
     assert device.DispenseValue(ValueCountryCode(50, "EUR")) == DTRR.OK
     rec.wait_for(lambda: len(transactions(rec)) == 2, what="second transaction end")
+
+
+@pytest.mark.parametrize("model", ["SMART_HOPPER", "TWIN_SMART_COIN_SYSTEM"])
+@pytest.mark.parametrize("job", ["SmartEmpty", "Float"])
+def test_the_cashbox_counts_what_a_float_or_empty_cut_midway_moved(
+    emulators: Make, devices: Make, model: str, job: str
+) -> None:
+    """A float or SmartEmpty cut by a power cut: what left the store went to the cashbox, and
+    StoredInCashbox counts it per denomination, as after one that ended (from the levels: the
+    unit's own count went with the lost end).  (Before: nothing counted.)"""
+    emu = emulators(model, levels={100: 10, 50: 10}, coin_step=0.1)
+    device = devices()
+    rec = opened(emu, device, DeviceModel[model])
+    if job == "SmartEmpty":
+        assert device.SmartEmpty() == DTRR.OK
+    else:
+        assert device.Float([1 if e.Value in (50, 100) else 0 for e in device.currencyAssignment]) == DTRR.OK
+    assert emu.wait_for(lambda e: e.ledger.total("emptied") + e.ledger.total("floated") >= 300, 10)
+    emu.power_cycle()
+    rec.wait_for(lambda: transactions(rec), timeout=15, what="transaction end")
+    with emu._lock:
+        unit = {d.value: n for d, n in emu.device.persistent.cashbox.items() if n}
+    host = {e.Value: e.StoredInCashbox for e in device.currencyAssignment if e.StoredInCashbox}
+    assert host == unit and sum(v * n for v, n in unit.items()) >= 300
