@@ -66,6 +66,7 @@ class DeviceContract:
     _key_limit: int
     _log_raw: bool
     _thread: threading.Thread | None
+    _state_lock: threading.RLock
     _generation: int
     _closers: int
     _stop: threading.Event
@@ -108,7 +109,7 @@ class DeviceContract:
     _transaction_levels: dict[tuple[int, str], int]
     _transaction_stored: int
     _transaction_reported: int
-    _coins_since_levels: int
+    _announce_due: bool
     _transaction_unconfirmed: bool
     _quiet_polls: int
     _replenish_left: int
@@ -178,6 +179,10 @@ class DeviceContract:
         def _begin_transaction(
             self, kind: DispenserTransactionType, value: int, country: str, *, unconfirmed: bool = False
         ) -> None: ...
+        def _open_transaction(
+            self, kind: DispenserTransactionType, value: int, country: str, *, unconfirmed: bool = False
+        ) -> None: ...
+        def _announce_transaction(self) -> None: ...
 
         # ---- note methods (_notes)
         @property

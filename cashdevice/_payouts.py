@@ -418,17 +418,20 @@ class PayoutMethods(DeviceContract):
         sent: list[bool] = []
 
         def begin(reply: bytes | None, error: BaseException | None) -> None:
-            # (under the link lock: the poll thread handles none of this job's events before its
-            # transaction has begun, so IN_PROGRESS comes first and no job goes unrecognised)
+            # (under the link lock: the poll thread sees no event of this job before its
+            # transaction is open; IN_PROGRESS goes out once the lock is free, below)
             sent.append(True)
             code = reply[0] if reply else None
             if code == Response.OK:
-                self._begin_transaction(kind, vcc.Value, vcc.CountryCode)
+                self._open_transaction(kind, vcc.Value, vcc.CountryCode)
             elif isinstance(error, _MAYBE_RUN) or code == Response.KEY_NOT_SET:
-                self._begin_transaction(kind, vcc.Value, vcc.CountryCode, unconfirmed=True)
+                self._open_transaction(kind, vcc.Value, vcc.CountryCode, unconfirmed=True)
 
         try:
-            reply: bytes | None = self._send(command, *args, then=begin)
+            try:
+                reply: bytes | None = self._send(command, *args, then=begin)
+            finally:
+                self._announce_transaction()
         except (SSPTimeoutError, LinkPortLostError, _KeyNotSet, _ReplyUnreadable) as exc:
             # Every identical retransmission went unanswered, or the port failed (a USB cable
             # pulled) once the command was on its way, or the unit answered a retransmission

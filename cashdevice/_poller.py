@@ -19,7 +19,6 @@ from . import events as ev
 from ._contract import DeviceContract, _SessionLost
 from .enums import (
     CashEventType,
-    DenominationRoute,
     DeviceError,
     DeviceState,
     DispenserTransactionState,
@@ -28,7 +27,7 @@ from .enums import (
 )
 from .link import LinkTimeoutError
 from .models import DISPENSERS, PAYOUT_MODELS
-from .records import DispenserTransactionEventResponse, ReplenishEventResponse, ValueCountryCode
+from .records import DispenserTransactionEventResponse, ReplenishEventResponse
 from .ssp import Command, PollEvent, Response, SSPError, SSPPortError, SSPTimeoutError
 
 if TYPE_CHECKING:
@@ -662,15 +661,6 @@ class PollerMethods(DeviceContract):
             else:
                 value, country = self._channel_amount(event.channel)
             self._cash(CashEventType.FRAUD_ATTEMPT, value, country)
-        elif code == PollEvent.COIN_CREDIT:
-            # a coin routed to the payout goes to the store (GA973), which the levels the host
-            # keeps count only from the next read: a transaction settled from the levels adds it
-            for amount in event.amounts:
-                entry = self._entry(ValueCountryCode(amount.value, amount.country))
-                if entry is not None and entry.AcceptRoute == DenominationRoute.PAYOUT:
-                    self._coins_since_levels += amount.value
-                    if self._transaction is not None:
-                        self._transaction_stored += amount.value
         elif code == PollEvent.SLAVE_RESET:
             self._leave_escrow()  # a unit that reset holds no note in escrow
         elif code in (PollEvent.NOTE_CLEARED_FROM_FRONT, PollEvent.NOTE_CLEARED_INTO_CASHBOX):
@@ -734,21 +724,41 @@ class PollerMethods(DeviceContract):
         self, kind: DispenserTransactionType, value: int, country: str, *, unconfirmed: bool = False
     ) -> None:
         """A dispenser transaction started (a payout command was accepted, or the device reported
-        progress on its own): DispenserTransactionEvent IN_PROGRESS, once.  The levels known now
-        are kept: if the device cannot report the end (power cut), they tell what moved.
-        ``unconfirmed``: the command's reply was lost, so the device may or may not run it."""
+        progress on its own): :meth:`_open_transaction`, then IN_PROGRESS."""
+        self._open_transaction(kind, value, country, unconfirmed=unconfirmed)
+        self._announce_transaction()
+
+    def _open_transaction(
+        self, kind: DispenserTransactionType, value: int, country: str, *, unconfirmed: bool = False
+    ) -> None:
+        """The transaction's state, no event yet: the levels known now are kept (if the device
+        cannot report the end, after a power cut, they tell what moved).  ``unconfirmed``: the
+        command's reply was lost, so the device may or may not run it.  A payout request opens it
+        while it still holds the link (the poll thread then sees no event of the job before it)
+        and announces it once the link is free, so that no receiver runs under the link lock."""
         self._transaction = kind
         self._transaction_amount = ev.Amount(value, country)
         self._transaction_levels = {(e.Value, e.CountryCode): e.Stored for e in self._v["currencyAssignment"]}
-        self._transaction_stored = self._coins_since_levels  # in the store, not in those levels
+        self._transaction_stored = 0
         self._transaction_reported = 0
         self._transaction_unconfirmed = unconfirmed
         self._quiet_polls = 0
         self._set(dispenseState=DispenserTransactionState.IN_PROGRESS)
-        self._fire(
-            self.DispenserTransactionEvent,
-            DispenserTransactionEventResponse(DispenserTransactionState.IN_PROGRESS, kind, 0, value, country),
-        )
+        self._announce_due = True
+
+    def _announce_transaction(self) -> None:
+        """DispenserTransactionEvent IN_PROGRESS for the open transaction, once: by the request's
+        thread, or by the poll thread first if the job's end arrives before (never after it)."""
+        with self._state_lock:
+            due, self._announce_due = self._announce_due, False
+            kind, amount = self._transaction, self._transaction_amount
+        if due and kind is not None:
+            self._fire(
+                self.DispenserTransactionEvent,
+                DispenserTransactionEventResponse(
+                    DispenserTransactionState.IN_PROGRESS, kind, 0, amount.value, amount.country
+                ),
+            )
 
     def _track_transaction(self, event: ev.Event) -> None:
         code = event.code
@@ -802,8 +812,11 @@ class PollerMethods(DeviceContract):
         if kind in (DispenserTransactionType.FLOAT, DispenserTransactionType.EMPTY):
             # (the unit's own count of it, CASHBOX PAYOUT OPERATION DATA, went with the lost end)
             self._count_to_cashbox()
-        # what the device itself reported moved (DISPENSING 3.50) is a floor: the levels can miss
-        # coins (credited while the levels read before the payout failed, or routed otherwise)
+        # what the device itself reported moved (DISPENSING 3.50) is a floor: the levels miss a
+        # coin that went into the store after they were read (a customer's coin as the payout
+        # started, or credited since a levels read before the payout that got no answer).  Coin
+        # credits are not added: a COIN CREDIT can come after a levels read that already counted
+        # its coin, and would then be counted twice
         moved = max(0, moved, self._transaction_reported)
         if kind == DispenserTransactionType.PAYOUT:
             done = requested.value > 0 and moved >= requested.value
@@ -846,6 +859,7 @@ class PollerMethods(DeviceContract):
         self, done: bool, amount: ev.Amount, fallback: DispenserTransactionType, *, refresh: bool = True
     ) -> None:
         """The transaction ended: DispenserTransactionEvent COMPLETED or ERROR, levels refreshed."""
+        self._announce_transaction()  # (its IN_PROGRESS first, if the request has not sent it yet)
         kind = self._transaction or fallback
         state = DispenserTransactionState.COMPLETED if done else DispenserTransactionState.ERROR
         requested = self._transaction_amount

@@ -391,7 +391,6 @@ class SessionMethods(DeviceContract):
             self.log.warning("GET ALL LEVELS failed: %s", exc)
             self._set(lastGetLevelsSuccessful=False)
             return False
-        self._coins_since_levels = 0
         stored = {(lv.value, lv.country): lv.stored for lv in levels}
         ok = all((e.Value, e.CountryCode) in stored for e in self._v["currencyAssignment"])
         self._update_entries(

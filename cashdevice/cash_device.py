@@ -245,6 +245,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._closers = 0  # Close() calls waiting for _life: an Open in progress gives up
         self._opener: threading.Thread | None = None  # the thread in Open (its exchanges stop for a Close)
         self._joining = False  # a lifecycle call waits for the poll thread to end
+        self._close_deferred = False  # a receiver's Close() that a stopRunning in progress runs
         self._poll_busy = threading.Lock()
         """Held by the poll thread while it holds this device (one turn of the loop), and by the
         poll group during a poll it sends."""
@@ -288,9 +289,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._transaction_levels: dict[tuple[int, str], int] = {}
         self._transaction_stored = 0
         self._transaction_reported = 0  # the most the device reported moved (DISPENSING ...) so far
-        self._coins_since_levels = 0
-        """Value of the coins credited since the levels were last read that went to the store
-        (their route PAYOUT): the levels the host keeps do not count them yet."""
+        self._announce_due = False  # the open transaction's IN_PROGRESS is still to be fired
         self._transaction_unconfirmed = False
         self._quiet_polls = 0
         self._replenish_left = 0
@@ -603,6 +602,8 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
             self._stop_thread()
             self._disabled_by_stop = self._best_effort("DISABLE")
             self._set_state(DeviceState.STOPPED)
+            if self._close_deferred:  # a receiver asked for Close while this waited for its thread
+                self.Close()
 
     @csharp(None, needs_open=False)
     def Close(self) -> None:
@@ -613,10 +614,12 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         try:
             with self._lifecycle("Close()") as mine:
                 if not mine:
-                    # another thread is closing (or stopping) and waits for this poll thread:
-                    # it ends after this turn
+                    # another thread is closing or stopping, and waits for this poll thread to
+                    # end (after this turn); a stopRunning closes too once it is done
+                    self._close_deferred = True
                     self._stop.set()
                     return
+                self._close_deferred = False
                 self._stop_thread()
                 if self._link is not None and self._link.is_open and self._session_up:
                     if self._ack_owed:
@@ -671,7 +674,9 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         while not life.acquire(timeout=0.05):
             if self._joining:
                 self.log.warning(
-                    "%s from an event receiver while another thread closes the device: not run", what
+                    "%s from an event receiver while another thread closes or stops the device: %s",
+                    what,
+                    "run after it" if what == "Close()" else "not run",
                 )
                 yield False
                 return

@@ -489,6 +489,34 @@ def test_a_receiver_that_closes_and_reopens_leaves_one_poll_thread(
     rec.wait_for(lambda: not poll_threads(), what="no poll thread")
 
 
+def test_a_receivers_close_during_another_threads_stop_running_is_run_after_it(
+    emulators: Make, devices: Make
+) -> None:
+    """A receiver calls Close() while another thread's stopRunning() waits for the poll thread
+    (the receiver's own): the Close cannot run there (it would wait for its own thread), so it
+    runs once stopRunning is done, and the port closes.  (Found by a review: it was dropped.)"""
+    emu = emulators("SPECTRAL_PAYOUT")
+    device = devices()
+    stopping = threading.Event()
+
+    def close_on_stored(sender: Any, e: Any) -> None:
+        if e.eventType.name == "STORED" and not stopping.is_set():
+            stopping.set()
+            pause = threading.Event()
+            for _ in range(1000):  # until the stopRunning waits for this thread (10 s at most)
+                if device._joining or pause.wait(0.01):
+                    break
+            device.Close()
+
+    device.CashEvent.connect(close_on_stored)
+    open_device(emu, device)
+    assert emu.insert_note(500, wait=5)
+    assert stopping.wait(10)
+    device.stopRunning()
+    assert not device.isOpen and not device.isRunning
+    assert device.deviceState == DeviceState.NOT_CONNECTED
+
+
 def test_predicates_and_switches(emulators: Make, devices: Make) -> None:
     assert CashDevice.DeviceState_StartupReady(DeviceState.CONNECTED)
     assert not CashDevice.DeviceState_StartupReady(DeviceState.STARTED)

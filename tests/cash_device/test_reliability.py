@@ -582,15 +582,17 @@ def test_a_smart_empty_cut_midway_ends_in_error(emulators: Make, devices: Make, 
     assert transactions(rec) == [("ERROR", emu.ledger.total("emptied"))]
 
 
-def test_a_payouts_in_progress_is_delivered_before_the_poll_thread_reports_its_end(
+def test_a_payouts_in_progress_comes_first_and_no_phantom_transaction_follows(
     emulators: Make, devices: Make
 ) -> None:
-    """A one-coin payout that the hopper finishes at once.  The caller's thread begins the
-    transaction (IN_PROGRESS) while it still holds the link, so the poll thread cannot report
-    DISPENSED before IN_PROGRESS has reached every receiver.  (Before: with the threads switching
-    at the wrong moment, COMPLETED came first, or the poll thread took DISPENSED as the end of a
-    job it had not seen start and the caller then began a phantom transaction: BUSY for the
-    next payout, and an ERROR 0 for a payout that had paid; found by a coin payout probe.)"""
+    """A one-coin payout that the hopper finishes at once.  The transaction is open before the
+    poll thread can see any event of the job (the request opens it while it still holds the
+    link), and IN_PROGRESS goes out before COMPLETED: by the request's thread, or by the poll
+    thread first if the end arrives before.  (Before: with the threads switching at the wrong
+    moment, COMPLETED came first, or the poll thread took DISPENSED for the end of a job it had
+    not seen start and the request then began a second, phantom transaction: BUSY for the next
+    payout, then ERROR 0 for a payout that had paid; found by a coin payout probe.)  The request
+    fires IN_PROGRESS once the link is free, so its receivers may call the device."""
     emu = emulators("SMART_HOPPER", levels={50: 100}, coin_step=0.0)
     device = devices()
     rec = opened(emu, device, DeviceModel.SMART_HOPPER)
@@ -600,19 +602,83 @@ def test_a_payouts_in_progress_is_delivered_before_the_poll_thread_reports_its_e
     def slow_receiver(sender: Any, e: Any) -> None:
         if e.state == DispenserTransactionState.IN_PROGRESS:
             seen.append("IN_PROGRESS begins")
-            completed.wait(1.0)  # the poll thread has a second to report the end meanwhile
+            completed.wait(1.0)  # (the poll thread may report the end meanwhile, on its thread)
             seen.append("IN_PROGRESS ends")
         else:
             seen.append(e.state.name)
             completed.set()
 
     device.DispenserTransactionEvent.connect(slow_receiver)
+    for n in (1, 2):
+        completed.clear()
+        assert device.DispenseValue(ValueCountryCode(50, "EUR")) == DTRR.OK
+        rec.wait_for(lambda n=n: len(transactions(rec)) == n, what="transaction end")
+        rec.wait_for(lambda n=n: seen.count("IN_PROGRESS ends") == n, what="IN_PROGRESS delivered")
+        assert seen[(n - 1) * 3] == "IN_PROGRESS begins"
+        assert sorted(seen[(n - 1) * 3 :]) == ["COMPLETED", "IN_PROGRESS begins", "IN_PROGRESS ends"]
+    assert transactions(rec) == [("COMPLETED", 50), ("COMPLETED", 50)] and emu.ledger.dispensed_total() == 100
+
+
+@pytest.mark.parametrize("call", ["stopRunning", "Close"])
+def test_an_in_progress_receiver_may_stop_the_device(
+    emulators: Make, devices: Make, call: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A payout's IN_PROGRESS receiver calls stopRunning() or Close() (the README allows it): the
+    poll thread ends at once.  (Found by a review: while the request fired IN_PROGRESS under the
+    link lock, the poll thread could not end and the call waited out its whole join timeout.)"""
+    emu = emulators("SMART_HOPPER", levels={50: 100}, coin_step=0.02)
+    device = devices()
+    opened(emu, device, DeviceModel.SMART_HOPPER)
+    called: list[str] = []
+
+    def receiver(sender: Any, e: Any) -> None:
+        if e.state == DispenserTransactionState.IN_PROGRESS and not called:
+            pause = threading.Event()
+            for _ in range(100):  # until the poll thread is in a turn (1 s at most)
+                if device._poll_busy.locked() or pause.wait(0.01):
+                    break
+            getattr(device, call)()
+            called.append(call)
+
+    device.DispenserTransactionEvent.connect(receiver)
     assert device.DispenseValue(ValueCountryCode(50, "EUR")) == DTRR.OK
-    rec.wait_for(lambda: transactions(rec), what="transaction end")
-    assert seen == ["IN_PROGRESS begins", "IN_PROGRESS ends", "COMPLETED"]
-    assert transactions(rec) == [("COMPLETED", 50)] and emu.ledger.dispensed_total() == 50
-    assert device.DispenseValue(ValueCountryCode(50, "EUR")) == DTRR.OK
-    rec.wait_for(lambda: len(transactions(rec)) == 2, what="second transaction end")
+    assert called == [call] and not device.isRunning
+    assert "did not stop in time" not in caplog.text
+
+
+@pytest.mark.parametrize("model", ["SMART_HOPPER", "SMART_COIN_SYSTEM"])
+def test_a_coin_in_the_levels_read_before_a_job_is_not_counted_twice(
+    emulators: Make, devices: Make, model: str
+) -> None:
+    """A customer's coin goes into the store just before the levels read that SmartEmpty starts
+    from, and its COIN CREDIT is polled after that read; the empty is cut midway.  What the empty
+    moved comes from the levels (and the unit's own EMPTYING value), never from coin credits,
+    which may already be in the levels.  (Found by a review of an earlier version of this
+    settlement, which added credits and reported 5.00 of 3.00 emptied.)"""
+    emu = emulators(model, levels={100: 10, 50: 10}, coin_step=0.1)
+    device = devices()
+    rec = opened(emu, device, DeviceModel[model])
+    unit = emu.device
+    original = unit.execute
+    dropped = threading.Event()
+
+    def execute(data: bytes, encrypted: bool) -> bytes:
+        if data[0] == Command.GET_ALL_LEVELS and not dropped.is_set():
+            dropped.set()
+            assert unit.insert_coin(200, None)  # in the store before the levels are read
+        return original(data, encrypted)
+
+    unit.execute = execute  # type: ignore[method-assign]
+    try:
+        assert device.SmartEmpty() == DTRR.OK
+    finally:
+        del unit.execute
+    assert dropped.is_set()
+    assert emu.wait_for(lambda e: e.ledger.total("emptied") >= 300, 10)
+    emu.power_cycle()
+    rec.wait_for(lambda: transactions(rec), timeout=15, what="transaction end")
+    rec.wait_cash("COIN_CREDIT")
+    assert transactions(rec) == [("ERROR", emu.ledger.total("emptied"))]
 
 
 @pytest.mark.parametrize("model", ["SMART_HOPPER", "TWIN_SMART_COIN_SYSTEM"])
