@@ -331,19 +331,27 @@ class NoteMethods(DeviceContract):
         COIN MECH INHIBITS for each inhibited coin, and with ``every_coin`` for each accepted one
         too.  A refusal is an answer (logged, not sent again); no answer raises, and the state
         stays unconfirmed."""
-        entries = self._entries
-        if not entries:
+        link = self._link
+        if not self._entries or link is None:
             return
-        try:
-            if self._model in COIN_MODELS:
-                for entry in entries:
-                    if entry.IsInhibited or every_coin:
-                        self._ok("SET_COIN_MECH_INHIBITS", *self._coin_inhibit_args(entry, entry.IsInhibited))
-            else:
-                self._ok("SET_INHIBITS", self._inhibit_mask(), self._inhibit_bytes())
-        except SSPReplyError as exc:
-            self.log.warning("inhibits refused: %s", exc)
-        self._inhibits_unconfirmed = False
+        # under the link lock: no request of the application's goes out in between (its state is
+        # what is sent); one that gets no answer meanwhile marks the state unconfirmed again
+        with link.lock:
+            self._inhibits_unconfirmed = False
+            try:
+                if self._model in COIN_MODELS:
+                    for entry in self._entries:
+                        if entry.IsInhibited or every_coin:
+                            self._ok(
+                                "SET_COIN_MECH_INHIBITS", *self._coin_inhibit_args(entry, entry.IsInhibited)
+                            )
+                else:
+                    self._ok("SET_INHIBITS", self._inhibit_mask(), self._inhibit_bytes())
+            except SSPReplyError as exc:
+                self.log.warning("inhibits refused: %s", exc)
+            except BaseException:
+                self._inhibits_unconfirmed = True
+                raise
 
     # ------------------------------------------------------------------------------ routes
 
