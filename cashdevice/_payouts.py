@@ -44,6 +44,12 @@ ENABLE_PAYOUT_ERRORS = {
 }
 
 
+def _busy(reply: bytes) -> bool:
+    """A refusal that a later try may not get: COMMAND CANNOT BE PROCESSED, error 3 "Device busy"
+    (a payout runs); the poll thread sends the request again once no transaction runs."""
+    return reply[0] == F5 and reply[1:2] == b"\x03"
+
+
 _MAYBE_RUN = (SSPTimeoutError, LinkPortLostError, LinkReplyUnreadableError)
 """Link errors after which a job's command may have run on the unit (it went out)."""
 
@@ -284,9 +290,9 @@ class PayoutMethods(DeviceContract):
             self.log.error("EnablePayoutDevice: %s has no payout device", self._model.name)
             return False
         reply = self._try("EnablePayoutDevice", "ENABLE_PAYOUT_DEVICE", optionByte)
-        self._payout_enabled = True  # wanted; the poll thread re-asserts it if unanswered
+        self._payout_enabled = True  # wanted; the poll thread re-asserts it if unanswered or busy
         self._payout_option = optionByte  # (and a reconnect), with this option byte
-        self._payout_confirmed = reply is not None
+        self._payout_confirmed = reply is not None and not _busy(reply)
         if reply is None or reply[0] != Response.OK:
             text = "No answer" if reply is None else response_name(reply)
             if reply is not None and reply[0] == F5 and len(reply) > 1:
@@ -306,8 +312,8 @@ class PayoutMethods(DeviceContract):
             self.log.error("DisablePayout: %s has no payout device", self._model.name)
             return False
         reply = self._try("DisablePayout", "DISABLE_PAYOUT_DEVICE")
-        self._payout_enabled = False  # wanted; the poll thread re-asserts it if unanswered
-        self._payout_confirmed = reply is not None  # a refusal is an answer too: not resent
+        self._payout_enabled = False  # wanted; the poll thread re-asserts it if unanswered or busy
+        self._payout_confirmed = reply is not None and not _busy(reply)  # other refusals: not resent
         return reply is not None and not self._refused("DisablePayout", reply)
 
     def _payout_checks(self, what: str, row: str | None = None) -> DispenseTransactionRequestResult | None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._contract import DeviceContract, _KeyNotSet, _ReplyUnreadable, _SessionLost, accept_route
 from .enums import CashDeviceModuleType, CurrencyType, DeviceModel, DeviceState
-from .link import LinkReplyUnreadableError, LinkTimeoutError
+from .link import LinkReplyUnreadableError, LinkTimeoutError, SSPLink
 from .models import COIN_MODELS, DISPENSERS, MODELS, PAYOUT_MODELS, model_from_unit_type
 from .records import (
     CashDeviceModule,
@@ -73,42 +73,45 @@ class SessionMethods(DeviceContract):
             raise SSPPortError("the port is not open")
         if self._closers:
             self._check_open_given_up()
-        if link.unsettled(self._address):  # (rarely: a transaction was abandoned, or eCOUNT is unknown)
-            abandoned = link.abandoned_command(self._address)
-            if (
-                abandoned in _POLLS
-                and abandoned != data[0]
-                and threading.current_thread() is not self._thread
-                and self.isRunning
-            ):
-                self._await_poll_recovery()
-                if link.abandoned_command(self._address) in _POLLS:
-                    # only the poll thread gives an abandoned poll up (after its patience)
-                    raise _PollNotRecovered(
-                        "a poll whose reply may hold a credit is being recovered; not sent"
-                    )
-            if encrypt is not False and link.needs_new_key(self._address, data):
-                self._rekey()
-        try:
-            with link.lock:
-                if not self._handed_done.is_set() and threading.current_thread() is not self._thread:
-                    self._await_handed(link.lock)
-                if then is None:
-                    reply = link.transact(self._address, data, encrypt=encrypt)
-                else:
-                    try:
+        for _ in range(2):
+            if link.unsettled(self._address):  # (rarely: a transaction was abandoned, or eCOUNT is unknown)
+                if self._would_resync_a_poll(link, data):
+                    self._await_poll_recovery()
+                    if link.abandoned_command(self._address) in _POLLS:
+                        # only the poll thread gives an abandoned poll up (after its patience)
+                        raise _PollNotRecovered(
+                            "a poll whose reply may hold a credit is being recovered; not sent"
+                        )
+                if encrypt is not False and link.needs_new_key(self._address, data):
+                    self._rekey()
+            try:
+                with link.lock:
+                    if self._would_resync_a_poll(link, data):
+                        # the poll thread gave a poll up while this thread waited for the link:
+                        # its reply (a COIN CREDIT) waits in the unit's cache, which this
+                        # command's SYNC would throw away; the poll thread resends it first
+                        continue
+                    if not self._handed_done.is_set() and threading.current_thread() is not self._thread:
+                        self._await_handed(link.lock)
+                    if then is None:
                         reply = link.transact(self._address, data, encrypt=encrypt)
-                    except SSPError as exc:
-                        then(None, exc)
-                        raise
-                    then(reply, None)
-        except LinkReplyUnreadableError as exc:
-            raise _ReplyUnreadable(str(exc)) from exc
-        except SSPEncryptionError as exc:
-            raise _SessionLost(str(exc)) from exc
-        except SSPPortError:
-            self._port_read_error = True
-            raise
+                    else:
+                        try:
+                            reply = link.transact(self._address, data, encrypt=encrypt)
+                        except SSPError as exc:
+                            then(None, exc)
+                            raise
+                        then(reply, None)
+            except LinkReplyUnreadableError as exc:
+                raise _ReplyUnreadable(str(exc)) from exc
+            except SSPEncryptionError as exc:
+                raise _SessionLost(str(exc)) from exc
+            except SSPPortError:
+                self._port_read_error = True
+                raise
+            break
+        else:
+            raise _PollNotRecovered("a poll whose reply may hold a credit is being recovered; not sent")
         self._port_read_error = False
         if not reply:
             raise SSPReplyError("empty reply", -1)
@@ -117,6 +120,15 @@ class SessionMethods(DeviceContract):
             self._leave_escrow()  # a unit that reset holds no note in escrow
             raise _KeyNotSet("device answered KEY NOT SET")
         return reply
+
+    def _would_resync_a_poll(self, link: SSPLink, data: bytes) -> bool:
+        """This thread's command ``data`` would make the link SYNC away an abandoned poll (whose
+        reply may hold a credit): only the poll thread may give one up."""
+        thread = self._thread
+        if thread is None or threading.current_thread() is thread or not thread.is_alive():
+            return False
+        abandoned = link.abandoned_command(self._address)
+        return abandoned in _POLLS and abandoned != data[0]
 
     def _await_poll_recovery(self) -> None:
         """A poll was abandoned (its reply may hold a credit the device will not repeat) and another
@@ -341,6 +353,10 @@ class SessionMethods(DeviceContract):
             else:
                 self._ok(command)
         except SSPReplyError as exc:  # an answer: the device refuses, resending will not change it
+            if exc.code == Response.COMMAND_CANNOT_BE_PROCESSED and exc.data[1:2] == b"\x03":
+                self.log.debug("%s: the unit is busy; sent again later", command)
+                self._payout_confirmed = False  # ... unless it is only busy (a payout runs)
+                return
             self.log.warning("%s refused: %s", command, exc)
         except (SSPError, ValueError) as exc:  # no answer: the poll thread tries again
             self.log.debug("%s not acknowledged: %s", command, exc)

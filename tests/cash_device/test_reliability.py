@@ -10,12 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from device_helpers import Recorder
+from device_helpers import Recorder, open_emulated
 from support import emulator_url
 
 from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceState, ValueCountryCode
 from cashdevice.emulator import Emulator
-from cashdevice.enums import DispenserTransactionState
+from cashdevice.enums import DenominationRoute, DispenserTransactionState
 from cashdevice.enums import DispenseTransactionRequestResult as DTRR
 from cashdevice.ssp import Command
 
@@ -703,3 +703,51 @@ def test_the_cashbox_counts_what_a_float_or_empty_cut_midway_moved(
         unit = {d.value: n for d, n in emu.device.persistent.cashbox.items() if n}
     host = {e.Value: e.StoredInCashbox for e in device.currencyAssignment if e.StoredInCashbox}
     assert host == unit and sum(v * n for v, n in unit.items()) >= 300
+
+
+@pytest.mark.parametrize("call", ["SetDenominationInhibit", "EnableAcceptor", "SetDenominationRoute"])
+def test_a_command_waiting_for_the_link_when_a_poll_is_given_up_does_not_sync_its_credit_away(
+    emulators: Make, devices: Make, call: str
+) -> None:
+    """Every reply to the poll that carries a COIN CREDIT is lost; while the poll thread retries it,
+    the application calls the device from another thread and waits for the link.  When the poll
+    is given up, that command must not go first: its SYNC would throw away the unit's cached
+    reply, and the coin with it.  The command checks again once it has the link, and lets the poll
+    thread resend the poll first.  (Found by a convergence probe: the credit was lost in 20-50 %
+    of runs; whether the command or the poll thread gets the link first is up to the scheduler,
+    so without the check this test fails only sometimes.)"""
+    emu, device, rec = open_emulated(
+        emulators, devices, "SMART_HOPPER", {"timeout": 0.2, "retries": 3}, levels={}
+    )
+    link = device._link
+    assert link is not None
+    polled = threading.Event()
+    original = emu.engine.request_filter
+
+    def watch(code: int) -> bool:
+        if code in (Command.POLL, Command.POLL_WITH_ACK) and emu.ledger.credited_total():
+            polled.set()  # a poll that carries the credit reached the unit
+        return True if original is None else original(code)
+
+    emu.engine.request_filter = watch
+    emu.faults.mute(Command.POLL_WITH_ACK, 10_000)
+    assert emu.insert_coin(100, wait=5)
+    assert polled.wait(5)
+    calls = {
+        "SetDenominationInhibit": lambda: device.SetDenominationInhibit(ValueCountryCode(200, "EUR"), True),
+        "EnableAcceptor": device.EnableAcceptor,
+        "SetDenominationRoute": lambda: device.SetDenominationRoute(
+            ValueCountryCode(200, "EUR"), DenominationRoute.CASHBOX
+        ),
+    }
+    app = threading.Thread(target=calls[call])
+    app.start()  # it waits for the link, which the poll thread holds while it retries
+    rec.wait_for(
+        lambda: link.abandoned_command(emu.address) == Command.POLL_WITH_ACK, timeout=10, what="poll given up"
+    )
+    emu.engine.request_filter = original
+    emu.faults.clear()
+    app.join(15)
+    assert not app.is_alive()
+    rec.wait_cash("COIN_CREDIT", timeout=15)
+    assert credited(rec) == [("COIN_CREDIT", 100)] and emu.ledger.credited_total() == 100

@@ -244,3 +244,24 @@ def test_hopper_options_are_set_again_after_a_power_cut(emulators: Make, devices
     reconnected(rec, device, since)
     assert (emu.device.reg0, emu.device.reg1) == wanted
     assert (device.reg_0, device.reg_1) == wanted
+
+
+@pytest.mark.parametrize("model", ["SPECTRAL_PAYOUT", "NV11"])
+def test_a_payout_enable_refused_as_busy_during_a_payout_is_sent_again_after_it(
+    emulators: Make, devices: Make, model: str
+) -> None:
+    """During a payout, DisablePayout (the unit takes it), then EnablePayout: the unit answers
+    "device busy" (F5 03).  That is no final answer: the host sends the enable again once the
+    payout is over, so the unit ends as the host shows it.  (Before: the refusal counted as an
+    answer; the unit stayed disabled and notes went to the cashbox while the host showed the
+    payout enabled; found by a convergence probe.)"""
+    emu, device, _ = open_emulated(
+        emulators, devices, model, levels={1000: 10}, payout_step=0.5, auto_take=0.0
+    )
+    assert device.DispenseValue(ValueCountryCode(1000, "EUR")).name == "OK"
+    assert emu.wait_for(lambda e: e.status()["job"] is not None, 5)
+    assert device.DisablePayout()
+    assert device.EnablePayout() is False  # busy
+    assert emu.wait_for(lambda e: e.status()["job"] is None, 20)
+    polls(emu, 5)
+    assert device.payoutEnabled and emu.device.payout_enabled
