@@ -286,6 +286,12 @@ class _KeyNotSet(_SessionLost):
     retransmission (its first reply lost), the device may have run it before the reset."""
 
 
+def unit_busy(reply: bytes) -> bool:
+    """COMMAND CANNOT BE PROCESSED with error 3, "Device busy" (a payout runs): a refusal that a
+    later try may not get, so a wanted state refused this way is sent again."""
+    return reply[:2] == b"\xf5\x03"
+
+
 def response_name(reply: bytes) -> str:
     """``COMMAND_CANNOT_BE_PROCESSED 03``: a reply's generic code by name, then its data in hex."""
     try:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, overload
 
-from ._contract import DeviceContract, _KeyNotSet, _ReplyUnreadable, is_uint, response_name
+from ._contract import DeviceContract, _KeyNotSet, _ReplyUnreadable, is_uint, response_name, unit_busy
 from ._guard import (
     BYTE,
     FLAG,
@@ -42,12 +42,6 @@ ENABLE_PAYOUT_ERRORS = {
     4: "Empty only (note float only)",
     5: "Device error",
 }
-
-
-def _busy(reply: bytes) -> bool:
-    """A refusal that a later try may not get: COMMAND CANNOT BE PROCESSED, error 3 "Device busy"
-    (a payout runs); the poll thread sends the request again once no transaction runs."""
-    return reply[0] == F5 and reply[1:2] == b"\x03"
 
 
 _MAYBE_RUN = (SSPTimeoutError, LinkPortLostError, LinkReplyUnreadableError)
@@ -292,7 +286,7 @@ class PayoutMethods(DeviceContract):
         reply = self._try("EnablePayoutDevice", "ENABLE_PAYOUT_DEVICE", optionByte)
         self._payout_enabled = True  # wanted; the poll thread re-asserts it if unanswered or busy
         self._payout_option = optionByte  # (and a reconnect), with this option byte
-        self._payout_confirmed = reply is not None and not _busy(reply)
+        self._payout_confirmed = reply is not None and not unit_busy(reply)
         if reply is None or reply[0] != Response.OK:
             text = "No answer" if reply is None else response_name(reply)
             if reply is not None and reply[0] == F5 and len(reply) > 1:
@@ -313,7 +307,7 @@ class PayoutMethods(DeviceContract):
             return False
         reply = self._try("DisablePayout", "DISABLE_PAYOUT_DEVICE")
         self._payout_enabled = False  # wanted; the poll thread re-asserts it if unanswered or busy
-        self._payout_confirmed = reply is not None and not _busy(reply)  # other refusals: not resent
+        self._payout_confirmed = reply is not None and not unit_busy(reply)  # other refusals: not resent
         return reply is not None and not self._refused("DisablePayout", reply)
 
     def _payout_checks(self, what: str, row: str | None = None) -> DispenseTransactionRequestResult | None:

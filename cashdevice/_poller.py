@@ -27,7 +27,7 @@ from .enums import (
 )
 from .link import LinkTimeoutError
 from .models import DISPENSERS, PAYOUT_MODELS
-from .records import DispenserTransactionEventResponse, ReplenishEventResponse
+from .records import CurrencyAssignmentEntry, DispenserTransactionEventResponse, ReplenishEventResponse
 from .ssp import Command, PollEvent, Response, SSPError, SSPPortError, SSPTimeoutError
 
 if TYPE_CHECKING:
@@ -803,12 +803,7 @@ class PollerMethods(DeviceContract):
             self.log.warning("transaction end unknown (%s) and levels not read; trying again", why)
             return
         requested = self._transaction_amount
-        moved = self._transaction_stored
-        for entry in self._v["currencyAssignment"]:
-            if requested.country and entry.CountryCode != requested.country:
-                continue
-            before = self._transaction_levels.get((entry.Value, entry.CountryCode), entry.Stored)
-            moved += (before - entry.Stored) * entry.Value
+        moved = self._transaction_stored + sum(e.Value * n for e, n in self._left_the_store())
         if kind in (DispenserTransactionType.FLOAT, DispenserTransactionType.EMPTY):
             # (the unit's own count of it, CASHBOX PAYOUT OPERATION DATA, went with the lost end)
             self._count_to_cashbox()
@@ -844,16 +839,22 @@ class PollerMethods(DeviceContract):
         )
         self._end_transaction(done, ev.Amount(moved, requested.country), kind, refresh=False)
 
+    def _left_the_store(self) -> list[tuple[CurrencyAssignmentEntry, int]]:
+        """Each denomination of the transaction's currency with the count that left the store
+        since the transaction opened (its levels then, less the levels now; negative if more
+        came in)."""
+        country = self._transaction_amount.country
+        return [
+            (e, self._transaction_levels.get((e.Value, e.CountryCode), e.Stored) - e.Stored)
+            for e in self._v["currencyAssignment"]
+            if not country or e.CountryCode == country
+        ]
+
     def _count_to_cashbox(self) -> None:
-        """What a float or an empty took from the store (the levels before it, less the levels
-        now) went to the cashbox: ``StoredInCashbox``."""
-        requested = self._transaction_amount
-        for entry in self._v["currencyAssignment"]:
-            if requested.country and entry.CountryCode != requested.country:
-                continue
-            before = self._transaction_levels.get((entry.Value, entry.CountryCode), entry.Stored)
-            if before > entry.Stored:
-                self._cashbox_moved(entry.Value, entry.CountryCode, before - entry.Stored)
+        """What a float or an empty took from the store went to the cashbox: ``StoredInCashbox``."""
+        for entry, count in self._left_the_store():
+            if count > 0:
+                self._cashbox_moved(entry.Value, entry.CountryCode, count)
 
     def _end_transaction(
         self, done: bool, amount: ev.Amount, fallback: DispenserTransactionType, *, refresh: bool = True

@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ._contract import DeviceContract, _KeyNotSet, _ReplyUnreadable, _SessionLost, accept_route
+from ._contract import DeviceContract, _KeyNotSet, _ReplyUnreadable, _SessionLost, accept_route, unit_busy
 from .enums import CashDeviceModuleType, CurrencyType, DeviceModel, DeviceState
 from .link import LinkReplyUnreadableError, LinkTimeoutError, SSPLink
 from .models import COIN_MODELS, DISPENSERS, MODELS, PAYOUT_MODELS, model_from_unit_type
@@ -93,14 +93,13 @@ class SessionMethods(DeviceContract):
                         continue
                     if not self._handed_done.is_set() and threading.current_thread() is not self._thread:
                         self._await_handed(link.lock)
-                    if then is None:
+                    try:
                         reply = link.transact(self._address, data, encrypt=encrypt)
-                    else:
-                        try:
-                            reply = link.transact(self._address, data, encrypt=encrypt)
-                        except SSPError as exc:
+                    except SSPError as exc:
+                        if then is not None:
                             then(None, exc)
-                            raise
+                        raise
+                    if then is not None:
                         then(reply, None)
             except LinkReplyUnreadableError as exc:
                 raise _ReplyUnreadable(str(exc)) from exc
@@ -353,7 +352,7 @@ class SessionMethods(DeviceContract):
             else:
                 self._ok(command)
         except SSPReplyError as exc:  # an answer: the device refuses, resending will not change it
-            if exc.code == Response.COMMAND_CANNOT_BE_PROCESSED and exc.data[1:2] == b"\x03":
+            if unit_busy(exc.data):
                 self.log.debug("%s: the unit is busy; sent again later", command)
                 self._payout_confirmed = False  # ... unless it is only busy (a payout runs)
                 return
