@@ -8,6 +8,11 @@ disturbs far less than wall time.  One run prints:
 
 * unpaced (as fast as the pty goes): exchanges per second and host CPU µs per exchange for a
   plain POLL, an encrypted POLL and an encrypted GET ALL LEVELS (SSPLink.transact);
+* the floor: the same plain POLLs from a bare loop of the four system calls an exchange needs
+  (``poll(0)`` for stale bytes, ``os.write``, ``poll()``, ``os.read``; no parser, no CRC check,
+  no library) on the same port, measured in the same run, so that each row's ratio to it shows
+  what the library adds on this machine at this moment (the floor moves with the machine's load
+  by as much as the rows do);
 * paced (the emulator models 9600 8N2 both ways, 11 bits a byte, 3 ms turnaround): line
   efficiency = wire bytes both ways ÷ (elapsed x 872.7 B/s), and the same against the model's
   own ceiling (bytes at 872.7 B/s plus one turnaround per exchange).
@@ -20,12 +25,16 @@ same environment (the title says which are in use).
 from __future__ import annotations
 
 import argparse
+import os
+import select
 import sys
 import time
 
+import serial
 from _common import LINE_BYTES_PER_SECOND, Farm, add_without_fast, backends, cpu, table, without_fast
 
 from cashdevice.link import SSPLink
+from cashdevice.ssp import encode_packet
 
 POLL = b"\x07"
 GET_ALL_LEVELS = b"\x22"
@@ -41,6 +50,39 @@ def measure(link: SSPLink, address: int, command: bytes, encrypt: bool, count: i
         link.transact(address, command, encrypt=encrypt)
     wall, used = time.perf_counter() - wall0, cpu() - cpu0
     return count / wall, used / count * 1e6
+
+
+def floor(path: str, address: int, count: int) -> float:
+    """Host CPU µs per plain POLL exchange of a bare loop: ``poll(0)``, ``os.write``, ``poll()``,
+    ``os.read`` (the link's four system calls for a reply that arrives whole), nothing else."""
+    port = serial.Serial(path, 9600, timeout=0)
+    try:
+        fd = port.fileno()
+        ready = select.poll()
+        ready.register(fd, select.POLLIN)
+        os.write(fd, encode_packet(address, True, b"\x11"))  # SYNC: the next flag is clear
+        if ready.poll(1000):
+            time.sleep(0.05)  # (the whole SYNC reply, once, before the measurement)
+            os.read(fd, 4096)
+        polls = [encode_packet(address, flag, POLL) for flag in (False, True)]
+
+        def run(n: int) -> None:
+            flag = 0
+            for _ in range(n):
+                if ready.poll(0):
+                    os.read(fd, 4096)
+                os.write(fd, polls[flag])
+                flag ^= 1
+                if not ready.poll(1000):
+                    raise RuntimeError("the emulator did not answer the bare loop's POLL")
+                os.read(fd, 4096)
+
+        run(max(5, count // 20))  # warm up
+        cpu0 = cpu()
+        run(count)
+        return (cpu() - cpu0) / count * 1e6
+    finally:
+        port.close()
 
 
 def efficiency(
@@ -99,6 +141,12 @@ def main(argv: list[str] | None = None) -> int:
             ]
         finally:
             link.close()
+        bare = floor(path, address, args.count)
+        rows = [
+            (name, f"{value} ({float(value) / bare:.2f} x the floor)" if "µs" in name else value)
+            for name, value in rows
+        ]
+        rows.insert(0, ("floor: bare plain POLL loop, host CPU µs/exchange", f"{bare:.1f}"))
     with Farm(1, pacing=True, emulator_path=args.emulator_path) as farm:
         path, address = farm.ports[0]
         link = SSPLink(path, trace=trace)
@@ -114,8 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             link.close()
     table(
-        "SSP exchanges (host CPU = process_time of this process; emulator in another process; "
-        f"{backends()})",
+        f"SSP exchanges (host CPU = process_time of this process; emulator in another process; {backends()})",
         rows,
     )
     return 0

@@ -14,7 +14,7 @@ import cashdevice
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
 SCRIPTS: dict[tuple[str, ...], str | tuple[str, ...]] = {
-    ("exchanges.py",): "SSP exchanges",
+    ("exchanges.py",): ("SSP exchanges", "floor: bare plain POLL loop", "x the floor)"),
     ("exchanges.py", "--without-fast"): "AES pycryptodome, CRC python)",
     ("credit_latency.py",): "insertion → credit median",
     ("many_devices.py",): ("N=2: late credits", "N=2: emulators' CPU", "N=2: whole machine busy"),
