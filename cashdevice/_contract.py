@@ -123,6 +123,8 @@ class DeviceContract:
     _routes_unknown: bool
     _payout_option: int | None
     _hopper_options: tuple[int, int] | None
+    _refill_mode: bool | None
+    _cashbox_limits: list[tuple[int, int, str]] | None
     _disabled_by_stop: bool
 
     if TYPE_CHECKING:

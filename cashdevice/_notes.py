@@ -619,6 +619,8 @@ class NoteMethods(DeviceContract):
             return
         if not self._simple("RefillMode", "SET_REFILL_MODE", 1 if enable else 0):
             self.log.warning("RefillMode(%s) was not accepted", enable)
+            return
+        self._refill_mode = bool(enable)  # set again on reconnect (a unit may forget it at a reset)
 
     # ------------------------------------------------------------------------------ the rest
 

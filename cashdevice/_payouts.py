@@ -227,7 +227,10 @@ class PayoutMethods(DeviceContract):
             )
         limits = [(n, e.Value, e.CountryCode) for e, n in pairs]
         reply = self._try(what, "SET_CASHBOX_PAYOUT_LIMIT", limits)
-        return self._payout_result(what, reply)
+        result = self._payout_result(what, reply)
+        if result == DispenseTransactionRequestResult.OK:
+            self._cashbox_limits = limits  # set again on reconnect (a unit may forget them at a reset)
+        return result
 
     @csharp(
         DispenseTransactionRequestResult.NOT_SUPPORTED,

@@ -334,12 +334,22 @@ class SessionMethods(DeviceContract):
             self._read_levels()
         if model in PAYOUT_MODELS:
             self._assert_payout()
+        # settings the application asked for: SET OPTIONS is volatile (GA973: "will not persist in
+        # memory after a reset"); neither manual says whether a unit keeps its refill mode or its
+        # cashbox payout limits over a reset, so they are set again too (a no-op on a unit that
+        # kept them).  Each was stored only once the unit had accepted it.
+        again: list[tuple[str, str, tuple[Any, ...]]] = []
         if self._hopper_options is not None and model in COIN_MODELS:
-            # SET OPTIONS is volatile (GA973: "will not persist in memory after a reset")
+            again.append(("hopper options", "SET_OPTIONS", self._hopper_options))
+        if self._cashbox_limits is not None:
+            again.append(("cashbox payout limits", "SET_CASHBOX_PAYOUT_LIMIT", (self._cashbox_limits,)))
+        if self._refill_mode is not None and model in PAYOUT_MODELS:
+            again.append(("refill mode", "SET_REFILL_MODE", (1 if self._refill_mode else 0,)))
+        for what, name, args in again:
             try:
-                self._ok("SET_OPTIONS", *self._hopper_options)
+                self._ok(name, *args)
             except (SSPReplyError, ValueError) as exc:
-                self.log.warning("hopper options not set again: %s", exc)
+                self.log.warning("%s not set again: %s", what, exc)
 
     def _assert_payout(self) -> None:
         """Bring the payout to the wanted state (``_payout_enabled``); ``_payout_confirmed`` says

@@ -303,6 +303,8 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._routes_unknown = False  # a route request and the read after it got no answer
         self._payout_option: int | None = None  # EnablePayoutDevice's option byte (sent again with it)
         self._hopper_options: tuple[int, int] | None = None  # SetHopperOptions (set again on reconnect)
+        self._refill_mode: bool | None = None  # RefillMode (set again on reconnect)
+        self._cashbox_limits: list[tuple[int, int, str]] | None = None  # SetCashBoxPayoutLimit (the same)
         """An inhibit request got no answer: the poll thread sends the wanted inhibits again."""
         self._disabled_by_stop = False
         self._download: FirmwareDownload | None = None
@@ -535,6 +537,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._stop.clear()
         self._payout_enabled = True  # wanted: Open enables the payout (payout models)
         self._payout_option = self._hopper_options = None  # (options of an earlier session)
+        self._refill_mode = self._cashbox_limits = None
         try:
             self._establish()
         except (SSPError, ValueError) as exc:

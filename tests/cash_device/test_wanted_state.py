@@ -246,6 +246,39 @@ def test_hopper_options_are_set_again_after_a_power_cut(emulators: Make, devices
     assert (device.reg_0, device.reg_1) == wanted
 
 
+def test_refill_mode_is_set_again_after_a_power_cut(emulators: Make, devices: Make) -> None:
+    """RefillMode is part of the wanted state: neither GA138 nor GA973 says whether a SMART Payout
+    keeps it over a reset (GA973 documents a read of it), so the host sets the mode the
+    application asked for again on reconnect: a no-op on a unit that kept it, the wanted mode on
+    one that forgot it.  (Before: a unit back at its default sent unsuitable notes to the cashbox
+    while the application had asked for them to be rejected.)"""
+    emu, device, rec = open_emulated(emulators, devices, "SPECTRAL_PAYOUT")
+    device.RefillMode(True)
+    assert emu.device.refill_mode == 1
+    since = len(rec.states())
+    emu.power_cycle()
+    reconnected(rec, device, since)
+    assert emu.device.refill_mode == 1
+
+
+@pytest.mark.parametrize("model", ["SMART_HOPPER", "SMART_COIN_SYSTEM"])
+def test_cashbox_payout_limits_are_set_again_after_a_power_cut(
+    emulators: Make, devices: Make, model: str
+) -> None:
+    """SetCashBoxPayoutLimit, like the other settings the application asks for, is set again on
+    reconnect (no manual says whether a unit keeps it over a reset).  (Before: a unit back at
+    its defaults paid coins to the cashbox with no limit.)"""
+    emu, device, rec = open_emulated(emulators, devices, model, levels={})
+    counts = [3 + i for i in range(len(device.currencyAssignment))]
+    assert device.SetCashBoxPayoutLimit(counts).name == "OK"
+    wanted = dict(emu.device.cashbox_limits)
+    assert sorted(wanted.values()) == counts
+    since = len(rec.states())
+    emu.power_cycle()
+    reconnected(rec, device, since)
+    assert emu.device.cashbox_limits == wanted
+
+
 @pytest.mark.parametrize("model", ["SPECTRAL_PAYOUT", "NV11"])
 def test_a_payout_enable_refused_as_busy_during_a_payout_is_sent_again_after_it(
     emulators: Make, devices: Make, model: str
