@@ -104,6 +104,8 @@ class DeviceContract:
     _hold: bool
     _bezel_reported: bool
     _dispensing_reported: dict[str, int]
+    _last_end: ev.Amount | None
+    _previous_events: list[ev.Event]
     _transaction: DispenserTransactionType | None
     _transaction_amount: ev.Amount
     _transaction_levels: dict[tuple[int, str], int]

@@ -115,6 +115,10 @@ _ONE_NOTE_TO_CASHBOX = frozenset(
     }
 )
 _CASHBOX_OPERATION_DONE = frozenset({PollEvent.FLOATED, PollEvent.EMPTIED, PollEvent.SMART_EMPTIED})
+# Events that persist on a unit until a reset (a SMART Hopper's FRAUD ATTEMPT, GA973: "The Fraud Event
+# response is persistent and can only be cleared by resetting the device"): reported once while
+# consecutive polls show the same event.
+_PERSISTENT = frozenset({PollEvent.FRAUD_ATTEMPT})
 # Dispenser transactions: progress and terminal events, with the transaction type.
 _TRANSACTION_PROGRESS: dict[int, DispenserTransactionType] = {
     PollEvent.DISPENSING: DispenserTransactionType.PAYOUT,
@@ -138,6 +142,7 @@ _TRANSACTION_FAILED = frozenset(
         PollEvent.INCOMPLETE_FLOAT,
     }
 )
+_TRANSACTION_ENDS = frozenset(_TRANSACTION_DONE) | _TRANSACTION_FAILED
 # Poll events that show a dispenser transaction still running (or just ended).
 _TRANSACTION_SIGNS = (
     frozenset(_TRANSACTION_PROGRESS)
@@ -550,7 +555,11 @@ class PollerMethods(DeviceContract):
             if self._v["deviceError"] != DeviceError.NONE:
                 self._set(deviceError=DeviceError.NONE)
             self._set_state(DeviceState.IDLE)
+            if self._previous_events:
+                self._previous_events = []
             return
+        if self._v["sspProtocolVersion"] < 6:
+            events = self._with_dataset_country(events)
         known = []
         for event in events:
             spec = ev.EVENT_SPECS.get(event.code)
@@ -563,6 +572,7 @@ class PollerMethods(DeviceContract):
             else:
                 known.append(event)
         events = known
+        previous, self._previous_events = self._previous_events, events
         poll_state: DeviceState | None = None
         disabled = False
         for event in events:
@@ -583,6 +593,8 @@ class PollerMethods(DeviceContract):
                 self._set(deviceError=errors[-1])  # (what the state's receivers read)
             self._set_state(poll_state)
         for event in events:
+            if event.code in _PERSISTENT and event in previous:
+                continue  # (the unit shows it until it is reset: reported once)
             try:
                 self._handle_event(event, startup)
             except Exception:
@@ -609,10 +621,15 @@ class PollerMethods(DeviceContract):
             )
             return
         if code in _ONE_NOTE_TO_CASHBOX:  # (counted before the event, for its handler)
-            amount = event.amounts[0] if event.amounts else ev.Amount(*self._channel_amount(event.channel))
+            if event.amounts:
+                amount = self._money(event.amounts)
+            else:
+                amount = ev.Amount(*self._channel_amount(event.channel))
             self._cashbox_moved(amount.value, amount.country, 1)
         if code in _EVENT_ERROR:
             self._set(deviceError=_EVENT_ERROR[code])
+        if code in _TRANSACTION_ENDS and self._transaction is None and self._repeats_last_end(event):
+            return
         if code == PollEvent.READ:
             if event.channel:
                 if self._escrow_channel != event.channel:
@@ -640,7 +657,7 @@ class PollerMethods(DeviceContract):
             self._report_pending(CashEventType.STACKED)
         elif code == PollEvent.NOTE_STORED_IN_PAYOUT:
             if event.amounts and self._pending is None:
-                amount = event.amounts[0]
+                amount = self._money(event.amounts)
                 self._pending = _Pending(amount.value, amount.country)
             stored = self._pending
             if stored is not None:
@@ -657,7 +674,8 @@ class PollerMethods(DeviceContract):
             self._cash(CashEventType.REJECTED, value, country)
         elif code == PollEvent.FRAUD_ATTEMPT:
             if event.amounts:
-                value, country = event.amounts[0].value, event.amounts[0].country
+                amount = self._money(event.amounts)
+                value, country = amount.value, amount.country
             else:
                 value, country = self._channel_amount(event.channel)
             self._cash(CashEventType.FRAUD_ATTEMPT, value, country)
@@ -675,12 +693,12 @@ class PollerMethods(DeviceContract):
         elif code == PollEvent.NOTE_HELD_IN_BEZEL:
             if not self._bezel_reported:
                 self._bezel_reported = True
-                for amount in event.amounts or (ev.Amount(0, ""),):
+                for amount in self._reported(event.amounts) or (ev.Amount(0, ""),):
                     self._cash(CashEventType.NOTE_IN_BEZEL_HOLD, amount.value, amount.country)
         elif code == PollEvent.CALIBRATION_FAILED:
             self._cash(CashEventType.CALIBRATION_FAILED, event.error or 0)
         elif code in _REPLENISH_EVENT:  # unpublished codes (events.UNPUBLISHED_EVENTS)
-            amount = event.amounts[0] if event.amounts else ev.Amount(0, "")
+            amount = self._money(event.amounts)
             self._fire(
                 self.ReplenishEvent,
                 ReplenishEventResponse(_REPLENISH_EVENT[code], amount.value, amount.country),
@@ -707,7 +725,7 @@ class PollerMethods(DeviceContract):
         if code in _AMOUNT_CASH_EVENT:
             kind = _AMOUNT_CASH_EVENT[code]
             requested = {a.country: a.value for a in event.requested}
-            for amount in event.amounts or (ev.Amount(0, ""),):
+            for amount in self._reported(event.amounts) or (ev.Amount(0, ""),):
                 if code == PollEvent.DISPENSING:  # repeated every poll: report each new value once
                     if self._dispensing_reported.get(amount.country) == amount.value:
                         continue
@@ -737,6 +755,7 @@ class PollerMethods(DeviceContract):
         while it still holds the link (the poll thread then sees no event of the job before it)
         and announces it once the link is free, so that no receiver runs under the link lock."""
         self._transaction = kind
+        self._last_end = None
         self._transaction_amount = ev.Amount(value, country)
         self._transaction_levels = {(e.Value, e.CountryCode): e.Stored for e in self._v["currencyAssignment"]}
         self._transaction_stored = 0
@@ -760,9 +779,73 @@ class PollerMethods(DeviceContract):
                 ),
             )
 
+    def _money(self, amounts: tuple[ev.Amount, ...]) -> ev.Amount:
+        """The entry of an event's amount array that is about the host's money.  GA138's payout
+        events carry "the total dispensed for each of the countries supported in the dataset"
+        (DISPENSED, DISPENSING, JAMMED, HALTED, FLOATED, INCOMPLETE PAYOUT ...; DISPENSING's
+        example lists EUR and GBP): a unit with two currencies paying in one reports the other
+        at 0.  The open transaction's country (unless it shows 0 where another shows money: a
+        transaction the host did not see start may carry the wrong one), else the entry that is
+        not 0, else the first."""
+        if len(amounts) == 1:
+            return amounts[0]
+        if not amounts:
+            return ev.Amount(0, "")
+        moved = next((a for a in amounts if a.value), None)
+        if self._transaction is not None:
+            country = self._transaction_amount.country
+            for amount in amounts:
+                if amount.country == country and (amount.value or moved is None):
+                    return amount
+        return moved or amounts[0]
+
+    def _reported(self, amounts: tuple[ev.Amount, ...]) -> tuple[ev.Amount, ...]:
+        """The entries of an amount array that a CashEvent reports: all of a one-country array;
+        of a longer one the entries that are not 0 (the other countries of the dataset, listed at
+        0, moved nothing), or :meth:`_money`'s entry when all are 0."""
+        if len(amounts) <= 1:
+            return amounts
+        moved = tuple(a for a in amounts if a.value)
+        return moved or (self._money(amounts),)
+
+    def _with_dataset_country(self, events: list[ev.Event]) -> list[ev.Event]:
+        """Below protocol 6 a value event carries no country (GA138 COIN CREDIT, protocol 5: "4
+        byte value of the coin added"): the dataset's currency, when it has one, fills it in."""
+        countries = {e.CountryCode for e in self._v["currencyAssignment"] if e.CountryCode}
+        if len(countries) != 1:
+            return events
+        (country,) = countries
+
+        def filled(amounts: tuple[ev.Amount, ...]) -> tuple[ev.Amount, ...]:
+            return tuple(a if a.country else ev.Amount(a.value, country) for a in amounts)
+
+        return [replace(e, amounts=filled(e.amounts), requested=filled(e.requested)) for e in events]
+
+    def _repeats_last_end(self, event: ev.Event) -> bool:
+        """True (logged) when ``event``, an end with no transaction open, is the end of the last
+        transaction reported again, and no transaction has opened since: JAMMED repeats on every
+        poll while the jam lasts (GA138: "Repeat: yes"; GA973: "persistent until validator is
+        powered down"), and a payout stopped by ERROR DURING PAYOUT comes back as INCOMPLETE
+        PAYOUT after the unit's power is cycled (GA973, "Note transport error during dispense").
+        Only the host starts a job, and every job it starts opens a transaction, so an end that
+        moved exactly what the last one did is that one again."""
+        last = self._last_end
+        if last is None:
+            return False
+        amount = self._money(event.amounts)
+        if amount.value != last.value or (amount.country or last.country) != last.country:
+            return False
+        self.log.info(
+            "%s %d %s repeats the end of the last transaction: not reported again",
+            event.name,
+            amount.value,
+            last.country,
+        )
+        return True
+
     def _track_transaction(self, event: ev.Event) -> None:
         code = event.code
-        amount = event.amounts[0] if event.amounts else ev.Amount(0, "")
+        amount = self._money(event.amounts)
         if code in _TRANSACTION_PROGRESS:
             if self._transaction is None:
                 self._begin_transaction(_TRANSACTION_PROGRESS[code], 0, amount.country)
@@ -775,7 +858,7 @@ class PollerMethods(DeviceContract):
                 # kind from the event, and what was asked from the event when it says
                 if code == PollEvent.INCOMPLETE_FLOAT:
                     fallback = DispenserTransactionType.FLOAT
-                self._transaction_amount = event.requested[0] if event.requested else ev.Amount(0, "")
+                self._transaction_amount = self._money(event.requested)
             elif code == PollEvent.INCOMPLETE_FLOAT and self._v["deviceModel"] in DISPENSERS:
                 # a float cut by a power cut: what left the store went to the cashbox (no CASHBOX
                 # PAYOUT OPERATION DATA follows an incomplete float); counted before the event
@@ -865,6 +948,7 @@ class PollerMethods(DeviceContract):
         state = DispenserTransactionState.COMPLETED if done else DispenserTransactionState.ERROR
         requested = self._transaction_amount
         self._transaction = None
+        self._last_end = ev.Amount(amount.value, amount.country or requested.country)
         self._bezel_reported = False
         self._dispensing_reported.clear()
         self._set(dispenseState=state)

@@ -284,6 +284,8 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._hold = False
         self._bezel_reported = False
         self._dispensing_reported: dict[str, int] = {}  # country -> value last reported DISPENSING
+        self._last_end: ev.Amount | None = None  # what the last transaction moved (no transaction since)
+        self._previous_events: list[ev.Event] = []  # the events of the last poll that showed any
         self._transaction: DispenserTransactionType | None = None
         self._transaction_amount = ev.Amount(0, "")
         self._transaction_levels: dict[tuple[int, str], int] = {}
@@ -538,6 +540,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._payout_enabled = True  # wanted: Open enables the payout (payout models)
         self._payout_option = self._hopper_options = None  # (options of an earlier session)
         self._refill_mode = self._cashbox_limits = None
+        self._last_end = None  # (an end the unit reports again after this Open is reported)
         try:
             self._establish()
         except (SSPError, ValueError) as exc:

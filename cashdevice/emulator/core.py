@@ -16,7 +16,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..commands import DEFAULT_COMMANDS, encode_service, service_layout
-from ..events import EVENT_SPECS, Amount, DeviceFamily, Event, decode_events, encode_events, event_supported
+from ..events import (
+    EVENT_SPECS,
+    Amount,
+    DeviceFamily,
+    Event,
+    Fmt,
+    decode_events,
+    encode_events,
+    event_format,
+    event_supported,
+)
 from ..ssp import DEFAULT_FIXED_KEY, Command, PollEvent, Response
 from .datasets import (
     COINS,
@@ -44,6 +54,10 @@ blocks, which hold eLENGTH, eCOUNT (4), the data and eCRC (2)."""
 
 def reply(code: int, *data: int) -> bytes:
     return bytes((code, *data))
+
+
+# Event formats whose amount array lists every country of the dataset (GA138, protocol >= 6).
+_EVERY_COUNTRY = frozenset({Fmt.VALUE, Fmt.MC11, Fmt.VALUE_ERROR})
 
 
 @dataclass
@@ -416,9 +430,10 @@ class DeviceCore:
         return OK + encode_events(self._localise(events), self.level, self.family)
 
     def _localise(self, events: list[Event]) -> list[Event]:
-        """Drop country codes below protocol 6."""
+        """Drop country codes below protocol 6; from protocol 6 on, a dataset with several
+        currencies lists every one of them in an amount array (:meth:`_every_country`)."""
         if self.level >= 6:
-            return events
+            return self._every_country(events) if len(self.currencies) > 1 else events
         return [
             Event(
                 e.code,
@@ -430,6 +445,24 @@ class DeviceCore:
             )
             for e in events
         ]
+
+    def _every_country(self, events: list[Event]) -> list[Event]:
+        """GA138's payout events (DISPENSING, DISPENSED, JAMMED, HALTED, FLOATED, INCOMPLETE
+        PAYOUT ..., protocol >= 6) carry "an array of data giving the total dispensed for each of
+        the countries supported in the dataset" (DISPENSING's example: ``DA 02 FC080000 EUR
+        B0040000 GBP``): the countries a job did not pay in are listed at 0, in dataset order."""
+        out = []
+        for e in events:
+            fmt = event_format(e.code, self.family)
+            if fmt is None or fmt[0] not in _EVERY_COUNTRY or not e.amounts:
+                out.append(e)
+                continue
+            moved = {a.country: a.value for a in e.amounts}
+            asked = {a.country: a.value for a in e.requested}
+            amounts = tuple(Amount(moved.get(c, 0), c) for c in self.currencies)
+            requested = tuple(Amount(asked.get(c, 0), c) for c in self.currencies) if e.requested else ()
+            out.append(Event(e.code, e.channel, amounts, requested, e.error, e.data))
+        return out
 
     def after_poll(self, reported: list[Event]) -> None:
         """Hook: the events just reported (escrow 'reported' flag in the note mixin)."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..events import DeviceFamily, Event
+from ..events import Amount, DeviceFamily, Event
 from ..ssp import Command, PollEvent, Response
 from .core import OK, DeviceCore, Handler, Interrupted, reply
 from .datasets import COINS, Denomination
@@ -87,6 +87,7 @@ class PayoutMixin(DeviceCore):
         self.last_smart_empty: dict[Denomination, int] = {}
         self.fail_next: int | None = None  # ERROR DURING PAYOUT code for the next note paid
         self.needs_reset = False  # after a hopper fraud attempt: ENABLE refused until RESET
+        self.fraud: tuple[Amount, ...] = ()  # FRAUD ATTEMPT's paid so far, repeated until a reset
         self.refill_mode = 0
         self._report_interrupted()
 
@@ -183,6 +184,10 @@ class PayoutMixin(DeviceCore):
         out = super().status_events()
         job = self.job
         if job is None:
+            if self.fraud:
+                # GA973 (SMART Hopper FRAUD ATTEMPT): "The Fraud Event response is persistent and
+                # can only be cleared by resetting the device"
+                return [Event(PollEvent.FRAUD_ATTEMPT, amounts=self.fraud), *out]
             return out
         code = {
             "payout": PollEvent.DISPENSING,
@@ -274,14 +279,16 @@ class PayoutMixin(DeviceCore):
         self.needs_reset = True
         self.enabled = False
         self.count("fraud")
-        self.emit(Event(PollEvent.FRAUD_ATTEMPT, amounts=self.amounts(paid, country)))
+        self.fraud = self.amounts(paid, country)  # (reported on every poll: status_events)
 
     def _payout_error(self, job: Job, d: Denomination, code: int) -> None:
         """The note fails on its way out (GA138 ERROR DURING PAYOUT): it goes to the cashbox
-        and the payout stops -- ``B1 <paid so far> <code>`` then NOTE TRANSFERRED TO STACKER."""
+        and the payout stops -- ``B1 <paid so far> <code>`` then NOTE TRANSFERRED TO STACKER.  The
+        payout stays recorded as interrupted: after the next power-up the unit reports it again as
+        INCOMPLETE PAYOUT (GA973, "Note transport error during dispense": B1 ... B0, then after the
+        start-up sequence ``F1 DC 01 <paid> <requested> EUR``)."""
         self.fail_next = None
         self.job = None
-        self.persistent.interrupted = None
         self._to_cashbox(d, "transferred")
         self.emit(
             Event(PollEvent.ERROR_DURING_PAYOUT, amounts=self.amounts(job.value, job.country), error=code)

@@ -168,3 +168,42 @@ def test_decode_never_raises(data, level, family):
 def test_encode_rejects_bad_country():
     with pytest.raises(ValueError):
         encode_events([Event(0xDA, amounts=(Amount(5, "EU"),))], 6, F.SMART_HOPPER)
+
+
+def amounts_of(hex_data: str, level: int, family: DeviceFamily) -> tuple[Amount, ...]:
+    return decode_events(bytes.fromhex(hex_data), level, family)[0].amounts
+
+
+def test_more_manual_examples_of_money_events() -> None:
+    """GA138's and GA973's own example bytes of the money events (a probe for behaviours a real unit
+    shows read them): each decodes to the value and country the manual gives."""
+    # CASHBOX PAID, protocol 6 (5.30 GBP and 0.20 EUR) and 5
+    assert amounts_of("DE 02 12020000 474250 14000000 455552", 6, F.SMART_HOPPER) == (
+        Amount(530, "GBP"),
+        Amount(20, "EUR"),
+    )
+    assert amounts_of("DE C8000000", 5, F.SMART_HOPPER) == (Amount(200),)
+    assert amounts_of("DF F4010000 474250", 6, F.SMART_HOPPER) == (Amount(500, "GBP"),)  # COIN CREDIT
+    assert amounts_of("D5 E6000000", 5, F.SMART_HOPPER) == (Amount(230),)  # JAMMED, protocol 5
+    assert amounts_of("D6 01 FA050000 455552", 6, F.SMART_PAYOUT) == (Amount(1530, "EUR"),)  # HALTED
+    assert amounts_of("D8 01 02080000 455552", 6, F.SMART_HOPPER) == (Amount(2050, "EUR"),)  # FLOATED
+    incomplete = decode_events(bytes.fromhex("DC 01 FC080000 88130000 455552"), 6, F.SMART_PAYOUT)[0]
+    assert (incomplete.amounts, incomplete.requested) == ((Amount(2300, "EUR"),), (Amount(5000, "EUR"),))
+    assert amounts_of("B3 01 D4080000 455552", 6, F.SMART_HOPPER) == (Amount(2260, "EUR"),)  # SMART EMPTYING
+    # the SMART Payout's and the NV11's one-note events
+    assert amounts_of("C9 F4010000 455552", 6, F.SMART_PAYOUT) == (Amount(500, "EUR"),)
+    assert amounts_of("CE E8030000 455552", 8, F.SMART_PAYOUT) == (Amount(1000, "EUR"),)
+    assert amounts_of("CB D0070000 474250", 8, F.SMART_PAYOUT) == (Amount(2000, "GBP"),)
+    assert amounts_of("CA F4010000 455552", 8, F.SMART_PAYOUT) == (Amount(500, "EUR"),)
+    assert amounts_of("CD E8030000 455552", 6, F.NV11) == (Amount(1000, "EUR"),)
+    assert amounts_of("CE 01 F4010000 455552", 8, F.NV11) == (Amount(500, "EUR"),)
+    assert amounts_of("DB 01 F4010000 455552", 6, F.NV11) == (Amount(500, "EUR"),)
+    assert decode_events(bytes.fromhex("DB"), 6, F.SMART_PAYOUT) == [Event(0xDB)]
+    # GA973 "Note transport error during dispense": ERROR DURING PAYOUT + JAM RECOVERY
+    assert decode_events(bytes.fromhex("B1 01 00000000 455552 01 B0"), 7, F.SMART_PAYOUT) == [
+        Event(0xB1, amounts=(Amount(0, "EUR"),), error=1),
+        Event(0xB0),
+    ]
+    # GA973, stacker full: credit, stacking, stacked and full in one reply
+    codes = [e.code for e in decode_events(bytes.fromhex("EE 03 CC EB E7"), 6, F.VALIDATOR)]
+    assert codes == [0xEE, 0xCC, 0xEB, 0xE7]
