@@ -325,7 +325,10 @@ class PollerMethods(DeviceContract):
             else:
                 if self._ack_owed:
                     self._send_event_ack()
-                if self._hold and not startup:
+                if self._hold and (not startup or self._session_up):
+                    # (also the start-up poll of a reconnect: a unit that kept the note in escrow
+                    # takes a POLL for its accept; one that reset refuses the HOLD.  The resent
+                    # poll of an abandoned exchange, session down, goes as it was.)
                     reply = self._send("HOLD")
                     if reply[0] == Response.OK:
                         return
@@ -356,6 +359,7 @@ class PollerMethods(DeviceContract):
                     ackable = []
                 if ackable and command == Command.POLL_WITH_ACK:
                     self._ack_owed = True
+            opened = self._transactions_opened  # (before its events: see _converge)
             self._handle_events(events, startup)
             if self._ack_owed:
                 self._send_event_ack()
@@ -367,7 +371,7 @@ class PollerMethods(DeviceContract):
         if not self._poll_recovered.is_set():
             self._poll_recovered.set()
         if not startup:
-            self._converge(events)
+            self._converge(events, opened)
             self._last_reply = reply
             if self._moving_repeats and events and all(_in_long_step(e) for e in events):
                 # the same step a second time: a long one (a step seen once is often over by
@@ -493,14 +497,18 @@ class PollerMethods(DeviceContract):
         except (SSPError, ValueError) as exc:
             self.log.warning("EVENT ACK owed at close not delivered: %s", exc)
 
-    def _converge(self, events: list[ev.Event]) -> None:
+    def _converge(self, events: list[ev.Event], opened: int) -> None:
         """Bring the device to the host's wanted state: the acceptor enabled or disabled (as
         DISABLED in the poll shows), the payout enabled; and settle a transaction whose end the
-        device can no longer report."""
+        device can no longer report.  ``opened``: :attr:`_transactions_opened` when the reply of
+        ``events`` came; a transaction opened since (by a receiver of these events, or by another
+        thread meanwhile) is not judged by a reply from before it."""
         if not self._session_up:
             return  # the device reset: the start-up sequence sets everything again
         disabled = _code_in(events, PollEvent.DISABLED)
         if self._transaction is not None:
+            if opened != self._transactions_opened:
+                return  # (the next poll shows this transaction's own signs)
             if any(e.code in _TRANSACTION_SIGNS for e in events):
                 self._quiet_polls = 0
                 self._transaction_unconfirmed = False
@@ -755,6 +763,7 @@ class PollerMethods(DeviceContract):
         while it still holds the link (the poll thread then sees no event of the job before it)
         and announces it once the link is free, so that no receiver runs under the link lock."""
         self._transaction = kind
+        self._transactions_opened += 1
         self._last_end = None
         self._transaction_amount = ev.Amount(value, country)
         self._transaction_levels = {(e.Value, e.CountryCode): e.Stored for e in self._v["currencyAssignment"]}
@@ -896,7 +905,7 @@ class PollerMethods(DeviceContract):
         # credits are not added: a COIN CREDIT can come after a levels read that already counted
         # its coin, and would then be counted twice
         moved = max(0, moved, self._transaction_reported)
-        if kind == DispenserTransactionType.PAYOUT:
+        if kind in (DispenserTransactionType.PAYOUT, DispenserTransactionType.PAYOUT_BY_DENOMINATION):
             done = requested.value > 0 and moved >= requested.value
             if done:
                 # a payout never pays more than asked: what the store lost beyond it went to the
@@ -951,6 +960,11 @@ class PollerMethods(DeviceContract):
         self._last_end = ev.Amount(amount.value, amount.country or requested.country)
         self._bezel_reported = False
         self._dispensing_reported.clear()
+        # (before the event: a receiver that starts the next payout opens its transaction, and
+        # its marks, e.g. unconfirmed when the command's reply is lost, must stay as it set them)
+        self._transaction_unconfirmed = False
+        self._quiet_polls = 0
+        self._reenable = True
         self._set(dispenseState=state)
         self._fire(
             self.DispenserTransactionEvent,
@@ -958,9 +972,6 @@ class PollerMethods(DeviceContract):
                 state, kind, amount.value, requested.value, amount.country or requested.country
             ),
         )
-        self._transaction_unconfirmed = False
-        self._quiet_polls = 0
-        self._reenable = True
         if refresh and self._v["deviceModel"] in DISPENSERS:
             self._refresh_levels()
 

@@ -44,6 +44,7 @@ import contextlib
 import gc
 import logging
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Iterator
@@ -104,6 +105,10 @@ __all__ = ["CashDevice", "DeviceEvent"]
 
 EventArgs = Any
 """The payload of a device event: one of the response classes of :mod:`cashdevice.records`."""
+
+_CLOSE_CREDIT_WAIT = 5.0
+"""Seconds :meth:`CashDevice.Close` polls for where a credited note went (its STACKED or STORED; a
+note takes a second or two to stack) before it reports the credit as STACKED."""
 
 _STATUS_QUEUE_LIMIT = 10_000
 """Events :meth:`CashDevice.GetDeviceStatus` keeps until it is called (then the oldest are dropped)."""
@@ -285,6 +290,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._bezel_reported = False
         self._dispensing_reported: dict[str, int] = {}  # country -> value last reported DISPENSING
         self._last_end: ev.Amount | None = None  # what the last transaction moved (no transaction since)
+        self._transactions_opened = 0  # (a reply from before a transaction opened says nothing of it)
         self._previous_events: list[ev.Event] = []  # the events of the last poll that showed any
         self._transaction: DispenserTransactionType | None = None
         self._transaction_amount = ev.Amount(0, "")
@@ -631,6 +637,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
                     if self._ack_owed:
                         self._send_event_ack_quietly()
                     self._best_effort("DISABLE")
+                    self._await_pending_credit()
                 self._flush_pending()
                 self._close_port()
                 self._set_state(DeviceState.NOT_CONNECTED)
@@ -640,6 +647,23 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         finally:
             with self._state_lock:
                 self._closers -= 1
+
+    def _await_pending_credit(self) -> None:
+        """A credited note is still on its way (CREDIT seen, STACKED or STORED not yet): poll as the
+        start-up poll does (events only, nothing sent to converge) until the unit says where it
+        went, for :data:`_CLOSE_CREDIT_WAIT` seconds at most.  Reported as STACKED at once
+        instead, a note that the unit then reported STORED with its value (an NV11 with
+        GIVE_VALUE_ON_STORED) was credited again after the next Open."""
+        deadline = time.monotonic() + _CLOSE_CREDIT_WAIT
+        pause = threading.Event()  # (never set: a wait between two polls)
+        while self._pending is not None and self._session_up and time.monotonic() < deadline:
+            try:
+                self._poll_once(startup=True)
+            except (SSPError, ValueError) as exc:
+                self.log.warning("where the credited note went was not polled before Close: %s", exc)
+                return
+            if self._pending is not None:
+                pause.wait(self.moving_poll_interval or 0.02)
 
     @csharp(None, needs_open=False)
     def Disconnect(self) -> None:

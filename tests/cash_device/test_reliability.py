@@ -17,7 +17,7 @@ from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceStat
 from cashdevice.emulator import Emulator
 from cashdevice.enums import DenominationRoute, DispenserTransactionState
 from cashdevice.enums import DispenseTransactionRequestResult as DTRR
-from cashdevice.ssp import Command
+from cashdevice.ssp import Command, PollEvent
 
 Make = Callable[..., Any]
 
@@ -751,3 +751,111 @@ def test_a_command_waiting_for_the_link_when_a_poll_is_given_up_does_not_sync_it
     assert not app.is_alive()
     rec.wait_cash("COIN_CREDIT", timeout=15)
     assert credited(rec) == [("COIN_CREDIT", 100)] and emu.ledger.credited_total() == 100
+
+
+def test_payout_by_denomination_whose_end_is_lost_is_not_over_reported(
+    emulators: Make, devices: Make
+) -> None:
+    """PayoutByDenomination of two 1.00 coins on a SMART Hopper with a cashbox payout limit of one
+    1.00: the hopper pays 2.00, moves the three coins above the limit to the cashbox (CASHBOX PAID)
+    and loses power before the host polls DISPENSED.  The same scenario with DispenseValue settles
+    COMPLETED 200 (test_reliability); by denomination it must not report the cashbox coins as paid
+    to the customer.  (Before: only a DispenseValue was capped at what was asked; the payout by
+    denomination was settled as a float, COMPLETED 500, found by a review probe.)"""
+    emu = emulators("SMART_HOPPER_4", levels={100: 6}, auto_take=0.0)
+    device = devices(allow_unverified=True)
+    rec = opened(emu, device, DeviceModel.SMART_HOPPER)
+    limits = [1 if e.Value == 100 else 100 for e in device.currencyAssignment]
+    assert device.SetCashBoxPayoutLimit(limits) == DTRR.OK
+    emu.faults.mute(Command.POLL_WITH_ACK, 10_000)  # the host sees no event of this payout
+    assert device.PayoutByDenomination(ValueCountryCode(100, "EUR"), 2) == DTRR.OK
+    assert emu.wait_for(lambda e: e.ledger.dispensed_total() == 200 and e.status()["job"] is None, 10)
+    assert emu.ledger.get(100, "EUR").cashbox_paid == 3
+    emu.power_cycle()
+    emu.faults.clear()
+    rec.wait_for(lambda: transactions(rec), timeout=15, what="transaction end")
+    assert transactions(rec) == [("COMPLETED", 200)]
+
+
+def test_a_note_credited_when_close_comes_is_not_credited_twice(emulators: Make, devices: Make) -> None:
+    """An NV11 with GIVE_VALUE_ON_STORED (its NOTE STORED IN PAYOUT carries the value).  A note is
+    credited (CREDIT seen and acknowledged) and is still on its way to the store when the
+    application closes the device; Close reports it as STACKED ("never lost").  The note then lands
+    in the store, and when the device is opened again the unit reports NOTE STORED IN PAYOUT with
+    the value, which the host reported as a second credit: one note, credited twice.  Close now
+    polls until the unit says where the note went (found by a review probe)."""
+    emu = emulators("NV11", levels={}, stack_time=4.0)
+    device = devices()
+    rec = opened(emu, device, DeviceModel.NV11)
+    assert device.EnablePayoutDevice(1)  # GIVE_VALUE_ON_STORED
+    assert emu.insert_note(1000, wait=5)
+
+    def credited_on_its_way(e: Emulator) -> bool:
+        note = e.device.note
+        unacknowledged = any(p.event.code == PollEvent.CREDIT for p in e.device.pending)
+        return note is not None and note.credited and not unacknowledged
+
+    assert emu.wait_for(credited_on_its_way, 10)  # the host handled and acknowledged CREDIT
+    device.Close()
+    assert emu.wait_for(lambda e: e.ledger.get(1000, "EUR").stored == 1, 10)
+    assert device.Open(emulator_url(emu, "inproc"), emu.address, DeviceModel.NV11) == CashSystemOpenResult.OK
+    rec.wait_for(lambda: device.deviceState == DeviceState.IDLE, what="IDLE again")
+    credits = [c for c in rec.cash() if c[0] in ("STACKED", "STORED", "COIN_CREDIT")]
+    assert emu.ledger.credited_total() == 1000
+    assert sum(v for _, v, _ in credits) == 1000, credits
+
+
+def test_a_note_held_in_escrow_is_not_stacked_by_the_reconnect(emulators: Make, devices: Make) -> None:
+    """auto_accept off: a 10.00 waits in escrow for the application, which has not decided.  The
+    line goes silent for the host's HOLDs (every copy lost), so the host re-establishes the
+    session; the unit did not reset and still holds the note.  The reconnect's start-up POLL is
+    the "accept" of SSP: the unit stacks the note that nobody accepted (the application may be
+    about to ReturnFromEscrow a cancelled purchase).  The reconnect now sends HOLD first (found by a
+    review probe)."""
+    emu, device, rec = open_emulated(emulators, devices, "NOTE_VALIDATOR", {"auto_accept": False})
+    assert emu.insert_note(1000, wait=5)
+    rec.wait_cash("ESCROW")
+    since = len(rec.states())
+    emu.faults.ignore(Command.HOLD, 10_000)  # the unit hears no HOLD: the host meets silence
+    rec.wait_for(lambda: "CONNECTING" in rec.states()[since:], timeout=10, what="reconnect")
+    emu.faults.clear()
+    rec.wait_for(lambda: "CONNECTED" in rec.states()[since:], timeout=10, what="session up again")
+    seen = emu.exchanges
+    assert emu.wait_for(lambda e: e.exchanges >= seen + 6, 5)  # a few more exchanges
+    assert emu.ledger.credited_total() == 0, rec.summary()
+    assert device.noteInEscrow
+
+
+def test_a_float_started_by_a_completed_receiver_keeps_its_unconfirmed_mark(
+    emulators: Make, devices: Make
+) -> None:
+    """The COMPLETED receiver of a payout starts a float whose command the unit never hears (its
+    replies lost: the float may or may not run).  The float's transaction is open and marked
+    unconfirmed; it moves nothing and is settled from the levels as ERROR.  (Before: the float that
+    never ran was reported COMPLETED 0.  The payout's end cleared the mark after its event, i.e.
+    after the receiver had set it, and the DISPENSED of the same reply then counted as a sign of
+    the float; found by a review probe.)"""
+    emu = emulators("SPECTRAL_PAYOUT", levels={1000: 5}, auto_take=0.0, payout_step=0.05)
+    device = devices(timeout=0.05, retries=2)
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    floats: list[DTRR] = []
+    unit = emu.device
+    original = unit.execute
+
+    def execute(data: bytes, encrypted: bool) -> bytes:
+        reply = original(data, encrypted)
+        if data[0] == Command.FLOAT_BY_DENOMINATION and data[-1] == 0x19:  # its test: the real is lost
+            emu.faults.ignore(Command.FLOAT_BY_DENOMINATION, 10_000)
+        return reply
+
+    def receiver(sender: Any, e: Any) -> None:
+        if e.state == DispenserTransactionState.COMPLETED and not floats:
+            floats.append(device.Float([2 if x.Value == 1000 else 0 for x in device.currencyAssignment]))
+
+    unit.execute = execute  # type: ignore[method-assign]
+    device.DispenserTransactionEvent.connect(receiver)
+    assert device.DispenseValue(ValueCountryCode(1000, "EUR")) == DTRR.OK
+    rec.wait_for(lambda: len(transactions(rec)) == 2, timeout=20, what="the float's end")
+    assert floats == [DTRR.OK]  # (it may have run: its outcome comes from the unit)
+    assert transactions(rec) == [("COMPLETED", 1000), ("ERROR", 0)]
+    assert emu.ledger.total("floated") == 0
