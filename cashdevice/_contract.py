@@ -105,6 +105,7 @@ class DeviceContract:
     _bezel_reported: bool
     _dispensing_reported: dict[str, int]
     _last_end: ev.Amount | None
+    _callers: threading.local
     _transactions_opened: int
     _previous_events: list[ev.Event]
     _transaction: DispenserTransactionType | None

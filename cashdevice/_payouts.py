@@ -418,6 +418,11 @@ class PayoutMethods(DeviceContract):
             self._read_levels()
         except SSPError as exc:
             self.log.warning("%s: levels not read before the payout: %s", what, exc)
+        gone = getattr(self._callers, "gone", None)
+        if gone is not None and gone():
+            return self._payout_fail(
+                DispenseTransactionRequestResult.BUSY, what, "its caller went away before it was sent"
+            )
         sent: list[bool] = []
 
         def begin(reply: bytes | None, error: BaseException | None) -> None:

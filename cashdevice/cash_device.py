@@ -291,6 +291,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._dispensing_reported: dict[str, int] = {}  # country -> value last reported DISPENSING
         self._last_end: ev.Amount | None = None  # what the last transaction moved (no transaction since)
         self._transactions_opened = 0  # (a reply from before a transaction opened says nothing of it)
+        self._callers = threading.local()  # per thread: has the caller of this call gone (_caller)
         self._previous_events: list[ev.Event] = []  # the events of the last poll that showed any
         self._transaction: DispenserTransactionType | None = None
         self._transaction_amount = ev.Amount(0, "")
@@ -647,6 +648,17 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         finally:
             with self._state_lock:
                 self._closers -= 1
+
+    @contextlib.contextmanager
+    def _caller(self, gone: Callable[[], bool]) -> Iterator[None]:
+        """While this thread runs a call for a caller that may go away (a REST client that times
+        out): ``gone()`` says whether it has.  A payout, float or empty is then not started
+        (BUSY, nothing sent): its caller would never learn that it ran, and may ask again."""
+        self._callers.gone = gone
+        try:
+            yield
+        finally:
+            self._callers.gone = None
 
     def _await_pending_credit(self) -> None:
         """A credited note is still on its way (CREDIT seen, STACKED or STORED not yet): poll as the

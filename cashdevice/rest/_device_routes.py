@@ -18,7 +18,7 @@ from ..enums import (
 )
 from ..records import LevelInfo, LevelsResult
 from . import binding as b
-from ._routing import Call, Reply, cs, log, ok, read, route, simple
+from ._routing import Call, Reply, Server, cs, log, ok, read, route, simple
 from .registry import WORKERS_PER_DEVICE, DeviceEntry
 
 # ------------------------------------------------------------------------------------- Users
@@ -290,10 +290,18 @@ def OPEN_CONNECTION(c: Call) -> Reply:
 
 @route("DisconnectDevice", "POST", 1502)
 def disconnect_device(c: Call) -> Reply:
-    entry = c.server.registry.remove(c.device_id)
+    """Close the device.  It stays in the registry until closed, so that a GetDeviceStatus meanwhile
+    drains its queue; what the close itself fires (a credited note's STACKED, a payout's end in the
+    last poll) is kept for the next GetDeviceStatus of this deviceID, or for the next device
+    opened on the port (:attr:`Registry.undelivered`)."""
+    reg = c.server.registry
+    entry = reg.begin_close(c.device_id)
     if entry is None:
         return Reply(404, f"Device with ID {c.device_id} not found.")
-    entry.device.Disconnect()
+    try:
+        entry.device.Disconnect()
+    finally:
+        reg.finish_close(entry)
     # This runs on one of entry.executor's threads: let the others finish, without waiting on ourselves.
     threading.Thread(target=entry.executor.shutdown, name="rest-disconnect", daemon=True).start()
     return ok(f"{c.device_id}: Device disconnected and cleaned up successfully.")
@@ -332,6 +340,19 @@ def get_device_status(c: Call) -> Reply:
     events = c.dev.GetDeviceStatus()
     dev = c.dev
     return Reply(200, [e.to_json() for e in events], undo=lambda: dev._return_status(events))
+
+
+def undelivered_status(server: Server, device_id: str) -> Reply | None:
+    """GetDeviceStatus of a deviceID that DisconnectDevice closed: the events its close fired, which
+    no client has taken yet (None when there are none: the usual 404)."""
+    reg = server.registry
+    kept = reg.take_undelivered(device_id)
+    if kept is None:
+        return None
+    port, events = kept
+    return Reply(
+        200, [e.to_json() for e in events], undo=lambda: reg.keep_undelivered(device_id, port, events)
+    )
 
 
 @route("GetCounters", "GET", 2764)

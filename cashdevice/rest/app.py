@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,7 +27,7 @@ from .. import __version__
 from . import binding as b
 from .auth import CredentialStore, TokenStore
 from .registry import EmulatedPort, Registry
-from .routes import ROUTES, Call, Reply, Route, Server
+from .routes import ROUTES, Call, Reply, Route, Server, undelivered_status
 
 log = logging.getLogger("cashdevice.rest")
 
@@ -91,6 +92,9 @@ def _endpoint(server: Server, route: Route) -> Callable[[Request], Awaitable[Res
                 return _bad_request(b.BadRequest("The deviceID query parameter is required.", "deviceID"))
             entry = server.registry.get(device_id)
             if entry is None:
+                kept = undelivered_status(server, device_id) if route.name == "GetDeviceStatus" else None
+                if kept is not None:  # (what the device's close fired after the last call)
+                    return await _deliver(request, route, lambda: kept)
                 if route.name == "DisconnectDevice":  # the seed's own text (L1536)
                     return PlainTextResponse(f"Device with ID {device_id} not found.", 404)
                 return PlainTextResponse(f"{device_id}: Cash device not found.", 404)
@@ -100,8 +104,14 @@ def _endpoint(server: Server, route: Route) -> Callable[[Request], Awaitable[Res
         except b.BadRequest as exc:
             return _bad_request(exc)
 
+        gone = threading.Event()
+
         def handle() -> Reply | Response:
             try:
+                if call.entry is not None and not route.inline:
+                    # a payout is not started once its client has gone (it would never learn of it)
+                    with call.entry.device._caller(gone.is_set):
+                        return route.handler(call)
                 return route.handler(call)
             except b.BadRequest as exc:
                 return _bad_request(exc)
@@ -117,13 +127,27 @@ def _endpoint(server: Server, route: Route) -> Callable[[Request], Awaitable[Res
 
         if route.inline:
             return await _deliver(request, route, handle)
+        watch = asyncio.ensure_future(_watch_disconnect(request, gone)) if call.entry is not None else None
         try:
             return await asyncio.wrap_future(executor.submit(run))
         except RuntimeError:  # executor shut down: the device was disconnected meanwhile
             return PlainTextResponse(f"{call.device_id}: Cash device not found.", 404)
+        finally:
+            if watch is not None:
+                watch.cancel()
 
     endpoint.__name__ = route.name
     return endpoint
+
+
+async def _watch_disconnect(request: Request, gone: threading.Event) -> None:
+    """Set ``gone`` when the client goes away while its call runs (the body is read: the next ASGI
+    message is the disconnect, which the server sends when the connection closes)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+            return
 
 
 async def _deliver(request: Request, route: Route, handle: Callable[[], Reply | Response]) -> Response:

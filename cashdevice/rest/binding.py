@@ -32,9 +32,14 @@ def parse_json(raw: bytes) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadRequest(f"The request body is not valid JSON: {exc}") from None
+        value = json.loads(raw.decode("utf-8"))
+        # a lone surrogate escape ("\ud800") is valid JSON syntax but no text: it would fail
+        # wherever the string is encoded (a password's hash)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError) as exc:  # (RecursionError: nested too deep)
+        reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise BadRequest(f"The request body is not valid JSON: {reason}") from None
+    return value
 
 
 def obj(body: Any) -> Mapping[str, Any]:

@@ -7,14 +7,19 @@ unplugged device only ever occupies its own workers and never the event loop or 
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..cash_device import CashDevice
 from ..enums import DeviceModel
+from ..records import CashEventResponse, DispenserTransactionEventResponse
 
 WORKERS_PER_DEVICE = 4
+
+log = logging.getLogger("cashdevice.rest")
 
 
 @dataclass
@@ -32,6 +37,8 @@ class DeviceEntry:
     port: str
     device: CashDevice
     executor: ThreadPoolExecutor
+    closing: bool = False
+    """A DisconnectDevice is closing it: its other calls go on (and fail as on a closed device)."""
 
 
 @dataclass
@@ -47,6 +54,11 @@ class Registry:
         default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="rest-download")
     )
     downloader: CashDevice | None = None
+    undelivered: dict[str, tuple[str, list[Any]]] = field(default_factory=dict)
+    """Per port: ``(deviceID, events)`` that a device's close fired after its client's last
+    GetDeviceStatus (a credited note's STACKED, a payout's COMPLETED in the last poll): answered by
+    the next GetDeviceStatus of that deviceID, or put first in the queue of the next device opened
+    on the port, so that none is lost."""
 
     def get(self, device_id: str) -> DeviceEntry | None:
         with self.lock:
@@ -69,22 +81,70 @@ class Registry:
             self.opening.discard(port)
 
     def add(self, entry: DeviceEntry) -> None:
+        """``entry`` is open; events of an earlier device of its port that no client has taken go
+        first in its queue (before anyone can reach it)."""
         with self.lock:
             self.opening.discard(entry.port)
+            left = self.undelivered.pop(entry.port, None)
+            if left is not None:
+                entry.device._return_status(left[1])
             self.devices[entry.device_id] = entry
 
-    def remove(self, device_id: str) -> DeviceEntry | None:
+    def begin_close(self, device_id: str) -> DeviceEntry | None:
+        """The entry of ``device_id``, marked closing; None when there is none or it is closing."""
         with self.lock:
-            return self.devices.pop(device_id, None)
+            entry = self.devices.get(device_id)
+            if entry is None or entry.closing:
+                return None
+            entry.closing = True
+            return entry
+
+    def finish_close(self, entry: DeviceEntry) -> None:
+        """``entry`` is closed: out of the registry, and what its close fired kept for a client
+        (:attr:`undelivered`).  Until now a GetDeviceStatus still drained its queue."""
+        with self.lock:
+            if self.devices.get(entry.device_id) is entry:
+                del self.devices[entry.device_id]
+            left = list(entry.device.GetDeviceStatus())
+            if left:
+                earlier = self.undelivered.get(entry.port)
+                if earlier is not None and earlier[0] == entry.device_id:
+                    left = earlier[1] + left
+                self.undelivered[entry.port] = (entry.device_id, left)
+
+    def take_undelivered(self, device_id: str) -> tuple[str, list[Any]] | None:
+        """``(port, events)`` kept for ``device_id`` (and forgotten here), None when there are none."""
+        with self.lock:
+            for port, (owner, events) in self.undelivered.items():
+                if owner == device_id:
+                    del self.undelivered[port]
+                    return port, events
+            return None
+
+    def keep_undelivered(self, device_id: str, port: str, events: list[Any]) -> None:
+        """Put back events :meth:`take_undelivered` gave (their client went away), before any
+        kept since."""
+        with self.lock:
+            later = self.undelivered.get(port)
+            self.undelivered[port] = (device_id, events + (later[1] if later is not None else []))
 
     def close_all(self) -> None:
-        """Close every device and join every worker thread (server shutdown)."""
+        """Close every device and join every worker thread (server shutdown).  Events no client
+        took (a credit, a payout's end) are logged: nobody can ask for them any more."""
         with self.lock:
             entries = list(self.devices.values())
             self.devices.clear()
         for entry in entries:
             entry.device.Close()
             entry.executor.shutdown(wait=True, cancel_futures=True)
+            left = list(entry.device.GetDeviceStatus())
+            if left:
+                self.undelivered.setdefault(entry.port, (entry.device_id, []))[1].extend(left)
+        for device_id, events in self.undelivered.values():
+            for event in events:
+                if isinstance(event, (CashEventResponse, DispenserTransactionEventResponse)):
+                    log.warning("%s: not delivered to any client before shutdown: %s", device_id, event)
+        self.undelivered.clear()
         if self.downloader is not None:
             self.downloader.Close()
         self.admin.shutdown(wait=True, cancel_futures=True)

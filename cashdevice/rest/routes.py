@@ -16,6 +16,7 @@ from ..records import ValueCountryCode
 
 # importing the route modules fills ROUTES, in the order of ITL's REST API documentation
 from . import _coin_routes, _device_routes  # noqa: F401
+from ._device_routes import undelivered_status
 from ._routing import ROUTES, Call, Reply, Route, Server
 
-__all__ = ["ROUTES", "Call", "Reply", "Route", "Server", "ValueCountryCode"]
+__all__ = ["ROUTES", "Call", "Reply", "Route", "Server", "ValueCountryCode", "undelivered_status"]
