@@ -96,6 +96,7 @@ class DeviceContract:
     _family: ev.DeviceFamily
     _poll_with_ack: bool
     _ack_owed: bool
+    _unacked: list[ev.Event]
     _device_reset: bool
     _established_once: bool
     _pending: _Pending | None

@@ -345,7 +345,10 @@ class PollerMethods(DeviceContract):
                 self._last_reply = b""
                 return
             events = []  # (OK alone, the idle reply: nothing to decode or acknowledge)
-            if len(reply) > 1:
+            if len(reply) == 1:
+                if self._unacked:
+                    self._unacked = []  # (the unit shows them no more: it reset)
+            else:
                 events = ev.decode_events(
                     reply[1:],
                     self._v["sspProtocolVersion"],
@@ -353,9 +356,18 @@ class PollerMethods(DeviceContract):
                     unverified=self.commands.allow_unverified,
                 )
                 ackable = [e for e in events if _ackable(e)]
+                held, self._unacked = self._unacked, []
+                if held and not self._device_reset and not _code_in(events, PollEvent.SLAVE_RESET):
+                    # the events handled from the last reply, whose EVENT ACK was held back: the
+                    # unit shows them again ("The events will repeat until the EVENT ACK command
+                    # is sent", GA138 POLL WITH ACK); handled once, acknowledged now
+                    events = _without_repeats(events, held)
                 if events and not self._decodable(events[-1]):
                     # what follows an event we cannot decode is unknown: acknowledging it could
-                    # lose a credit, so it is left for the device to report again
+                    # lose a credit, so it is left for the device to report again (and what was
+                    # handled of this reply is not handled again when it comes back)
+                    if command == Command.POLL_WITH_ACK:
+                        self._unacked = ackable
                     ackable = []
                 if ackable and command == Command.POLL_WITH_ACK:
                     self._ack_owed = True
@@ -565,6 +577,7 @@ class PollerMethods(DeviceContract):
             self._set_state(DeviceState.IDLE)
             if self._previous_events:
                 self._previous_events = []
+            self._bezel_reported = False
             return
         if self._v["sspProtocolVersion"] < 6:
             events = self._with_dataset_country(events)
@@ -572,8 +585,9 @@ class PollerMethods(DeviceContract):
         for event in events:
             spec = ev.EVENT_SPECS.get(event.code)
             if spec is None or (not spec.verified and not self.commands.allow_unverified):
-                self.log.warning(
-                    "unknown poll event 0x%02X (rest of the reply not decoded: %s)",
+                self.log.error(
+                    "unknown poll event 0x%02X; the rest of the reply is not decoded (an event the unit "
+                    "does not repeat, such as a COIN CREDIT, is lost with it): %s",
                     event.code,
                     event.data.hex(" "),
                 )
@@ -600,6 +614,8 @@ class PollerMethods(DeviceContract):
             if errors:
                 self._set(deviceError=errors[-1])  # (what the state's receivers read)
             self._set_state(poll_state)
+        if not _code_in(events, PollEvent.NOTE_HELD_IN_BEZEL):
+            self._bezel_reported = False  # (the customer took it: the next note is reported)
         for event in events:
             if event.code in _PERSISTENT and event in previous:
                 continue  # (the unit shows it until it is reset: reported once)
@@ -1177,6 +1193,16 @@ def _in_long_step(event: ev.Event) -> bool:
 
 def _code_in(events: list[ev.Event], code: int) -> bool:
     return any(e.code == code for e in events)
+
+
+def _without_repeats(events: list[ev.Event], held: list[ev.Event]) -> list[ev.Event]:
+    """``events`` less one equal event for each of ``held`` (events already handled, shown again
+    because their EVENT ACK was held back)."""
+    out = list(events)
+    for event in held:
+        if event in out:
+            out.remove(event)
+    return out
 
 
 def _ackable(event: ev.Event) -> bool:

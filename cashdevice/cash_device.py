@@ -281,6 +281,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._family = ev.DeviceFamily.VALIDATOR
         self._poll_with_ack = True
         self._ack_owed = False
+        self._unacked: list[ev.Event] = []  # ack events handled from a reply whose ACK was held back
         self._device_reset = False
         self._established_once = False
         self._pending = None

@@ -120,3 +120,124 @@ def test_a_coin_credit_below_protocol_6_carries_the_dataset_currency(emulators: 
     assert emu.insert_coin(100, wait=5)
     rec.wait_cash("COIN_CREDIT")
     assert [c for c in rec.cash() if c[0] == "COIN_CREDIT"] == [("COIN_CREDIT", 100, "EUR")]
+
+
+def test_value_added_followed_by_an_event_the_host_cannot_decode_is_reported_once(
+    emulators: Make, devices: Make
+) -> None:
+    """GA138 POLL WITH ACK: "The events will repeat until the EVENT ACK command is sent"; VALUE
+    ADDED (0xBF, SMART System, protocol 7, REG0 bit 7) is "Poll with Ack: yes".  The seed names
+    a LIFTER EVENT whose code ITL never published (events.UNPUBLISHED_EVENTS): a real SMART Coin
+    System sends it under a code a default host cannot decode.  When it comes in the same reply
+    as a VALUE ADDED, the host holds back its EVENT ACK (``_decodable``), so the unit shows the
+    VALUE ADDED again: one coin is still one credit.  (Before: two VALUE_ADDED CashEvents.)"""
+    emu, device, rec = open_emulated(emulators, devices, "SMART_COIN_SYSTEM")
+    assert device.sspProtocolVersion >= 7
+    assert device.SetHopperOptions(0x26 | 0x80, 0)  # REG0 bit 7: VALUE ADDED instead of COIN CREDIT
+    with emu._lock:
+        assert emu.device.insert_coin(100, None)
+        emu.device.lifter_event(connected=True, opto_clear=False)
+    rec.wait_cash("VALUE_ADDED")
+    start = emu.exchanges
+    assert emu.wait_for(lambda e: e.exchanges >= start + 20, 10)
+    assert emu.ledger.credited_total() == 100
+    assert [c for c in rec.cash() if c[0] == "VALUE_ADDED"] == [("VALUE_ADDED", 100, "EUR")]
+
+
+def _credit_now(emu: Any) -> None:
+    """Under the emulator's lock: the note on its way to the stacker passes its credit point now
+    (CREDIT queued), as the unit's mechanics would a moment later."""
+    note = emu.device.note
+    assert note is not None and note.stage == "stacking"
+    note.due = 0.0
+    emu.device.tick(emu.device.clock())
+    assert note.credited
+
+
+def test_a_note_credit_followed_by_an_event_the_host_cannot_decode_is_credited_once(
+    emulators: Make, devices: Make
+) -> None:
+    """GA138 Note Credit 0xEE: "Repeat: yes, Poll with Ack: yes"; POLL WITH ACK: "The events will
+    repeat until the EVENT ACK command is sent".  An NV4000's replenishment cassette is taken out
+    as a note passes its credit point: the unit reports CREDIT and REPLENISH CASSETTE REMOVED, a
+    seed event whose code ITL never published (events.UNPUBLISHED_EVENTS), in one reply.  The host
+    cannot decode the second and holds back its EVENT ACK; the unit shows the CREDIT again.  (Before:
+    the repeated CREDIT reported the first as STACKED, and the note's STORED credited it again.)"""
+    emu, _, rec = open_emulated(emulators, devices, "NV4000", stack_time=1.0)
+    assert emu.insert_note(1000, wait=5)
+    assert emu.wait_for(lambda e: e.device.note is not None and e.device.note.stage == "stacking", 10)
+    with emu._lock:
+        _credit_now(emu)
+        emu.device.remove_cassette()
+    rec.wait_for(lambda: any(c[0] in ("STACKED", "STORED") for c in rec.cash()), what="credit")
+    assert emu.wait_for(lambda e: e.device.note is None, 10)
+    start = emu.exchanges
+    assert emu.wait_for(lambda e: e.exchanges >= start + 20, 10)
+    assert emu.ledger.credited_total() == 1000
+    assert [c for c in rec.cash() if c[0] in ("STACKED", "STORED")] in (
+        [("STACKED", 1000, "EUR")],
+        [("STORED", 1000, "EUR")],
+    )
+
+
+def test_each_note_of_a_payout_held_in_the_bezel_is_reported(emulators: Make, devices: Make) -> None:
+    """GA973 "Dispensing notes - Payout" (30.00 EUR): ``CE D0070000 EUR`` (Note Held In Bezel 20.00),
+    then replies without it once the customer took that note, then ``CE E8030000 EUR`` (10.00):
+    NOTE HELD IN BEZEL once for each note, each with its own value.  GA138 "Repeat: yes" while one
+    note waits.  One NOTE_IN_BEZEL_HOLD CashEvent per note, not per poll, not per payout.  (Before:
+    only the first note of a payout was reported.)"""
+    from cashdevice import ValueCountryCode
+    from cashdevice.enums import DispenseTransactionRequestResult as DTRR
+
+    emu, device, rec = open_emulated(
+        emulators, devices, "SPECTRAL_PAYOUT", levels={1000: 2, 2000: 2}, auto_take=0.3, payout_step=0.05
+    )
+    assert device.sspProtocolVersion >= 8
+    assert device.DispenseValue(ValueCountryCode(3000, "EUR")) == DTRR.OK
+    rec.wait_for(
+        lambda: any(e.state.name == "COMPLETED" for e in rec.of("DispenserTransactionEvent")),
+        timeout=15,
+        what="payout end",
+    )
+    assert emu.ledger.dispensed_total() == 3000
+    bezel = sorted(c for c in rec.cash() if c[0] == "NOTE_IN_BEZEL_HOLD")
+    assert bezel == [("NOTE_IN_BEZEL_HOLD", 1000, "EUR"), ("NOTE_IN_BEZEL_HOLD", 2000, "EUR")]
+
+
+@pytest.mark.parametrize("lost", [1, 8, 60])
+def test_plain_poll_coin_credit_in_lost_replies_is_reported_once(
+    emulators: Make, devices: Make, lost: int
+) -> None:
+    """GA138 POLL WITH ACK: "If this command is not supported by the slave device, then generic
+    response 0xF2 will be returned and standard poll command (0x07) will have to be used."  Under
+    plain POLL a COIN CREDIT ("Repeat: no") lives only in the reply that carries it; the transport
+    chapter: a packet with the same sequence flag gets the last reply again.  Replies lost, then
+    the unit's cached reply: one coin, one credit."""
+    from cashdevice.emulator.core import reply
+    from cashdevice.ssp import Command, Response
+
+    emu = emulators("SMART_HOPPER")
+    with emu._lock:
+        emu.device.handlers[Command.POLL_WITH_ACK] = lambda data: reply(Response.COMMAND_NOT_KNOWN)
+    from cashdevice import CashSystemOpenResult, DeviceModel
+
+    device = devices()
+
+    rec = Recorder(device)
+    assert device.Open(emu.url, emu.address, DeviceModel.SMART_HOPPER) == CashSystemOpenResult.OK
+    rec.wait_state("IDLE")
+    assert device._poll_with_ack is False
+    emu.faults.mute(Command.POLL, lost)
+    assert emu.insert_coin(100, wait=5)
+    rec.wait_for(lambda: emu.faults.muted(Command.POLL) == 0, timeout=30, what="polls used up")
+    rec.wait_cash("COIN_CREDIT", timeout=15)
+    rec.wait_for(lambda: rec.states()[-1] == "IDLE", timeout=15, what="running again")
+    assert emu.insert_coin(200, wait=15)
+    rec.wait_cash("COIN_CREDIT", 2, timeout=15)
+    start = emu.exchanges
+    assert emu.wait_for(lambda e: e.exchanges >= start + 10, 10)
+    assert [c for c in rec.cash() if c[0] == "COIN_CREDIT"] == [
+        ("COIN_CREDIT", 100, "EUR"),
+        ("COIN_CREDIT", 200, "EUR"),
+    ]
+    assert emu.ledger.credited_total() == 300
