@@ -115,6 +115,11 @@ class DeviceContract:
     _transaction_stored: int
     _transaction_reported: int
     _announce_due: bool
+    _announcing: bool
+    _deferred_ends: list[Any]
+    _job_requester: int | None
+    _levels_reads: int
+    _levels_mark: int
     _transaction_unconfirmed: bool
     _quiet_polls: int
     _replenish_left: int

@@ -7,9 +7,11 @@ DispenseTransactionRequestResult): arguments are validated first, bad input send
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
 from ._contract import DeviceContract, _KeyNotSet, _ReplyUnreadable, is_uint, response_name, unit_busy
 from ._guard import (
@@ -47,6 +49,40 @@ ENABLE_PAYOUT_ERRORS = {
 _MAYBE_RUN = (SSPTimeoutError, LinkPortLostError, LinkReplyUnreadableError)
 """Link errors after which a job's command may have run on the unit (it went out)."""
 
+_F = TypeVar("_F", bound=Callable[..., DispenseTransactionRequestResult])
+
+
+def _one_job(fn: _F) -> _F:
+    """One job request at a time per device: a request made while another thread's request is
+    between its checks and its transaction (TEST, levels, REAL) answers BUSY at once (never waits:
+    the other request may be waiting for the poll thread, whose receiver may be this caller).  The
+    thread that holds it may call again (a receiver of its own IN_PROGRESS): the transaction it
+    opened answers that call BUSY."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> DispenseTransactionRequestResult:
+        me = threading.get_ident()
+        with self._state_lock:
+            owner = self._job_requester
+            if owner is not None and owner != me:
+                busy = True
+            else:
+                busy = False
+                self._job_requester = me
+        if busy:
+            return self._payout_fail(  # type: ignore[no-any-return]
+                DispenseTransactionRequestResult.BUSY, fn.__name__, "another payout request is in progress"
+            )
+        try:
+            return fn(self, *args, **kwargs)
+        finally:
+            if owner is None:
+                with self._state_lock:
+                    self._job_requester = None
+
+    return wrapper  # type: ignore[return-value]
+
+
 class PayoutMethods(DeviceContract):
     """Payouts, float, cashbox payout limit, smart empty, payout enable, cashbox counts."""
 
@@ -78,6 +114,7 @@ class PayoutMethods(DeviceContract):
         valueCountryCode=VCC,
     )
     @_documented
+    @_one_job
     def DispenseValue(self, valueCountryCode: ValueCountryCode) -> DispenseTransactionRequestResult:
         """C# ``DispenseTransactionRequestResult DispenseValue(ValueCountryCode)`` (L11911): PAYOUT
         AMOUNT (0x33: u32 value, country, option 0x19 test then 0x58 real; protocol < 6: value
@@ -117,6 +154,7 @@ class PayoutMethods(DeviceContract):
         ),
     )
     @_documented
+    @_one_job
     def PayoutByDenomination(self, *args: Any, **kwargs: Any) -> DispenseTransactionRequestResult:
         """C# ``PayoutByDenomination(ValueCountryCode denomination_to_payout, UInt32
         numNotesToPayout)`` (L11951; 0 = every stored note of that denomination) and
@@ -155,6 +193,7 @@ class PayoutMethods(DeviceContract):
         noteCounts=list_of(U32),
     )
     @_documented
+    @_one_job
     def PayoutbyDenomination(self, noteCounts: Sequence[int] | None) -> DispenseTransactionRequestResult:
         """C# ``DispenseTransactionRequestResult PayoutbyDenomination(UInt32[] noteCounts)`` (L11986):
         ``noteCounts[i]`` notes of ``currencyAssignment[i]``; the array must have one entry per
@@ -178,6 +217,7 @@ class PayoutMethods(DeviceContract):
         noteCounts=list_of(U32),
     )
     @_documented
+    @_one_job
     def Float(self, noteCounts: Sequence[int] | None) -> DispenseTransactionRequestResult:
         """C# ``DispenseTransactionRequestResult Float(UInt32[] noteCounts)`` (L12020): FLOAT BY
         DENOMINATION (0x44).  The seed gives opposite meanings (C#: counts moved to the cashbox;
@@ -239,6 +279,7 @@ class PayoutMethods(DeviceContract):
         NV4000=FLAG,
     )
     @_documented
+    @_one_job
     def SmartEmpty(self, moduleNumber: int = 0, NV4000: bool = False) -> DispenseTransactionRequestResult:
         """C# ``DispenseTransactionRequestResult SmartEmpty(byte moduleNumber, bool NV4000 = false)``
         (L12095): SMART EMPTY (0x52), everything to the cashbox with a record of what went

@@ -373,6 +373,7 @@ class PollerMethods(DeviceContract):
                     self._ack_owed = True
             opened = self._transactions_opened  # (before its events: see _converge)
             self._handle_events(events, startup)
+            self._levels_mark = self._levels_reads  # (levels read after this reply: see STORED)
             if self._ack_owed:
                 self._send_event_ack()
             self._moving = self._pending is not None or any(e.code in _MOVING for e in events)
@@ -686,8 +687,11 @@ class PollerMethods(DeviceContract):
             stored = self._pending
             if stored is not None:
                 # counted before the event: its handler may read the level, or read the levels
-                # from the device (GetAllLevels), which a count added afterwards would double
-                self._bump_level(stored.value, stored.country, +1)
+                # from the device (GetAllLevels), which a count added afterwards would double.
+                # A levels read since the last poll (another thread's GetAllLevels, a payout's)
+                # may have counted this note already: the levels are read again instead
+                if not (self._levels_reads != self._levels_mark and self._read_levels_quietly()):
+                    self._bump_level(stored.value, stored.country, +1)
                 if self._transaction is not None:
                     self._transaction_stored += stored.value
             self._report_pending(CashEventType.STORED)
@@ -796,13 +800,34 @@ class PollerMethods(DeviceContract):
         with self._state_lock:
             due, self._announce_due = self._announce_due, False
             kind, amount = self._transaction, self._transaction_amount
-        if due and kind is not None:
+            if not (due and kind is not None):
+                return
+            self._announcing = True  # (an end meanwhile is fired after it, below)
+        try:
             self._fire(
                 self.DispenserTransactionEvent,
                 DispenserTransactionEventResponse(
                     DispenserTransactionState.IN_PROGRESS, kind, 0, amount.value, amount.country
                 ),
             )
+        finally:
+            while True:
+                with self._state_lock:
+                    ends, self._deferred_ends = self._deferred_ends, []
+                    if not ends:
+                        self._announcing = False
+                        break
+                for end in ends:
+                    self._fire(self.DispenserTransactionEvent, end)
+
+    def _fire_end(self, end: DispenserTransactionEventResponse) -> None:
+        """Fire a transaction's end, or leave it to the thread that is firing its IN_PROGRESS
+        (it fires the end right after): never an end before its IN_PROGRESS.  Nobody waits."""
+        with self._state_lock:
+            if self._announcing:
+                self._deferred_ends.append(end)
+                return
+        self._fire(self.DispenserTransactionEvent, end)
 
     def _money(self, amounts: tuple[ev.Amount, ...]) -> ev.Amount:
         """The entry of an event's amount array that is about the host's money.  GA138's payout
@@ -982,14 +1007,20 @@ class PollerMethods(DeviceContract):
         self._quiet_polls = 0
         self._reenable = True
         self._set(dispenseState=state)
-        self._fire(
-            self.DispenserTransactionEvent,
+        self._fire_end(
             DispenserTransactionEventResponse(
                 state, kind, amount.value, requested.value, amount.country or requested.country
-            ),
+            )
         )
         if refresh and self._v["deviceModel"] in DISPENSERS:
             self._refresh_levels()
+
+    def _read_levels_quietly(self) -> bool:
+        try:
+            return self._read_levels()
+        except SSPError as exc:
+            self.log.debug("levels not read: %s", exc)
+            return False
 
     def _refresh_levels(self) -> None:
         try:

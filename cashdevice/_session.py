@@ -410,19 +410,35 @@ class SessionMethods(DeviceContract):
         self._update_entries(apply)
 
     def _read_levels(self) -> bool:
-        try:
-            levels = parse_all_levels(self._ok("GET_ALL_LEVELS"))
-        except (SSPReplyError, ValueError) as exc:
-            self.log.warning("GET ALL LEVELS failed: %s", exc)
+        """GET ALL LEVELS into ``currencyAssignment``, applied while the link is still held (the
+        poll thread handles no reply between the unit's answer and its use: a STORED it polls
+        later is counted on top of these levels, never overwritten by them)."""
+        result: list[bool] = []
+
+        def apply(reply: bytes | None, error: BaseException | None) -> None:
+            if reply is None or reply[:1] != bytes((Response.OK,)):
+                return
+            try:
+                levels = parse_all_levels(reply[1:])
+            except ValueError as exc:
+                self.log.warning("GET ALL LEVELS failed: %s", exc)
+                return
+            stored = {(lv.value, lv.country): lv.stored for lv in levels}
+            ok = all((e.Value, e.CountryCode) in stored for e in self._v["currencyAssignment"])
+            self._update_entries(
+                lambda e: replace(e, Stored=stored.get((e.Value, e.CountryCode), e.Stored)),
+                lastGetLevelsSuccessful=ok,
+            )
+            self._levels_reads += 1  # (a STORED polled next may already be in these levels)
+            result.append(ok)
+
+        reply = self._send("GET_ALL_LEVELS", then=apply)
+        if not result:
+            if reply[0] != Response.OK:
+                self.log.warning("GET ALL LEVELS failed: %s", SSPReplyError("refused", reply[0], reply))
             self._set(lastGetLevelsSuccessful=False)
             return False
-        stored = {(lv.value, lv.country): lv.stored for lv in levels}
-        ok = all((e.Value, e.CountryCode) in stored for e in self._v["currencyAssignment"])
-        self._update_entries(
-            lambda e: replace(e, Stored=stored.get((e.Value, e.CountryCode), e.Stored)),
-            lastGetLevelsSuccessful=ok,
-        )
-        return ok
+        return result[0]
 
     def _update_modules(self, state: DeviceState) -> None:
         """NV4000: ``cashDeviceModules`` = the four recycler modules and the interface module,

@@ -300,6 +300,11 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._transaction_stored = 0
         self._transaction_reported = 0  # the most the device reported moved (DISPENSING ...) so far
         self._announce_due = False  # the open transaction's IN_PROGRESS is still to be fired
+        self._announcing = False  # a thread is firing IN_PROGRESS: an end meanwhile waits for it
+        self._deferred_ends: list[Any] = []  # ends that came while IN_PROGRESS was being fired
+        self._job_requester: int | None = None  # the thread inside a payout request (_one_job)
+        self._levels_reads = 0  # levels reads applied (_read_levels)
+        self._levels_mark = 0  # ... when the poll thread last handled a poll reply
         self._transaction_unconfirmed = False
         self._quiet_polls = 0
         self._replenish_left = 0

@@ -53,7 +53,7 @@ class Interpreter:
             ],
         )
 
-        def no_port(data: bytes, *, encrypt: bool | None = None) -> bytes:
+        def no_port(data: bytes, *, encrypt: bool | None = None, then: object = None) -> bytes:
             self.sent.append(data)
             raise SSPPortError("no port in this test")
 

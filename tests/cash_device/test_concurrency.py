@@ -1,0 +1,264 @@
+"""Application threads calling public methods at once, and with the poll thread (found by a concurrency
+probe; each test failed before its fix).
+
+Ordering is made deterministic with events only: emulator hooks (``emu.device.execute`` wrapped,
+the emulator's VirtualClock) and, for a gap between two exchanges of a host call (where no
+emulator hook can hold a thread without holding the link), :func:`gated`, which stops the
+calling thread at the entry of a named host function until the test lets it go (``sys.settrace``
+in that one thread: it observes, it changes nothing)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from device_helpers import Recorder
+
+from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceState, ValueCountryCode
+from cashdevice.emulator import Emulator, VirtualClock
+from cashdevice.enums import DispenserTransactionState
+from cashdevice.enums import DispenseTransactionRequestResult as DTRR
+from cashdevice.ssp import Command
+
+Make = Callable[..., Any]
+
+
+def opened(emu: Emulator, device: CashDevice, model: DeviceModel) -> Recorder:
+    rec = Recorder(device)
+    assert device.Open(emu.url, emu.address, model) == CashSystemOpenResult.OK
+    rec.wait_for(lambda: device.deviceState in (DeviceState.IDLE, DeviceState.DISABLED), what="IDLE")
+    return rec
+
+
+def ends(rec: Recorder) -> list[tuple[str, int, int]]:
+    """(state, value, requested) of every DispenserTransactionEvent end."""
+    return [
+        (e.state.name, e.value, e.requestedValue)
+        for e in rec.of("DispenserTransactionEvent")
+        if e.state != DispenserTransactionState.IN_PROGRESS
+    ]
+
+
+def starts(rec: Recorder) -> list[int]:
+    return [
+        e.requestedValue
+        for e in rec.of("DispenserTransactionEvent")
+        if e.state == DispenserTransactionState.IN_PROGRESS
+    ]
+
+
+class Gated(threading.Thread):
+    """Runs ``call()`` in a thread that stops at the first entry of the host function ``at``
+    (``reached`` set) until ``go`` is set.  ``result`` holds what ``call`` returned."""
+
+    def __init__(
+        self, call: Callable[[], Any], at: str, when: Callable[[Any], bool] = lambda frame: True
+    ) -> None:
+        super().__init__(daemon=True)
+        self.call, self.at, self.when = call, at, when
+        self.reached, self.go = threading.Event(), threading.Event()
+        self.result: Any = None
+
+    def _trace(self, frame: Any, event: str, arg: Any) -> None:
+        if (
+            event == "call"
+            and frame.f_code.co_name == self.at
+            and not self.reached.is_set()
+            and self.when(frame)
+        ):
+            self.reached.set()
+            self.go.wait(30)
+        return None
+
+    def run(self) -> None:
+        sys.settrace(self._trace)
+        try:
+            self.result = self.call()
+        finally:
+            sys.settrace(None)
+
+
+def hook(emu: Emulator, before: Callable[[bytes], None]) -> None:
+    """Call ``before(data)`` in the emulator's engine before it executes each command."""
+    unit = emu.device
+    original = unit.execute
+
+    def execute(data: bytes, encrypted: bool) -> bytes:
+        before(bytes(data))
+        return original(data, encrypted)
+
+    with emu._lock:
+        unit.execute = execute  # type: ignore[method-assign]
+
+
+@pytest.mark.timeout(60)
+def test_two_payouts_at_once_each_end_belongs_to_its_request(emulators: Make, devices: Make) -> None:
+    """Two application threads pay out at once.  B passes the payout checks and its TEST is
+    accepted (the unit is idle); A then pays out (TEST, levels, REAL: A's transaction opens).
+    The unit finishes A just before B's REAL arrives, so B's REAL is accepted too, before any poll
+    has shown A's DISPENSED.  Each DispenserTransactionEvent end must belong to the request that
+    started it.  (Before: B's transaction replaced A's, and A's DISPENSED ended "B" as COMPLETED 20.00
+    of 10.00 requested, then B's end came for "0 requested".)  Now a payout request made while another
+    thread's request runs answers BUSY at once."""
+    clock = VirtualClock()
+    emu = emulators("SPECTRAL_PAYOUT", levels={1000: 5, 2000: 5}, auto_take=0.0, payout_step=0.1, clock=clock)
+    device = devices(timeout=2.0)
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    reals: list[int] = []
+
+    def before(data: bytes) -> None:
+        if data[0] == Command.PAYOUT_AMOUNT and data[-1] == 0x58:
+            reals.append(int.from_bytes(data[1:5], "little"))
+            if len(reals) == 2:
+                emu.advance(2.0)  # A's notes leave the unit (DISPENSED queued, not yet polled)
+
+    hook(emu, before)
+    b = Gated(lambda: device.DispenseValue(ValueCountryCode(1000, "EUR")), at="_start_job")
+    b.start()
+    try:
+        assert b.reached.wait(10)  # B passed _payout_checks and its TEST was accepted
+        a = device.DispenseValue(ValueCountryCode(2000, "EUR"))  # A
+    finally:
+        b.go.set()
+        b.join(20)
+    results = {2000: a, 1000: b.result}
+    paid = [v for v, r in results.items() if r == DTRR.OK]
+    assert paid, results
+    assert all(r in (DTRR.OK, DTRR.BUSY) for r in results.values()), results
+    emu.advance(2.0)  # the last payout's note leaves the unit
+    rec.wait_for(lambda: len(ends(rec)) >= len(paid), timeout=15, what="the ends")
+    rec.wait_for(lambda: device.deviceState == DeviceState.IDLE, timeout=5, what="IDLE")
+    assert emu.ledger.total("dispensed") == sum(paid)
+    # each request that was accepted gets one end, with its own amount, and no other end comes
+    assert sorted(ends(rec)) == sorted(("COMPLETED", v, v) for v in paid), (results, ends(rec))
+
+
+@pytest.mark.timeout(60)
+def test_in_progress_never_comes_after_the_payouts_end(emulators: Make, devices: Make) -> None:
+    """The request's thread has opened the transaction (REAL accepted) and is about to fire
+    IN_PROGRESS when it is descheduled; the unit finishes the payout and the poll thread reports
+    it.  The docstring of _announce_transaction promises IN_PROGRESS "by the request's thread,
+    or by the poll thread first if the job's end arrives before (never after it)".  An
+    application's state machine must not see IN_PROGRESS after COMPLETED (it would show a payout
+    running forever).  Now an end that comes while another thread fires IN_PROGRESS is fired right
+    after it."""
+    clock = VirtualClock()
+    emu = emulators("SPECTRAL_PAYOUT", levels={1000: 5}, auto_take=0.0, payout_step=0.1, clock=clock)
+    device = devices(timeout=2.0)
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    a = Gated(
+        lambda: device.DispenseValue(ValueCountryCode(1000, "EUR")),
+        at="_fire",
+        when=lambda frame: type(frame.f_locals["args"]).__name__ == "DispenserTransactionEventResponse",
+    )
+    a.start()
+    try:
+        assert a.reached.wait(10)  # the request took the announcement and is about to fire it
+        emu.advance(1.0)  # the note leaves the unit
+        # the poll thread has handled DISPENSED and ended the transaction
+        rec.wait_for(
+            lambda: device.dispenseState == DispenserTransactionState.COMPLETED, timeout=5, what="the end"
+        )
+    finally:
+        a.go.set()
+        a.join(10)
+    assert a.result == DTRR.OK
+    rec.wait_for(lambda: len(ends(rec)) == 1, timeout=5, what="the payout's end")
+    states = [e.state.name for e in rec.of("DispenserTransactionEvent")]
+    assert states == ["IN_PROGRESS", "COMPLETED"]
+
+
+def credit_handled(emu: Emulator) -> None:
+    """A 10.00 note goes in and is credited; the host has handled (and acknowledged) the CREDIT;
+    the note is on its way to the store (it lands when the clock moves 0.05 s on)."""
+    assert emu.insert_note(1000)
+    for _ in range(200):  # read, escrow (accepted by the host's next poll), stacking, CREDIT acknowledged
+        emu.advance(0.01)
+        if emu.wait_for(
+            lambda e: (
+                e.device.note is not None
+                and e.device.note.stage == "credited"
+                and not e.device.awaiting_ack()
+            ),
+            0.05,
+        ):
+            return
+    raise AssertionError("the note was not credited")
+
+
+def stored(device: CashDevice, value: int) -> int:
+    return next(e.Stored for e in device.currencyAssignment if e.Value == value)
+
+
+@pytest.mark.timeout(60)
+def test_get_all_levels_from_another_thread_does_not_count_a_stored_note_twice(
+    emulators: Make, devices: Make
+) -> None:
+    """The application calls GetAllLevels while a credited note lands in the payout store.  The
+    unit answers GET ALL LEVELS with the note counted; the poll thread then handles the note's
+    STORED (NOTE STORED IN PAYOUT) and adds it to the level again.  Stored (and GetStoredValue)
+    then shows one note more than the unit holds until the next levels read: an application that
+    pays out by its levels, or reconciles them, is one note off.  Now a STORED after a levels read
+    since the last poll reads the levels again instead of adding one."""
+    clock = VirtualClock()
+    emu = emulators("SPECTRAL_PAYOUT", levels={1000: 2}, clock=clock)
+    device = devices(timeout=3.0)
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    applied = threading.Event()
+    landed = threading.Event()
+
+    def before(data: bytes) -> None:
+        if data[0] == Command.GET_ALL_LEVELS and not landed.is_set():
+            emu.advance(0.2)  # the note lands in the store: STORED waits for the next poll
+            landed.set()
+        elif data[0] in (Command.POLL, Command.POLL_WITH_ACK) and landed.is_set():
+            applied.wait(10)  # (the application's thread has its reply: it applies it first)
+
+    credit_handled(emu)
+    hook(emu, before)
+    assert device.GetAllLevels()
+    applied.set()
+    rec.wait_cash("STORED")
+    levels = {d.value: n for d, n in emu.levels.items()}
+    assert levels[1000] == 3
+    assert stored(device, 1000) == 3
+    assert device.GetStoredValue("EUR") == sum(v * n for v, n in levels.items())
+
+
+@pytest.mark.timeout(60)
+def test_get_all_levels_from_another_thread_does_not_lose_a_stored_note(
+    emulators: Make, devices: Make
+) -> None:
+    """The other order: the unit answers the application's GET ALL LEVELS before the credited note
+    lands; before the application's thread applies that reply, the note lands and the poll
+    thread counts its STORED.  The stale reply then overwrites the count: the level shows one
+    note less than the unit holds (GetStoredValue 10.00 short) until the next levels read.  Now the
+    reply is applied while the link is still held."""
+    clock = VirtualClock()
+    emu = emulators("SPECTRAL_PAYOUT", levels={1000: 2}, clock=clock)
+    device = devices(timeout=3.0)
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    credit_handled(emu)
+    app = Gated(device.GetAllLevels, at="_update_entries")  # (its reply in hand, not yet applied)
+    app.start()
+    assert app.reached.wait(10)
+    emu.advance(0.2)  # the note lands in the store
+    try:
+        # the poll thread polls and counts the note's STORED (unless the application's thread
+        # holds the link until it has applied its levels: then no STORED comes before it does)
+        try:
+            rec.wait_cash("STORED", timeout=3)
+        except AssertionError:
+            pass
+    finally:
+        app.go.set()
+        app.join(10)
+    assert app.result is True
+    rec.wait_cash("STORED")
+    levels = {d.value: n for d, n in emu.levels.items()}
+    assert levels[1000] == 3
+    assert stored(device, 1000) == 3
+    assert device.GetStoredValue("EUR") == sum(v * n for v, n in levels.items())
