@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 from .commands import CommandTable, UnverifiedCommandError
 from .enums import DenominationRoute
@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     from .link import SSPLink
     from .records import CurrencyAssignmentEntry, ValueCountryCode
 
-    _Then = Callable[[bytes | None, BaseException | None], None]
+    # Optional: an alias is an expression, not an annotation, and X | None is 3.10+ there
+    _Then = Callable[[Optional[bytes], Optional[BaseException]], None]
     """What ``_command`` calls under the link lock: (reply, None), or (None, the link's error)."""
 
 

@@ -554,9 +554,10 @@ class CommandTable:
         if path.suffix.lower() == ".toml":
             if sys.version_info < (3, 11):  # pragma: no cover - depends on the interpreter
                 raise ValueError("TOML command files need Python 3.11 or newer; use JSON")
-            import tomllib
+            else:  # an else that mypy reads as unreachable before 3.11 (it checks a bare import)
+                import tomllib
 
-            data = tomllib.loads(text)
+                data = tomllib.loads(text)
         else:
             data = json.loads(text)
         if not isinstance(data, dict):
