@@ -13,7 +13,15 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from ._contract import DeviceContract, _KeyNotSet, _ReplyUnreadable, _SessionLost, accept_route, unit_busy
+from ._contract import (
+    DeviceContract,
+    _KeyNotSet,
+    _ReplyUnreadable,
+    _SessionLost,
+    accept_route,
+    response_name,
+    unit_busy,
+)
 from .enums import CashDeviceModuleType, CurrencyType, DeviceModel, DeviceState
 from .link import LinkReplyUnreadableError, LinkTimeoutError, SSPLink
 from .models import COIN_MODELS, DISPENSERS, MODELS, PAYOUT_MODELS, model_from_unit_type
@@ -416,7 +424,7 @@ class SessionMethods(DeviceContract):
         result: list[bool] = []
 
         def apply(reply: bytes | None, error: BaseException | None) -> None:
-            if reply is None or reply[:1] != bytes((Response.OK,)):
+            if not reply or reply[0] != Response.OK:
                 return
             try:
                 levels = parse_all_levels(reply[1:])
@@ -435,7 +443,7 @@ class SessionMethods(DeviceContract):
         reply = self._send("GET_ALL_LEVELS", then=apply)
         if not result:
             if reply[0] != Response.OK:
-                self.log.warning("GET ALL LEVELS failed: %s", SSPReplyError("refused", reply[0], reply))
+                self.log.warning("GET ALL LEVELS failed: device answered %s", response_name(reply))
             self._set(lastGetLevelsSuccessful=False)
             return False
         return result[0]
