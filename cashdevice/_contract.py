@@ -98,6 +98,7 @@ class DeviceContract:
     _poll_with_ack: bool
     _ack_owed: bool
     _unacked: list[ev.Event]
+    _undecodable: tuple[ev.Event | None, int]
     _device_reset: bool
     _established_once: bool
     _pending: _Pending | None

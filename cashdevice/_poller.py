@@ -143,6 +143,9 @@ _TRANSACTION_FAILED = frozenset(
     }
 )
 _TRANSACTION_ENDS = frozenset(_TRANSACTION_DONE) | _TRANSACTION_FAILED
+_UNDECODABLE_REPEATS = 3
+"""Replies in a row with the same event the host cannot decode, after which it acknowledges them all the
+same (a unit that repeats an unknown event would otherwise never be acknowledged)."""
 # Poll events that show a dispenser transaction still running (or just ended).
 _TRANSACTION_SIGNS = (
     frozenset(_TRANSACTION_PROGRESS)
@@ -365,10 +368,24 @@ class PollerMethods(DeviceContract):
                 if events and not self._decodable(events[-1]):
                     # what follows an event we cannot decode is unknown: acknowledging it could
                     # lose a credit, so it is left for the device to report again (and what was
-                    # handled of this reply is not handled again when it comes back)
-                    if command == Command.POLL_WITH_ACK:
-                        self._unacked = ackable
-                    ackable = []
+                    # handled of this reply is not handled again when it comes back) ...
+                    tail = events[-1]
+                    seen = self._undecodable[1] + 1 if self._undecodable[0] == tail else 1
+                    self._undecodable = (tail, seen)
+                    if seen < _UNDECODABLE_REPEATS:
+                        if command == Command.POLL_WITH_ACK:
+                            self._unacked = ackable
+                        ackable = []
+                    else:
+                        # ... unless the unknown event itself comes back every time: the unit would
+                        # hold its events (and its note path) for ever; its bytes were logged
+                        self.log.error(
+                            "the same undecodable event came in %d replies in a row: acknowledged, "
+                            "or the unit would hold its events for ever (what followed it is lost)",
+                            seen,
+                        )
+                elif self._undecodable[1]:
+                    self._undecodable = (None, 0)
                 if ackable and command == Command.POLL_WITH_ACK:
                     self._ack_owed = True
             opened = self._transactions_opened  # (before its events: see _converge)

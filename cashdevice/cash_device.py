@@ -282,6 +282,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._poll_with_ack = True
         self._ack_owed = False
         self._unacked: list[ev.Event] = []  # ack events handled from a reply whose ACK was held back
+        self._undecodable: tuple[ev.Event | None, int] = (None, 0)  # that reply's unknown event, times seen
         self._device_reset = False
         self._established_once = False
         self._pending = None

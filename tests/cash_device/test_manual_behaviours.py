@@ -14,6 +14,7 @@ from device_helpers import Recorder, open_emulated
 from cashdevice import ValueCountryCode
 from cashdevice.enums import DispenserTransactionState
 from cashdevice.enums import DispenseTransactionRequestResult as DTRR
+from cashdevice.events import UNPUBLISHED_EVENTS, Event
 
 Make = Callable[..., Any]
 
@@ -241,3 +242,28 @@ def test_plain_poll_coin_credit_in_lost_replies_is_reported_once(
         ("COIN_CREDIT", 200, "EUR"),
     ]
     assert emu.ledger.credited_total() == 300
+
+
+def test_an_unknown_event_the_unit_repeats_does_not_hold_its_events_for_ever(
+    emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A unit that shows an event the host cannot decode in every reply (an NV4000 with its cassette
+    out, under a code ITL never published): the host holds back its EVENT ACK for a reply whose end it
+    cannot read, so that the unit shows the events again; when the unknown event comes back every time,
+    it acknowledges after three such replies (logged).  (Before: never, and the unit held its CREDIT
+    and its note path for ever: no note could go in.)"""
+    emu, _, rec = open_emulated(emulators, devices, "NV4000", stack_time=0.2, read_time=0.2)
+    original = emu.device.status_events
+    removed = Event(UNPUBLISHED_EVENTS["REPLENISH_CASSETTE_REMOVED"])
+    with emu._lock:
+        emu.device.status_events = lambda: [*original(), removed]  # type: ignore[method-assign]
+    for n, value in enumerate((1000, 2000), start=1):
+        assert emu.insert_note(value, wait=5)
+        rec.wait_for(
+            lambda n=n: len([c for c in rec.cash() if c[0] in ("STACKED", "STORED")]) == n,
+            timeout=15,
+            what=f"credit {n}",
+        )
+    credits = sorted(c[1] for c in rec.cash() if c[0] in ("STACKED", "STORED"))
+    assert credits == [1000, 2000] and emu.ledger.credited_total() == 3000
+    assert "the same undecodable event came in 3 replies in a row" in caplog.text
