@@ -117,8 +117,8 @@ class DeviceContract:
     _transaction_stored: int
     _transaction_reported: int
     _announce_due: bool
-    _announcing: bool
-    _deferred_ends: list[Any]
+    _announced: threading.Event
+    _announcer: int
     _job_requester: int | None
     _levels_reads: int
     _levels_mark: int

@@ -12,6 +12,7 @@ INVALID_INPUT, ``F2`` NOT_SUPPORTED; a device that does not answer gives BUSY.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from types import MappingProxyType
@@ -169,6 +170,41 @@ def _documented(fn: Callable[..., _R]) -> Callable[..., _R]:
         return narrowed
 
     return wrapper
+
+
+_F = TypeVar("_F", bound=Callable[..., DispenseTransactionRequestResult])
+
+
+def _one_job(fn: _F) -> _F:
+    """One job request at a time per device: a request made while another thread's request is
+    between its checks and its transaction (TEST, levels, REAL) answers BUSY at once (never waits:
+    the other request may be waiting for the poll thread, whose receiver may be this caller).  The
+    thread that holds it may call again (a receiver of its own IN_PROGRESS): the transaction it
+    opened answers that call BUSY."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> DispenseTransactionRequestResult:
+        me = threading.get_ident()
+        with self._state_lock:
+            owner = self._job_requester
+            if owner is not None and owner != me:
+                busy = True
+            else:
+                busy = False
+                self._job_requester = me
+        if busy:
+            return self._payout_fail(  # type: ignore[no-any-return]
+                DispenseTransactionRequestResult.BUSY, fn.__name__, "another payout request is in progress"
+            )
+        try:
+            return fn(self, *args, **kwargs)
+        finally:
+            if owner is None:
+                with self._state_lock:
+                    if self._job_requester == me:  # (released already once its transaction opened)
+                        self._job_requester = None
+
+    return wrapper  # type: ignore[return-value]
 
 
 class NoteMethods(DeviceContract):
@@ -570,6 +606,7 @@ class NoteMethods(DeviceContract):
 
     @csharp(DispenseTransactionRequestResult.NOT_SUPPORTED, NumberToReplinish=U32)
     @_documented
+    @_one_job
     def Replenish(self, NumberToReplinish: int) -> DispenseTransactionRequestResult:
         """C# ``DispenseTransactionRequestResult Replenish(uint NumberToReplinish)`` (L12417; the
         seed's spelling): move notes from the NV4000 replenishment cassette to the recyclers.

@@ -7,11 +7,9 @@ DispenseTransactionRequestResult): arguments are validated first, bad input send
 
 from __future__ import annotations
 
-import functools
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, TypeVar, overload
+from typing import Any, overload
 
 from ._contract import DeviceContract, _KeyNotSet, _ReplyUnreadable, is_uint, response_name, unit_busy
 from ._guard import (
@@ -24,7 +22,7 @@ from ._guard import (
     list_of,
     optional,
 )
-from ._notes import F5, _documented
+from ._notes import F5, _documented, _one_job
 from .commands import UnverifiedCommandError
 from .enums import (
     DeviceModel,
@@ -48,39 +46,6 @@ ENABLE_PAYOUT_ERRORS = {
 
 _MAYBE_RUN = (SSPTimeoutError, LinkPortLostError, LinkReplyUnreadableError)
 """Link errors after which a job's command may have run on the unit (it went out)."""
-
-_F = TypeVar("_F", bound=Callable[..., DispenseTransactionRequestResult])
-
-
-def _one_job(fn: _F) -> _F:
-    """One job request at a time per device: a request made while another thread's request is
-    between its checks and its transaction (TEST, levels, REAL) answers BUSY at once (never waits:
-    the other request may be waiting for the poll thread, whose receiver may be this caller).  The
-    thread that holds it may call again (a receiver of its own IN_PROGRESS): the transaction it
-    opened answers that call BUSY."""
-
-    @functools.wraps(fn)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> DispenseTransactionRequestResult:
-        me = threading.get_ident()
-        with self._state_lock:
-            owner = self._job_requester
-            if owner is not None and owner != me:
-                busy = True
-            else:
-                busy = False
-                self._job_requester = me
-        if busy:
-            return self._payout_fail(  # type: ignore[no-any-return]
-                DispenseTransactionRequestResult.BUSY, fn.__name__, "another payout request is in progress"
-            )
-        try:
-            return fn(self, *args, **kwargs)
-        finally:
-            if owner is None:
-                with self._state_lock:
-                    self._job_requester = None
-
-    return wrapper  # type: ignore[return-value]
 
 
 class PayoutMethods(DeviceContract):

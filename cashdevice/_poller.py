@@ -115,9 +115,10 @@ _ONE_NOTE_TO_CASHBOX = frozenset(
     }
 )
 _CASHBOX_OPERATION_DONE = frozenset({PollEvent.FLOATED, PollEvent.EMPTIED, PollEvent.SMART_EMPTIED})
-# Events that persist on a unit until a reset (a SMART Hopper's FRAUD ATTEMPT, GA973: "The Fraud Event
-# response is persistent and can only be cleared by resetting the device"): reported once while
-# consecutive polls show the same event.
+# Events that persist on a unit until a reset (a SMART Hopper's FRAUD ATTEMPT, with the amount paid so
+# far, GA973: "The Fraud Event response is persistent and can only be cleared by resetting the
+# device"): reported once while consecutive polls show the same event.  (A note validator's FRAUD
+# ATTEMPT carries a channel, not an amount, and is not persistent.)
 _PERSISTENT = frozenset({PollEvent.FRAUD_ATTEMPT})
 # Dispenser transactions: progress and terminal events, with the transaction type.
 _TRANSACTION_PROGRESS: dict[int, DispenserTransactionType] = {
@@ -144,6 +145,8 @@ _TRANSACTION_FAILED = frozenset(
 )
 _TRANSACTION_ENDS = frozenset(_TRANSACTION_DONE) | _TRANSACTION_FAILED
 _UNDECODABLE_REPEATS = 3
+_END_WAIT = 2.0
+"""Seconds a transaction's end waits for its IN_PROGRESS, which another thread is firing (_fire_end)."""
 """Replies in a row with the same event the host cannot decode, after which it acknowledges them all the
 same (a unit that repeats an unknown event would otherwise never be acknowledged)."""
 # Poll events that show a dispenser transaction still running (or just ended).
@@ -635,8 +638,8 @@ class PollerMethods(DeviceContract):
         if not _code_in(events, PollEvent.NOTE_HELD_IN_BEZEL):
             self._bezel_reported = False  # (the customer took it: the next note is reported)
         for event in events:
-            if event.code in _PERSISTENT and event in previous:
-                continue  # (the unit shows it until it is reset: reported once)
+            if event.code in _PERSISTENT and event.amounts and event in previous:
+                continue  # (a coin unit shows it until it is reset: reported once)
             try:
                 self._handle_event(event, startup)
             except Exception:
@@ -801,6 +804,10 @@ class PollerMethods(DeviceContract):
         and announces it once the link is free, so that no receiver runs under the link lock."""
         self._transaction = kind
         self._transactions_opened += 1
+        if self._job_requester == threading.get_ident():
+            # the open transaction now answers other requests BUSY; its end may come (and a
+            # receiver on the poll thread start the next payout) before this request returns
+            self._job_requester = None
         self._last_end = None
         self._transaction_amount = ev.Amount(value, country)
         self._transaction_levels = {(e.Value, e.CountryCode): e.Stored for e in self._v["currencyAssignment"]}
@@ -819,7 +826,8 @@ class PollerMethods(DeviceContract):
             kind, amount = self._transaction, self._transaction_amount
             if not (due and kind is not None):
                 return
-            self._announcing = True  # (an end meanwhile is fired after it, below)
+            self._announced.clear()  # (an end meanwhile waits for this IN_PROGRESS: _fire_end)
+            self._announcer = threading.get_ident()
         try:
             self._fire(
                 self.DispenserTransactionEvent,
@@ -828,22 +836,20 @@ class PollerMethods(DeviceContract):
                 ),
             )
         finally:
-            while True:
-                with self._state_lock:
-                    ends, self._deferred_ends = self._deferred_ends, []
-                    if not ends:
-                        self._announcing = False
-                        break
-                for end in ends:
-                    self._fire(self.DispenserTransactionEvent, end)
+            self._announced.set()
 
     def _fire_end(self, end: DispenserTransactionEventResponse) -> None:
-        """Fire a transaction's end, or leave it to the thread that is firing its IN_PROGRESS
-        (it fires the end right after): never an end before its IN_PROGRESS.  Nobody waits."""
-        with self._state_lock:
-            if self._announcing:
-                self._deferred_ends.append(end)
-                return
+        """Fire a transaction's end after its IN_PROGRESS: while another thread fires IN_PROGRESS
+        (the request's thread, descheduled after it took the announcement, or with slow
+        receivers), wait for it, :data:`_END_WAIT` seconds at most.  An IN_PROGRESS receiver that
+        itself waits for the end gets it after that time (logged)."""
+        announced = self._announced
+        if not announced.is_set() and self._announcer != threading.get_ident():
+            if not announced.wait(_END_WAIT):
+                self.log.warning(
+                    "IN_PROGRESS receivers still run after %.0f s; the transaction's end is fired now",
+                    _END_WAIT,
+                )
         self._fire(self.DispenserTransactionEvent, end)
 
     def _money(self, amounts: tuple[ev.Amount, ...]) -> ev.Amount:
@@ -1033,11 +1039,13 @@ class PollerMethods(DeviceContract):
             self._refresh_levels()
 
     def _read_levels_quietly(self) -> bool:
+        """True when a levels read was applied (even one that lacked a denomination)."""
+        before = self._levels_reads
         try:
-            return self._read_levels()
+            self._read_levels()
         except SSPError as exc:
             self.log.debug("levels not read: %s", exc)
-            return False
+        return self._levels_reads != before
 
     def _refresh_levels(self) -> None:
         try:

@@ -224,6 +224,8 @@ class SessionMethods(DeviceContract):
             self._negotiate_protocol()
             self._apply_setup(parse_setup_request(self._ok("SETUP_REQUEST")))
             if not self._established_once or not self._same_unit():
+                if self._established_once:
+                    self._last_end = None  # (another unit: an end it reports is not the last one's)
                 self.GetUnitInfo()
             self._initial_configuration()
             self._session_up = True

@@ -301,8 +301,9 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._transaction_stored = 0
         self._transaction_reported = 0  # the most the device reported moved (DISPENSING ...) so far
         self._announce_due = False  # the open transaction's IN_PROGRESS is still to be fired
-        self._announcing = False  # a thread is firing IN_PROGRESS: an end meanwhile waits for it
-        self._deferred_ends: list[Any] = []  # ends that came while IN_PROGRESS was being fired
+        self._announced = threading.Event()  # clear while a thread fires IN_PROGRESS (_fire_end waits)
+        self._announced.set()
+        self._announcer = 0  # the thread that fires (or fired) the last IN_PROGRESS
         self._job_requester: int | None = None  # the thread inside a payout request (_one_job)
         self._levels_reads = 0  # levels reads applied (_read_levels)
         self._levels_mark = 0  # ... when the poll thread last handled a poll reply
@@ -554,7 +555,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._payout_enabled = True  # wanted: Open enables the payout (payout models)
         self._payout_option = self._hopper_options = None  # (options of an earlier session)
         self._refill_mode = self._cashbox_limits = None
-        self._last_end = None  # (an end the unit reports again after this Open is reported)
+        # (_last_end is kept: a unit power-cycled while closed reports the same end again, GA973)
         try:
             self._establish()
         except (SSPError, ValueError) as exc:

@@ -338,8 +338,10 @@ def get_device_status(c: Call) -> Reply:
     """The queued events, drained (L2453: "a queue of states").  A client gone before the answer
     is sent gets them at its next call instead (``undo``; the endpoint checks)."""
     events = c.dev.GetDeviceStatus()
-    dev = c.dev
-    return Reply(200, [e.to_json() for e in events], undo=lambda: dev._return_status(events))
+    entry, reg = c.entry, c.server.registry
+    assert entry is not None
+    # (put back into the device, or where its close leaves events if DisconnectDevice closed it meanwhile)
+    return Reply(200, [e.to_json() for e in events], undo=lambda: reg.return_status(entry, list(events)))
 
 
 def undelivered_status(server: Server, device_id: str) -> Reply | None:

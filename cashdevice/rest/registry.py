@@ -108,9 +108,19 @@ class Registry:
             left = list(entry.device.GetDeviceStatus())
             if left:
                 earlier = self.undelivered.get(entry.port)
-                if earlier is not None and earlier[0] == entry.device_id:
+                if earlier is not None:
                     left = earlier[1] + left
                 self.undelivered[entry.port] = (entry.device_id, left)
+
+    def return_status(self, entry: DeviceEntry, events: list[Any]) -> None:
+        """Put back events a GetDeviceStatus took from ``entry`` (its client went away): into its
+        queue while it is in the registry, else (closed meanwhile) before what its close left."""
+        with self.lock:
+            if self.devices.get(entry.device_id) is entry:
+                entry.device._return_status(events)
+                return
+            later = self.undelivered.get(entry.port)
+            self.undelivered[entry.port] = (entry.device_id, events + (later[1] if later is not None else []))
 
     def take_undelivered(self, device_id: str) -> tuple[str, list[Any]] | None:
         """``(port, events)`` kept for ``device_id`` (and forgotten here), None when there are none."""

@@ -262,3 +262,81 @@ def test_get_all_levels_from_another_thread_does_not_lose_a_stored_note(
     assert levels[1000] == 3
     assert stored(device, 1000) == 3
     assert device.GetStoredValue("EUR") == sum(v * n for v, n in levels.items())
+
+
+@pytest.mark.timeout(60)
+def test_a_payout_from_a_completed_receiver_is_not_busy_while_the_first_request_returns(
+    emulators: Make, devices: Make
+) -> None:
+    """The application pays 10.00 then, from its DispenserTransactionEvent COMPLETED receiver, the
+    next 5.00 (a change-giving loop).  The first request's thread has sent REAL and fired
+    IN_PROGRESS, and is on its way out of DispenseValue (here: descheduled at _payout_result) when
+    the unit finishes and the poll thread fires COMPLETED.  The receiver's payout is answered BUSY
+    ("another payout request is in progress") although the first transaction is over and no other
+    request runs: the second payout was never made (the request stayed marked until DispenseValue
+    returned).  Now the mark goes when its transaction opens (found by a review probe)."""
+    clock = VirtualClock()
+    emu = emulators("SPECTRAL_PAYOUT", levels={500: 10, 1000: 5}, auto_take=0.0, payout_step=0.1, clock=clock)
+    device = devices(timeout=2.0)
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    second: list[DTRR] = []
+
+    def on_end(sender: Any, e: Any) -> None:
+        if e.state == DispenserTransactionState.COMPLETED and not second:
+            second.append(device.DispenseValue(ValueCountryCode(500, "EUR")))
+
+    device.DispenserTransactionEvent += on_end
+    a = Gated(
+        lambda: device.DispenseValue(ValueCountryCode(1000, "EUR")),
+        at="_payout_result",
+        when=lambda frame: frame.f_back.f_code.co_name == "_start_job",  # (not the TEST's)
+    )
+    a.start()
+    try:
+        assert a.reached.wait(10)  # REAL accepted, IN_PROGRESS fired; the request is returning
+        emu.advance(2.0)  # the note leaves the unit: the poll thread fires COMPLETED
+        rec.wait_for(lambda: bool(second), timeout=10, what="the receiver's payout")
+    finally:
+        a.go.set()
+        a.join(10)
+    assert a.result == DTRR.OK
+    assert second == [DTRR.OK], second
+
+
+@pytest.mark.timeout(60)
+def test_an_in_progress_receiver_that_waits_for_the_end_gets_it(emulators: Make, devices: Make) -> None:
+    """An application's IN_PROGRESS receiver (on the request's thread) shows "paying..." and waits
+    for the payout's end, which its COMPLETED receiver signals (a synchronous payout wrapper).  The
+    unit pays and the poll thread handles DISPENSED while the IN_PROGRESS receiver still runs.  The
+    end waits for IN_PROGRESS (never before it), but at most _END_WAIT (2 s): the receiver gets it.
+    (A first version left the end to the thread firing IN_PROGRESS, the one waiting for it: it never
+    came; found by a review probe.)"""
+    clock = VirtualClock()
+    emu = emulators("SPECTRAL_PAYOUT", levels={1000: 5}, auto_take=0.0, payout_step=0.1, clock=clock)
+    device = devices(timeout=2.0)
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    waiting, done = threading.Event(), threading.Event()
+    seen_in_time: list[bool] = []
+
+    def on_tx(sender: Any, e: Any) -> None:
+        if e.state == DispenserTransactionState.IN_PROGRESS:
+            waiting.set()
+            seen_in_time.append(done.wait(5))
+        else:
+            done.set()
+
+    device.DispenserTransactionEvent += on_tx
+    result: list[DTRR] = []
+    t = threading.Thread(target=lambda: result.append(device.DispenseValue(ValueCountryCode(1000, "EUR"))))
+    t.start()
+    try:
+        assert waiting.wait(10)
+        emu.advance(2.0)  # the note leaves the unit: DISPENSED
+        rec.wait_for(
+            lambda: device.dispenseState == DispenserTransactionState.COMPLETED, timeout=5, what="the end"
+        )
+    finally:
+        t.join(20)
+    assert result == [DTRR.OK]
+    assert seen_in_time == [True]
+    assert ends(rec) == [("COMPLETED", 1000, 1000)]

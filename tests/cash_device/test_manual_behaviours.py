@@ -12,7 +12,7 @@ import pytest
 from device_helpers import Recorder, open_emulated
 
 from cashdevice import ValueCountryCode
-from cashdevice.enums import DispenserTransactionState
+from cashdevice.enums import DeviceModel, DispenserTransactionState
 from cashdevice.enums import DispenseTransactionRequestResult as DTRR
 from cashdevice.events import UNPUBLISHED_EVENTS, Event
 
@@ -267,3 +267,30 @@ def test_an_unknown_event_the_unit_repeats_does_not_hold_its_events_for_ever(
     credits = sorted(c[1] for c in rec.cash() if c[0] in ("STACKED", "STORED"))
     assert credits == [1000, 2000] and emu.ledger.credited_total() == 3000
     assert "the same undecodable event came in 3 replies in a row" in caplog.text
+
+
+def test_an_error_during_payout_reported_again_after_close_power_cycle_open_ends_it_once(
+    emulators: Make, devices: Make
+) -> None:
+    """As test_manual_behaviours' power-cycle test, but the application closes the device before
+    the unit's power is cycled and opens it again after (a REST DisconnectDevice / OpenConnection
+    round, or an application that reopens after a fault).  GA973: INCOMPLETE PAYOUT after the
+    start-up is the same payout that ERROR DURING PAYOUT ended.  (Before: Open forgot the last end,
+    and a second ERROR end came for the one DispenseValue; found by a review probe.)"""
+
+    emu, device, rec = open_emulated(
+        emulators, devices, "SPECTRAL_PAYOUT", levels={500: 10}, auto_take=0.0, payout_step=0.1
+    )
+    assert device.DispenseValue(ValueCountryCode(1500, "EUR")) == DTRR.OK
+    assert emu.wait_for(lambda e: e.ledger.dispensed_total() >= 500, 10)
+    emu.payout_error(1)
+    rec.wait_for(lambda: bool(ends(rec)), timeout=10, what="payout end")
+    paid = emu.ledger.dispensed_total()
+    assert ends(rec) == [("ERROR", paid, "EUR")]
+    device.Close()
+    emu.power_cycle()
+    assert device.Open(emu.url, emu.address, DeviceModel.SPECTRAL_PAYOUT).name == "OK"
+    rec.wait_for(lambda: device.deviceState.name in ("IDLE", "DISABLED"), timeout=10, what="running")
+    start = emu.exchanges
+    assert emu.wait_for(lambda e: e.exchanges >= start + 10, 10)
+    assert ends(rec) == [("ERROR", paid, "EUR")]
