@@ -102,6 +102,8 @@ class DeviceContract:
     _device_reset: bool
     _established_once: bool
     _pending: _Pending | None
+    _reset_polls: int
+    _fraud_note: tuple[int, str] | None
     _escrow_channel: int
     _rejecting_channel: int
     _hold: bool

@@ -590,6 +590,15 @@ class PollerMethods(DeviceContract):
         return spec is not None and (spec.verified or self.commands.allow_unverified) and not event.data
 
     def _handle_events(self, events: list[ev.Event], startup: bool = False) -> None:
+        self._handle_poll_events(events, startup)
+        if self._reset_polls and not startup:
+            self._reset_polls -= 1
+            if self._pending is None:
+                self._reset_polls = 0  # (the unit said where the note went: NOTE INTO STORE AT RESET ...)
+            elif self._reset_polls == 0:
+                self._settle_pending_from_levels()
+
+    def _handle_poll_events(self, events: list[ev.Event], startup: bool) -> None:
         if not events and not startup:
             # an idle poll (OK and nothing else): what the general path below does with no
             # events, without its loops and locks when nothing changes
@@ -671,6 +680,11 @@ class PollerMethods(DeviceContract):
             else:
                 amount = ev.Amount(*self._channel_amount(event.channel))
             self._cashbox_moved(amount.value, amount.country, 1)
+            if code == PollEvent.NOTE_TRANSFERRED_TO_STACKER and self._transaction is None:
+                # (NV11 STACK NOTE, GA973 "Stacking notes": the note left the store; a payout's
+                # own transfers are counted by the levels read at its end, which may also have
+                # been read while this reply was handled: ERROR DURING PAYOUT, then this)
+                self._note_level(amount.value, amount.country, -1)
         if code in _EVENT_ERROR:
             self._set(deviceError=_EVENT_ERROR[code])
         if code in _TRANSACTION_ENDS and self._transaction is None and self._repeats_last_end(event):
@@ -688,6 +702,7 @@ class PollerMethods(DeviceContract):
                     if not held and not self._auto_accept:
                         self._hold = True  # ... or turn auto-accept off to decide on this note
             else:
+                self._fraud_note = None  # (the next note)
                 self._flush_pending()
         elif code in (PollEvent.STACKING, PollEvent.REJECTING):
             if code == PollEvent.REJECTING and self._escrow_channel:
@@ -699,6 +714,11 @@ class PollerMethods(DeviceContract):
             value, country = self._channel_amount(event.channel)
             self._pending = _Pending(value, country, self._stored_level(value, country))
         elif code == PollEvent.STACKED:
+            fraud, self._fraud_note = self._fraud_note, None
+            if self._pending is None and fraud is not None:
+                # GA973 FRAUD ATTEMPT: ``E6 ch CC`` then ``EB``: "no credit event will be given";
+                # the note is in the cashbox all the same
+                self._cashbox_moved(fraud[0], fraud[1], 1)
             self._report_pending(CashEventType.STACKED)
         elif code == PollEvent.NOTE_STORED_IN_PAYOUT:
             if event.amounts and self._pending is None:
@@ -710,12 +730,12 @@ class PollerMethods(DeviceContract):
                 # from the device (GetAllLevels), which a count added afterwards would double.
                 # A levels read since the last poll (another thread's GetAllLevels, a payout's)
                 # may have counted this note already: the levels are read again instead
-                if not (self._levels_reads != self._levels_mark and self._read_levels_quietly()):
-                    self._bump_level(stored.value, stored.country, +1)
+                self._note_level(stored.value, stored.country, +1)
                 if self._transaction is not None:
                     self._transaction_stored += stored.value
             self._report_pending(CashEventType.STORED)
         elif code == PollEvent.REJECTED:
+            self._fraud_note = None  # (a note FRAUD ATTEMPT named while it was read: returned)
             value, country = self._channel_amount(self._escrow_channel or self._rejecting_channel)
             self._rejecting_channel = 0
             self._leave_escrow()
@@ -726,6 +746,7 @@ class PollerMethods(DeviceContract):
                 value, country = amount.value, amount.country
             else:
                 value, country = self._channel_amount(event.channel)
+                self._fraud_note = (value, country) if event.channel else None
             self._cash(CashEventType.FRAUD_ATTEMPT, value, country)
         elif code == PollEvent.SLAVE_RESET:
             self._leave_escrow()  # a unit that reset holds no note in escrow
@@ -1038,6 +1059,13 @@ class PollerMethods(DeviceContract):
         if refresh and self._v["deviceModel"] in DISPENSERS:
             self._refresh_levels()
 
+    def _note_level(self, value: int, country: str, delta: int) -> None:
+        """A note came into (+1) or left (-1) the store: counted on the host's levels; when levels
+        were read since the last poll (another thread's GetAllLevels, a payout's own reads), which
+        may count it already, the levels are read again instead."""
+        if not (self._levels_reads != self._levels_mark and self._read_levels_quietly()):
+            self._bump_level(value, country, delta)
+
     def _read_levels_quietly(self) -> bool:
         """True when a levels read was applied (even one that lacked a denomination)."""
         before = self._levels_reads
@@ -1068,6 +1096,8 @@ class PollerMethods(DeviceContract):
 
     def _flush_pending(self) -> None:
         """A credited note whose STACKED/STORED never came is reported as STACKED (never lost)."""
+        if self._pending is not None and self._reset_polls:
+            self._settle_pending_from_levels()  # (the note of before the reset: where the levels say)
         if self._pending is not None:
             self.log.warning("note credit without STACKED/STORED; reporting it as STACKED")
             self._report_pending(CashEventType.STACKED)
@@ -1092,6 +1122,18 @@ class PollerMethods(DeviceContract):
         reported.  A credit whose STACKED/STORED never came, and a dispenser transaction whose end
         never came, are settled from the levels read during the start-up."""
         self._device_reset = False
+        if self._pending is not None:
+            # GA973 "Power removed during payout": the note the unit moved at power-up is reported
+            # in the poll AFTER the one with SLAVE RESET (``E2 00``, ``CA ...``); settled from the
+            # levels only if the next polls do not say where it went
+            self._reset_polls = _QUIET_POLLS_TO_RESOLVE
+        if self._transaction is not None and self._transaction != DispenserTransactionType.REPLENISH:
+            self._resolve_transaction("the device reset before it reported the end")
+
+    def _settle_pending_from_levels(self) -> None:
+        """A credited note whose STACKED/STORED the unit never reported (it reset), settled from
+        the levels read since: STORED if its level rose, else STACKED."""
+        self._reset_polls = 0
         pending = self._pending
         if pending is not None:
             now = self._stored_level(pending.value, pending.country)
@@ -1101,8 +1143,6 @@ class PollerMethods(DeviceContract):
                 "the payout store" if stored else "the cashbox",
             )
             self._report_pending(CashEventType.STORED if stored else CashEventType.STACKED)
-        if self._transaction is not None and self._transaction != DispenserTransactionType.REPLENISH:
-            self._resolve_transaction("the device reset before it reported the end")
 
 
 class Wake:

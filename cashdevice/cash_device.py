@@ -286,6 +286,8 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._device_reset = False
         self._established_once = False
         self._pending = None
+        self._fraud_note: tuple[int, str] | None = None  # a note FRAUD ATTEMPT named, on its way
+        self._reset_polls = 0  # polls left for the unit to say where a credited note went (a reset)
         self._escrow_channel = 0
         self._rejecting_channel = 0
         self._hold = False

@@ -73,6 +73,10 @@ class Timing:
     coin_step: float = 0.2  # per coin moved by a hopper
     auto_take: float | None = None  # customer takes notes from the bezel after this delay
     enable_echo: bool = False  # SMART Hopper: DISABLED once more after ENABLE (GA973)
+    # GA973 "Power removed during payout": the note the unit moved at power-up (NOTE CLEARED TO
+    # CASHBOX AT RESET ``E2 00``, NOTE INTO STACKER AT RESET ``CA``) is reported in the poll after
+    # the one with SLAVE RESET (and INCOMPLETE PAYOUT); False: in that same first poll
+    reset_notes_next_poll: bool = True
 
 
 @dataclass
@@ -184,8 +188,9 @@ class DeviceCore:
         only in that cached reply: a power cut now destroys them whatever the host does (those
         not kept for an EVENT ACK left :attr:`pending` when the reply was built).  For fault
         harnesses: the soak cuts the power only once the host has them."""
+        self.after_reset: list[Pending] = []
         for event in self.persistent.reset_events:
-            self.emit(event)
+            self.emit_at_reset(event)
         self.persistent.reset_events = []
         self.last_command = now
         self.reset_requested = False
@@ -380,6 +385,14 @@ class DeviceCore:
         spec_ack = _ackable(event.code)
         self.pending.append(Pending(event, spec_ack, fallback))
 
+    def emit_at_reset(self, event: Event, fallback: Event | None = None) -> None:
+        """A note the unit moved while it powered up: reported in the poll after SLAVE RESET's
+        (:attr:`Timing.reset_notes_next_poll`), else with it."""
+        if self.timing.reset_notes_next_poll:
+            self.after_reset.append(Pending(event, _ackable(event.code), fallback))
+        else:
+            self.emit(event, fallback)
+
     def amounts(self, value: int, country: str) -> tuple[Amount, ...]:
         """One amount (country stripped at poll time below protocol 6)."""
         return (Amount(value, country),)
@@ -421,6 +434,9 @@ class DeviceCore:
                 p.reported = True
                 keep.append(p)
         self.pending = keep
+        if self.after_reset and any(e.code == PollEvent.SLAVE_RESET for e in out):
+            self.pending.extend(self.after_reset)  # (the next poll reports them)
+            self.after_reset = []
         self.unconfirmed = tuple(out)
         out.extend(status)
         self.after_poll(out)

@@ -52,6 +52,7 @@ class NoteInPath:
     escrow_reported: bool = False
     escrow_since: float = 0.0
     credited: bool = False
+    fraud_stacking: bool = False  # GA973 FRAUD ATTEMPT flow: ``E6 ch CC`` at the credit point, then ``EB``
 
 
 class NoteMixin(DeviceCore):
@@ -255,6 +256,14 @@ class NoteMixin(DeviceCore):
             self.count("rejected")
             self.emit(Event(PollEvent.REJECTED))
             self.note = None
+        elif note.stage == STACKING and note.fraud_stacking:
+            # GA973 FRAUD ATTEMPT: "During the note transport and stacking process if the validator
+            # detects a potential fraud event no credit event will be given, instead 0xEB will be
+            # reported": FRAUD ATTEMPT with the channel, then STACKED; the note is in the cashbox
+            note.stage = CREDITED
+            note.due = now + self.timing.stack_time / 2
+            self.count("fraud")
+            self.emit(Event(PollEvent.FRAUD_ATTEMPT, channel=self.channel_of(note.denomination)))
         elif note.stage == STACKING:
             note.stage = CREDITED
             note.credited = True
@@ -264,7 +273,8 @@ class NoteMixin(DeviceCore):
             self.emit(Event(PollEvent.CREDIT, channel=self.channel_of(note.denomination)))
         elif note.stage == CREDITED:
             self.note = None
-            self._land(note.denomination, to_store=self.route_to_store(note.denomination))
+            to_store = not note.fraud_stacking and self.route_to_store(note.denomination)
+            self._land(note.denomination, to_store=to_store)
 
     def _start_reject(self, note: NoteInPath, code: int, now: float) -> None:
         note.stage = REJECTING

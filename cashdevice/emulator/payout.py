@@ -108,7 +108,7 @@ class PayoutMixin(DeviceCore):
             p.cashbox[bezel] = p.cashbox.get(bezel, 0) + 1
             self.ledger.record("cleared", bezel, detail="note in bezel at power loss")
             fallback = Event(PollEvent.NOTE_CLEARED_INTO_CASHBOX, channel=0)
-            self.emit(
+            self.emit_at_reset(
                 Event(PollEvent.NOTE_INTO_STACKER_AT_RESET, amounts=self.amounts(bezel.value, bezel.country)),
                 fallback,
             )
