@@ -131,9 +131,10 @@ class SessionMethods(DeviceContract):
     def _would_resync_a_poll(self, link: SSPLink, data: bytes) -> bool:
         """This thread's command ``data`` would make the link SYNC away an abandoned poll (whose
         reply may hold a credit): only the poll thread may give one up."""
-        thread = self._thread
-        if thread is None or threading.current_thread() is thread or not thread.is_alive():
+        if threading.current_thread() is self._thread:
             return False
+        # (also with no poll thread running, after stopRunning: nothing would resend the poll
+        # before the SYNC; the next poll thread's start-up resends it)
         abandoned = link.abandoned_command(self._address)
         return abandoned in _POLLS and abandoned != data[0]
 
@@ -142,6 +143,9 @@ class SessionMethods(DeviceContract):
         thread wants to send a command, which would make the link SYNC and lose that reply.  Let
         the poll thread resend the poll first, for at most one exchange deadline (if it has not
         by then, the command is not sent: :class:`_PollNotRecovered`)."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return  # no poll thread to resend it: the command is not sent
         self._poll_recovered.clear()
         self._wake.set()
         self._poll_recovered.wait(self._exchange_deadline())
@@ -269,6 +273,25 @@ class SessionMethods(DeviceContract):
         self._abandoned_tries = 0
         link.forget_abandoned(self._address)
         self._poll_recovered.set()
+
+    def _poll_kept(self) -> bool:
+        """True while the link keeps a poll whose replies were all lost, to resend it byte for byte:
+        the unit's cached reply may hold a credit it never repeats (a COIN CREDIT), which any other
+        command's SYNC would throw away."""
+        link = self._link
+        return link is not None and link.abandoned_command(self._address) in _POLLS
+
+    def _resend_kept_poll(self) -> None:
+        """Close: resend the kept poll once (:meth:`_poll_kept`), so that a credit in the unit's
+        cached reply is reported before the port closes and forgets the poll.  No HOLD goes instead
+        (the poll itself must go); a failure is logged."""
+        up, self._session_up = self._session_up, False
+        try:
+            self._poll_once(startup=True)
+        except (SSPError, ValueError) as exc:
+            self.log.warning("a poll whose reply may hold a credit, resent at Close, got no answer: %s", exc)
+        finally:
+            self._session_up = up
 
     def _same_unit(self) -> bool:
         """After a gap, re-read the serial number (GA138: a unit may have been swapped); the rest

@@ -327,6 +327,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         """An inhibit request got no answer: the poll thread sends the wanted inhibits again."""
         self._disabled_by_stop = False
         self._download: FirmwareDownload | None = None
+        self._download_lock = threading.Lock()
         self.download_timing: DownloadTiming | None = None
         """Pauses and timeouts of DownloadFirmware (None: the manual's; tests shorten them)."""
 
@@ -644,6 +645,8 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
                     return
                 self._close_deferred = False
                 self._stop_thread()
+                if self._link is not None and self._link.is_open and self._poll_kept():
+                    self._resend_kept_poll()  # (closing the port forgets it, and the credit in it)
                 if self._link is not None and self._link.is_open and self._session_up:
                     if self._ack_owed:
                         self._send_event_ack_quietly()
@@ -863,6 +866,17 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         ``isDownloading``, ``downloadStatus``, ``DownloadStateEvent`` and ``DownloadBlockEvent``
         follow it.  False (with a log line, nothing sent) for an invalid file, a download already
         running, or a port this device has open."""
+        return self._start_download(comPort, sspAddress, downloadFile, enablePacketDownload, baudRate, encKey)
+
+    def _start_download(
+        self,
+        comPort: str,
+        sspAddress: int,
+        downloadFile: str,
+        enablePacketDownload: bool,
+        baudRate: int,
+        encKey: int,
+    ) -> bool:
         from .download import FirmwareDownload
 
         if self._download is not None and self._download.is_running:
@@ -875,11 +889,11 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
             return PORT_CLAIMS.holder(port) not in (None, self)
 
         def on_state(state: DownloadState, message: str) -> None:
-            self._sync_download()
+            self._sync_download(download)
             self._fire(self.DownloadStateEvent, DownloadStateEventArgs(state, message))
 
         def on_block(ram: int, total_ram: int, block: int, total: int) -> None:
-            self._sync_download()
+            self._sync_download(download)
             self._fire(self.DownloadBlockEvent, DownloadBlockEventArgs(block, total, ram, total_ram))
 
         download = FirmwareDownload(
@@ -895,14 +909,21 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
             timing=self.download_timing,
             logger=self.log.getChild("download"),
         )
-        self._download = download
-        started = download.start()
-        self._sync_download()
-        return started
+        with self._download_lock:  # the check, the start and the assignment: one call at a time
+            if self._download is not None and self._download.is_running:
+                self.log.error("DownloadFirmware: a download is already running")
+                return False
+            previous, self._download = self._download, download
+            if not download.start():
+                self._download = previous  # refused: the last download's status stands
+                return False
+        self._sync_download(download)
+        return True
 
-    def _sync_download(self) -> None:
-        download = self._download
-        if download is not None:
+    def _sync_download(self, download: FirmwareDownload | None = None) -> None:
+        if download is None:
+            download = self._download
+        if download is not None and download is self._download:
             self._set(isDownloading=download.is_running, downloadStatus=download.status)
 
     @csharp(False, needs_open=False, path=PATH)
@@ -929,6 +950,11 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._key_limit = min(self._key_limit, 2**32)
         try:
             with link.lock:
+                if self._poll_kept():
+                    # its SYNC would throw away the unit's cached reply (a credit it never repeats)
+                    self.log.error("KeyExchangelimit32bit(): a poll whose reply may hold a credit is pending")
+                    self._wake.set()
+                    return False
                 self._negotiate_key(self._key_limit)
         except (SSPError, ValueError) as exc:
             self.log.error("KeyExchangelimit32bit(): %s", exc)

@@ -352,5 +352,9 @@ class DownloadSession:
         return None
 
     def reset(self) -> None:
-        """Power cycle / reset: forget a pending PROGRAM (the last target stays for inspection)."""
+        """Power cycle / reset: forget a pending PROGRAM (the last target stays for inspection; one
+        cut off in its raw phase has failed: the unit comes back in SSP)."""
         self.awaiting_header = False
+        target = self.target
+        if target is not None and not (target.done or target.failed):
+            target._fail("reset during the raw phase")
