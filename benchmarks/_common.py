@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import select
 import statistics
 import subprocess
 import sys
@@ -258,3 +259,21 @@ def table(title: str, rows: Sequence[tuple[str, str]]) -> None:
     for name, value in rows:
         print(f"{name:<{width}} | {value}")
     sys.stdout.flush()
+
+
+def synced_raw_port(path: str, address: int) -> tuple[object, int, select.poll]:
+    """``path`` opened with pyserial for raw descriptor I/O, the unit at ``address`` SYNCed (its
+    next sequence flag is clear): ``(port, fd, poll registered for input)``; close ``port`` after."""
+    import serial
+
+    from cashdevice.ssp import encode_packet
+
+    port = serial.Serial(path, 9600, timeout=0)
+    fd = port.fileno()
+    ready = select.poll()
+    ready.register(fd, select.POLLIN)
+    os.write(fd, encode_packet(address, True, b"\x11"))  # SYNC
+    if ready.poll(1000):
+        time.sleep(0.05)  # (the whole SYNC reply, once, before any measurement)
+        os.read(fd, 4096)
+    return port, fd, ready

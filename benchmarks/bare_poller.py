@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import select
 import sys
 import threading
 import time
 
-import serial
-from _common import Farm, table
+from _common import Farm, synced_raw_port, table
 from Crypto.Cipher import AES
 
 from cashdevice.ssp import crc16_python, encode_packet
@@ -39,15 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         args.seconds = 0.5
     with Farm(1) as farm:
         path, address = farm.ports[0]
-        port = serial.Serial(path, 9600, timeout=0)
+        port, fd, ready = synced_raw_port(path, address)
         try:
-            fd = port.fileno()
-            ready = select.poll()
-            ready.register(fd, select.POLLIN)
-            os.write(fd, encode_packet(address, True, b"\x11"))  # SYNC: the next flag is clear
-            if ready.poll(1000):
-                time.sleep(0.05)
-                os.read(fd, 4096)
             polls = [encode_packet(address, flag, b"\x07") for flag in (False, True)]
             aes = AES.new(secrets.token_bytes(16), AES.MODE_ECB)
             stop = threading.Event()

@@ -26,12 +26,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import select
 import sys
 import time
 
-import serial
-from _common import LINE_BYTES_PER_SECOND, Farm, add_without_fast, backends, cpu, table, without_fast
+from _common import (
+    LINE_BYTES_PER_SECOND,
+    Farm,
+    add_without_fast,
+    backends,
+    cpu,
+    synced_raw_port,
+    table,
+    without_fast,
+)
 
 from cashdevice.link import SSPLink
 from cashdevice.ssp import encode_packet
@@ -55,15 +62,8 @@ def measure(link: SSPLink, address: int, command: bytes, encrypt: bool, count: i
 def floor(path: str, address: int, count: int) -> float:
     """Host CPU µs per plain POLL exchange of a bare loop: ``poll(0)``, ``os.write``, ``poll()``,
     ``os.read`` (the link's four system calls for a reply that arrives whole), nothing else."""
-    port = serial.Serial(path, 9600, timeout=0)
+    port, fd, ready = synced_raw_port(path, address)
     try:
-        fd = port.fileno()
-        ready = select.poll()
-        ready.register(fd, select.POLLIN)
-        os.write(fd, encode_packet(address, True, b"\x11"))  # SYNC: the next flag is clear
-        if ready.poll(1000):
-            time.sleep(0.05)  # (the whole SYNC reply, once, before the measurement)
-            os.read(fd, 4096)
         polls = [encode_packet(address, flag, POLL) for flag in (False, True)]
 
         def run(n: int) -> None:

@@ -189,6 +189,14 @@ def credit_handled(emu: Emulator) -> None:
     raise AssertionError("the note was not credited")
 
 
+def three_tens_on_both_sides(emu: Emulator, device: CashDevice) -> None:
+    """The unit holds three 10.00 notes in its store, and the host's level and stored value say so."""
+    levels = {d.value: n for d, n in emu.levels.items()}
+    assert levels[1000] == 3
+    assert stored(device, 1000) == 3
+    assert device.GetStoredValue("EUR") == sum(v * n for v, n in levels.items())
+
+
 def stored(device: CashDevice, value: int) -> int:
     return next(e.Stored for e in device.currencyAssignment if e.Value == value)
 
@@ -222,10 +230,7 @@ def test_get_all_levels_from_another_thread_does_not_count_a_stored_note_twice(
     assert device.GetAllLevels()
     applied.set()
     rec.wait_cash("STORED")
-    levels = {d.value: n for d, n in emu.levels.items()}
-    assert levels[1000] == 3
-    assert stored(device, 1000) == 3
-    assert device.GetStoredValue("EUR") == sum(v * n for v, n in levels.items())
+    three_tens_on_both_sides(emu, device)
 
 
 @pytest.mark.timeout(60)
@@ -258,10 +263,7 @@ def test_get_all_levels_from_another_thread_does_not_lose_a_stored_note(
         app.join(10)
     assert app.result is True
     rec.wait_cash("STORED")
-    levels = {d.value: n for d, n in emu.levels.items()}
-    assert levels[1000] == 3
-    assert stored(device, 1000) == 3
-    assert device.GetStoredValue("EUR") == sum(v * n for v, n in levels.items())
+    three_tens_on_both_sides(emu, device)
 
 
 @pytest.mark.timeout(60)

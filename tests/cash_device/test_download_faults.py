@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from device_helpers import Recorder
 from itl_files import NEW_FIRMWARE, make_itl_file
-from support import FAST_DOWNLOAD
 from test_concurrency import Gated
+from test_device_download import downloader
 
-from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceState
+from cashdevice import CashSystemOpenResult, DeviceModel, DeviceState
 from cashdevice.emulator import Emulator
 from cashdevice.enums import DownloadState
 
@@ -31,15 +31,6 @@ def itl_file(tmp_path: Path) -> Path:
     path = tmp_path / "update.bv1"
     path.write_bytes(make_itl_file(ram_size=1000, data_size=20000))
     return path
-
-
-def downloader(devices: Make) -> tuple[CashDevice, list[tuple[str, Any]]]:
-    device = devices()
-    device.download_timing = FAST_DOWNLOAD
-    seen: list[tuple[str, Any]] = []
-    device.DownloadStateEvent.connect(lambda s, e: seen.append(("state", e)))
-    device.DownloadBlockEvent.connect(lambda s, e: seen.append(("block", e)))
-    return device, seen
 
 
 def still_works(emu: Emulator, port: str, devices: Make) -> None:

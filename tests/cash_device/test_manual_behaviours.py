@@ -28,6 +28,21 @@ def ends(rec: Recorder) -> list[tuple[str, int, str]]:
     ]
 
 
+def payout_stopped_by_an_error(emulators: Make, devices: Make) -> tuple[Any, Any, Recorder, int]:
+    """A 15.00 payout stopped by ERROR DURING PAYOUT after its first note, its ERROR end reported:
+    ``(emulator, device, recorder, paid)``."""
+    emu, device, rec = open_emulated(
+        emulators, devices, "SPECTRAL_PAYOUT", levels={500: 10}, auto_take=0.0, payout_step=0.1
+    )
+    assert device.DispenseValue(ValueCountryCode(1500, "EUR")) == DTRR.OK
+    assert emu.wait_for(lambda e: e.ledger.dispensed_total() >= 500, 10)
+    emu.payout_error(1)
+    rec.wait_for(lambda: bool(ends(rec)), timeout=10, what="payout end")
+    paid = emu.ledger.dispensed_total()
+    assert ends(rec) == [("ERROR", paid, "EUR")]
+    return emu, device, rec, paid
+
+
 def test_a_payout_in_the_second_currency_of_the_dataset_is_reported_in_it(
     emulators: Make, devices: Make
 ) -> None:
@@ -77,15 +92,7 @@ def test_an_error_during_payout_reported_again_after_a_power_cycle_ends_the_payo
     after the start-up sequence ``F1 DC 01 <paid> <requested> EUR``: the same payout, ended by ERROR
     DURING PAYOUT and reported again as INCOMPLETE PAYOUT.  (Before: two ERROR ends.)"""
     caplog.set_level(logging.INFO, logger="cashdevice")
-    emu, device, rec = open_emulated(
-        emulators, devices, "SPECTRAL_PAYOUT", levels={500: 10}, auto_take=0.0, payout_step=0.1
-    )
-    assert device.DispenseValue(ValueCountryCode(1500, "EUR")) == DTRR.OK
-    assert emu.wait_for(lambda e: e.ledger.dispensed_total() >= 500, 10)
-    emu.payout_error(1)
-    rec.wait_for(lambda: bool(ends(rec)), timeout=10, what="payout end")
-    paid = emu.ledger.dispensed_total()
-    assert ends(rec) == [("ERROR", paid, "EUR")]
+    emu, _, rec, paid = payout_stopped_by_an_error(emulators, devices)
     emu.power_cycle()
     rec.wait_for(lambda: rec.states().count("CONNECTED") >= 2, timeout=15, what="reconnected")
     rec.wait_for(lambda: rec.states()[-1] in ("IDLE", "DISABLED"), timeout=15, what="running again")
@@ -278,15 +285,7 @@ def test_an_error_during_payout_reported_again_after_close_power_cycle_open_ends
     start-up is the same payout that ERROR DURING PAYOUT ended.  (Before: Open forgot the last end,
     and a second ERROR end came for the one DispenseValue; found by a review probe.)"""
 
-    emu, device, rec = open_emulated(
-        emulators, devices, "SPECTRAL_PAYOUT", levels={500: 10}, auto_take=0.0, payout_step=0.1
-    )
-    assert device.DispenseValue(ValueCountryCode(1500, "EUR")) == DTRR.OK
-    assert emu.wait_for(lambda e: e.ledger.dispensed_total() >= 500, 10)
-    emu.payout_error(1)
-    rec.wait_for(lambda: bool(ends(rec)), timeout=10, what="payout end")
-    paid = emu.ledger.dispensed_total()
-    assert ends(rec) == [("ERROR", paid, "EUR")]
+    emu, device, rec, paid = payout_stopped_by_an_error(emulators, devices)
     device.Close()
     emu.power_cycle()
     assert device.Open(emu.url, emu.address, DeviceModel.SPECTRAL_PAYOUT).name == "OK"

@@ -31,6 +31,20 @@ def opened(emu: Emulator, device: CashDevice, model: DeviceModel, transport: str
     return rec
 
 
+def hopper_with_a_cashbox_limit_of_one_coin(
+    emulators: Make, devices: Make
+) -> tuple[Emulator, CashDevice, Recorder]:
+    """A SMART Hopper with six 1.00 coins and a cashbox payout limit of one 1.00, whose poll replies
+    from now on are all lost (the host sees no event of the next payout)."""
+    emu = emulators("SMART_HOPPER_4", levels={100: 6}, auto_take=0.0)
+    device = devices(allow_unverified=True)
+    rec = opened(emu, device, DeviceModel.SMART_HOPPER)
+    limits = [1 if e.Value == 100 else 100 for e in device.currencyAssignment]
+    assert device.SetCashBoxPayoutLimit(limits) == DTRR.OK
+    emu.faults.mute(Command.POLL_WITH_ACK, 10_000)
+    return emu, device, rec
+
+
 def credited(rec: Recorder) -> list[tuple[str, int]]:
     return [(kind, value) for kind, value, _ in rec.cash() if kind in CREDITS]
 
@@ -355,12 +369,7 @@ def test_hopper_payout_whose_end_is_lost_is_settled_without_the_coins_paid_to_th
     cashbox (CASHBOX PAID) and loses power before the host polls DISPENSED.  Settled from the
     levels, the coins that went to the cashbox also left the store, but the customer got 2.00:
     COMPLETED with 200, not with everything the levels lost."""
-    emu = emulators("SMART_HOPPER_4", levels={100: 6}, auto_take=0.0)
-    device = devices(allow_unverified=True)
-    rec = opened(emu, device, DeviceModel.SMART_HOPPER)
-    limits = [1 if e.Value == 100 else 100 for e in device.currencyAssignment]
-    assert device.SetCashBoxPayoutLimit(limits) == DTRR.OK
-    emu.faults.mute(Command.POLL_WITH_ACK, 10_000)  # the host sees no event of this payout
+    emu, device, rec = hopper_with_a_cashbox_limit_of_one_coin(emulators, devices)
     assert device.DispenseValue(ValueCountryCode(200, "EUR")) == DTRR.OK
     assert emu.wait_for(lambda e: e.ledger.dispensed_total() == 200 and e.status()["job"] is None, 10)
     assert emu.ledger.get(100, "EUR").cashbox_paid == 3  # 6 - 2 paid = 4 left; 3 above the limit of 1
@@ -762,12 +771,7 @@ def test_payout_by_denomination_whose_end_is_lost_is_not_over_reported(
     COMPLETED 200 (test_reliability); by denomination it must not report the cashbox coins as paid
     to the customer.  (Before: only a DispenseValue was capped at what was asked; the payout by
     denomination was settled as a float, COMPLETED 500, found by a review probe.)"""
-    emu = emulators("SMART_HOPPER_4", levels={100: 6}, auto_take=0.0)
-    device = devices(allow_unverified=True)
-    rec = opened(emu, device, DeviceModel.SMART_HOPPER)
-    limits = [1 if e.Value == 100 else 100 for e in device.currencyAssignment]
-    assert device.SetCashBoxPayoutLimit(limits) == DTRR.OK
-    emu.faults.mute(Command.POLL_WITH_ACK, 10_000)  # the host sees no event of this payout
+    emu, device, rec = hopper_with_a_cashbox_limit_of_one_coin(emulators, devices)
     assert device.PayoutByDenomination(ValueCountryCode(100, "EUR"), 2) == DTRR.OK
     assert emu.wait_for(lambda e: e.ledger.dispensed_total() == 200 and e.status()["job"] is None, 10)
     assert emu.ledger.get(100, "EUR").cashbox_paid == 3

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,36 @@ from cashdevice.enums import DeviceModel
 from cashdevice.rest import EmulatedPort, create_app
 
 HERE = Path(__file__).resolve().parent
+
+
+@contextlib.contextmanager
+def served(tmp: Path, emu: Emulator) -> Iterator[tuple[Any, int]]:
+    """A real uvicorn server on a free localhost port, serving a new app with ``emu`` (a
+    SPECTRAL_PAYOUT) as an emulated port: ``(app, port)``; stopped on exit."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = create_app(
+        credentials_path=tmp / "c.json",
+        emulated=[EmulatedPort(emu.url, DeviceModel.SPECTRAL_PAYOUT, emu.address)],
+    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="uvicorn-test")
+    thread.start()
+    try:
+        started = threading.Event()
+        for _ in range(500):  # (10 s at most)
+            if server.started or started.wait(0.02):
+                break
+        assert server.started, "uvicorn did not start"
+        yield app, port
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
 FIXTURE = HERE / "seed_examples.json"
 # emulator model and currency for each deviceID prefix the seed's examples use
 MODELS = {

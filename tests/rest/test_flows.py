@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -23,7 +22,7 @@ import pytest
 
 from cashdevice.rest.registry import WORKERS_PER_DEVICE
 
-from .rig import Rig, seed_examples
+from .rig import Rig, seed_examples, served
 
 SECTIONS = {s["name"]: s for s in seed_examples()["sections"]}
 
@@ -257,53 +256,36 @@ def test_reset_device(rig: Rig) -> None:
 def test_the_seeds_curl_commands(tmp_path: Any) -> None:
     """Authenticate, OpenConnection (the seed's JSON file, ComPort replaced) and GetDeviceStatus, run with the
     seed's curl command lines (L324-L416) against a real uvicorn server."""
-    import uvicorn
-
     from cashdevice.emulator import Emulator
-    from cashdevice.enums import DeviceModel
-    from cashdevice.rest import EmulatedPort, create_app
 
     curl = {c["line"]: c for c in seed_examples()["curl"]}
     emu = Emulator("SPECTRAL_PAYOUT", "EUR")
     emu.start()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(
-        credentials_path=tmp_path / "c.json",
-        emulated=[EmulatedPort(emu.url, DeviceModel.SPECTRAL_PAYOUT, emu.address)],
-    )
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn-test")
-    thread.start()
     try:
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            threading.Event().wait(0.02)
-
-        def run(command: str) -> str:
-            command = command.split(" |", 1)[0].split("|jq", 1)[0].replace("-v ", "-s ")
-            command = command.replace("localhost:5000", f"localhost:{port}").replace(
-                "/[PATH]/", f"{tmp_path}/"
-            )
-            return subprocess.run(
-                command, shell=True, capture_output=True, text=True, timeout=30, check=True
-            ).stdout
-
-        (tmp_path / "Authenticate.json").write_text('{"Username": "admin", "Password": "password"}')
-        token = json.loads(run(curl[346]["command"]))["token"]
-        opened = dict(curl[358]["open_connection_json"], ComPort=emu.url, LogFilePath=None)
-        (tmp_path / "OpenConnectionSpectralPayout.json").write_text(json.dumps(opened))
-        reply = json.loads(run(curl[404]["command"].replace("[Bearer Token]", token)))
-        assert reply["deviceID"] == f"SPECTRAL_DEVICE-{emu.url}" and reply["payoutEnabled"] is True
-        status = curl[415]["command"].replace("[Bearer Token]", token)
-        status = status.replace("SEPCTRAL_PAYOUT-/dev/ttyACM0", reply["deviceID"].replace("://", "%3A%2F%2F"))
-        events = json.loads(run(status))
-        assert isinstance(events, list) and events
+        with served(tmp_path, emu) as (_, port):
+            _curl_flow(curl, emu, port, tmp_path)
     finally:
-        server.should_exit = True
-        thread.join(15)
         emu.stop()
+
+
+def _curl_flow(curl: dict[int, Any], emu: Any, port: int, tmp_path: Any) -> None:
+    def run(command: str) -> str:
+        command = command.split(" |", 1)[0].split("|jq", 1)[0].replace("-v ", "-s ")
+        command = command.replace("localhost:5000", f"localhost:{port}").replace("/[PATH]/", f"{tmp_path}/")
+        return subprocess.run(
+            command, shell=True, capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+
+    (tmp_path / "Authenticate.json").write_text('{"Username": "admin", "Password": "password"}')
+    token = json.loads(run(curl[346]["command"]))["token"]
+    opened = dict(curl[358]["open_connection_json"], ComPort=emu.url, LogFilePath=None)
+    (tmp_path / "OpenConnectionSpectralPayout.json").write_text(json.dumps(opened))
+    reply = json.loads(run(curl[404]["command"].replace("[Bearer Token]", token)))
+    assert reply["deviceID"] == f"SPECTRAL_DEVICE-{emu.url}" and reply["payoutEnabled"] is True
+    status = curl[415]["command"].replace("[Bearer Token]", token)
+    status = status.replace("SEPCTRAL_PAYOUT-/dev/ttyACM0", reply["deviceID"].replace("://", "%3A%2F%2F"))
+    events = json.loads(run(status))
+    assert isinstance(events, list) and events
 
 
 def test_escrow_hold_accept_and_return(rig: Rig) -> None:

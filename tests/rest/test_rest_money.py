@@ -20,6 +20,8 @@ from cashdevice.emulator import Emulator, VirtualClock
 from cashdevice.enums import DeviceModel
 from cashdevice.rest import EmulatedPort, create_app
 
+from .rig import served
+
 
 class Server:
     def __init__(self, tmp: Path, emus: list[Emulator]) -> None:
@@ -358,57 +360,47 @@ def test_a_payout_whose_client_gave_up_is_not_started_later(
     4 s) although the client has gone; the cable comes back.  (Before: the payout was started and
     paid, for a request whose client saw no answer and may well ask again.)  Now the payout is not
     sent once its client has gone."""
-    import socket
-
     import httpx
-    import uvicorn
 
     emu = Emulator("SPECTRAL_PAYOUT", "GBP", levels={500: 5, 1000: 5}, auto_take=0.05, **FAST)
     emu.start()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(
-        credentials_path=tmp_path / "c.json",
-        emulated=[EmulatedPort(emu.url, DeviceModel.SPECTRAL_PAYOUT, emu.address)],
-    )
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn-probe")
-    thread.start()
     try:
-        until(lambda: server.started)
-        base = f"http://127.0.0.1:{port}/api"
-        token = httpx.post(
-            f"{base}/Users/Authenticate", json={"Username": "admin", "Password": "password"}
-        ).json()
-        h = {"Authorization": f"Bearer {token['token']}"}
-        body = {"ComPort": emu.url, "SspAddress": emu.address, "EnableAcceptor": True, "EnablePayout": True}
-        device_id = httpx.post(f"{base}/CashDevice/OpenConnection", json=body, headers=h, timeout=30).json()[
-            "deviceID"
-        ]
-        params = {"deviceID": device_id}
-        before = emu.ledger.dispensed_total("GBP")
-        emu.unplug()
-        dev = app.state.server.registry.get(device_id).device
-        until(lambda: not dev._session_up)  # the host has seen the cable go
-        with pytest.raises(httpx.TimeoutException):
-            httpx.post(
-                f"{base}/CashDevice/DispenseValue",
-                params=params,
-                headers=h,
-                json={"Value": 500, "CountryCode": "GBP"},
-                timeout=1.0,
+        with served(tmp_path, emu) as (app, port):
+            base = f"http://127.0.0.1:{port}/api"
+            token = httpx.post(
+                f"{base}/Users/Authenticate", json={"Username": "admin", "Password": "password"}
+            ).json()
+            h = {"Authorization": f"Bearer {token['token']}"}
+            body = {
+                "ComPort": emu.url,
+                "SspAddress": emu.address,
+                "EnableAcceptor": True,
+                "EnablePayout": True,
+            }
+            device_id = httpx.post(
+                f"{base}/CashDevice/OpenConnection", json=body, headers=h, timeout=30
+            ).json()["deviceID"]
+            params = {"deviceID": device_id}
+            before = emu.ledger.dispensed_total("GBP")
+            emu.unplug()
+            dev = app.state.server.registry.get(device_id).device
+            until(lambda: not dev._session_up)  # the host has seen the cable go
+            with pytest.raises(httpx.TimeoutException):
+                httpx.post(
+                    f"{base}/CashDevice/DispenseValue",
+                    params=params,
+                    headers=h,
+                    json={"Value": 500, "CountryCode": "GBP"},
+                    timeout=1.0,
+                )
+            emu.replug()  # the client has given up: it believes nothing was paid
+            until(
+                lambda: "its caller went away" in caplog.text or emu.ledger.dispensed_total("GBP") != before,
+                timeout=15,
             )
-        emu.replug()  # the client has given up: it believes nothing was paid
-        until(
-            lambda: "its caller went away" in caplog.text or emu.ledger.dispensed_total("GBP") != before,
-            timeout=15,
-        )
-        assert emu.ledger.dispensed_total("GBP") - before == 0, "paid for a request whose client had gone"
-        assert emu.status()["job"] is None
+            assert emu.ledger.dispensed_total("GBP") - before == 0, "paid for a request whose client had gone"
+            assert emu.status()["job"] is None
     finally:
-        server.should_exit = True
-        thread.join(30)
         emu.stop()
 
 
