@@ -121,6 +121,7 @@ class DeviceContract:
     _announce_due: bool
     _announced: threading.Event
     _announcer: int
+    _deferred_ends: list[Any]
     _job_requester: int | None
     _levels_reads: int
     _levels_mark: int

@@ -9,6 +9,7 @@ needs no link: feed it lists of :class:`cashdevice.events.Event` (tests/cash_dev
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -145,10 +146,10 @@ _TRANSACTION_FAILED = frozenset(
 )
 _TRANSACTION_ENDS = frozenset(_TRANSACTION_DONE) | _TRANSACTION_FAILED
 _UNDECODABLE_REPEATS = 3
-_END_WAIT = 2.0
-"""Seconds a transaction's end waits for its IN_PROGRESS, which another thread is firing (_fire_end)."""
 """Replies in a row with the same event the host cannot decode, after which it acknowledges them all the
 same (a unit that repeats an unknown event would otherwise never be acknowledged)."""
+_END_WAIT = 2.0
+"""Seconds a transaction's end waits for its IN_PROGRESS, which another thread is firing (_fire_end)."""
 # Poll events that show a dispenser transaction still running (or just ended).
 _TRANSACTION_SIGNS = (
     frozenset(_TRANSACTION_PROGRESS)
@@ -265,6 +266,8 @@ class PollerMethods(DeviceContract):
         except Exception:
             self.log.exception("poll loop error (the loop goes on)")
             self._session_up = False
+        if self._deferred_ends:
+            self._fire_deferred_ends()  # (link lock free: an IN_PROGRESS receiver may use the device)
         if self._session_up and self._moving and not self._hold:
             interval = self._moving_wait()
             self._next_due = time.monotonic()  # the next step of a credit or payout: poll soon
@@ -352,8 +355,9 @@ class PollerMethods(DeviceContract):
                 return
             events = []  # (OK alone, the idle reply: nothing to decode or acknowledge)
             if len(reply) == 1:
-                if self._unacked:
+                if self._unacked or self._undecodable[1]:
                     self._unacked = []  # (the unit shows them no more: it reset)
+                    self._undecodable = (None, 0)
             else:
                 events = ev.decode_events(
                     reply[1:],
@@ -382,11 +386,15 @@ class PollerMethods(DeviceContract):
                     else:
                         # ... unless the unknown event itself comes back every time: the unit would
                         # hold its events (and its note path) for ever; its bytes were logged
-                        self.log.error(
-                            "the same undecodable event came in %d replies in a row: acknowledged, "
-                            "or the unit would hold its events for ever (what followed it is lost)",
-                            seen,
-                        )
+                        if seen == _UNDECODABLE_REPEATS:
+                            self.log.error(
+                                "the same undecodable event came in %d replies in a row: acknowledged, "
+                                "or the unit would hold its events for ever (what followed it is lost)",
+                                seen,
+                            )
+                        if command == Command.POLL_WITH_ACK and seen % _UNDECODABLE_REPEATS == 0:
+                            # (also when nothing decoded is an ack event: the unknown one may be)
+                            self._ack_owed = True
                 elif self._undecodable[1]:
                     self._undecodable = (None, 0)
                 if ackable and command == Command.POLL_WITH_ACK:
@@ -615,7 +623,8 @@ class PollerMethods(DeviceContract):
         for event in events:
             spec = ev.EVENT_SPECS.get(event.code)
             if spec is None or (not spec.verified and not self.commands.allow_unverified):
-                self.log.error(
+                self.log.log(
+                    logging.ERROR if self._undecodable[1] <= 1 else logging.DEBUG,  # (once while it repeats)
                     "unknown poll event 0x%02X; the rest of the reply is not decoded (an event the unit "
                     "does not repeat, such as a COIN CREDIT, is lost with it): %s",
                     event.code,
@@ -857,7 +866,27 @@ class PollerMethods(DeviceContract):
                 ),
             )
         finally:
-            self._announced.set()
+            with self._state_lock:
+                self._announced.set()
+            self._fire_deferred_ends(wait=False)
+
+    def _fire_deferred_ends(self, wait: bool = True) -> None:
+        """Ends the poll thread left for after IN_PROGRESS (:meth:`_fire_end`): fired by whichever
+        thread comes first, the announcer once IN_PROGRESS is out, or the poll thread after at most
+        :data:`_END_WAIT` seconds, with the link lock free."""
+        if not self._deferred_ends:
+            return
+        if wait and not self._announced.wait(_END_WAIT):
+            self.log.warning(
+                "IN_PROGRESS receivers still run after %.0f s; the transaction's end is fired now", _END_WAIT
+            )
+        while True:
+            with self._state_lock:
+                ends, self._deferred_ends = self._deferred_ends, []
+            if not ends:
+                return
+            for end in ends:
+                self._fire(self.DispenserTransactionEvent, end)
 
     def _fire_end(self, end: DispenserTransactionEventResponse) -> None:
         """Fire a transaction's end after its IN_PROGRESS: while another thread fires IN_PROGRESS
@@ -865,7 +894,14 @@ class PollerMethods(DeviceContract):
         receivers), wait for it, :data:`_END_WAIT` seconds at most.  An IN_PROGRESS receiver that
         itself waits for the end gets it after that time (logged)."""
         announced = self._announced
-        if not announced.is_set() and self._announcer != threading.get_ident():
+        if threading.current_thread() is self._thread:
+            with self._state_lock:
+                if not announced.is_set() and self._announcer != threading.get_ident():
+                    # fired by the announcer right after IN_PROGRESS, or by this thread once the
+                    # link lock is free (_fire_deferred_ends): never waited for under the link lock
+                    self._deferred_ends.append(end)
+                    return
+        elif not announced.is_set() and self._announcer != threading.get_ident():
             if not announced.wait(_END_WAIT):
                 self.log.warning(
                     "IN_PROGRESS receivers still run after %.0f s; the transaction's end is fired now",

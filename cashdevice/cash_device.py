@@ -306,6 +306,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._announced = threading.Event()  # clear while a thread fires IN_PROGRESS (_fire_end waits)
         self._announced.set()
         self._announcer = 0  # the thread that fires (or fired) the last IN_PROGRESS
+        self._deferred_ends: list[Any] = []  # ends the poll thread left for after IN_PROGRESS
         self._job_requester: int | None = None  # the thread inside a payout request (_one_job)
         self._levels_reads = 0  # levels reads applied (_read_levels)
         self._levels_mark = 0  # ... when the poll thread last handled a poll reply
@@ -624,7 +625,13 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
                 return
             self._set_state(DeviceState.STOPPING)
             self._stop_thread()
+            if self._link is not None and self._link.is_open and self._poll_kept():
+                # no poll thread resends it now: resend it here (its credit reported), or the
+                # DISABLE below is refused and the unit stays enabled, unpolled
+                self._resend_kept_poll()
             self._disabled_by_stop = self._best_effort("DISABLE")
+            if not self._disabled_by_stop:
+                self.log.warning("stopRunning(): the device did not take DISABLE; it may still accept money")
             self._set_state(DeviceState.STOPPED)
             if self._close_deferred:  # a receiver asked for Close while this waited for its thread
                 self.Close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,7 @@ from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceStat
 from cashdevice.emulator import Emulator, VirtualClock
 from cashdevice.enums import DispenserTransactionState
 from cashdevice.enums import DispenseTransactionRequestResult as DTRR
-from cashdevice.ssp import Command
+from cashdevice.ssp import Command, PollEvent
 
 Make = Callable[..., Any]
 
@@ -342,3 +343,58 @@ def test_an_in_progress_receiver_that_waits_for_the_end_gets_it(emulators: Make,
     assert result == [DTRR.OK]
     assert seen_in_time == [True]
     assert ends(rec) == [("COMPLETED", 1000, 1000)]
+
+
+@pytest.mark.timeout(60)
+def test_an_in_progress_receiver_that_calls_the_device_does_not_stall_the_end(
+    emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An IN_PROGRESS receiver (on the request's thread) reads the levels (GetAllLevels: "paying,
+    N notes left"), and the unit's DISPENSED is in the poll the poll thread is handling.  The end
+    waits for IN_PROGRESS (_fire_end, _END_WAIT) while the poll thread holds the link lock, which
+    the receiver's GetAllLevels waits for: both wait, 2 s, then COMPLETED is fired while the
+    IN_PROGRESS receiver still runs (an end before its IN_PROGRESS is done), logged as if the
+    receiver were slow.  Now the poll thread leaves the end for after IN_PROGRESS, or fires it
+    itself once the link lock is free (found by a review probe)."""
+    clock = VirtualClock()
+    emu = emulators("SPECTRAL_PAYOUT", levels={1000: 5}, auto_take=0.0, payout_step=0.1, clock=clock)
+    device = devices(timeout=2.0)
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    original = emu.engine.reply_filter
+    dispensed_out = threading.Event()
+
+    def on_reply(code: int) -> bool:
+        if any(e.code == PollEvent.DISPENSED for e in emu.device.unconfirmed):
+            dispensed_out.set()  # this reply carries DISPENSED: the poll thread holds the link
+        return original(code) if original is not None else True
+
+    emu.engine.reply_filter = on_reply
+    waiting = threading.Event()
+    order: list[str] = []
+    took: list[float] = []
+
+    def on_tx(sender: Any, e: Any) -> None:
+        if e.state == DispenserTransactionState.IN_PROGRESS:
+            waiting.set()
+            assert dispensed_out.wait(10)
+            t0 = time.monotonic()
+            device.GetAllLevels()
+            took.append(time.monotonic() - t0)
+            order.append("IN_PROGRESS receiver done")
+        else:
+            order.append(e.state.name)
+
+    device.DispenserTransactionEvent += on_tx
+    result: list[DTRR] = []
+    t = threading.Thread(target=lambda: result.append(device.DispenseValue(ValueCountryCode(1000, "EUR"))))
+    t.start()
+    try:
+        assert waiting.wait(10)
+        emu.advance(2.0)  # the note leaves the unit: DISPENSED
+        rec.wait_for(lambda: len(order) == 2, timeout=10, what="both receivers")
+    finally:
+        t.join(20)
+    assert result == [DTRR.OK]
+    assert ends(rec) == [("COMPLETED", 1000, 1000)]
+    assert order == ["IN_PROGRESS receiver done", "COMPLETED"], (order, took)
+    assert "IN_PROGRESS receivers still run" not in caplog.text

@@ -143,3 +143,53 @@ def test_close_while_a_coins_poll_is_abandoned_reports_the_coin(
     device.Close()
     assert emu.ledger.credited_total() == 100
     assert credited(rec) == [("COIN_CREDIT", 100)]
+
+
+class Cut:
+    """From :meth:`start` on, no reply gets back (the cable out, the port open) until :meth:`end`;
+    ``cut`` is set once a reply has been swallowed (an idle poll's: nothing in it)."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+        self.original = emu.engine.reply_filter
+        self.on = threading.Event()
+        self.cut = threading.Event()
+        emu.engine.reply_filter = self._filter
+
+    def _filter(self, code: int) -> bool:
+        if self.on.is_set():
+            self.cut.set()
+            return False
+        return self.original(code) if self.original is not None else True
+
+    def end(self) -> None:
+        self.on.clear()
+
+
+@pytest.mark.timeout(60)
+def test_stop_running_with_a_kept_poll_leaves_the_unit_disabled(emulators: Make, devices: Make) -> None:
+    """An idle hopper; one poll's replies are all lost (a cable wiggle): the host keeps that poll.
+    The line is back and the application calls stopRunning before the poll thread reconnects.
+    C#: stopRunning stops the poll thread and DISABLEs the device.  stopRunning resends the kept
+    poll itself, then DISABLEs.  (A first version refused the DISABLE, to keep the poll for the
+    next poll thread: the unit stayed enabled, unpolled, took a coin that was never reported;
+    found by a review probe.)"""
+    emu, device, rec = open_hopper(emulators, devices, "inproc", None)
+    device.reconnect_interval = 3600.0  # (the poll thread does not reconnect before stopRunning)
+    cut = Cut(emu)
+    cut.on.set()
+    assert cut.cut.wait(5)
+    rec.wait_state("NOT_CONNECTED", timeout=10)
+    link = device._link
+    assert link is not None and link.abandoned_command(emu.address) is not None
+    cut.end()  # the line is back
+    device.stopRunning()
+    assert device.deviceState == DeviceState.STOPPED
+    accepted = emu.insert_coin(100, wait=0.5)
+    device.Close()
+    assert (accepted, emu.ledger.credited_total(), credited(rec)) == (False, 0, []), (
+        "a stopped device's unit took a coin that was never reported",
+        accepted,
+        emu.ledger.credited_total(),
+        credited(rec),
+    )
