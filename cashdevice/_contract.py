@@ -108,6 +108,7 @@ class DeviceContract:
     _rejecting_channel: int
     _hold: bool
     _bezel_reported: bool
+    _error_transfer_due: bool
     _dispensing_reported: dict[str, int]
     _last_end: ev.Amount | None
     _callers: threading.local

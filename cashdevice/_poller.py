@@ -690,10 +690,16 @@ class PollerMethods(DeviceContract):
                 amount = ev.Amount(*self._channel_amount(event.channel))
             self._cashbox_moved(amount.value, amount.country, 1)
             if code == PollEvent.NOTE_TRANSFERRED_TO_STACKER and self._transaction is None:
-                # (NV11 STACK NOTE, GA973 "Stacking notes": the note left the store; a payout's
-                # own transfers are counted by the levels read at its end, which may also have
-                # been read while this reply was handled: ERROR DURING PAYOUT, then this)
-                self._note_level(amount.value, amount.country, -1)
+                if self._error_transfer_due:
+                    # the note that stopped a payout (GA973 "Reverse validation fail": B1, then C9
+                    # in a later poll): it left the store before ERROR DURING PAYOUT, so the
+                    # levels read at that end count it already
+                    self._error_transfer_due = False
+                else:
+                    # (NV11 STACK NOTE, GA973 "Stacking notes": the note left the store; a payout's
+                    # own transfers are counted by the levels read at its end, which may also have
+                    # been read while this reply was handled: ERROR DURING PAYOUT, then this)
+                    self._note_level(amount.value, amount.country, -1)
         if code in _EVENT_ERROR:
             self._set(deviceError=_EVENT_ERROR[code])
         if code in _TRANSACTION_ENDS and self._transaction is None and self._repeats_last_end(event):
@@ -834,6 +840,7 @@ class PollerMethods(DeviceContract):
         and announces it once the link is free, so that no receiver runs under the link lock."""
         self._transaction = kind
         self._transactions_opened += 1
+        self._error_transfer_due = False
         if self._job_requester == threading.get_ident():
             # the open transaction now answers other requests BUSY; its end may come (and a
             # receiver on the poll thread start the next payout) before this request returns
@@ -962,7 +969,11 @@ class PollerMethods(DeviceContract):
         last = self._last_end
         if last is None:
             return False
-        amount = self._money(event.amounts)
+        # (of an array with every country of the dataset, the entry of the last end's country: with
+        # nothing paid, _money would take the first, another country's 0)
+        amount = next((a for a in event.amounts if last.country and a.country == last.country), None)
+        if amount is None:
+            amount = self._money(event.amounts)
         if amount.value != last.value or (amount.country or last.country) != last.country:
             return False
         self.log.info(
@@ -999,6 +1010,8 @@ class PollerMethods(DeviceContract):
                     self.log.warning("levels not read after an incomplete float: %s", exc)
                 self._end_transaction(done, amount, fallback, refresh=False)
                 return
+            # (set before the end: a receiver of it may open the next payout, which clears it)
+            self._error_transfer_due = code == PollEvent.ERROR_DURING_PAYOUT
             self._end_transaction(done, amount, fallback)
         elif code in _REPLENISH_MOVED and self._transaction == DispenserTransactionType.REPLENISH:
             self._replenish_left -= 1

@@ -292,6 +292,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._rejecting_channel = 0
         self._hold = False
         self._bezel_reported = False
+        self._error_transfer_due = False  # a payout ended by ERROR DURING PAYOUT: its note's C9 to come
         self._dispensing_reported: dict[str, int] = {}  # country -> value last reported DISPENSING
         self._last_end: ev.Amount | None = None  # what the last transaction moved (no transaction since)
         self._transactions_opened = 0  # (a reply from before a transaction opened says nothing of it)
