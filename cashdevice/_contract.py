@@ -18,6 +18,7 @@ turn failures into one log line.
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 from collections.abc import Callable
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
         DispenseTransactionRequestResult,
     )
     from .link import SSPLink
-    from .records import CurrencyAssignmentEntry, ValueCountryCode
+    from .records import CurrencyAssignmentEntry, DispenserTransactionEventResponse, ValueCountryCode
 
     # Optional: an alias is an expression, not an annotation, and X | None is 3.10+ there
     _Then = Callable[[Optional[bytes], Optional[BaseException]], None]
@@ -119,10 +120,8 @@ class DeviceContract:
     _transaction_levels: dict[tuple[int, str], int]
     _transaction_stored: int
     _transaction_reported: int
-    _announce_due: bool
-    _announced: threading.Event
-    _announcer: int
-    _deferred_ends: list[Any]
+    _transaction_events: collections.deque[tuple[DispenserTransactionEventResponse, float]]
+    _delivering_transaction_events: bool
     _job_requester: int | None
     _levels_reads: int
     _levels_mark: int

@@ -149,7 +149,8 @@ _UNDECODABLE_REPEATS = 3
 """Replies in a row with the same event the host cannot decode, after which it acknowledges them all the
 same (a unit that repeats an unknown event would otherwise never be acknowledged)."""
 _END_WAIT = 2.0
-"""Seconds a transaction's end waits for its IN_PROGRESS, which another thread is firing (_fire_end)."""
+"""Seconds a queued DispenserTransactionEvent waits for the thread delivering the ones before it (an
+IN_PROGRESS receiver that waits for the end), before the poll thread delivers it out of order."""
 # Poll events that show a dispenser transaction still running (or just ended).
 _TRANSACTION_SIGNS = (
     frozenset(_TRANSACTION_PROGRESS)
@@ -266,8 +267,8 @@ class PollerMethods(DeviceContract):
         except Exception:
             self.log.exception("poll loop error (the loop goes on)")
             self._session_up = False
-        if self._deferred_ends:
-            self._fire_deferred_ends()  # (link lock free: an IN_PROGRESS receiver may use the device)
+        if self._transaction_events:
+            self._deliver_overdue_transaction_events()  # (no lock held here)
         if self._session_up and self._moving and not self._hold:
             interval = self._moving_wait()
             self._next_due = time.monotonic()  # the next step of a credit or payout: poll soon
@@ -664,6 +665,7 @@ class PollerMethods(DeviceContract):
                 self.log.exception("handling event %r", event)
         if _code_in(events, PollEvent.SLAVE_RESET):
             self._device_reset = True
+            self._error_transfer_due = False  # (a C9 still queued was lost with the reset)
             if not startup:
                 self.log.warning("device reported SLAVE RESET mid-session; re-establishing")
                 self._session_up = False
@@ -853,68 +855,60 @@ class PollerMethods(DeviceContract):
         self._transaction_unconfirmed = unconfirmed
         self._quiet_polls = 0
         self._set(dispenseState=DispenserTransactionState.IN_PROGRESS)
-        self._announce_due = True
+        self._queue_transaction_event(
+            DispenserTransactionEventResponse(DispenserTransactionState.IN_PROGRESS, kind, 0, value, country)
+        )
+
+    def _queue_transaction_event(self, event: DispenserTransactionEventResponse) -> None:
+        """Queue a DispenserTransactionEvent: they are delivered in the order they were queued
+        (:meth:`_announce_transaction`).  A transaction's IN_PROGRESS is queued when it opens, under
+        the link lock for a payout request, so before anything the poll thread queues for it."""
+        with self._state_lock:
+            self._transaction_events.append((event, time.monotonic()))
 
     def _announce_transaction(self) -> None:
-        """DispenserTransactionEvent IN_PROGRESS for the open transaction, once: by the request's
-        thread, or by the poll thread first if the job's end arrives before (never after it)."""
-        with self._state_lock:
-            due, self._announce_due = self._announce_due, False
-            kind, amount = self._transaction, self._transaction_amount
-            if not (due and kind is not None):
-                return
-            self._announced.clear()  # (an end meanwhile waits for this IN_PROGRESS: _fire_end)
-            self._announcer = threading.get_ident()
-        try:
-            self._fire(
-                self.DispenserTransactionEvent,
-                DispenserTransactionEventResponse(
-                    DispenserTransactionState.IN_PROGRESS, kind, 0, amount.value, amount.country
-                ),
-            )
-        finally:
-            with self._state_lock:
-                self._announced.set()
-            self._fire_deferred_ends(wait=False)
-
-    def _fire_deferred_ends(self, wait: bool = True) -> None:
-        """Ends the poll thread left for after IN_PROGRESS (:meth:`_fire_end`): fired by whichever
-        thread comes first, the announcer once IN_PROGRESS is out, or the poll thread after at most
-        :data:`_END_WAIT` seconds, with the link lock free."""
-        if not self._deferred_ends:
-            return
-        if wait and not self._announced.wait(_END_WAIT):
-            self.log.warning(
-                "IN_PROGRESS receivers still run after %.0f s; the transaction's end is fired now", _END_WAIT
-            )
+        """Deliver the queued DispenserTransactionEvents, in order, on this thread; unless another
+        thread is delivering them: it delivers these too (nobody waits here).  The request's
+        thread calls this once the link is free (its IN_PROGRESS), the poll thread after queueing
+        an end, so an end never comes before its IN_PROGRESS, nor the next transaction's
+        IN_PROGRESS before the end of the one before."""
         while True:
             with self._state_lock:
-                ends, self._deferred_ends = self._deferred_ends, []
-            if not ends:
-                return
-            for end in ends:
-                self._fire(self.DispenserTransactionEvent, end)
-
-    def _fire_end(self, end: DispenserTransactionEventResponse) -> None:
-        """Fire a transaction's end after its IN_PROGRESS: while another thread fires IN_PROGRESS
-        (the request's thread, descheduled after it took the announcement, or with slow
-        receivers), wait for it, :data:`_END_WAIT` seconds at most.  An IN_PROGRESS receiver that
-        itself waits for the end gets it after that time (logged)."""
-        announced = self._announced
-        if threading.current_thread() is self._thread:
-            with self._state_lock:
-                if not announced.is_set() and self._announcer != threading.get_ident():
-                    # fired by the announcer right after IN_PROGRESS, or by this thread once the
-                    # link lock is free (_fire_deferred_ends): never waited for under the link lock
-                    self._deferred_ends.append(end)
+                if self._delivering_transaction_events or not self._transaction_events:
                     return
-        elif not announced.is_set() and self._announcer != threading.get_ident():
-            if not announced.wait(_END_WAIT):
-                self.log.warning(
-                    "IN_PROGRESS receivers still run after %.0f s; the transaction's end is fired now",
-                    _END_WAIT,
-                )
-        self._fire(self.DispenserTransactionEvent, end)
+                self._delivering_transaction_events = True
+                event, _ = self._transaction_events.popleft()
+            try:
+                self._fire(self.DispenserTransactionEvent, event)
+            finally:
+                with self._state_lock:
+                    self._delivering_transaction_events = False
+
+    def _deliver_overdue_transaction_events(self) -> None:
+        """End of a poll turn (no lock held): the queued events that another thread has not
+        delivered (its receiver still runs: an IN_PROGRESS receiver that waits for the end) are
+        delivered here once they have waited :data:`_END_WAIT` seconds, out of order (logged)."""
+        self._announce_transaction()
+        wake = threading.Event()  # (never set: a pause between two looks)
+        while True:
+            with self._state_lock:
+                if not self._transaction_events:
+                    return
+                overdue = time.monotonic() - self._transaction_events[0][1] >= _END_WAIT
+                if overdue:
+                    late = [event for event, _ in self._transaction_events]
+                    self._transaction_events.clear()
+            if overdue:
+                break
+            wake.wait(0.01)
+            self._announce_transaction()
+        self.log.warning(
+            "DispenserTransactionEvent receivers still run after %.0f s; %d queued event(s) delivered now",
+            _END_WAIT,
+            len(late),
+        )
+        for event in late:
+            self._fire(self.DispenserTransactionEvent, event)
 
     def _money(self, amounts: tuple[ev.Amount, ...]) -> ev.Amount:
         """The entry of an event's amount array that is about the host's money.  GA138's payout
@@ -1012,7 +1006,11 @@ class PollerMethods(DeviceContract):
                 return
             # (set before the end: a receiver of it may open the next payout, which clears it)
             self._error_transfer_due = code == PollEvent.ERROR_DURING_PAYOUT
+            reads, opened = self._levels_reads, self._transactions_opened
             self._end_transaction(done, amount, fallback)
+            if self._levels_reads == reads and self._transactions_opened == opened:
+                # the levels read at the end failed: nothing counts the note yet, its C9 must
+                self._error_transfer_due = False
         elif code in _REPLENISH_MOVED and self._transaction == DispenserTransactionType.REPLENISH:
             self._replenish_left -= 1
             if self._replenish_left <= 0:
@@ -1085,8 +1083,8 @@ class PollerMethods(DeviceContract):
     def _end_transaction(
         self, done: bool, amount: ev.Amount, fallback: DispenserTransactionType, *, refresh: bool = True
     ) -> None:
-        """The transaction ended: DispenserTransactionEvent COMPLETED or ERROR, levels refreshed."""
-        self._announce_transaction()  # (its IN_PROGRESS first, if the request has not sent it yet)
+        """The transaction ended: DispenserTransactionEvent COMPLETED or ERROR (after its
+        IN_PROGRESS: :meth:`_announce_transaction`), levels refreshed."""
         kind = self._transaction or fallback
         state = DispenserTransactionState.COMPLETED if done else DispenserTransactionState.ERROR
         requested = self._transaction_amount
@@ -1100,11 +1098,12 @@ class PollerMethods(DeviceContract):
         self._quiet_polls = 0
         self._reenable = True
         self._set(dispenseState=state)
-        self._fire_end(
+        self._queue_transaction_event(
             DispenserTransactionEventResponse(
                 state, kind, amount.value, requested.value, amount.country or requested.country
             )
         )
+        self._announce_transaction()
         if refresh and self._v["deviceModel"] in DISPENSERS:
             self._refresh_levels()
 

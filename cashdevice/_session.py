@@ -124,6 +124,7 @@ class SessionMethods(DeviceContract):
             raise SSPReplyError("empty reply", -1)
         if reply[0] == Response.KEY_NOT_SET and data[0] not in (Command.SYNC,):
             self._device_reset = True
+            self._error_transfer_due = False  # (a reset loses a C9 still queued)
             self._leave_escrow()  # a unit that reset holds no note in escrow
             raise _KeyNotSet("device answered KEY NOT SET")
         return reply

@@ -79,6 +79,7 @@ from .records import (
     CashEventResponse,
     CurrencyAssignmentEntry,
     DeviceStatusResponse,
+    DispenserTransactionEventResponse,
     DownloadBlockEventArgs,
     DownloadStateEventArgs,
 )
@@ -303,11 +304,11 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._transaction_levels: dict[tuple[int, str], int] = {}
         self._transaction_stored = 0
         self._transaction_reported = 0  # the most the device reported moved (DISPENSING ...) so far
-        self._announce_due = False  # the open transaction's IN_PROGRESS is still to be fired
-        self._announced = threading.Event()  # clear while a thread fires IN_PROGRESS (_fire_end waits)
-        self._announced.set()
-        self._announcer = 0  # the thread that fires (or fired) the last IN_PROGRESS
-        self._deferred_ends: list[Any] = []  # ends the poll thread left for after IN_PROGRESS
+        # DispenserTransactionEvents queued (with when), delivered in order by one thread at a time
+        self._transaction_events: collections.deque[tuple[DispenserTransactionEventResponse, float]] = (
+            collections.deque()
+        )
+        self._delivering_transaction_events = False
         self._job_requester: int | None = None  # the thread inside a payout request (_one_job)
         self._levels_reads = 0  # levels reads applied (_read_levels)
         self._levels_mark = 0  # ... when the poll thread last handled a poll reply

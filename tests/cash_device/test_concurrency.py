@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from device_helpers import Recorder
 
-from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceState, ValueCountryCode
+from cashdevice import CashDevice, CashSystemOpenResult, DeviceModel, DeviceState, ValueCountryCode, _poller
 from cashdevice.emulator import Emulator, VirtualClock
 from cashdevice.enums import DispenserTransactionState
 from cashdevice.enums import DispenseTransactionRequestResult as DTRR
@@ -398,3 +398,104 @@ def test_an_in_progress_receiver_that_calls_the_device_does_not_stall_the_end(
     assert ends(rec) == [("COMPLETED", 1000, 1000)]
     assert order == ["IN_PROGRESS receiver done", "COMPLETED"], (order, took)
     assert "IN_PROGRESS receivers still run" not in caplog.text
+
+
+@pytest.mark.timeout(60)
+def test_a_second_payout_during_a_slow_in_progress_receiver_keeps_the_transactions_in_order(
+    emulators: Make, devices: Make, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Payout T1's IN_PROGRESS is still going through the receivers on the request's thread A
+    (receiver 1 is slow); the poll thread handles T1's DISPENSED, and thread B starts payout T2.
+    DispenserTransactionEvents are queued and delivered in order by one thread at a time: T1's
+    COMPLETED after its IN_PROGRESS receivers return, T2's IN_PROGRESS after that.  (A version
+    that deferred the end to "the announcer" let B's announcement fire T1's end while T1's
+    IN_PROGRESS still ran, and T2's IN_PROGRESS came before T1's end; found by a review probe.
+    _END_WAIT is made long here so that the ordering, not the timeout, decides.)"""
+    monkeypatch.setattr(_poller, "_END_WAIT", 30.0)
+    clock = VirtualClock()
+    emu = emulators("SPECTRAL_PAYOUT", levels={1000: 5}, auto_take=0.0, payout_step=0.1, clock=clock)
+    device = devices(timeout=2.0)
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    first_in, release = threading.Event(), threading.Event()
+    seen: list[tuple[str, int, bool]] = []  # (state, requested, T1's IN_PROGRESS call still running)
+
+    def receiver(sender: Any, e: Any) -> None:
+        seen.append((e.state.name, e.requestedValue, first_in.is_set() and not release.is_set()))
+        if e.state == DispenserTransactionState.IN_PROGRESS and e.requestedValue == 1000:
+            first_in.set()
+            release.wait(30)
+
+    device.DispenserTransactionEvent += receiver
+    results: list[Any] = []
+    a = threading.Thread(target=lambda: results.append(device.DispenseValue(ValueCountryCode(1000, "EUR"))))
+    a.start()
+    try:
+        assert first_in.wait(10)
+        emu.advance(2.0)  # T1's note leaves the unit: DISPENSED, its end deferred by the poll thread
+        rec.wait_for(lambda: device._transaction is None, timeout=10, what="T1's DISPENSED handled")
+        b_result: list[Any] = []
+        b = threading.Thread(
+            target=lambda: b_result.append(device.DispenseValue(ValueCountryCode(2000, "EUR")))
+        )
+        b.start()  # thread B: payout T2
+        # (B returns at once: nothing waits for the link until T1's end)
+        b.join(5)
+        # T1's end waits for its IN_PROGRESS receivers (B queued T2's IN_PROGRESS behind it)
+        assert not any(s[:2] == ("COMPLETED", 1000) for s in seen), seen
+    finally:
+        release.set()
+        a.join(20)
+        b.join(20)
+    assert results == [DTRR.OK] and len(b_result) == 1  # (B: OK, or BUSY while T1's end is not out)
+    rec.wait_for(lambda: any(s[:2] == ("COMPLETED", 1000) for s in seen), timeout=10, what="T1's end")
+    if b_result == [DTRR.OK]:
+        emu.advance(5.0)  # T2's two notes
+        rec.wait_for(lambda: any(s[:2] == ("COMPLETED", 2000) for s in seen), timeout=10, what="T2's end")
+    assert "IN_PROGRESS receivers still run" not in caplog.text
+    # one transaction at a time, its end after its IN_PROGRESS (the property of
+    # test_interpreter_properties.check), and no end while its IN_PROGRESS is still being fired
+    open_ = None
+    for state, requested, _ in seen:
+        if state == "IN_PROGRESS":
+            assert open_ is None, f"a transaction opened before the last one ended: {seen}"
+            open_ = requested
+        else:
+            assert open_ == requested, f"an end with its transaction not open: {seen}"
+            open_ = None
+    assert open_ is None, seen
+    assert not any(s[2] for s in seen if s[:2] == ("COMPLETED", 1000)), seen
+
+
+@pytest.mark.timeout(60)
+def test_a_payout_error_whose_end_levels_read_fails_leaves_the_note_on_the_level(
+    emulators: Make, devices: Make
+) -> None:
+    """ERROR DURING PAYOUT + NOTE TRANSFERRED TO STACKER (the emulator's reply: one poll).  The
+    levels read at the end fails (its replies lost, logged "levels not read"), so nothing has
+    taken the note off the host's level; caf81b4's ``_error_transfer_due`` then skips the C9
+    that would, and the level stayed one note high.  The mark is now set only when the end's levels
+    read was applied (found by a review probe)."""
+    clock = VirtualClock()
+    emu = emulators("SPECTRAL_PAYOUT", levels={1000: 5}, auto_take=0.0, payout_step=0.1, clock=clock)
+    device = devices()
+    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    original = emu.engine.reply_filter
+    drop = threading.Event()
+
+    def on_reply(code: int) -> bool:
+        if drop.is_set() and code == Command.GET_ALL_LEVELS:
+            return False
+        return original(code) if original is not None else True
+
+    emu.engine.reply_filter = on_reply
+    emu.payout_error(0)
+    assert device.DispenseValue(ValueCountryCode(1000, "EUR")) == DTRR.OK
+    drop.set()
+    emu.advance(2.0)
+    rec.wait_cash("MOVED_TO_CASHBOX")
+    drop.clear()
+    rec.wait_for(lambda: device.deviceState.name in ("IDLE", "DISABLED"), what="settled")
+    true_level = sum(n for d, n in emu.levels.items() if d.value == 1000)
+    host = next(e.Stored for e in device._v["currencyAssignment"] if e.Value == 1000)
+    assert true_level == 4
+    assert host == true_level

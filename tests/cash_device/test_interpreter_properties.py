@@ -746,3 +746,34 @@ def test_a_two_currency_payout_stopped_then_jammed_ends_once(caplog: pytest.LogC
             ]
         finally:
             host.device.Close()
+
+
+def test_an_error_during_payout_whose_transfer_never_comes_swallows_a_later_stack_note(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """ERROR DURING PAYOUT ends a payout and sets ``_error_transfer_due`` (caf81b4); its NOTE
+    TRANSFERRED TO STACKER is lost to a power cut (the unit reports INCOMPLETE PAYOUT at power-up,
+    GA973 "Note transport error during dispense").  Nothing clears the flag but a C9 or the next
+    payout: a later, unrelated note moved from the store to the cashbox (NV11 STACK NOTE, GA973
+    "Stacking notes") was then not taken off the host's level.  A reset now clears the mark (found
+    by a review probe)."""
+    unit = Unit()
+    unit.payout(500)
+    unit.poll(Event(P.DISPENSING, amounts=gbp(0)))
+    unit.store[500] -= 1  # (the failing note went to the cashbox; its C9, the host's only word of
+    # it, is lost below, so the host's StoredInCashbox cannot count it: not modelled)
+    unit.poll(Event(P.ERROR_DURING_PAYOUT, amounts=gbp(0), error=0), Event(P.DISABLED))
+    unit.ends.append((TS.ERROR, 0))
+    # power cut before the poll that would have shown its C9
+    unit.startup(Event(P.SLAVE_RESET), Event(P.INCOMPLETE_PAYOUT, amounts=gbp(0), requested=gbp(500)))
+    unit.poll(Event(P.DISABLED))
+    unit.poll()
+    unit.poll()
+    # later: a stored note moved to the cashbox, no payout (NV11 STACK NOTE)
+    unit.store[500] -= 1
+    unit.cashbox[500] += 1
+    unit.poll(Event(P.NOTE_TRANSFERRED_TO_STACKER, amounts=gbp(500)))
+    unit.poll()
+    unit.poll()
+    host = check(unit, caplog)
+    assert host.levels()[500] == 0
