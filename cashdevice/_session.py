@@ -283,14 +283,15 @@ class SessionMethods(DeviceContract):
         return link is not None and link.abandoned_command(self._address) in _POLLS
 
     def _resend_kept_poll(self) -> None:
-        """Close: resend the kept poll once (:meth:`_poll_kept`), so that a credit in the unit's
-        cached reply is reported before the port closes and forgets the poll.  No HOLD goes instead
-        (the poll itself must go); a failure is logged."""
+        """Close or stopRunning (no poll thread runs): resend the kept poll once (:meth:`_poll_kept`),
+        so that a credit in the unit's cached reply is reported before the port closes and forgets
+        the poll, or before the DISABLE that would otherwise be refused to keep it.  No HOLD goes
+        instead (the poll itself must go); a failure is logged."""
         up, self._session_up = self._session_up, False
         try:
             self._poll_once(startup=True)
         except (SSPError, ValueError) as exc:
-            self.log.warning("a poll whose reply may hold a credit, resent at Close, got no answer: %s", exc)
+            self.log.warning("a poll whose reply may hold a credit got no answer when resent: %s", exc)
         finally:
             self._session_up = up
 
