@@ -34,6 +34,23 @@ def opened(emu: Emulator, device: CashDevice, model: DeviceModel) -> Recorder:
     return rec
 
 
+def paying_unit(
+    emulators: Make, devices: Make, levels: dict[int, int]
+) -> tuple[Emulator, CashDevice, Recorder]:
+    """A SPECTRAL_PAYOUT on a VirtualClock (its notes leave only when the test advances it), open."""
+    emu = emulators("SPECTRAL_PAYOUT", levels=levels, auto_take=0.0, payout_step=0.1, clock=VirtualClock())
+    device = devices(timeout=2.0)
+    return emu, device, opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+
+
+def payout_on_a_thread(device: CashDevice, value: int) -> tuple[threading.Thread, list[DTRR]]:
+    """``DispenseValue(value EUR)`` on a thread of its own, started: (the thread, its result once joined)."""
+    result: list[DTRR] = []
+    t = threading.Thread(target=lambda: result.append(device.DispenseValue(ValueCountryCode(value, "EUR"))))
+    t.start()
+    return t, result
+
+
 def ends(rec: Recorder) -> list[tuple[str, int, int]]:
     """(state, value, requested) of every DispenserTransactionEvent end."""
     return [
@@ -104,10 +121,7 @@ def test_two_payouts_at_once_each_end_belongs_to_its_request(emulators: Make, de
     started it.  (Before: B's transaction replaced A's, and A's DISPENSED ended "B" as COMPLETED 20.00
     of 10.00 requested, then B's end came for "0 requested".)  Now a payout request made while another
     thread's request runs answers BUSY at once."""
-    clock = VirtualClock()
-    emu = emulators("SPECTRAL_PAYOUT", levels={1000: 5, 2000: 5}, auto_take=0.0, payout_step=0.1, clock=clock)
-    device = devices(timeout=2.0)
-    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    emu, device, rec = paying_unit(emulators, devices, {1000: 5, 2000: 5})
     reals: list[int] = []
 
     def before(data: bytes) -> None:
@@ -146,10 +160,7 @@ def test_in_progress_never_comes_after_the_payouts_end(emulators: Make, devices:
     application's state machine must not see IN_PROGRESS after COMPLETED (it would show a payout
     running forever).  Now an end that comes while another thread fires IN_PROGRESS is fired right
     after it."""
-    clock = VirtualClock()
-    emu = emulators("SPECTRAL_PAYOUT", levels={1000: 5}, auto_take=0.0, payout_step=0.1, clock=clock)
-    device = devices(timeout=2.0)
-    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    emu, device, rec = paying_unit(emulators, devices, {1000: 5})
     a = Gated(
         lambda: device.DispenseValue(ValueCountryCode(1000, "EUR")),
         at="_fire",
@@ -278,10 +289,7 @@ def test_a_payout_from_a_completed_receiver_is_not_busy_while_the_first_request_
     ("another payout request is in progress") although the first transaction is over and no other
     request runs: the second payout was never made (the request stayed marked until DispenseValue
     returned).  Now the mark goes when its transaction opens (found by a review probe)."""
-    clock = VirtualClock()
-    emu = emulators("SPECTRAL_PAYOUT", levels={500: 10, 1000: 5}, auto_take=0.0, payout_step=0.1, clock=clock)
-    device = devices(timeout=2.0)
-    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    emu, device, rec = paying_unit(emulators, devices, {500: 10, 1000: 5})
     second: list[DTRR] = []
 
     def on_end(sender: Any, e: Any) -> None:
@@ -314,10 +322,7 @@ def test_an_in_progress_receiver_that_waits_for_the_end_gets_it(emulators: Make,
     end waits for IN_PROGRESS (never before it), but at most _END_WAIT (2 s): the receiver gets it.
     (A first version left the end to the thread firing IN_PROGRESS, the one waiting for it: it never
     came; found by a review probe.)"""
-    clock = VirtualClock()
-    emu = emulators("SPECTRAL_PAYOUT", levels={1000: 5}, auto_take=0.0, payout_step=0.1, clock=clock)
-    device = devices(timeout=2.0)
-    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    emu, device, rec = paying_unit(emulators, devices, {1000: 5})
     waiting, done = threading.Event(), threading.Event()
     seen_in_time: list[bool] = []
 
@@ -329,9 +334,7 @@ def test_an_in_progress_receiver_that_waits_for_the_end_gets_it(emulators: Make,
             done.set()
 
     device.DispenserTransactionEvent += on_tx
-    result: list[DTRR] = []
-    t = threading.Thread(target=lambda: result.append(device.DispenseValue(ValueCountryCode(1000, "EUR"))))
-    t.start()
+    t, result = payout_on_a_thread(device, 1000)
     try:
         assert waiting.wait(10)
         emu.advance(2.0)  # the note leaves the unit: DISPENSED
@@ -356,10 +359,7 @@ def test_an_in_progress_receiver_that_calls_the_device_does_not_stall_the_end(
     IN_PROGRESS receiver still runs (an end before its IN_PROGRESS is done), logged as if the
     receiver were slow.  Now the poll thread leaves the end for after IN_PROGRESS, or fires it
     itself once the link lock is free (found by a review probe)."""
-    clock = VirtualClock()
-    emu = emulators("SPECTRAL_PAYOUT", levels={1000: 5}, auto_take=0.0, payout_step=0.1, clock=clock)
-    device = devices(timeout=2.0)
-    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    emu, device, rec = paying_unit(emulators, devices, {1000: 5})
     original = emu.engine.reply_filter
     dispensed_out = threading.Event()
 
@@ -385,9 +385,7 @@ def test_an_in_progress_receiver_that_calls_the_device_does_not_stall_the_end(
             order.append(e.state.name)
 
     device.DispenserTransactionEvent += on_tx
-    result: list[DTRR] = []
-    t = threading.Thread(target=lambda: result.append(device.DispenseValue(ValueCountryCode(1000, "EUR"))))
-    t.start()
+    t, result = payout_on_a_thread(device, 1000)
     try:
         assert waiting.wait(10)
         emu.advance(2.0)  # the note leaves the unit: DISPENSED
@@ -412,10 +410,7 @@ def test_a_second_payout_during_a_slow_in_progress_receiver_keeps_the_transactio
     IN_PROGRESS still ran, and T2's IN_PROGRESS came before T1's end; found by a review probe.
     _END_WAIT is made long here so that the ordering, not the timeout, decides.)"""
     monkeypatch.setattr(_poller, "_END_WAIT", 30.0)
-    clock = VirtualClock()
-    emu = emulators("SPECTRAL_PAYOUT", levels={1000: 5}, auto_take=0.0, payout_step=0.1, clock=clock)
-    device = devices(timeout=2.0)
-    rec = opened(emu, device, DeviceModel.SPECTRAL_PAYOUT)
+    emu, device, rec = paying_unit(emulators, devices, {1000: 5})
     first_in, release = threading.Event(), threading.Event()
     seen: list[tuple[str, int, bool]] = []  # (state, requested, T1's IN_PROGRESS call still running)
 

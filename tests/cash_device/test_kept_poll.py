@@ -46,11 +46,13 @@ def open_hopper(
 
 
 class Silence:
-    """From the reply that carries the coin's COIN CREDIT on, no reply gets back (the cable out,
-    the port open) until :meth:`end`."""
+    """From the reply that carries the coin's COIN CREDIT on (``every_reply``: from the next reply
+    on), no reply gets back (the cable out, the port open) until :meth:`end`; ``carried`` is set at
+    the first reply swallowed."""
 
-    def __init__(self, emu: Emulator) -> None:
+    def __init__(self, emu: Emulator, every_reply: bool = False) -> None:
         self.emu = emu
+        self.every_reply = every_reply
         self.original = emu.engine.reply_filter
         self.carried = threading.Event()
         self.ended = threading.Event()
@@ -59,7 +61,9 @@ class Silence:
     def _filter(self, code: int) -> bool:
         if self.ended.is_set():
             return self.original(code) if self.original is not None else True
-        if not self.carried.is_set() and any(e.code == COIN_CREDIT for e in self.emu.device.unconfirmed):
+        if not self.carried.is_set() and (
+            self.every_reply or any(e.code == COIN_CREDIT for e in self.emu.device.unconfirmed)
+        ):
             self.carried.set()  # the unit has put the coin in this reply and forgotten it
         if self.carried.is_set():
             return False
@@ -145,27 +149,6 @@ def test_close_while_a_coins_poll_is_abandoned_reports_the_coin(
     assert credited(rec) == [("COIN_CREDIT", 100)]
 
 
-class Cut:
-    """From :meth:`start` on, no reply gets back (the cable out, the port open) until :meth:`end`;
-    ``cut`` is set once a reply has been swallowed (an idle poll's: nothing in it)."""
-
-    def __init__(self, emu: Emulator) -> None:
-        self.emu = emu
-        self.original = emu.engine.reply_filter
-        self.on = threading.Event()
-        self.cut = threading.Event()
-        emu.engine.reply_filter = self._filter
-
-    def _filter(self, code: int) -> bool:
-        if self.on.is_set():
-            self.cut.set()
-            return False
-        return self.original(code) if self.original is not None else True
-
-    def end(self) -> None:
-        self.on.clear()
-
-
 @pytest.mark.timeout(60)
 def test_stop_running_with_a_kept_poll_leaves_the_unit_disabled(emulators: Make, devices: Make) -> None:
     """An idle hopper; one poll's replies are all lost (a cable wiggle): the host keeps that poll.
@@ -176,9 +159,8 @@ def test_stop_running_with_a_kept_poll_leaves_the_unit_disabled(emulators: Make,
     found by a review probe.)"""
     emu, device, rec = open_hopper(emulators, devices, "inproc", None)
     device.reconnect_interval = 3600.0  # (the poll thread does not reconnect before stopRunning)
-    cut = Cut(emu)
-    cut.on.set()
-    assert cut.cut.wait(5)
+    cut = Silence(emu, every_reply=True)
+    assert cut.carried.wait(5)
     rec.wait_state("NOT_CONNECTED", timeout=10)
     link = device._link
     assert link is not None and link.abandoned_command(emu.address) is not None
