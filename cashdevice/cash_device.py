@@ -875,22 +875,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         ``isDownloading``, ``downloadStatus``, ``DownloadStateEvent`` and ``DownloadBlockEvent``
         follow it.  False (with a log line, nothing sent) for an invalid file, a download already
         running, or a port this device has open."""
-        return self._start_download(comPort, sspAddress, downloadFile, enablePacketDownload, baudRate, encKey)
-
-    def _start_download(
-        self,
-        comPort: str,
-        sspAddress: int,
-        downloadFile: str,
-        enablePacketDownload: bool,
-        baudRate: int,
-        encKey: int,
-    ) -> bool:
         from .download import FirmwareDownload
-
-        if self._download is not None and self._download.is_running:
-            self.log.error("DownloadFirmware: a download is already running")
-            return False
 
         def busy(port: str) -> bool:
             if self._v["isOpen"] and port == self._v["comPort"]:

@@ -118,9 +118,8 @@ class Registry:
         with self.lock:
             if self.devices.get(entry.device_id) is entry:
                 entry.device._return_status(events)
-                return
-            later = self.undelivered.get(entry.port)
-            self.undelivered[entry.port] = (entry.device_id, events + (later[1] if later is not None else []))
+            else:
+                self._put_back(entry.device_id, entry.port, events)
 
     def take_undelivered(self, device_id: str) -> tuple[str, list[Any]] | None:
         """``(port, events)`` kept for ``device_id`` (and forgotten here), None when there are none."""
@@ -135,8 +134,12 @@ class Registry:
         """Put back events :meth:`take_undelivered` gave (their client went away), before any
         kept since."""
         with self.lock:
-            later = self.undelivered.get(port)
-            self.undelivered[port] = (device_id, events + (later[1] if later is not None else []))
+            self._put_back(device_id, port, events)
+
+    def _put_back(self, device_id: str, port: str, events: list[Any]) -> None:
+        """``events`` first among those kept for ``port`` (under :attr:`lock`)."""
+        later = self.undelivered.get(port)
+        self.undelivered[port] = (device_id, events + (later[1] if later is not None else []))
 
     def close_all(self) -> None:
         """Close every device and join every worker thread (server shutdown).  Events no client
