@@ -343,9 +343,10 @@ def test_disconnect_while_the_last_poll_of_a_payout_is_on_its_way(
     paid = emu.ledger.dispensed_total("GBP") - before
     assert paid == 500
     device_id2 = srv.open(emu)
-    for _ in range(20):
-        seen += srv.status(device_id2)
-        emu.wait_for(lambda e: False, 0.02)
+    until(lambda: bool(_payouts_seen(seen)), step=lambda: seen.extend(srv.status(device_id2)))
+    start = emu.exchanges  # (then ten more exchanges: no second end comes)
+    until(lambda: emu.exchanges >= start + 10, step=lambda: seen.extend(srv.status(device_id2)))
+    seen += srv.status(device_id2)
     orphaned = [e.to_json() for e in old._status_queue]
     assert _payouts_seen(seen) == [("COMPLETED", 500)], (
         f"left in the removed device's queue: {_payouts_seen(orphaned)}"
@@ -463,10 +464,15 @@ def test_stop_device_while_a_note_is_stacking(
         device_id = srv.open(emu)
     else:
         assert srv.client.post(srv.url("StartDevice", device_id), headers=srv.auth).status_code == 200
-    for _ in range(30):
+
+    def step() -> None:
         emu.advance(0.01)
-        seen += srv.status(device_id)
-        emu.wait_for(lambda e: False, 0.01)
+        seen.extend(srv.status(device_id))
+
+    until(lambda: any("Value: 1000" in m for m in credits(seen)), step=step)
+    start = emu.exchanges  # (then ten more exchanges: no second credit comes)
+    until(lambda: emu.exchanges >= start + 10, step=step)
+    seen += srv.status(device_id)
     assert emu.ledger.get(1000, "GBP").credited == 1
     assert len([m for m in credits(seen) if "Value: 1000" in m]) == 1, credits(seen)
 
