@@ -863,6 +863,7 @@ class PollerMethods(DeviceContract):
         """Queue a DispenserTransactionEvent: they are delivered in the order they were queued
         (:meth:`_announce_transaction`).  A transaction's IN_PROGRESS is queued when it opens, under
         the link lock for a payout request, so before anything the poll thread queues for it."""
+        self.log.info("%s", event.message)  # the log shows how each payout ended, as CashEvents do
         with self._state_lock:
             self._transaction_events.append((event, time.monotonic()))
 

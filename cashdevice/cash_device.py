@@ -43,8 +43,10 @@ import collections
 import contextlib
 import gc
 import logging
+import sys
 import threading
 import time
+import traceback
 import warnings
 import weakref
 from collections.abc import Iterator
@@ -141,6 +143,17 @@ _LIMP_ERRORS = frozenset(
     }
 )
 
+
+def _heard(log: logging.Logger, level: int) -> bool:
+    """Whether a record of ``level`` on ``log`` reaches a handler other than a NullHandler."""
+    current: logging.Logger | None = log
+    while current is not None:
+        if any(not isinstance(h, logging.NullHandler) and level >= h.level for h in current.handlers):
+            return True
+        if not current.propagate:
+            return False
+        current = current.parent
+    return False
 
 
 class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, SessionMethods, VariableProperties):
@@ -404,14 +417,26 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
             try:
                 deliver(receiver, self, args, signal.signatures)
             except Exception:
-                self.log.exception("a %s receiver raised", type(args).__name__)
+                self._receiver_raised(args, "")
             except BaseException:
                 # SystemExit or KeyboardInterrupt from a receiver: on the main thread it goes on
                 # up (the application is stopping); on the poll thread it would end the thread
                 # with the event undelivered to the other receivers and the device unpolled
                 if threading.current_thread() is threading.main_thread():
                     raise
-                self.log.exception("a %s receiver raised; the poll thread goes on", type(args).__name__)
+                self._receiver_raised(args, "; the poll thread goes on")
+
+    def _receiver_raised(self, args: EventArgs, tail: str) -> None:
+        """Log a receiver's exception (called in its ``except``).  When no handler of the
+        application's would show it (logging not configured: only the library's NullHandler), it
+        goes to stderr as an exception in a thread does: a ported C# handler with a typo would
+        otherwise do nothing, silently.  An application that set the ``cashdevice`` logger above
+        ERROR chose silence, and gets it."""
+        message = f"a {type(args).__name__} receiver raised{tail}"
+        self.log.exception("%s", message)
+        if self.log.isEnabledFor(logging.ERROR) and not _heard(self.log, logging.ERROR):
+            sys.stderr.write(f"cashdevice [{self.comPort}]: {message}\n")
+            traceback.print_exc(file=sys.stderr)
 
     def _set_state(self, state: DeviceState) -> None:
         with self._state_lock:

@@ -436,17 +436,28 @@ _Payload = TypeVar("_Payload")
 def _csharp_spellings(cls: type[_Payload]) -> type[_Payload]:
     """Give an event payload the .NET spelling of each member as a read-only alias: ``e.Value``,
     ``e.CountryCode``, ``e.EventType``, ``e.State``, ``e.IsRunning``, ``e.Message`` read ``value``,
-    ``countryCode``, ... .  The seed shows these objects only as REST JSON, whose keys ASP.NET writes
-    in camelCase whatever the C# spelling (``ValueCountryCode``'s ``Value`` comes out as ``value``,
-    L3058 against L11768), so a ported handler may use either; one that used the other would raise in
-    the receiver and miss the event.  ``repr``, equality and ``to_json`` keep the camelCase names."""
+    ``countryCode``, ... ; ``e.type`` (and ``e.Type``) is the REST JSON's ``"type"`` key.  The seed
+    shows these objects only as REST JSON, whose keys ASP.NET writes in camelCase whatever the C#
+    spelling (``ValueCountryCode``'s ``Value`` comes out as ``value``, L3058 against L11768), so a
+    ported handler may use either; one that used the other would raise in the receiver and miss the
+    event.  ``repr``, equality and ``to_json`` keep the camelCase names."""
+    if "TYPE" in vars(cls) and not hasattr(cls, "type"):
+        # the REST JSON's ``"type"`` key (L2626, L2663), which a client switches on
+        cls.type = _ClassName()  # type: ignore[attr-defined]
     names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
-    names += [name for name, member in vars(cls).items() if isinstance(member, property)]
+    names += [name for name, member in vars(cls).items() if isinstance(member, (property, _ClassName))]
     for name in names:
         alias = name[:1].upper() + name[1:]
         if alias != name and not hasattr(cls, alias):
             setattr(cls, alias, _alias_of(name))
     return cls
+
+
+class _ClassName:
+    """``e.type``: the payload's REST type name (its ``TYPE``), read on the class or an instance."""
+
+    def __get__(self, obj: object, owner: type) -> str:
+        return str(owner.TYPE)  # type: ignore[attr-defined]
 
 
 def _alias_of(name: str) -> property:
