@@ -38,7 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cashdevice {__version__}")
         return 0
     if not args or args[0] in ("-h", "--help"):
-        print(usage(), file=sys.stderr)
+        # asked for: on stdout (``| less``), as argparse and every command's --help; missing: an error
+        print(usage(), file=sys.stdout if args else sys.stderr)
         return 0 if args else 2
     if args[0] not in COMMANDS:
         print(f"python -m cashdevice: unknown command {args[0]!r}", file=sys.stderr)

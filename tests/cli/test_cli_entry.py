@@ -41,8 +41,9 @@ def test_usage(args: tuple[str, ...], code: int) -> None:
     assert out.returncode == code
     from cashdevice.__main__ import COMMANDS
 
-    assert f"usage: python -m cashdevice {{{','.join(COMMANDS)}}}" in out.stderr
-    assert all(name in out.stderr for name in ("demo", "ports", "run", "decode", "download", "serve"))
+    text = out.stdout if args else out.stderr  # --help asked for: stdout; no command: an error
+    assert f"usage: python -m cashdevice {{{','.join(COMMANDS)}}}" in text
+    assert all(name in text for name in ("demo", "ports", "run", "decode", "download", "serve"))
 
 
 def test_unknown_command_names_itself() -> None:
