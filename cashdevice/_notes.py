@@ -237,16 +237,17 @@ class NoteMethods(DeviceContract):
         """C# ``bool SetDenominationInhibitsSingleCurrency(List<UInt32> values, bool inhibit)``
         (L11740): SET INHIBITS (0x02) for the listed values of a single-currency dataset.  False if
         the dataset is multi-currency, the list is None/empty or a value is not in the dataset."""
+        return self._inhibit_single(values, inhibit, "SetDenominationInhibitsSingleCurrency")
+
+    def _inhibit_single(self, values: Sequence[int] | None, inhibit: bool, what: str) -> bool:
         code = self._single_currency()
         if code is None:
-            self.log.error("SetDenominationInhibitsSingleCurrency: multi-currency dataset or not connected")
+            self.log.error("%s: multi-currency dataset or not connected", what)
             return False
         if not values or not all(isinstance(v, int) for v in values):
-            self.log.error("SetDenominationInhibitsSingleCurrency: no values given")
+            self.log.error("%s: no values given", what)
             return False
-        return self.SetDenominationInhibits(
-            [ValueCountryCode(int(v), code) for v in values if v >= 0], inhibit
-        )
+        return self._inhibit_values([ValueCountryCode(int(v), code) for v in values if v >= 0], inhibit, what)
 
     @csharp(False, valueCountryCodes=list_of(VCC), inhibit=FLAG)
     def SetDenominationInhibits(
@@ -255,13 +256,19 @@ class NoteMethods(DeviceContract):
         """C# ``bool SetDenominationInhibits(List<ValueCountryCode>, bool inhibit)`` (L11760): SET
         INHIBITS (0x02; coin devices: SET COIN MECH INHIBITS 0x40 per denomination).  False if
         the list is None/empty, the currency assignment is empty or any denomination is invalid."""
+        return self._inhibit_values(valueCountryCodes, inhibit, "SetDenominationInhibits")
+
+    def _inhibit_values(
+        self, valueCountryCodes: Sequence[ValueCountryCode] | None, inhibit: bool, what: str
+    ) -> bool:
+        """:meth:`SetDenominationInhibits`, its errors logged under the name the caller called."""
         if not valueCountryCodes:
-            self.log.error("SetDenominationInhibits: no denominations given")
+            self.log.error("%s: no denominations given", what)
             return False
         entries = [self._entry(v) for v in valueCountryCodes]
         if any(e is None for e in entries):
             bad = [str(v) for v, e in zip(valueCountryCodes, entries) if e is None]
-            self.log.error("SetDenominationInhibits: not in the dataset: %s", ", ".join(bad))
+            self.log.error("%s: not in the dataset: %s", what, ", ".join(bad))
             return False
         return self._apply_inhibits({e.Channel for e in entries if e is not None}, inhibit=bool(inhibit))
 
@@ -269,7 +276,7 @@ class NoteMethods(DeviceContract):
     def SetDenominationInhibitSingleCurrency(self, value: int, inhibit: bool) -> bool:
         """C# ``bool SetDenominationInhibitSingleCurrency(UInt32 value, bool inhibit)`` (L11788).
         False on a multi-currency dataset or a value not in it."""
-        return self.SetDenominationInhibitsSingleCurrency([value], inhibit)
+        return self._inhibit_single([value], inhibit, "SetDenominationInhibitSingleCurrency")
 
     @overload
     def SetDenominationInhibit(self, index: int, inhibit: bool) -> bool: ...
@@ -289,7 +296,7 @@ class NoteMethods(DeviceContract):
         the 0-based position in ``currencyAssignment``."""
         target, inhibit = _two_args(args, kwargs, ("index", "valueCountryCode"), "inhibit")
         if isinstance(target, ValueCountryCode):
-            return self.SetDenominationInhibits([target], inhibit)
+            return self._inhibit_values([target], inhibit, "SetDenominationInhibit")
         entry = self._by_index(target, "SetDenominationInhibit")
         if entry is None:
             return False

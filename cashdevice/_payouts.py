@@ -263,7 +263,8 @@ class PayoutMethods(DeviceContract):
         check = self._payout_checks(what, "NV4000_SMART_EMPTY_MODULE" if NV4000 and moduleNumber else None)
         if check is not None:
             return check
-        everything = ValueCountryCode(0, "")
+        # (IN_PROGRESS names the dataset's currency when it has one only, as the end does)
+        everything = ValueCountryCode(0, self._single_currency() or "")
         if NV4000 and moduleNumber:
             return self._start_job(
                 what, "NV4000_SMART_EMPTY_MODULE", (moduleNumber,), DispenserTransactionType.EMPTY, everything

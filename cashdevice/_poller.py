@@ -652,7 +652,7 @@ class PollerMethods(DeviceContract):
             # reply that showed it used to read DISPENSING after its COMPLETED
             errors = [_EVENT_ERROR[e.code] for e in events if e.code in _EVENT_ERROR]
             if errors:
-                self._set(deviceError=errors[-1])  # (what the state's receivers read)
+                self._device_error(errors[-1])  # (what the state's receivers read)
             self._set_state(poll_state)
         if not _code_in(events, PollEvent.NOTE_HELD_IN_BEZEL):
             self._bezel_reported = False  # (the customer took it: the next note is reported)
@@ -676,6 +676,12 @@ class PollerMethods(DeviceContract):
         if poll_state is None:
             # back to IDLE (or DISABLED) after the events that end a step (STORED, then IDLE)
             self._set_state(DeviceState.DISABLED if disabled else DeviceState.IDLE)
+
+    def _device_error(self, error: DeviceError) -> None:
+        """``deviceError`` from an event; a new one is logged (the state alone says only ERROR)."""
+        if error != self._v["deviceError"]:
+            self.log.warning("Device error: %s", error.name)
+        self._set(deviceError=error)
 
     def _handle_event(self, event: ev.Event, startup: bool) -> None:
         code = event.code
@@ -703,7 +709,7 @@ class PollerMethods(DeviceContract):
                     # been read while this reply was handled: ERROR DURING PAYOUT, then this)
                     self._note_level(amount.value, amount.country, -1)
         if code in _EVENT_ERROR:
-            self._set(deviceError=_EVENT_ERROR[code])
+            self._device_error(_EVENT_ERROR[code])
         if code in _TRANSACTION_ENDS and self._transaction is None and self._repeats_last_end(event):
             return
         if code == PollEvent.READ:

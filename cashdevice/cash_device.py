@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import _html
 from . import events as ev
 from ._coins import CoinMethods
+from ._contract import _KeyNotSet
 from ._device_log import attach_log_file
 from ._guard import FLAG, PATH, TEXT, U64, csharp, enum_of, fresh, optional, uint
 from ._notes import NoteMethods
@@ -596,6 +597,9 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
                 exc,
                 "; SMART Hopper and SMART Coin System answer at address 16 (0x10): Open(port, 16, ...)"
                 if self._address == 0 and isinstance(exc, SSPTimeoutError)
+                else "; a unit that refuses the first encrypted commands after the key exchange may"
+                " have another fixed key: check encKey"
+                if isinstance(exc, _KeyNotSet)
                 else "",
             )
             self._close_port()

@@ -187,3 +187,61 @@ def test_the_handler_port_of_the_readme_side_by_side_example(emulators: Make, de
     rec.wait_for(lambda: len(seen) == 2, what="two transaction events")
     assert seen == [("IN_PROGRESS", "PAYOUT", 0, 1500), ("COMPLETED", "PAYOUT", 1500, 1500)]
     assert emu.ledger.get(500, "EUR").dispensed * 500 == 1500
+
+
+def test_a_jam_is_logged_with_its_error_once(
+    emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The state says only ERROR; the log names which (``deviceError``), once while it lasts."""
+    emu = emulators("SPECTRAL_PAYOUT")
+    device = devices()
+    rec = Recorder(device)
+    assert device.Open(emu.url, 0, DeviceModel.SPECTRAL_PAYOUT) == CashSystemOpenResult.OK
+    with caplog.at_level(logging.INFO, logger="cashdevice"):
+        emu.jam("safe")
+        rec.wait_for(lambda: device.deviceError.name == "SAFE_JAM", what="SAFE_JAM")
+        polls = emu.exchanges
+        assert emu.wait_for(lambda e: e.exchanges >= polls + 5, timeout=10)  # the jam repeated
+        emu.clear_jam()
+        rec.wait_for(lambda: device.deviceError.name == "NONE", what="the jam cleared")
+    errors = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Device error:")]
+    assert errors == ["Device error: SAFE_JAM"]
+
+
+def test_a_refused_single_denomination_names_the_method_called(
+    emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    emu = emulators("SPECTRAL_PAYOUT")
+    device = devices()
+    assert device.Open(emu.url, 0, DeviceModel.SPECTRAL_PAYOUT) == CashSystemOpenResult.OK
+    with caplog.at_level(logging.ERROR, logger="cashdevice"):
+        assert device.SetDenominationInhibit(ValueCountryCode(777, "EUR"), True) is False
+        assert device.SetDenominationInhibitSingleCurrency(777, True) is False
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert lines == [
+        "SetDenominationInhibit: not in the dataset: 777 EUR",
+        "SetDenominationInhibitSingleCurrency: not in the dataset: 777 EUR",
+    ]
+
+
+def test_smart_empty_in_progress_names_the_only_currency(emulators: Make, devices: Make) -> None:
+    emu = emulators("SPECTRAL_PAYOUT", levels={500: 3})
+    device = devices()
+    rec = Recorder(device)
+    assert device.Open(emu.url, 0, DeviceModel.SPECTRAL_PAYOUT) == CashSystemOpenResult.OK
+    assert device.SmartEmpty() == DispenseTransactionRequestResult.OK
+    rec.wait_for(lambda: any(e.state == COMPLETED for e in rec.of("DispenserTransactionEvent")), what="end")
+    events = rec.of("DispenserTransactionEvent")
+    assert [(e.state.name, e.countryCode) for e in events] == [("IN_PROGRESS", "EUR"), ("COMPLETED", "EUR")]
+    assert emu.ledger.get(500, "EUR").emptied == 3
+
+
+def test_a_wrong_fixed_key_is_hinted_at(
+    emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    emu = emulators("SPECTRAL_PAYOUT")
+    device = devices()
+    with caplog.at_level(logging.ERROR, logger="cashdevice"):
+        result = device.Open(emu.url, 0, DeviceModel.SPECTRAL_PAYOUT, 0x1122334455667788)
+    assert result == CashSystemOpenResult.PORT_ERROR
+    assert any("KEY NOT SET" in r.getMessage() and "check encKey" in r.getMessage() for r in caplog.records)
