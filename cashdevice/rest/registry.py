@@ -137,7 +137,13 @@ class Registry:
             self._put_back(device_id, port, events)
 
     def _put_back(self, device_id: str, port: str, events: list[Any]) -> None:
-        """``events`` first among those kept for ``port`` (under :attr:`lock`)."""
+        """``events`` first among those kept for ``port`` (under :attr:`lock`); when a device has
+        been opened on the port meanwhile, first in its queue (as :meth:`add` does), where its
+        GetDeviceStatus finds them: kept aside, nothing would read them until that device closed."""
+        current = next((e for e in self.devices.values() if e.port == port), None)
+        if current is not None:
+            current.device._return_status(events)
+            return
         later = self.undelivered.get(port)
         self.undelivered[port] = (device_id, events + (later[1] if later is not None else []))
 

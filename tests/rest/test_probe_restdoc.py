@@ -1,0 +1,129 @@
+"""REST probe (restdoc): the seed's REST chapter against the server, endpoint by endpoint; what it
+found that differs from the seed or loses track of money."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from .rig import Rig
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    r = Rig(tmp_path_factory.mktemp("restdoc"), ["SPECTRAL_PAYOUT", "SMART_COIN_SYSTEM"])
+    r.open("SPECTRAL_PAYOUT")
+    r.open("SMART_COIN_SYSTEM")
+    yield r
+    r.close()
+
+
+def _status(rig: Rig, device_id: str) -> list[dict[str, Any]]:
+    r = rig.client.get(rig.url("GetDeviceStatus", device_id), headers=rig.auth)
+    assert r.status_code == 200, r.text
+    out: list[dict[str, Any]] = r.json()
+    return out
+
+
+def _stored_in_queue(rig: Rig, device_id: str, value: int) -> None:
+    """Insert a note and wait, on the server's own CashDevice, until its STORED is queued (no REST
+    call takes anything meanwhile)."""
+    device = rig.app.state.server.registry.get(device_id).device
+    stored = threading.Event()
+
+    def on_cash(sender: Any, e: Any) -> None:
+        if e.eventType.name == "STORED" and e.value == value:
+            stored.set()
+
+    device.CashEvent.connect(on_cash)
+    try:
+        assert rig.emulators["SPECTRAL_PAYOUT"].insert_note(value, wait=5)
+        assert stored.wait(5), "no STORED"
+    finally:
+        device.CashEvent.disconnect(on_cash)
+
+
+def _status_from_a_client_that_leaves(rig: Rig, device_id: str, taken: Any, meanwhile: Any) -> int:
+    """GetDeviceStatus straight through the ASGI app, from a client that is there until the server
+    has ``taken()`` its events, then goes away; ``meanwhile()`` runs just before the server learns
+    it has gone."""
+    looks = 0
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal looks
+        looks += 1
+        if looks == 1:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        if not taken():
+            await asyncio.Event().wait()  # still there (the server stops listening and moves on)
+        meanwhile()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    path = "/api/CashDevice/GetDeviceStatus"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": f"deviceID={quote(device_id, safe='')}".encode(),
+        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {rig.token}".encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    asyncio.run(rig.app(scope, receive, send))
+    status: int = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    return status
+
+
+def test_credit_given_back_after_its_port_was_reopened_reaches_the_new_device(rig: Rig) -> None:
+    """A note is credited; the integrator disconnects before it polled (the STORED is kept for the
+    next GetDeviceStatus of that deviceID, cashdevice/rest/README.md).  Its GetDeviceStatus takes the
+    STORED, but its client goes away before the answer is sent, and meanwhile the kiosk's OpenConnection
+    of the same port completes.  The STORED is given back -- to the closed device's leftovers, which
+    nothing reads while the port stays open: the new device's GetDeviceStatus never reports the credit
+    (only a later DisconnectDevice, or the server's shutdown log, would)."""
+    device_id = rig.ids["SPECTRAL_PAYOUT"]
+    emu = rig.emulators["SPECTRAL_PAYOUT"]
+    _status(rig, device_id)
+    credited = emu.ledger.get(1000, "GBP").credited
+    _stored_in_queue(rig, device_id, 1000)
+    r = rig.client.post(rig.url("DisconnectDevice", device_id), headers=rig.auth)
+    assert r.status_code == 200, r.text
+    reopened: list[str] = []
+
+    def reopen() -> None:
+        if not reopened:
+            reopened.append(rig.open("SPECTRAL_PAYOUT"))
+
+    registry = rig.app.state.server.registry
+    port = emu.url
+    assert port in registry.undelivered  # the STORED, kept for the next GetDeviceStatus of device_id
+
+    def taken() -> bool:
+        return port not in registry.undelivered
+
+    assert _status_from_a_client_that_leaves(rig, device_id, taken, reopen) == 499
+    assert reopened == [device_id]  # (same port, same model: same deviceID)
+    assert emu.ledger.get(1000, "GBP").credited == credited + 1
+    seen: list[dict[str, Any]] = []
+    start = emu.exchanges
+    pause = threading.Event()
+    while emu.exchanges < start + 10:  # ten exchanges of the new session: it is well under way
+        seen += _status(rig, device_id)
+        pause.wait(0.02)
+    seen += _status(rig, device_id)
+    stored = [e["message"] for e in seen if e.get("eventTypeAsString") == "STORED"]
+    assert stored == ["Cash event: STORED - Value: 1000 Value2: 0 - CountryCode: GBP"], seen
