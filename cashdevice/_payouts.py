@@ -289,9 +289,11 @@ class PayoutMethods(DeviceContract):
         On failure ``enablePayoutDeviceError`` says why."""
         if optionByte is not None and not is_uint(optionByte, 0xFF):
             self.log.error("EnablePayoutDevice: option byte %r outside 0..255", optionByte)
+            self._set(enablePayoutDeviceError=f"Option byte {optionByte!r} outside 0..255")
             return False
         if self._model not in PAYOUT_MODELS:
             self.log.error("EnablePayoutDevice: %s has no payout device", self._model.name)
+            self._set(enablePayoutDeviceError=f"{self._model.name} has no payout device")
             return False
         reply = self._try("EnablePayoutDevice", "ENABLE_PAYOUT_DEVICE", optionByte)
         self._payout_enabled = True  # wanted; the poll thread re-asserts it if unanswered or busy

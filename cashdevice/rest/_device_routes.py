@@ -400,7 +400,7 @@ def enable_payout(c: Call) -> Reply:
 def _enable_payout_device(c: Call, option: int | None) -> Reply:
     if c.dev.EnablePayoutDevice(option):
         return ok(f"{c.device_id}: Payout device enabled successfully.")
-    return Reply(500, f"Failed to enable payout device. Error: {c.dev.enablePayoutDeviceError}")
+    return Reply(500, f"Failed to enable payout device. Error: {cs(c.dev.enablePayoutDeviceError)}")
 
 
 @route("EnablePayoutDevice", "POST", 3419)

@@ -127,3 +127,18 @@ def test_credit_given_back_after_its_port_was_reopened_reaches_the_new_device(ri
     seen += _status(rig, device_id)
     stored = [e["message"] for e in seen if e.get("eventTypeAsString") == "STORED"]
     assert stored == ["Cash event: STORED - Value: 1000 Value2: 0 - CountryCode: GBP"], seen
+
+
+@pytest.mark.parametrize("name", ["EnablePayoutDevice", "EnablePayoutDeviceWithByte"])
+def test_enable_payout_device_failure_says_why(rig: Rig, name: str) -> None:
+    """The seed's failure text is ``Failed to enable payout device. Error: {error_message}`` (L3453,
+    L3598) and EnablePayoutDevice promises ``enablePayoutDeviceError`` "says why".  On a unit with no
+    payout device (a SMART Coin System) the reason was never set: the answer read "Error: None" (a
+    Python None where C# prints a message, or at least nothing)."""
+    device_id = rig.ids["SMART_COIN_SYSTEM"]
+    body = {"EnablePayoutDeviceByte": 0} if name.endswith("Byte") else None
+    r = rig.client.post(rig.url(name, device_id), json=body, headers=rig.auth)
+    assert r.status_code == 500, r.text
+    assert r.text.startswith("Failed to enable payout device. Error: "), r.text
+    reason = r.text.removeprefix("Failed to enable payout device. Error: ")
+    assert reason and reason != "None", r.text
