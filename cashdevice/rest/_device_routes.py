@@ -222,10 +222,12 @@ def OPEN_CONNECTION(c: Call) -> Reply:
     reg = c.server.registry
     port = p["port"]
     if not reg.reserve(port):
+        # the open device's deviceID: a client whose earlier OpenConnection answer was lost (it
+        # timed out while the server opened the port) has no other way to learn it
         return Reply(
             400,
             {
-                "deviceID": "",
+                "deviceID": reg.device_id_on(port),
                 "openResult": CashSystemOpenResult.ALREADY_OPEN.name,
                 "error": f"Port {port} is already open.",
             },

@@ -68,6 +68,11 @@ class Registry:
         with self.lock:
             return port in self.opening or any(e.port == port for e in self.devices.values())
 
+    def device_id_on(self, port: str) -> str:
+        """The deviceID of the device open on ``port``; "" when none is (or it is still opening)."""
+        with self.lock:
+            return next((e.device_id for e in self.devices.values() if e.port == port), "")
+
     def reserve(self, port: str) -> bool:
         """Mark ``port`` as being opened; False if it is open or being opened already."""
         with self.lock:

@@ -142,3 +142,24 @@ def test_enable_payout_device_failure_says_why(rig: Rig, name: str) -> None:
     assert r.text.startswith("Failed to enable payout device. Error: "), r.text
     reason = r.text.removeprefix("Failed to enable payout device. Error: ")
     assert reason and reason != "None", r.text
+
+
+def test_open_connection_retried_after_a_lost_answer_tells_the_device_id(rig: Rig) -> None:
+    """A kiosk's OpenConnection times out on its side (a slow start-up) while the server completes
+    it: the device is open, its acceptor enabled (the body asked for it), and it takes the customer's
+    note.  The kiosk retries and gets 400 ALREADY_OPEN with ``"deviceID": ""``: no route tells it the
+    deviceID, so it can poll neither the credit nor the device (nor disconnect it).  The ALREADY_OPEN
+    answer names the open device's deviceID, so the retry can carry on with it."""
+    emu = rig.emulators["SPECTRAL_PAYOUT"]
+    device_id = rig.ids["SPECTRAL_PAYOUT"]  # (the answer the kiosk never saw)
+    _status(rig, device_id)
+    credited = emu.ledger.get(500, "GBP").credited
+    _stored_in_queue(rig, device_id, 500)
+    assert emu.ledger.get(500, "GBP").credited == credited + 1
+    body = {"ComPort": emu.url, "SspAddress": emu.address, "EnableAcceptor": True}
+    r = rig.client.post("/api/CashDevice/OpenConnection", json=body, headers=rig.auth)
+    assert r.status_code == 400 and r.json()["openResult"] == "ALREADY_OPEN", r.text
+    told = r.json()["deviceID"]
+    assert told == device_id, r.text
+    stored = [e["message"] for e in _status(rig, told) if e.get("eventTypeAsString") == "STORED"]
+    assert stored == ["Cash event: STORED - Value: 500 Value2: 0 - CountryCode: GBP"]
