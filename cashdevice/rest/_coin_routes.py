@@ -357,6 +357,7 @@ def start_download(c: Call) -> Reply:
         if reg.downloader is not None and reg.downloader.isDownloading:
             return Reply(500, "Failed to initiate download.")
         reg.downloader = CashDevice(allow_unverified=port in reg.emulated)
+        reg.download_port = port
         downloader = reg.downloader
     if downloader.DownloadFirmware(port, address, name, packet, baud):
         return ok("Download initiated. Check progress with /GetDownloadStatus.")

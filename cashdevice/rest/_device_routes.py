@@ -221,6 +221,17 @@ def OPEN_CONNECTION(c: Call) -> Reply:
     p = _parse_open(c.body)
     reg = c.server.registry
     port = p["port"]
+    if reg.downloading_to(port):
+        # (a serial port's exclusive lock would refuse it; the emulator's cashdevice:// port would
+        # hand the unit to this open and end the download)
+        return Reply(
+            400,
+            {
+                "deviceID": "",
+                "openResult": CashSystemOpenResult.PORT_ERROR.name,
+                "error": f"Port {port} is busy with a firmware download.",
+            },
+        )
     if not reg.reserve(port):
         # the open device's deviceID: a client whose earlier OpenConnection answer was lost (it
         # timed out while the server opened the port) has no other way to learn it

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._port_claims import port_key
 from ..cash_device import CashDevice
 from ..enums import DeviceModel
 from ..records import CashEventResponse, DispenserTransactionEventResponse
@@ -54,6 +55,8 @@ class Registry:
         default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="rest-download")
     )
     downloader: CashDevice | None = None
+    download_port: str = ""
+    """The port of :attr:`downloader`'s last StartDownload."""
     undelivered: dict[str, tuple[str, list[Any]]] = field(default_factory=dict)
     """Per port: ``(deviceID, events)`` that a device's close fired after its client's last
     GetDeviceStatus (a credited note's STACKED, a payout's COMPLETED in the last poll): answered by
@@ -67,6 +70,14 @@ class Registry:
     def port_in_use(self, port: str) -> bool:
         with self.lock:
             return port in self.opening or any(e.port == port for e in self.devices.values())
+
+    def downloading_to(self, port: str) -> bool:
+        """True while the server's firmware download runs on ``port``."""
+        with self.lock:
+            downloader, download_port = self.downloader, self.download_port
+        if downloader is None or not downloader.isDownloading:
+            return False
+        return port_key(download_port) == port_key(port)
 
     def device_id_on(self, port: str) -> str:
         """The deviceID of the device open on ``port``; "" when none is (or it is still opening)."""
