@@ -1,5 +1,6 @@
-"""REST probe (restdoc): the seed's REST chapter against the server, endpoint by endpoint; what it
-found that differs from the seed or loses track of money."""
+"""The REST server against the seed's REST chapter, endpoint by endpoint: what a probe found that
+differed from the seed or lost track of money (events given back after the port was reopened, an
+ALREADY_OPEN without its deviceID, ``Error: None``, OpenConnection during a download)."""
 
 from __future__ import annotations
 
