@@ -120,6 +120,7 @@ class DeviceContract:
     _transaction_levels: dict[tuple[int, str], int]
     _transaction_stored: int
     _transaction_reported: int
+    _transaction_cleared: int
     _transaction_events: collections.deque[tuple[DispenserTransactionEventResponse, float]]
     _delivering_transaction_events: bool
     _job_requester: int | None

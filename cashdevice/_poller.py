@@ -697,6 +697,12 @@ class PollerMethods(DeviceContract):
             else:
                 amount = ev.Amount(*self._channel_amount(event.channel))
             self._cashbox_moved(amount.value, amount.country, 1)
+            if code in _AT_RESET_TO_CASHBOX and self._transaction is not None:
+                # a payout cut by a reset: the note on its way out went into the cashbox as the
+                # unit powered up (GA973 "Power removed during payout"), not to the customer;
+                # it left the store all the same (:meth:`_resolve_transaction`)
+                if amount.country in ("", self._transaction_amount.country):
+                    self._transaction_cleared += amount.value
             if code == PollEvent.NOTE_TRANSFERRED_TO_STACKER and self._transaction is None:
                 if self._error_transfer_due:
                     # the note that stopped a payout (GA973 "Reverse validation fail": B1, then C9
@@ -858,6 +864,7 @@ class PollerMethods(DeviceContract):
         self._transaction_levels = {(e.Value, e.CountryCode): e.Stored for e in self._v["currencyAssignment"]}
         self._transaction_stored = 0
         self._transaction_reported = 0
+        self._transaction_cleared = 0
         self._transaction_unconfirmed = unconfirmed
         self._quiet_polls = 0
         self._set(dispenseState=DispenserTransactionState.IN_PROGRESS)
@@ -1043,7 +1050,13 @@ class PollerMethods(DeviceContract):
         # started, or credited since a levels read before the payout that got no answer).  Coin
         # credits are not added: a COIN CREDIT can come after a levels read that already counted
         # its coin, and would then be counted twice
-        moved = max(0, moved, self._transaction_reported)
+        reported = self._transaction_reported
+        if kind in (DispenserTransactionType.PAYOUT, DispenserTransactionType.PAYOUT_BY_DENOMINATION):
+            # a note the unit cleared into its cashbox at power-up left the store, and DISPENSING
+            # counted it once it reached the bezel (GA973 NV11 "Dispensing notes"); nobody took it
+            moved -= self._transaction_cleared
+            reported -= self._transaction_cleared
+        moved = max(0, moved, reported)
         if kind in (DispenserTransactionType.PAYOUT, DispenserTransactionType.PAYOUT_BY_DENOMINATION):
             done = requested.value > 0 and moved >= requested.value
             if done:
@@ -1175,14 +1188,22 @@ class PollerMethods(DeviceContract):
     def _settle_after_reset(self) -> None:
         """The device reset (power cut, SLAVE RESET, KEY NOT SET) and lost the events it had not
         reported.  A credit whose STACKED/STORED never came, and a dispenser transaction whose end
-        never came, are settled from the levels read during the start-up."""
+        never came, are settled from the levels, once the next polls have had their say."""
         self._device_reset = False
         if self._pending is not None:
             # GA973 "Power removed during payout": the note the unit moved at power-up is reported
             # in the poll AFTER the one with SLAVE RESET (``E2 00``, ``CA ...``); settled from the
             # levels only if the next polls do not say where it went
             self._reset_polls = _QUIET_POLLS_TO_RESOLVE
-        if self._transaction is not None and self._transaction != DispenserTransactionType.REPLENISH:
+        kind = self._transaction
+        if kind in (DispenserTransactionType.PAYOUT, DispenserTransactionType.PAYOUT_BY_DENOMINATION):
+            # (no INCOMPLETE PAYOUT in the start-up poll: GA138's NV11 event table has none.)
+            # Settled from the levels by :meth:`_converge` after the polls that may still say where
+            # the note on its way out went: GA973 "Power removed during payout" reports the note the
+            # unit moved at power-up in the poll AFTER the one with SLAVE RESET (``CA ...``, ``E2
+            # 00``); a note cleared into the cashbox then was not paid, though it left the store
+            self._quiet_polls = 0
+        elif kind is not None and kind != DispenserTransactionType.REPLENISH:
             self._resolve_transaction("the device reset before it reported the end")
 
     def _settle_pending_from_levels(self) -> None:

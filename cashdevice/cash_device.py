@@ -318,6 +318,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._transaction_levels: dict[tuple[int, str], int] = {}
         self._transaction_stored = 0
         self._transaction_reported = 0  # the most the device reported moved (DISPENSING ...) so far
+        self._transaction_cleared = 0  # a payout's notes the unit put in the cashbox as it powered up
         # DispenserTransactionEvents queued (with when), delivered in order by one thread at a time
         self._transaction_events: collections.deque[tuple[DispenserTransactionEventResponse, float]] = (
             collections.deque()
