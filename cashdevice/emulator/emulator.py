@@ -431,7 +431,9 @@ class Emulator:
 
     def jam(self, kind: str = "safe") -> None:
         """Jam the mechanism; disables the unit until :meth:`clear_jam`.  Note path:
-        ``"safe"`` SAFE JAM / ``"unsafe"`` UNSAFE JAM; a running payout stalls with JAMMED."""
+        ``"safe"`` SAFE JAM / ``"unsafe"`` UNSAFE JAM.  A running payout, float or empty stops with
+        JAMMED, which lasts until the power is cycled, even after :meth:`clear_jam` (GA973); the
+        power-up then reports INCOMPLETE PAYOUT / FLOAT with what was paid."""
         with self._lock:
             self.device.set_jam(kind)
 

@@ -70,6 +70,8 @@ class Job:
     bezel: Denomination | None = None
     bezel_since: float = 0.0
     halted: bool = False
+    jammed: bool = False
+    """Jammed while it ran: JAMMED until the power is removed (GA973), even once the jam is cleared."""
 
     @property
     def value(self) -> int:
@@ -195,7 +197,7 @@ class PayoutMixin(DeviceCore):
             "empty": PollEvent.EMPTYING,
             "smart_empty": PollEvent.SMART_EMPTYING,
         }[job.kind]
-        if getattr(self, "jam", None) is not None:
+        if job.jammed or getattr(self, "jam", None) is not None:
             code = PollEvent.JAMMED
         head = [Event(code, amounts=self.amounts(job.value, job.country))]
         if job.bezel is not None:
@@ -211,6 +213,16 @@ class PayoutMixin(DeviceCore):
             self.last_smart_empty = {}
         if kind in ("payout", "float"):
             self.persistent.interrupted = Interrupted(kind, country, requested, 0)
+
+    def set_jam(self, kind: str) -> None:
+        super().set_jam(kind)  # type: ignore[misc]
+        if self.job is not None:
+            # GA973: a jam that stops a payout is "persistent until validator is powered down and
+            # cause of jam is removed" (SMART Payout); a SMART Hopper's is recovered by removing
+            # power, after which "the host can send a command to resume the operation".  The job
+            # never resumes by itself: clearing the jam leaves it JAMMED; a power cut ends it
+            # (INCOMPLETE PAYOUT / FLOAT with what was paid)
+            self.job.jammed = True
 
     def _step(self) -> float:
         return self.timing.coin_step if self.spec.kind == COINS else self.timing.payout_step
@@ -236,7 +248,7 @@ class PayoutMixin(DeviceCore):
     def tick(self, now: float) -> None:
         super().tick(now)
         job = self.job
-        if job is None or self.awaiting_ack() or getattr(self, "jam", None) is not None:
+        if job is None or job.jammed or self.awaiting_ack() or getattr(self, "jam", None) is not None:
             return
         if job.bezel is not None:
             if self.timing.auto_take is not None and now - job.bezel_since >= self.timing.auto_take:

@@ -286,7 +286,7 @@ def test_error_during_payout(emulators, make_host, level):
     assert ledger.get(1000, "EUR").transferred == 1 and ledger.dispensed_total() == 0
 
 
-def test_hopper_jam_stalls_payout(emulators, make_host):
+def test_hopper_jam_stalls_payout_until_the_power_is_cycled(emulators, make_host):
     emu, host = coin_ready(emulators, make_host, coin_step=0.2)
     host.ok(Command.PAYOUT_AMOUNT, vc(500), REAL)
     host.poll_until(PollEvent.DISPENSING)
@@ -298,9 +298,19 @@ def test_hopper_jam_stalls_payout(emulators, make_host):
         assert PollEvent.JAMMED in codes(events)
         assert [e.amounts[0].value for e in events if e.code == PollEvent.JAMMED] == [value]
     assert host.cmd(Command.ENABLE) == b"\xf5"
+    # GA973 (SMART Hopper "Coin jam"): recovered by removing power; the payout never resumes by
+    # itself, so clearing the jam leaves it JAMMED, and the power-up reports what was paid
     emu.clear_jam()
-    seen = host.poll_until(PollEvent.DISPENSED)
-    assert [e.amounts[0].value for e in seen if e.code == PollEvent.DISPENSED] == [500]
+    for _ in range(3):
+        events = host.poll()
+        assert [e.amounts[0].value for e in events if e.code == PollEvent.JAMMED] == [value]
+        assert PollEvent.DISPENSED not in codes(events)
+    emu.power_cycle()
+    host.link.set_key(0x10, None)
+    first = host.startup(7)
+    incomplete = [e for e in first if e.code == PollEvent.INCOMPLETE_PAYOUT]
+    assert [(e.amounts[0].value, e.requested[0].value) for e in incomplete] == [(value, 500)]
+    assert emu.ledger.dispensed_total() == value
     emu.ledger.check()
 
 

@@ -1,5 +1,6 @@
-"""Probe (float): note-recycling payouts cut at the worst moments.  Each test drives CashDevice against
-the in-process emulator and compares the DispenserTransactionEvents with the emulator's ledger."""
+"""Payouts cut at the worst moments (a power cut with a note in the bezel, a jam).  Each test drives
+CashDevice against the in-process emulator and compares the DispenserTransactionEvents with the
+emulator's ledger."""
 
 from __future__ import annotations
 
@@ -67,26 +68,38 @@ def test_an_nv11_payout_cut_with_a_note_in_the_bezel_is_not_reported_with_that_n
     assert emu.ledger.dispensed_total() == 1000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="probe float, not fixed: a payout the emulator resumes after clear_jam is reported twice",
-)
-def test_a_jammed_payout_that_resumes_is_not_reported_twice(emulators: Make, devices: Make) -> None:
-    """GA138 JAMMED: "the value paid/floated up to that jam" (Repeat: yes).  The host ends the payout at
-    the first JAMMED (ERROR with the value so far).  The emulator's ``clear_jam()`` lets the same job go
-    on (tests/emulator/test_payout.py::test_hopper_jam_stalls_payout asserts it): DISPENSING and
-    DISPENSED then carry the whole job's total, and the host opens a second transaction for them and
-    ends it COMPLETED with that total.  The two ends add up to more than the ledger paid.  (GA973 says
-    a jam lasts until the power is removed, and that the host then resumes with a new command; either
-    the emulator should not resume the job, or the host should report only what the resumed job adds.)"""
+@pytest.mark.parametrize("model", ["SPECTRAL_PAYOUT", "SMART_HOPPER", "NV11"])
+def test_a_jammed_payout_is_reported_once_through_clearing_and_a_power_cycle(
+    emulators: Make, devices: Make, model: str
+) -> None:
+    """GA138 JAMMED: "the value paid/floated up to that jam" (Repeat: yes); GA973: the jam lasts
+    until the unit is powered down, after which the host may send a new command.  The host ends
+    the payout at the first JAMMED (ERROR with the value so far); clearing the jam leaves the unit
+    JAMMED; the power-up's INCOMPLETE PAYOUT repeats that end.  One end, the ledger's amount.
+    (Before: the emulator resumed the job after ``clear_jam()``, and the host reported its DISPENSED
+    total as a second transaction: 20.00 reported for 15.00 paid.)"""
+    coins = model == "SMART_HOPPER"
     emu, device, rec = open_emulated(
-        emulators, devices, "SPECTRAL_PAYOUT", levels={500: 10}, auto_take=0.0, payout_step=0.1
+        emulators,
+        devices,
+        model,
+        levels={100: 30} if coins else {500: 10},
+        **({"coin_step": 0.1} if coins else {"auto_take": 0.0, "payout_step": 0.1}),
     )
     assert device.DispenseValue(ValueCountryCode(1500, "EUR")) == DTRR.OK
     assert emu.wait_for(lambda e: e.ledger.dispensed_total() >= 500, 10)
     emu.jam()
     rec.wait_cash("JAMMED")
     emu.clear_jam()
-    assert emu.wait_for(lambda e: e.status()["job"] is None, 15)
-    rec.wait_for(lambda: any(s == "COMPLETED" for s, _, _ in ends(rec)), timeout=15, what="resumed end")
-    assert sum(value for _, value, _ in ends(rec)) == emu.ledger.dispensed_total(), ends(rec)
+    start = emu.exchanges
+    assert emu.wait_for(lambda e: e.exchanges >= start + 10, 10)
+    assert emu.status()["job"] is not None  # (still JAMMED: it does not resume)
+    emu.power_cycle()
+    rec.wait_for(lambda: rec.states().count("CONNECTED") >= 2, timeout=15, what="reconnected")
+    rec.wait_for(lambda: rec.states()[-1] in ("IDLE", "DISABLED"), timeout=15, what="running again")
+    start = emu.exchanges
+    assert emu.wait_for(lambda e: e.exchanges >= start + 10, 10)
+    paid = emu.ledger.dispensed_total()
+    assert 0 < paid < 1500
+    assert ends(rec) == [("ERROR", paid, "EUR")], rec.summary()
+    emu.ledger.check()
