@@ -1203,7 +1203,16 @@ class PollerMethods(DeviceContract):
             # unit moved at power-up in the poll AFTER the one with SLAVE RESET (``CA ...``, ``E2
             # 00``); a note cleared into the cashbox then was not paid, though it left the store
             self._quiet_polls = 0
-        elif kind is not None and kind != DispenserTransactionType.REPLENISH:
+        elif kind == DispenserTransactionType.REPLENISH:
+            # the unit forgot the job with its power (no REPLENISH event comes for the notes it
+            # had still to move); the levels are not a measure of it: ended as it stands
+            self.log.warning(
+                "the device reset during a replenish (%d notes not reported moved); ended",
+                self._replenish_left,
+            )
+            done = self._replenish_left <= 0
+            self._end_transaction(done, ev.Amount(0, ""), DispenserTransactionType.REPLENISH)
+        elif kind is not None:
             self._resolve_transaction("the device reset before it reported the end")
 
     def _settle_pending_from_levels(self) -> None:
