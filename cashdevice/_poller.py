@@ -89,6 +89,7 @@ _EVENT_STATE: dict[int, DeviceState] = {
     PollEvent.NOTE_FLOAT_REMOVED: DeviceState.NOTE_FLOAT_REMOVED,
     PollEvent.NOTE_FLOAT_ATTACHED: DeviceState.NOTE_FLOAT_ATTACHED,
 }
+_TICKET_EVENTS = frozenset({PollEvent.BARCODE_TICKET_VALIDATED, PollEvent.BARCODE_TICKET_ACK})
 # Poll events that are themselves a CashEvent carrying the event's amounts.
 _AMOUNT_CASH_EVENT: dict[int, CashEventType] = {
     PollEvent.DISPENSING: CashEventType.DISPENSING,
@@ -670,7 +671,15 @@ class PollerMethods(DeviceContract):
                 self.log.warning("device reported SLAVE RESET mid-session; re-establishing")
                 self._session_up = False
         if startup:
-            return  # the start-up poll only reports money events; states follow from the run loop
+            # the start-up poll only reports money events; states follow from the run loop.  But a
+            # barcode ticket is known to the application only by its states (C# GetBarcodeData is
+            # sent "in response to a barcode ticket validated event", L13341): a ticket shown, or
+            # taken, in this poll (the resent poll of an abandoned exchange, a reconnect's first
+            # poll) would otherwise never be reported
+            for event in events:
+                if event.code in _TICKET_EVENTS:
+                    self._set_state(_EVENT_STATE[event.code])
+            return
         if not any(e.code in _EVENT_ERROR for e in events) and poll_state in (None, DeviceState.DISABLED):
             self._set(deviceError=DeviceError.NONE)  # the fault is no longer reported
         if poll_state is None:

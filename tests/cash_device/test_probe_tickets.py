@@ -46,7 +46,7 @@ class SilenceAfterTicket:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("model", ["NOTE_VALIDATOR", "SMART_PAYOUT"])
+@pytest.mark.parametrize("model", ["NOTE_VALIDATOR", "SPECTRAL_PAYOUT", "NV4000"])
 def test_a_ticket_whose_validated_reply_is_lost_is_still_reported(
     emulators: Make, devices: Make, model: str
 ) -> None:
@@ -67,7 +67,14 @@ def test_a_ticket_whose_validated_reply_is_lost_is_still_reported(
     rec.wait_for(lambda: device.deviceState == DeviceState.IDLE and rec.states()[-1] == "IDLE", what="IDLE")
     states = rec.states()
     after = states[states.index("NOT_CONNECTED"):]
-    assert "BAR_CODE_TICKET_ACKNOWLEDGE" in after, f"the stacked ticket was never reported: {after}"
+    ticket = [s for s in states if s.startswith("BAR_CODE_TICKET")]
+    assert ticket == ["BAR_CODE_TICKET_VALIDATED", "BAR_CODE_TICKET_ACKNOWLEDGE"], (
+        f"the ticket the unit took was not reported once: {after}"
+    )
+    assert after.index("BAR_CODE_TICKET_VALIDATED") < after.index("BAR_CODE_TICKET_ACKNOWLEDGE")
+    assert device.GetBarcodeData()
+    assert (device.ticketStatus, device.barcode_ascii_data) == ("Ticket stacked", TICKET)
+    assert emu.ledger.credited_total() == 0 and rec.cash() == []  # a ticket is not money to the unit
 
 
 @pytest.mark.timeout(60)
@@ -112,3 +119,30 @@ def test_a_replenish_cut_by_a_power_loss_ends_and_payouts_work_again(emulators: 
     )
     assert emu.ledger.dispensed_total("EUR") == 1000
     emu.ledger.check()
+
+
+@pytest.mark.timeout(60)
+def test_a_ticket_taken_in_the_first_poll_after_an_unplug_is_reported(emulators: Make, devices: Make) -> None:
+    """The host saw BARCODE TICKET VALIDATED; the cable comes out before the next poll (the unit
+    keeps the ticket in escrow).  Back on line, the first poll the unit gets accepts the ticket:
+    its BARCODE TICKET ACK must reach the application (the state), once."""
+    emu, device, rec = open_emulated(emulators, devices, "NOTE_VALIDATOR")
+    enable_tickets(device)
+    unplugged = threading.Event()
+
+    def on_state(sender: Any, e: Any) -> None:
+        if e.state == DeviceState.BAR_CODE_TICKET_VALIDATED and not unplugged.is_set():
+            emu.unplug()  # (on the poll thread, before its next poll)
+            unplugged.set()
+
+    device.DeviceStateChangedEvent.connect(on_state)
+    assert emu.insert_ticket(TICKET)
+    assert unplugged.wait(5)
+    rec.wait_state("NOT_CONNECTED")
+    ticket = emu.device.ticket
+    assert ticket is not None and ticket.status == 1  # still in escrow: no poll reached the unit
+    emu.replug()
+    rec.wait_for(lambda: ticket.status == 2, what="the ticket stacked")
+    rec.wait_for(lambda: rec.states()[-1] == "IDLE", what="IDLE")
+    states = [s for s in rec.states() if s.startswith("BAR_CODE_TICKET")]
+    assert states == ["BAR_CODE_TICKET_VALIDATED", "BAR_CODE_TICKET_ACKNOWLEDGE"], rec.summary()
