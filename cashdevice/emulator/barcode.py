@@ -7,7 +7,8 @@ power-up 0xFE), GET BARCODE DATA (status 0 none, 1 in escrow, 2 stacked, 3 rejec
 ASCII).  A ticket (``Emulator.insert_ticket``) is read only while barcode reading is enabled
 by both the inhibit byte and the reader configuration; it waits in escrow reporting BARCODE
 TICKET VALIDATED (0xE5) until the next POLL accepts it (then BARCODE TICKET ACK 0xD1, ack-able)
-or REJECT returns it.  Tickets are not money: the ledger does not see them.
+or REJECT returns it.  Tickets are not money: the ledger does not see them.  Inhibit bit 0
+(currency disabled: 0xFD, 0xFF) makes the unit return every note (LAST REJECT CODE 0x0C).
 """
 
 from __future__ import annotations
@@ -76,6 +77,11 @@ class BarcodeMixin(DeviceCore):
             return note_reject(data) if note_reject else reply(Response.COMMAND_CANNOT_BE_PROCESSED)
 
         table[Command.REJECT] = reject
+
+    def currency_enabled(self) -> bool:
+        # GA138 GET / SET BARCODE INHIBIT: bit 0 "currency read enable (0 = enabled)"; GA973: it says
+        # "whether the validator can accept only currency, only barcodes, both or neither"
+        return not (self.has_barcode and self.barcode_inhibit & 0x01)
 
     def barcode_enabled(self) -> bool:
         return bool(self.barcode_readers) and not self.barcode_inhibit & 0x02

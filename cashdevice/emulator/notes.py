@@ -27,6 +27,7 @@ class RejectCode:
     AVERAGE_FAIL = 0x02
     CHANNEL_INHIBITED = 0x06
     REJECTED_BY_HOST = 0x08
+    DISABLED_BY_HOST = 0x0C
     FRAUD = 0x0F
     ESCROW_TIMEOUT = 0x13
     UNABLE_TO_STACK = 0x1D
@@ -116,7 +117,14 @@ class NoteMixin(DeviceCore):
             code = RejectCode.AVERAGE_FAIL
         elif not self.inhibits & (1 << (self.channel_of(d) - 1)):
             code = RejectCode.CHANNEL_INHIBITED
+        elif not self.currency_enabled():
+            code = RejectCode.DISABLED_BY_HOST
         self.note = NoteInPath(d, READING, self.clock() + self.timing.read_time, code, fraud)
+        return True
+
+    def currency_enabled(self) -> bool:
+        """Hook: False while the host has disabled currency reading (SET BARCODE INHIBIT bit 0 on
+        barcode models: the unit then validates no note, it returns it)."""
         return True
 
     def set_jam(self, kind: str) -> None:

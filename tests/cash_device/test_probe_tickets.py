@@ -146,3 +146,29 @@ def test_a_ticket_taken_in_the_first_poll_after_an_unplug_is_reported(emulators:
     rec.wait_for(lambda: rec.states()[-1] == "IDLE", what="IDLE")
     states = [s for s in rec.states() if s.startswith("BAR_CODE_TICKET")]
     assert states == ["BAR_CODE_TICKET_VALIDATED", "BAR_CODE_TICKET_ACKNOWLEDGE"], rec.summary()
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("inhibit", [0xFD, 0xFF])
+def test_a_note_is_not_credited_while_the_host_has_disabled_currency(
+    emulators: Make, devices: Make, inhibit: int
+) -> None:
+    """SetBarcodeInhibit(0xFD) "Barcode Enabled and Currency Disabled" (seed L13431) / 0xFF "Both
+    Currency and Barcode Disabled": GA138 GET / SET BARCODE INHIBIT bit 0 is "currency read enable
+    (0 = enabled)" (GA973: the unit "can accept only currency, only barcodes, both or neither").  A
+    note offered then must be returned, not credited; with currency enabled again it is credited."""
+    emu, device, rec = open_emulated(emulators, devices, "NOTE_VALIDATOR")
+    value = device.currencyAssignment[0].Value
+    assert device.SetBarcodeInhibit(inhibit)
+    texts = {0xFD: "Barcode Enabled and Currency Disabled", 0xFF: "Both Currency and Barcode Disabled"}
+    assert device.GetBarcodeInhibit() and device.barCodeInhibit == texts[inhibit]
+    assert emu.insert_note(value, wait=5)
+    rec.wait_cash("REJECTED")
+    assert emu.ledger.credited_total() == 0
+    assert [c for c in rec.cash() if c[0] in ("STACKED", "STORED")] == []
+    assert device.SetBarcodeInhibit(0xFE)
+    assert emu.insert_note(value, wait=5)
+    rec.wait_cash("STACKED")
+    assert emu.ledger.credited_total() == value
+    assert [c[:2] for c in rec.cash() if c[0] in ("STACKED", "STORED")] == [("STACKED", value)]
+    emu.ledger.check()
