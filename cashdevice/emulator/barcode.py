@@ -78,6 +78,9 @@ class BarcodeMixin(DeviceCore):
 
         table[Command.REJECT] = reject
 
+    def ticket_in_path(self) -> bool:
+        return self.ticket is not None and self.ticket.status == STATUS_ESCROW
+
     def currency_enabled(self) -> bool:
         # GA138 GET / SET BARCODE INHIBIT: bit 0 "currency read enable (0 = enabled)"; GA973: it says
         # "whether the validator can accept only currency, only barcodes, both or neither"
@@ -88,9 +91,9 @@ class BarcodeMixin(DeviceCore):
 
     def insert_ticket(self, data: str) -> bool:
         """A customer inserts a barcode ticket; False when the unit does not read it now."""
-        if not self.has_barcode or not self.enabled or not self.barcode_enabled():
-            return False
-        if self.ticket is not None and self.ticket.status == STATUS_ESCROW:
+        # one note path: not while a note or another ticket is in it, nor while the unit takes no
+        # item (disabled, jammed, cashbox out, stacker full, paying, an event awaiting its ACK)
+        if not self.has_barcode or not self.barcode_enabled() or not self.accepting_notes():
             return False
         self.ticket = Ticket(data)
         return True

@@ -641,6 +641,14 @@ class DeviceCore:
         """Hook: a payout job is running (payout mixin)."""
         return False
 
+    def accepting_notes(self) -> bool:
+        """Hook: the note path takes an item now (note mixin)."""
+        return False
+
+    def ticket_in_path(self) -> bool:
+        """Hook: a barcode ticket waits in escrow (barcode mixin): the one note path is taken."""
+        return False
+
     def route_to_store(self, d: Denomination) -> bool:
         """Hook: a credited note goes to the recycler (payout mixin)."""
         return False

@@ -96,6 +96,7 @@ class NoteMixin(DeviceCore):
         return (
             self.enabled
             and self.note is None
+            and not self.ticket_in_path()
             and self.jam is None
             and self.cashbox_present
             and not self.note_path_open

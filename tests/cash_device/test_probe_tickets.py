@@ -172,3 +172,30 @@ def test_a_note_is_not_credited_while_the_host_has_disabled_currency(
     assert emu.ledger.credited_total() == value
     assert [c[:2] for c in rec.cash() if c[0] in ("STACKED", "STORED")] == [("STACKED", value)]
     emu.ledger.check()
+
+
+@pytest.mark.timeout(60)
+def test_one_note_path_a_ticket_and_a_note_are_not_in_it_together(emulators: Make, devices: Make) -> None:
+    """The emulated validator has one note path: a note is not drawn in while a ticket waits in
+    escrow, nor a ticket while a note is on its way (nor while the cashbox is out).  The note then
+    offered patiently is credited once, after the ticket was taken."""
+    emu, device, rec = open_emulated(emulators, devices, "NOTE_VALIDATOR")
+    enable_tickets(device)
+    value = device.currencyAssignment[0].Value
+    with emu._lock:  # (atomic: no poll between the ticket and the note)
+        assert emu.device.insert_ticket(TICKET)
+        assert not emu.device.accepting_notes()
+        assert not emu.device.insert_ticket("999999999999999999")
+    assert emu.insert_note(value, wait=5)  # taken only once the ticket has gone
+    rec.wait_cash("STACKED")
+    ticket = emu.device.ticket
+    assert ticket is not None and ticket.status == 2 and ticket.data == TICKET
+    with emu._lock:
+        assert emu.insert_note(value)
+        assert not emu.device.insert_ticket("999999999999999999")  # the note is in the path
+    rec.wait_cash("STACKED", 2)
+    emu.remove_cashbox()
+    assert not emu.insert_ticket("999999999999999999")
+    assert emu.ledger.credited_total() == 2 * value
+    assert [c[:2] for c in rec.cash() if c[0] == "STACKED"] == [("STACKED", value)] * 2
+    emu.ledger.check()
