@@ -106,6 +106,7 @@ class DeviceContract:
     _reset_polls: int
     _fraud_note: tuple[int, str] | None
     _escrow_channel: int
+    _ticket_in_escrow: bool
     _rejecting_channel: int
     _hold: bool
     _bezel_reported: bool

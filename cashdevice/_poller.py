@@ -636,6 +636,15 @@ class PollerMethods(DeviceContract):
                 known.append(event)
         events = known
         previous, self._previous_events = self._previous_events, events
+        for event in events:  # (before the states, a ticket's only report: their receivers may decide)
+            if event.code == PollEvent.BARCODE_TICKET_ACK:
+                self._leave_escrow()  # (the ticket is stacked)
+            elif event.code == PollEvent.BARCODE_TICKET_VALIDATED and not self._ticket_in_escrow:
+                # GA138: the ticket waits in escrow; "The host can then send a Reject or Poll command
+                # to reject or accept the ticket": as a note, held (HOLD, not POLL) for the
+                # application's AcceptFromEscrow / ReturnFromEscrow while auto-accept is off
+                self._ticket_in_escrow = True
+                self._hold = not self._auto_accept
         poll_state: DeviceState | None = None
         disabled = False
         for event in events:
@@ -1159,8 +1168,9 @@ class PollerMethods(DeviceContract):
             self.log.debug("level refresh failed: %s", exc)
 
     def _leave_escrow(self) -> None:
-        if self._escrow_channel or self._hold:
+        if self._escrow_channel or self._hold or self._ticket_in_escrow:
             self._escrow_channel = 0
+            self._ticket_in_escrow = False
             self._hold = False
             self._set(noteInEscrow=False)
 

@@ -304,6 +304,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._fraud_note: tuple[int, str] | None = None  # a note FRAUD ATTEMPT named, on its way
         self._reset_polls = 0  # polls left for the unit to say where a credited note went (a reset)
         self._escrow_channel = 0
+        self._ticket_in_escrow = False  # a barcode ticket waits in escrow (BARCODE TICKET VALIDATED)
         self._rejecting_channel = 0
         self._hold = False
         self._bezel_reported = False
@@ -1071,8 +1072,9 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
     @csharp(False)
     def AcceptFromEscrow(self) -> bool:
         """C# ``bool AcceptFromEscrow()`` (L12458): accept the note held in escrow.  True if a note
-        was waiting (the next POLL accepts it, ssp-protocol.md §5.5); False if none was."""
-        if not self._v["noteInEscrow"]:
+        was waiting (the next POLL accepts it, ssp-protocol.md §5.5); False if none was.  A barcode
+        ticket in escrow (BAR_CODE_TICKET_VALIDATED) is accepted the same way (GA138)."""
+        if not self._v["noteInEscrow"] and not self._ticket_in_escrow:
             self.log.info("AcceptFromEscrow(): no note in escrow")
             return False
         self._hold = False
@@ -1082,8 +1084,10 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
     @csharp(False)
     def ReturnFromEscrow(self) -> bool:
         """C# ``bool ReturnFromEscrow()`` (L12476): REJECT (0x08) the note in escrow.  True if a
-        note was returned; False if none was in escrow or the device refused (F5)."""
-        if not self._v["noteInEscrow"]:
+        note was returned; False if none was in escrow or the device refused (F5).  A barcode
+        ticket in escrow (BAR_CODE_TICKET_VALIDATED) is returned the same way (GA138: "The host
+        can then send a Reject or Poll command to reject or accept the ticket")."""
+        if not self._v["noteInEscrow"] and not self._ticket_in_escrow:
             self.log.info("ReturnFromEscrow(): no note in escrow")
             return False
         try:

@@ -77,6 +77,15 @@ class BarcodeMixin(DeviceCore):
             return note_reject(data) if note_reject else reply(Response.COMMAND_CANNOT_BE_PROCESSED)
 
         table[Command.REJECT] = reject
+        note_hold = table.get(Command.HOLD)
+
+        def hold(data: bytes) -> bytes:
+            # GA138 HOLD: keeps the item in escrow (a POLL would accept it); a ticket as a note
+            if self.ticket_in_path():
+                return OK
+            return note_hold(data) if note_hold else reply(Response.COMMAND_NOT_KNOWN)
+
+        table[Command.HOLD] = hold
 
     def ticket_in_path(self) -> bool:
         return self.ticket is not None and self.ticket.status == STATUS_ESCROW

@@ -199,3 +199,62 @@ def test_one_note_path_a_ticket_and_a_note_are_not_in_it_together(emulators: Mak
     assert emu.ledger.credited_total() == 2 * value
     assert [c[:2] for c in rec.cash() if c[0] == "STACKED"] == [("STACKED", value)] * 2
     emu.ledger.check()
+
+
+@pytest.mark.timeout(60)
+def test_a_ticket_can_be_returned_from_escrow(emulators: Make, devices: Make) -> None:
+    """GA138 BARCODE TICKET VALIDATED: "The host can send the Get Barcode Data command to retrieve the
+    number of the ticket scanned. The host can then send a Reject or Poll command to reject or accept
+    the ticket as required."  An application that finds the ticket invalid (its receiver of the
+    validated state, before the next poll) returns it with ReturnFromEscrow: True, the unit gives
+    it back (status "Ticket rejected"), no BARCODE TICKET ACK."""
+    emu, device, rec = open_emulated(emulators, devices, "NOTE_VALIDATOR")
+    enable_tickets(device)
+    seen: list[tuple[str | None, str | None, bool]] = []
+
+    def on_state(sender: Any, e: Any) -> None:
+        if e.state == DeviceState.BAR_CODE_TICKET_VALIDATED:
+            assert device.GetBarcodeData()
+            seen.append((device.ticketStatus, device.barcode_ascii_data, device.ReturnFromEscrow()))
+
+    device.DeviceStateChangedEvent.connect(on_state)
+    assert emu.insert_ticket(TICKET)
+    rec.wait_for(lambda: bool(seen), what="the validated state")
+    assert seen == [("Ticket in escrow", TICKET, True)]
+    ticket = emu.device.ticket
+    assert ticket is not None
+    rec.wait_for(lambda: ticket.status == 3, what="the ticket returned")
+    rec.wait_for(lambda: rec.states()[-1] == "IDLE", what="IDLE")
+    assert "BAR_CODE_TICKET_ACKNOWLEDGE" not in rec.states()
+    assert device.GetBarcodeData() and device.ticketStatus == "Ticket rejected"
+    assert emu.ledger.credited_total() == 0
+
+
+@pytest.mark.timeout(60)
+def test_with_auto_accept_off_a_ticket_waits_in_escrow_for_the_application(
+    emulators: Make, devices: Make
+) -> None:
+    """SetAutoAccept(False): a note in escrow is held until AcceptFromEscrow / ReturnFromEscrow.  A
+    ticket in escrow (GA138: accepted by the next POLL, returned by REJECT) must wait for the
+    application as well, not be taken by the next poll: held while the host polls on, then
+    accepted by AcceptFromEscrow (True), reported BARCODE TICKET ACK once."""
+    from device_helpers import wire
+
+    emu, device, rec = open_emulated(emulators, devices, "NOTE_VALIDATOR")
+    enable_tickets(device)
+    device.SetAutoAccept(False)
+    with wire(emu) as sent:
+        assert emu.insert_ticket(TICKET)
+        ticket = emu.device.ticket
+        assert ticket is not None
+        rec.wait_state("BAR_CODE_TICKET_VALIDATED")
+        # the host keeps talking to the unit (at least five more commands) and the ticket stays
+        rec.wait_for(lambda: len(sent) >= 5 or ticket.status != 1, what="the host goes on")
+    assert ticket.status == 1, "the ticket was taken without the application"
+    assert "BAR_CODE_TICKET_ACKNOWLEDGE" not in rec.states()
+    assert device.AcceptFromEscrow()
+    rec.wait_for(lambda: ticket.status == 2, what="the ticket stacked")
+    rec.wait_for(lambda: rec.states()[-1] == "IDLE", what="IDLE")
+    states = [s for s in rec.states() if s.startswith("BAR_CODE_TICKET")]
+    assert states == ["BAR_CODE_TICKET_VALIDATED", "BAR_CODE_TICKET_ACKNOWLEDGE"]
+    assert not device.AcceptFromEscrow() and not device.ReturnFromEscrow()  # nothing waits now
