@@ -389,8 +389,12 @@ class Emulator:
 
     def insert_ticket(self, data: str) -> bool:
         """A customer inserts a barcode ticket (NV200-class models).  False when barcode reading
-        is not enabled (reader configuration and barcode inhibit) or the unit is busy."""
+        is not enabled (reader configuration and barcode inhibit) or the unit is busy.  ``data``:
+        what the ticket's barcode holds, 6 to 24 digits (GA138: interleaved 2 of 5, "Number of
+        characters (Min 6 max 24)"; GET BARCODE DATA returns it in ASCII); ValueError otherwise."""
         self._need(NOTES, "insert_ticket")
+        if not (isinstance(data, str) and data.isascii() and data.isdigit() and 6 <= len(data) <= 24):
+            raise ValueError(f"a ticket's barcode is 6 to 24 digits, not {data!r}")
         with self._lock:
             return self.powered and self.device.insert_ticket(data)
 

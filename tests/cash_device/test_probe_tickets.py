@@ -258,3 +258,13 @@ def test_with_auto_accept_off_a_ticket_waits_in_escrow_for_the_application(
     states = [s for s in rec.states() if s.startswith("BAR_CODE_TICKET")]
     assert states == ["BAR_CODE_TICKET_VALIDATED", "BAR_CODE_TICKET_ACKNOWLEDGE"]
     assert not device.AcceptFromEscrow() and not device.ReturnFromEscrow()  # nothing waits now
+
+
+@pytest.mark.parametrize("data", ["12345é", "9" * 300, "12345", "ABCDEF"])
+def test_the_emulator_refuses_a_ticket_its_reader_cannot_hold(emulators: Make, data: str) -> None:
+    """A ticket whose data GET BARCODE DATA cannot carry (not ASCII, over 255 bytes) was taken, and
+    every GET BARCODE DATA then failed inside the emulator (UnicodeEncodeError, no answer): the
+    harness refuses such a ticket (GA138: interleaved 2 of 5, 6 to 24 characters)."""
+    emu = emulators("NOTE_VALIDATOR")
+    with pytest.raises(ValueError):
+        emu.insert_ticket(data)
