@@ -89,7 +89,6 @@ _EVENT_STATE: dict[int, DeviceState] = {
     PollEvent.NOTE_FLOAT_REMOVED: DeviceState.NOTE_FLOAT_REMOVED,
     PollEvent.NOTE_FLOAT_ATTACHED: DeviceState.NOTE_FLOAT_ATTACHED,
 }
-_TICKET_EVENTS = frozenset({PollEvent.BARCODE_TICKET_VALIDATED, PollEvent.BARCODE_TICKET_ACK})
 # Poll events that are themselves a CashEvent carrying the event's amounts.
 _AMOUNT_CASH_EVENT: dict[int, CashEventType] = {
     PollEvent.DISPENSING: CashEventType.DISPENSING,
@@ -636,15 +635,25 @@ class PollerMethods(DeviceContract):
                 known.append(event)
         events = known
         previous, self._previous_events = self._previous_events, events
-        for event in events:  # (before the states, a ticket's only report: their receivers may decide)
+        # A barcode ticket is known to the application only by its states (C# GetBarcodeData is sent
+        # "in response to a barcode ticket validated event", L13341): each ticket's VALIDATED (when it
+        # enters escrow, not again while the unit repeats it) and each ACK are announced, before the
+        # state the reply leaves (its last one: CASHBOX REMOVED after a ticket's ACK would hide it),
+        # and also in a start-up poll (the resent poll of an abandoned exchange, a reconnect's first)
+        ticket_states = []
+        for event in events:  # (before the states: their receivers may decide on the ticket)
             if event.code == PollEvent.BARCODE_TICKET_ACK:
                 self._leave_escrow()  # (the ticket is stacked)
+                ticket_states.append(DeviceState.BAR_CODE_TICKET_ACKNOWLEDGE)
             elif event.code == PollEvent.BARCODE_TICKET_VALIDATED and not self._ticket_in_escrow:
                 # GA138: the ticket waits in escrow; "The host can then send a Reject or Poll command
                 # to reject or accept the ticket": as a note, held (HOLD, not POLL) for the
                 # application's AcceptFromEscrow / ReturnFromEscrow while auto-accept is off
                 self._ticket_in_escrow = True
                 self._hold = not self._auto_accept
+                ticket_states.append(DeviceState.BAR_CODE_TICKET_VALIDATED)
+        for state in ticket_states:
+            self._set_state(state)
         poll_state: DeviceState | None = None
         disabled = False
         for event in events:
@@ -680,15 +689,7 @@ class PollerMethods(DeviceContract):
                 self.log.warning("device reported SLAVE RESET mid-session; re-establishing")
                 self._session_up = False
         if startup:
-            # the start-up poll only reports money events; states follow from the run loop.  But a
-            # barcode ticket is known to the application only by its states (C# GetBarcodeData is
-            # sent "in response to a barcode ticket validated event", L13341): a ticket shown, or
-            # taken, in this poll (the resent poll of an abandoned exchange, a reconnect's first
-            # poll) would otherwise never be reported
-            for event in events:
-                if event.code in _TICKET_EVENTS:
-                    self._set_state(_EVENT_STATE[event.code])
-            return
+            return  # the start-up poll only reports money events; states follow from the run loop
         if not any(e.code in _EVENT_ERROR for e in events) and poll_state in (None, DeviceState.DISABLED):
             self._set(deviceError=DeviceError.NONE)  # the fault is no longer reported
         if poll_state is None:

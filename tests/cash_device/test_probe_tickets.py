@@ -66,7 +66,7 @@ def test_a_ticket_whose_validated_reply_is_lost_is_still_reported(
     )
     rec.wait_for(lambda: device.deviceState == DeviceState.IDLE and rec.states()[-1] == "IDLE", what="IDLE")
     states = rec.states()
-    after = states[states.index("NOT_CONNECTED"):]
+    after = states[states.index("NOT_CONNECTED") :]
     ticket = [s for s in states if s.startswith("BAR_CODE_TICKET")]
     assert ticket == ["BAR_CODE_TICKET_VALIDATED", "BAR_CODE_TICKET_ACKNOWLEDGE"], (
         f"the ticket the unit took was not reported once: {after}"
@@ -268,3 +268,56 @@ def test_the_emulator_refuses_a_ticket_its_reader_cannot_hold(emulators: Make, d
     emu = emulators("NOTE_VALIDATOR")
     with pytest.raises(ValueError):
         emu.insert_ticket(data)
+
+
+@pytest.mark.timeout(60)
+def test_a_tickets_ack_in_a_reply_that_ends_in_another_state_is_reported(
+    emulators: Make, devices: Make
+) -> None:
+    """The cashbox is taken out while a ticket waits in escrow (after the host saw it, before the next
+    poll).  That poll's reply is BARCODE TICKET ACK, then CASHBOX REMOVED (a status): the reply's
+    state is CASHBOX_REMOVED, and the ticket's ACK, its only report, must not be hidden by it."""
+    emu, device, rec = open_emulated(emulators, devices, "NOTE_VALIDATOR")
+    enable_tickets(device)
+    removed = threading.Event()
+
+    def on_state(sender: Any, e: Any) -> None:
+        if e.state == DeviceState.BAR_CODE_TICKET_VALIDATED and not removed.is_set():
+            emu.remove_cashbox()  # (on the poll thread, before its next poll)
+            removed.set()
+
+    device.DeviceStateChangedEvent.connect(on_state)
+    assert emu.insert_ticket(TICKET)
+    rec.wait_state("CASHBOX_REMOVED")
+    ticket = emu.device.ticket
+    assert ticket is not None and ticket.status == 2
+    emu.replace_cashbox()
+    rec.wait_for(lambda: rec.states()[-1] == "IDLE", what="IDLE")
+    states = [s for s in rec.states() if s.startswith("BAR_CODE_TICKET")]
+    assert states == ["BAR_CODE_TICKET_VALIDATED", "BAR_CODE_TICKET_ACKNOWLEDGE"], rec.summary()
+
+
+def test_interpreter_announces_each_ticket_whatever_else_the_replies_show() -> None:
+    """Replies as a unit may send them (no link): a ticket's VALIDATED or ACK beside a status that
+    is a state of its own (CASHBOX REMOVED, last in the reply), and the ACK of one ticket with the
+    VALIDATED of the next in one reply: each ticket's two states are announced, in order, once."""
+    from cashdevice.events import Event
+    from cashdevice.ssp import PollEvent as P
+
+    device = CashDevice_never_opened()
+    states: list[str] = []
+    device.DeviceStateChangedEvent += lambda s, e: states.append(e.state.name)
+    e5, d1, out = Event(P.BARCODE_TICKET_VALIDATED), Event(P.BARCODE_TICKET_ACK), Event(P.CASHBOX_REMOVED)
+    for reply in ([e5, out], [d1, out], [e5], [d1, e5], [d1], []):
+        device._handle_events(reply)
+    tickets = [s for s in states if s.startswith("BAR_CODE_TICKET")]
+    assert tickets == ["BAR_CODE_TICKET_VALIDATED", "BAR_CODE_TICKET_ACKNOWLEDGE"] * 3, states
+    assert states[-1] == "IDLE"
+
+
+def CashDevice_never_opened() -> Any:
+    from cashdevice import CashDevice, DeviceModel
+
+    device = CashDevice()
+    device._set(deviceModel=DeviceModel.NOTE_VALIDATOR, sspProtocolVersion=7, currencyAssignment=[])
+    return device
