@@ -321,3 +321,45 @@ def CashDevice_never_opened() -> Any:
     device = CashDevice()
     device._set(deviceModel=DeviceModel.NOTE_VALIDATOR, sspProtocolVersion=7, currencyAssignment=[])
     return device
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("auto_accept", [True, False])
+def test_tickets_on_a_device_lent_to_a_poll_group(emulators: Make, devices: Make, auto_accept: bool) -> None:
+    """A device lent to a PollGroup (pty): the group hands the ticket's reply back; the ticket is
+    announced once (held for the application with auto-accept off), and a note after it is credited
+    once; the device is lent again."""
+    from support import emulator_url
+
+    from cashdevice import CashSystemOpenResult, DeviceModel, PollGroup
+
+    group = PollGroup("tickets")
+    emu = emulators("SPECTRAL_PAYOUT")
+    device = devices(poll_group=group)
+    rec = Recorder(device)
+    assert device.Open(emulator_url(emu, "pty"), emu.address, DeviceModel.SPECTRAL_PAYOUT) == (
+        CashSystemOpenResult.OK
+    )
+    rec.wait_state("IDLE")
+    rec.wait_for(lambda: device._lent, what="lent")
+    enable_tickets(device)
+    device.SetAutoAccept(auto_accept)
+    rec.wait_for(lambda: device._lent, what="lent again")
+    assert emu.insert_ticket(TICKET)
+    ticket = emu.device.ticket
+    assert ticket is not None
+    rec.wait_state("BAR_CODE_TICKET_VALIDATED")
+    if not auto_accept:
+        assert ticket.status == 1 and device.AcceptFromEscrow()
+    rec.wait_state("BAR_CODE_TICKET_ACKNOWLEDGE")
+    assert ticket.status == 2
+    value = device.currencyAssignment[0].Value
+    device.SetAutoAccept(True)
+    assert emu.insert_note(value, wait=5)
+    rec.wait_for(lambda: [c for c in rec.cash() if c[0] in ("STACKED", "STORED")] != [], what="credit")
+    rec.wait_for(lambda: device._lent, what="lent after the note")
+    tickets = [s for s in rec.states() if s.startswith("BAR_CODE_TICKET")]
+    assert tickets == ["BAR_CODE_TICKET_VALIDATED", "BAR_CODE_TICKET_ACKNOWLEDGE"]
+    assert [c[1] for c in rec.cash() if c[0] in ("STACKED", "STORED")] == [value]
+    assert emu.ledger.credited_total() == value
+    emu.ledger.check()
