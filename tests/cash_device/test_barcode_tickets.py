@@ -1,4 +1,4 @@
-"""Probe: barcode tickets on NV200-class validators (GA138 0x23-0x27, BARCODE TICKET VALIDATED 0xE5,
+"""Barcode tickets on NV200-class validators (GA138 0x23-0x27, BARCODE TICKET VALIDATED 0xE5,
 BARCODE TICKET ACK 0xD1) under faults.  Synchronised on events and emulator hooks, never bare sleeps."""
 
 from __future__ import annotations
