@@ -51,6 +51,8 @@ class PortClaims:
 
     def __init__(self) -> None:
         self._holders: weakref.WeakValueDictionary[str, CashDevice] = weakref.WeakValueDictionary()
+        self._ports: dict[str, str] = {}
+        """Per key, the port as its holder named it (a link's target may change: see :meth:`_live`)."""
         self._lock = threading.RLock()
 
     def claim(self, port: str, device: CashDevice) -> CashDevice | None:
@@ -58,10 +60,11 @@ class PortClaims:
         instance that already holds it (nothing recorded)."""
         key = port_key(port)
         with self._lock:
-            holder = self._holders.get(key)
+            holder = self._live(key)
             if holder is not None and holder is not device:
                 return holder
             self._holders[key] = device
+            self._ports[key] = port
             return None
 
     def release(self, device: CashDevice) -> None:
@@ -70,11 +73,36 @@ class PortClaims:
             for key, holder in list(self._holders.items()):
                 if holder is device:
                     del self._holders[key]
+                    self._ports.pop(key, None)
 
     def holder(self, port: str) -> CashDevice | None:
         """The live instance holding ``port``, if any."""
         with self._lock:
-            return self._holders.get(port_key(port))
+            return self._live(port_key(port))
+
+    def _live(self, key: str) -> CashDevice | None:
+        """The holder of ``key`` if its port still resolves to ``key``.  A claim is keyed by what
+        its holder's port resolved to at Open: a ``/dev/serial/by-id`` link (or the emulator's
+        pty link) whose device was unplugged points elsewhere, or nowhere, when it comes back,
+        and the device node it left may go to another unit (USB re-enumeration gives the next
+        unit plugged in the freed ``/dev/ttyACM0``).  Such a claim moves to where the holder's
+        port resolves now (the holder reopens its port by the name it was given)."""
+        holder = self._holders.get(key)
+        if holder is None:
+            self._ports.pop(key, None)
+            return None
+        named = self._ports.get(key)
+        if named is None:
+            return holder
+        now = port_key(named)
+        if now == key:
+            return holder
+        del self._holders[key]
+        del self._ports[key]
+        if now not in self._holders:
+            self._holders[now] = holder
+            self._ports[now] = named
+        return None
 
 
 PORT_CLAIMS = PortClaims()
