@@ -211,6 +211,38 @@ def test_reopen_after_replug_is_not_refused_for_a_port_another_unplugged_device_
     assert not check_money([a, b])
 
 
+def test_a_port_claim_does_not_outlive_where_its_holders_link_pointed(tmp_path: Path) -> None:
+    """PortClaims alone, with symbolic links standing for /dev/serial/by-id: while A's link points
+    to ttyACM0, every spelling of ttyACM0 is A's; once A's unit is unplugged and B's unit is given
+    ttyACM0, B's link is free for B (it was refused: A's claim kept the node A's link had named)."""
+    from cashdevice._port_claims import PortClaims
+
+    class Holder:  # (a stand-in for a CashDevice: claims hold their devices weakly)
+        pass
+
+    acm0, acm1 = tmp_path / "ttyACM0", tmp_path / "ttyACM1"
+    acm0.touch()
+    acm1.touch()
+    link_a, link_b = tmp_path / "by-id-a", tmp_path / "by-id-b"
+    link_a.symlink_to(acm0)
+    link_b.symlink_to(acm1)
+    claims, a, b = PortClaims(), Holder(), Holder()
+    assert claims.claim(str(link_a), a) is None  # type: ignore[arg-type]
+    assert claims.claim(str(link_b), b) is None  # type: ignore[arg-type]
+    assert claims.claim(str(acm0), b) is a  # type: ignore[arg-type]
+    assert claims.holder(str(acm0)) is a
+    claims.release(b)  # type: ignore[arg-type]
+    link_a.unlink()  # A unplugged: udev removes its link ...
+    link_b.unlink()
+    link_b.symlink_to(acm0)  # ... and B, plugged in again, gets the node A had
+    assert claims.claim(str(link_b), b) is None  # type: ignore[arg-type]
+    assert claims.holder(str(acm0)) is b
+    assert claims.holder(str(link_a)) is a  # (A's claim: its link's own path while it points nowhere)
+    link_a.symlink_to(acm1)  # A back, as ttyACM1
+    assert claims.claim(str(link_a), a) is None  # type: ignore[arg-type]
+    assert claims.claim(str(link_b), a) is b  # type: ignore[arg-type]
+
+
 # ---------------------------------------------------------------------------------- scenarios
 
 
@@ -879,3 +911,107 @@ def test_storm_of_faults_over_forty_devices(units: list[Unit], errors_logged: An
         if r.name.startswith("cashdevice.poll_group") or "poll loop error" in r.getMessage()
     ]
     assert not problems + logged, "\n".join(problems + logged)
+
+
+def test_receivers_close_and_reopen_their_own_grouped_devices(units: list[Unit], errors_logged: Any) -> None:
+    """On every credit, a receiver Closes its own (grouped) device and Opens it again, on four of
+    eight devices, while the others take notes and coins: credits once each, every device lent
+    again afterwards, one poll thread per device."""
+    group = PollGroup("probe-recv")
+    opened = open_units(units, group, 8)
+    churned = opened[:4]
+    reopened: Counter[int] = Counter()
+
+    def make_receiver(unit: Unit) -> Callable[..., None]:
+        def receive(sender: Any, e: Any = None) -> None:
+            if e is not None and e.eventType.name in ("STACKED", "STORED", "COIN_CREDIT") and reopened[unit.index] < 3:
+                reopened[unit.index] += 1
+                sender.Close()
+                sender.Open(unit.port, unit.emu.address, DeviceModel[unit.model])
+
+        return receive
+
+    for unit in churned:
+        unit.device.CashEvent.connect(make_receiver(unit))
+
+    def feed(unit: Unit) -> None:
+        for i in range(4):
+            before = sum(unit.reported().values())
+            unit.insert(unit.values[i % 2], wait=5.0)
+            unit.tally.wait(lambda b=before: sum(unit.reported().values()) > b, 10)
+
+    threads = [threading.Thread(target=feed, args=(u,)) for u in opened]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    settle(opened)
+    problems = check_money(opened)
+    assert not problems, "\n".join(problems)
+    wait_until(lambda: all(u.device._lent for u in opened), 10, "all lent again")
+    names = [t.name for t in threading.enumerate() if t.name.startswith("cashdevice-poll")]
+    assert len(names) == len(set(names)) == len(opened), names
+    assert all(reopened[u.index] == 3 for u in churned), reopened
+    assert not [r.getMessage() for r in errors_logged if r.name.startswith("cashdevice.poll_group")]
+
+
+def test_devices_move_between_groups_and_out_while_polled(units: list[Unit]) -> None:
+    """stopRunning, a new poll_group (or None), startRunning, on devices of a running group while
+    others take money: each is polled by its new owner and credits stay once."""
+    first, second = PollGroup("probe-g1"), PollGroup("probe-g2")
+    opened = open_units(units, first, 6)
+    for k, unit in enumerate(opened[:3]):
+        unit.device.stopRunning()
+        unit.device.poll_group = second if k < 2 else None
+        unit.device.startRunning()
+    wait_until(lambda: all(u.device._lent for u in opened if u.device.poll_group), 10, "lent to their groups")
+
+    def feed(unit: Unit) -> None:
+        for i in range(3):
+            before = sum(unit.reported().values())
+            unit.insert(unit.values[i % 2], wait=5.0)
+            unit.tally.wait(lambda b=before: sum(unit.reported().values()) > b, 10)
+
+    p1, p2 = first.counters.polls, second.counters.polls
+    threads = [threading.Thread(target=feed, args=(u,)) for u in opened]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    settle(opened)
+    assert not check_money(opened)
+    assert first.counters.polls > p1 and second.counters.polls > p2
+    assert first.lent == 3 and second.lent == 2
+
+
+def test_inhibits_and_routes_whose_replies_are_lost_converge_on_lent_devices(units: list[Unit]) -> None:
+    """SET INHIBITS (and a route) answered by no reply on lent devices: the host keeps the wanted
+    state and sends it again; the unit ends with it while the device is lent again."""
+    from cashdevice.enums import DenominationRoute
+    from cashdevice.ssp import Command
+
+    group = PollGroup("probe-unanswered")
+    opened = open_units(units, group, 5)
+    for unit in opened:
+        code = Command.SET_COIN_MECH_INHIBITS if unit.coins else Command.SET_INHIBITS
+        unit.emu.faults.mute(code, 8)
+        unit.device.SetDenominationInhibit(ValueCountryCode(unit.values[0], CUR), True)
+    for unit in opened:
+        wait_until(
+            lambda u=unit: emu_inhibited(u) == host_inhibited(u) and unit.values[0] in host_inhibited(u),
+            15,
+            f"{unit.model} inhibits converged: host {host_inhibited(unit)} emu {emu_inhibited(unit)}",
+        )
+    recyclers = [u for u in opened if u.model in ("SPECTRAL_PAYOUT", "NV11")]
+    for unit in recyclers:
+        unit.emu.faults.mute(Command.SET_DENOMINATION_ROUTE, 8)
+        unit.device.SetDenominationRoute(ValueCountryCode(unit.values[1], CUR), DenominationRoute.CASHBOX)
+    for unit in recyclers:
+        d = next(d for d in unit.emu.denominations if d.value == unit.values[1] and d.country == CUR)
+
+        def routed(u: Unit = unit, d: Any = d) -> bool:
+            host = next(e for e in u.device.currencyAssignment if e.Value == d.value and e.CountryCode == CUR)
+            return u.emu.device.persistent.routes.get(d, 0) == 1 and host.AcceptRoute == DenominationRoute.CASHBOX
+
+        wait_until(routed, 15, f"{unit.model} route converged")
+    wait_until(lambda: all(u.device._lent for u in opened), 15, "lent again")
