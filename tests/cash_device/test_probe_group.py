@@ -924,7 +924,11 @@ def test_receivers_close_and_reopen_their_own_grouped_devices(units: list[Unit],
 
     def make_receiver(unit: Unit) -> Callable[..., None]:
         def receive(sender: Any, e: Any = None) -> None:
-            if e is not None and e.eventType.name in ("STACKED", "STORED", "COIN_CREDIT") and reopened[unit.index] < 3:
+            if (
+                e is not None
+                and e.eventType.name in ("STACKED", "STORED", "COIN_CREDIT")
+                and reopened[unit.index] < 3
+            ):
                 reopened[unit.index] += 1
                 sender.Close()
                 sender.Open(unit.port, unit.emu.address, DeviceModel[unit.model])
@@ -998,7 +1002,7 @@ def test_inhibits_and_routes_whose_replies_are_lost_converge_on_lent_devices(uni
         unit.device.SetDenominationInhibit(ValueCountryCode(unit.values[0], CUR), True)
     for unit in opened:
         wait_until(
-            lambda u=unit: emu_inhibited(u) == host_inhibited(u) and unit.values[0] in host_inhibited(u),
+            lambda u=unit: emu_inhibited(u) == host_inhibited(u) and u.values[0] in host_inhibited(u),
             15,
             f"{unit.model} inhibits converged: host {host_inhibited(unit)} emu {emu_inhibited(unit)}",
         )
@@ -1011,7 +1015,10 @@ def test_inhibits_and_routes_whose_replies_are_lost_converge_on_lent_devices(uni
 
         def routed(u: Unit = unit, d: Any = d) -> bool:
             host = next(e for e in u.device.currencyAssignment if e.Value == d.value and e.CountryCode == CUR)
-            return u.emu.device.persistent.routes.get(d, 0) == 1 and host.AcceptRoute == DenominationRoute.CASHBOX
+            return (
+                u.emu.device.persistent.routes.get(d, 0) == 1
+                and host.AcceptRoute == DenominationRoute.CASHBOX
+            )
 
         wait_until(routed, 15, f"{unit.model} route converged")
     wait_until(lambda: all(u.device._lent for u in opened), 15, "lent again")
