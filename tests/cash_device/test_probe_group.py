@@ -611,7 +611,7 @@ def credit_latencies(units: list[Unit], rounds: int) -> list[float]:
     return sorted(out)
 
 
-@pytest.mark.parametrize("bad", ["none", "dead", "noisy", "blocked"])
+@pytest.mark.parametrize("bad", ["none", "dead", "noisy", "blocked", "slow"])
 def test_latency_of_healthy_devices_next_to_a_bad_one(units: list[Unit], bad: str) -> None:
     group = PollGroup("probe-latency")
     opened = open_units(units, group, 12)
@@ -622,12 +622,20 @@ def test_latency_of_healthy_devices_next_to_a_bad_one(units: list[Unit], bad: st
     elif bad == "noisy":
         for d in (victim.emu.faults.inbound, victim.emu.faults.outbound):
             d.drop = d.corrupt = 0.02
+    elif bad == "slow":
+        victim.emu.turnaround = 0.25  # (the host's timeout is 0.3 s)
     elif bad == "blocked":
         victim.device.CashEvent.connect(lambda s, e=None: release.wait(30))
         assert victim.insert(victim.values[0])
     healthy = [u for u in opened if u is not victim]
     lat = credit_latencies(healthy, 4)
     release.set()
+    # mechanics 0.1 s + one poll interval (0.05 s) + an exchange: far below one exchange timeout
+    # of the bad device (0.3 s) on top; generous for a loaded machine
+    assert lat[int(len(lat) * 0.9)] < 0.5, lat
+    if bad != "dead":
+        settle(opened)
+        assert not check_money(opened)
     print(
         bad,
         "median",
