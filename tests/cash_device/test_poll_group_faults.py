@@ -1,4 +1,4 @@
-"""Probe: one PollGroup polling many devices of mixed models under faults (ptys).
+"""One PollGroup polling many devices of mixed models under faults (ptys).
 
 Per device, the host's reports are compared with the emulator's ledger: every credit and every
 payout reported exactly once, on the device that took it."""
@@ -140,7 +140,9 @@ def settle(units: list[Unit], timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             break
         time.sleep(0.05)
-    time.sleep(0.3)  # (a duplicate would come now)
+    # (a duplicate would come within the next polls: five more exchanges on every live unit)
+    marks = [(unit.emu, unit.emu.exchanges) for unit in units if unit.emu.powered]
+    wait_until(lambda: all(emu.exchanges >= mark + 5 for emu, mark in marks), what="five more exchanges")
 
 
 def check_money(units: list[Unit]) -> list[str]:
@@ -459,6 +461,7 @@ def host_inhibited(unit: Unit) -> set[int]:
     return {e.Value for e in unit.device.currencyAssignment if e.IsInhibited and e.CountryCode == CUR}
 
 
+@pytest.mark.soak  # (long: the default suite keeps the shorter cases)
 def test_application_threads_and_faults_converge_per_device(units: list[Unit], errors_logged: Any) -> None:
     """An application thread per device toggles inhibits and the acceptor, reads levels, while
     notes and coins go in, replies are dropped on some and the power is cut on others: at the
@@ -518,6 +521,7 @@ def test_application_threads_and_faults_converge_per_device(units: list[Unit], e
     assert not [r.getMessage() for r in errors_logged if r.name.startswith("cashdevice.poll_group")]
 
 
+@pytest.mark.soak  # (long: the default suite keeps the shorter cases)
 def test_devices_open_and_close_while_the_group_polls_others(units: list[Unit], errors_logged: Any) -> None:
     """Devices are closed and opened again (and new ones added) on a running group while notes and
     coins go into the others and into the churned ones right before Close."""
@@ -611,6 +615,7 @@ def credit_latencies(units: list[Unit], rounds: int) -> list[float]:
     return sorted(out)
 
 
+@pytest.mark.soak  # (a latency bound: timing, measured in the soak run only)
 @pytest.mark.parametrize("bad", ["none", "dead", "noisy", "blocked", "slow"])
 def test_latency_of_healthy_devices_next_to_a_bad_one(units: list[Unit], bad: str) -> None:
     group = PollGroup("probe-latency")
@@ -732,6 +737,7 @@ def remotes(tmp_path: Path) -> Any:
         remote.stop()
 
 
+@pytest.mark.soak  # (long: the default suite keeps the shorter cases)
 def test_emulators_in_other_processes_frozen_and_killed(remotes: Any, errors_logged: Any) -> None:
     """Eight emulator processes on ptys, one group: one process is frozen (SIGSTOP, the unit
     never answers and its line fills) and thawed, one is killed and started again on the same
@@ -896,6 +902,7 @@ def run_storm(units: list[Unit], group: PollGroup, count: int, seconds: float, s
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.soak  # (long: the default suite keeps the shorter cases)
 def test_storm_of_faults_over_twelve_devices(units: list[Unit], errors_logged: Any) -> None:
     group = PollGroup("probe-storm")
     problems = run_storm(units, group, 12, 12.0, int(os.environ.get("PROBE_SEED", "1")))
