@@ -266,6 +266,7 @@ class CoinMethods(DeviceContract):
         if not self._call_ok("SetNoPayinCount", "SET_NO_PAYIN_COUNT", count):
             return False
         self._set(noPayinCount=count)
+        self._set_again(("SET_NO_PAYIN_COUNT",), "no-payin count", "SET_NO_PAYIN_COUNT", count)
         return True
 
     @csharp(False, value=U16)
@@ -276,7 +277,10 @@ class CoinMethods(DeviceContract):
             return self._bad("SetPayoutLimit", f"value {value!r} outside 0..65535")
         if not self._models("SetPayoutLimit", SMART_SYSTEMS):
             return False
-        return self._call_ok("SetPayoutLimit", "SET_PAYOUT_LIMIT", value)
+        if not self._call_ok("SetPayoutLimit", "SET_PAYOUT_LIMIT", value):
+            return False
+        self._set_again(("SET_PAYOUT_LIMIT",), "payout limit", "SET_PAYOUT_LIMIT", value)
+        return True
 
     @csharp(False)
     def GetPayoutCount(self) -> bool:
@@ -361,7 +365,10 @@ class CoinMethods(DeviceContract):
             return self._bad("SetTwinMode", f"mode {twinMode!r} outside 0..3")
         if not self._models("SetTwinMode", _TWIN):
             return False
-        return self._call_ok("SetTwinMode", "SET_TWIN_MODE", twinMode)
+        if not self._call_ok("SetTwinMode", "SET_TWIN_MODE", twinMode):
+            return False
+        self._set_again(("SET_TWIN_MODE",), "twin mode", "SET_TWIN_MODE", twinMode)
+        return True
 
     @csharp(
         SetSorterRouteRequestResult.INVALID_INPUT,
@@ -394,6 +401,14 @@ class CoinMethods(DeviceContract):
             return SetSorterRouteRequestResult.NOT_SUPPORTED
         if not self._call_ok(what, "SET_SORTER_ROUTE", entry.Value, entry.CountryCode, sorterRoute):
             return SetSorterRouteRequestResult.FAILED
+        self._set_again(
+            ("SET_SORTER_ROUTE", entry.Value, entry.CountryCode),
+            f"sorter route of {entry.Value} {entry.CountryCode}",
+            "SET_SORTER_ROUTE",
+            entry.Value,
+            entry.CountryCode,
+            sorterRoute,
+        )
         current = list(self._v["sorterRouteAssignment"])
         entries = self._entries
         if len(current) != len(entries):

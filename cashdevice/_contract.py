@@ -142,6 +142,7 @@ class DeviceContract:
     _hopper_options: tuple[int, int] | None
     _refill_mode: bool | None
     _cashbox_limits: list[tuple[int, int, str]] | None
+    _settings_again: dict[tuple[Any, ...], tuple[str, str, tuple[Any, ...]]]
     _disabled_by_stop: bool
 
     if TYPE_CHECKING:
@@ -289,6 +290,12 @@ class DeviceContract:
     def _call_ok(self, what: str, name: str, *args: Any) -> bool:
         """:meth:`_call` succeeded."""
         return self._call(what, name, *args) is not None
+
+    def _set_again(self, key: tuple[Any, ...], what: str, name: str, *args: Any) -> None:
+        """The unit accepted the setting ``name(*args)``: it is sent again after every reconnect
+        (a unit that reset may be back at its default; a no-op on one that kept it).  ``key``
+        names the setting: a later value replaces it."""
+        self._settings_again[key] = (what, name, args)
 
 
 class _SessionLost(SSPError):

@@ -802,13 +802,13 @@ class NoteMethods(DeviceContract):
         if numberOfCharacters < 6:
             self.log.error("SetBarcodeReaderConfiguration: characters 6..24")
             return False
-        return self._simple(
-            "SetBarcodeReaderConfiguration",
-            "SET_BARCODE_READER_CONFIGURATION",
-            enableReaders,
-            barCodeFormat,
-            numberOfCharacters,
+        what, name = "SetBarcodeReaderConfiguration", "SET_BARCODE_READER_CONFIGURATION"
+        if not self._simple(what, name, enableReaders, barCodeFormat, numberOfCharacters):
+            return False
+        self._set_again(
+            (name,), "barcode reader configuration", name, enableReaders, barCodeFormat, numberOfCharacters
         )
+        return True
 
     @csharp(False)
     def GetBarcodeInhibit(self) -> bool:
@@ -829,7 +829,12 @@ class NoteMethods(DeviceContract):
         if not is_uint(inhibitByte, 0xFF) or inhibitByte < 0xFC:
             self.log.error("SetBarcodeInhibit: %r is not 0xFC..0xFF", inhibitByte)
             return False
-        return self._simple("SetBarcodeInhibit", "SET_BARCODE_INHIBIT", inhibitByte)
+        if not self._simple("SetBarcodeInhibit", "SET_BARCODE_INHIBIT", inhibitByte):
+            return False
+        # GA973: "When the unit is started up or reset, the default is currency enabled, bar code
+        # disabled (0xFE)": set again on reconnect (else a unit that reset takes currency again)
+        self._set_again(("SET_BARCODE_INHIBIT",), "barcode inhibit", "SET_BARCODE_INHIBIT", inhibitByte)
+        return True
 
     @csharp(False)
     def GetBarcodeData(self) -> bool:

@@ -22,6 +22,7 @@ from ._contract import (
     response_name,
     unit_busy,
 )
+from .commands import UnverifiedCommandError
 from .enums import CashDeviceModuleType, CurrencyType, DeviceModel, DeviceState
 from .link import LinkReplyUnreadableError, LinkTimeoutError, SSPLink
 from .models import COIN_MODELS, DISPENSERS, MODELS, PAYOUT_MODELS, model_from_unit_type
@@ -380,11 +381,19 @@ class SessionMethods(DeviceContract):
             again.append(("cashbox payout limits", "SET_CASHBOX_PAYOUT_LIMIT", (self._cashbox_limits,)))
         if self._refill_mode is not None and model in PAYOUT_MODELS:
             again.append(("refill mode", "SET_REFILL_MODE", (1 if self._refill_mode else 0,)))
+        # the others the unit accepted (:meth:`_set_again`): GA973 SET BAR CODE INHIBIT "When the
+        # unit is started up or reset, the default is currency enabled, bar code disabled (0xFE)";
+        # no manual says what a unit keeps of the rest (reader configuration, the SMART System's
+        # payout limit, twin mode, sorter routes, no-payin count)
+        again.extend(self._settings_again.values())
         for what, name, args in again:
             try:
                 self._ok(name, *args)
-            except (SSPReplyError, ValueError) as exc:
-                self.log.warning("%s not set again: %s", what, exc)
+            except (SSPReplyError, ValueError, UnverifiedCommandError) as exc:
+                if name == "SET_TWIN_MODE":  # (refused for the mode already active: a unit that kept it)
+                    self.log.info("%s not set again: %s", what, exc)
+                else:
+                    self.log.warning("%s not set again: %s", what, exc)
 
     def _assert_payout(self) -> None:
         """Bring the payout to the wanted state (``_payout_enabled``); ``_payout_confirmed`` says

@@ -343,6 +343,8 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._hopper_options: tuple[int, int] | None = None  # SetHopperOptions (set again on reconnect)
         self._refill_mode: bool | None = None  # RefillMode (set again on reconnect)
         self._cashbox_limits: list[tuple[int, int, str]] | None = None  # SetCashBoxPayoutLimit (the same)
+        self._settings_again: dict[tuple[Any, ...], tuple[str, str, tuple[Any, ...]]] = {}
+        # (the other settings the unit accepted: barcode, payout limit, twin mode ...; set again on reconnect)
         """An inhibit request got no answer: the poll thread sends the wanted inhibits again."""
         self._disabled_by_stop = False
         self._download: FirmwareDownload | None = None
@@ -589,6 +591,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._payout_enabled = True  # wanted: Open enables the payout (payout models)
         self._payout_option = self._hopper_options = None  # (options of an earlier session)
         self._refill_mode = self._cashbox_limits = None
+        self._settings_again = {}
         # (_last_end is kept: a unit power-cycled while closed reports the same end again, GA973)
         try:
             self._establish()
