@@ -337,15 +337,14 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._acceptor_enabled = True
         self._payout_enabled = False
         self._payout_confirmed = False
-        self._inhibits_unconfirmed = False
+        self._inhibits_unconfirmed = False  # an inhibit request got no answer: sent again by the poll thread
         self._routes_unknown = False  # a route request and the read after it got no answer
         self._payout_option: int | None = None  # EnablePayoutDevice's option byte (sent again with it)
         self._hopper_options: tuple[int, int] | None = None  # SetHopperOptions (set again on reconnect)
         self._refill_mode: bool | None = None  # RefillMode (set again on reconnect)
         self._cashbox_limits: list[tuple[int, int, str]] | None = None  # SetCashBoxPayoutLimit (the same)
+        # the other settings the unit accepted (barcode, payout limit, twin mode ...; set again on reconnect)
         self._settings_again: dict[tuple[Any, ...], tuple[str, str, tuple[Any, ...]]] = {}
-        # (the other settings the unit accepted: barcode, payout limit, twin mode ...; set again on reconnect)
-        """An inhibit request got no answer: the poll thread sends the wanted inhibits again."""
         self._disabled_by_stop = False
         self._download: FirmwareDownload | None = None
         self._download_lock = threading.Lock()

@@ -1,4 +1,4 @@
-"""Probe "setters": every setting the application asks for converges after the unit resets.
+"""Every setting the application asks for converges after the unit resets.
 
 A unit that resets (power cut, ResetDevice) forgets its volatile settings; GA973 says so of SET BAR
 CODE INHIBIT ("When the unit is started up or reset, the default is currency enabled, bar code
