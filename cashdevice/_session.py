@@ -23,7 +23,7 @@ from ._contract import (
     unit_busy,
 )
 from .commands import UnverifiedCommandError
-from .enums import CashDeviceModuleType, CurrencyType, DeviceModel, DeviceState
+from .enums import CashDeviceModuleType, CurrencyType, DeviceModel, DeviceState, DispenserTransactionType
 from .link import LinkReplyUnreadableError, LinkTimeoutError, SSPLink
 from .models import COIN_MODELS, DISPENSERS, MODELS, PAYOUT_MODELS, model_from_unit_type
 from .records import (
@@ -50,6 +50,8 @@ MAX_PROTOCOL = 8
 _SYNC_ATTEMPTS = 3
 
 _POLLS = frozenset({Command.POLL, Command.POLL_WITH_ACK, Command.EVENT_ACK})
+_SETTLED_FROM_LEVELS = (DispenserTransactionType.PAYOUT, DispenserTransactionType.PAYOUT_BY_DENOMINATION)
+"""Transactions that a start-up leaves open to settle from the levels after the next polls."""
 _ABANDONED_POLL_TRIES = 5
 """Reconnect attempts that resend an abandoned poll before the session is rebuilt without it
 (and at least ``CashDevice.abandoned_poll_patience`` seconds of silence)."""
@@ -242,7 +244,11 @@ class SessionMethods(DeviceContract):
             if self._device_reset:
                 self._settle_after_reset()
             if self._acceptor_enabled:
-                self._best_effort("ENABLE")
+                if self._transaction not in _SETTLED_FROM_LEVELS:
+                    self._best_effort("ENABLE")
+                # else: a payout the unit may have ended unreported (a reset) is settled from the
+                # levels after the next polls; a customer's coin or note taken meanwhile would count
+                # in them as money that did not leave.  Enabled once it ends (_reenable)
             else:
                 self._best_effort("DISABLE")
 

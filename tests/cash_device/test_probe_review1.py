@@ -1,0 +1,63 @@
+"""Review of the fixes since c1525ff (probe review1).  Each test drives CashDevice against the
+in-process emulator and compares what the host reported with the emulator's ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from device_helpers import Recorder, open_emulated
+from support import settle
+
+from cashdevice import ValueCountryCode
+from cashdevice.enums import DispenserTransactionState
+from cashdevice.enums import DispenseTransactionRequestResult as DTRR
+
+Make = Callable[..., Any]
+
+
+def ends(rec: Recorder) -> list[tuple[str, int, str]]:
+    return [
+        (e.state.name, e.value, e.countryCode)
+        for e in rec.of("DispenserTransactionEvent")
+        if e.state != DispenserTransactionState.IN_PROGRESS
+    ]
+
+
+@pytest.mark.virtual_clock
+def test_a_coin_taken_while_a_payout_cut_by_a_reset_is_settled_does_not_shrink_the_payout(
+    emulators: Make, devices: Make
+) -> None:
+    """A payout open when the unit reset, with no INCOMPLETE PAYOUT at power-up (the job had
+    finished and its DISPENSED was lost with the power, or a unit that does not send it), is settled
+    from the levels after two quiet polls (7073bcb).  Meanwhile the start-up sequence ENABLEd the
+    unit, and a customer's coin went into the hopper: the levels read to settle the payout count it,
+    so the payout was reported as paying a coin less than it did (ERROR 2.00 for 3.00 paid: an
+    application that pays the rest pays the customer twice).  Before 7073bcb the payout was settled
+    in the start-up, before the ENABLE."""
+    emu, device, rec = open_emulated(emulators, devices, "SMART_HOPPER", levels={100: 10})
+    inserted: list[bool] = []
+    assert device.DispenseValue(ValueCountryCode(300, "EUR")) == DTRR.OK
+    with emu._lock:  # (the host polls nothing meanwhile: the power goes before it polls DISPENSED)
+        assert settle(emu, lambda e: e.ledger.dispensed_total() == 300 and e.status()["job"] is None, 5)
+        emu.power_off()
+        assert emu.device.persistent.interrupted is None  # (the job finished: no INCOMPLETE PAYOUT)
+        emu.power_on()
+        unit = emu.device
+        original = unit.execute
+
+        def execute(data: bytes, encrypted: bool) -> bytes:
+            answer = original(data, encrypted)
+            if data[0] == 0x0A and answer[:1] == b"\xf0" and not inserted:
+                inserted.append(unit.insert_coin(100, None))  # a customer's coin, at once
+            return answer
+
+        unit.execute = execute  # type: ignore[method-assign]
+    rec.wait_for(lambda: bool(ends(rec)), timeout=15, what="the payout's end")
+    assert emu.wait_for(lambda e: bool(inserted), 5) and inserted == [True]
+    rec.wait_for(lambda: ("COIN_CREDIT", 100, "EUR") in rec.cash(), what="the coin")
+    ledger = emu.ledger
+    assert ledger.dispensed_total() == 300
+    assert ends(rec) == [("COMPLETED", 300, "EUR")], rec.summary()
+    emu.ledger.check()
