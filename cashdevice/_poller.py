@@ -653,7 +653,11 @@ class PollerMethods(DeviceContract):
                 self._hold = not self._auto_accept
                 ticket_states.append(DeviceState.BAR_CODE_TICKET_VALIDATED)
         for state in ticket_states:
+            held = self._hold
             self._set_state(state)
+            if state == DeviceState.BAR_CODE_TICKET_VALIDATED and not held and not self._auto_accept:
+                # a receiver turned auto-accept off to decide on this ticket, as on a note's ESCROW
+                self._hold = self._ticket_in_escrow
         poll_state: DeviceState | None = None
         disabled = False
         for event in events:

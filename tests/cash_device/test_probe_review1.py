@@ -3,6 +3,7 @@ in-process emulator and compares what the host reported with the emulator's ledg
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from device_helpers import Recorder, open_emulated
 from support import settle
 
-from cashdevice import ValueCountryCode
+from cashdevice import DeviceState, ValueCountryCode
 from cashdevice.enums import DispenserTransactionState
 from cashdevice.enums import DispenseTransactionRequestResult as DTRR
 
@@ -61,3 +62,42 @@ def test_a_coin_taken_while_a_payout_cut_by_a_reset_is_settled_does_not_shrink_t
     assert ledger.dispensed_total() == 300
     assert ends(rec) == [("COMPLETED", 300, "EUR")], rec.summary()
     emu.ledger.check()
+
+
+TICKET = "123456789012345678"
+
+
+def enable_tickets(device: Any) -> None:
+    assert device.SetBarcodeReaderConfiguration(3, 1, 18)
+    assert device.SetBarcodeInhibit(0xFC)
+
+
+@pytest.mark.timeout(60)
+def test_auto_accept_turned_off_by_the_ticket_states_receiver_holds_the_ticket(
+    emulators: Make, devices: Make
+) -> None:
+    """A note: a receiver of its ESCROW may turn auto-accept off to decide on that very note (the
+    poll thread then holds it: _handle_event READ).  A ticket in escrow is "held/returned like a
+    note" (e680c4c), but its hold was decided before the BAR_CODE_TICKET_VALIDATED receivers ran:
+    one that turns auto-accept off to look at the ticket found it taken by the next poll, and its
+    ReturnFromEscrow answered False."""
+    emu, device, rec = open_emulated(emulators, devices, "NOTE_VALIDATOR")
+    enable_tickets(device)
+    decided = threading.Event()
+
+    def on_state(sender: Any, e: Any) -> None:
+        if e.state == DeviceState.BAR_CODE_TICKET_VALIDATED:
+            device.SetAutoAccept(False)  # (decide on this ticket)
+            decided.set()
+
+    device.DeviceStateChangedEvent.connect(on_state)
+    assert emu.insert_ticket(TICKET)
+    ticket = emu.device.ticket
+    assert ticket is not None
+    assert decided.wait(5)
+    start = emu.exchanges
+    assert emu.wait_for(lambda e: e.exchanges >= start + 5 or ticket.status != 1, 5)
+    assert ticket.status == 1, "the ticket was taken though the application turned auto-accept off"
+    assert device.ReturnFromEscrow()
+    rec.wait_for(lambda: ticket.status == 3, what="the ticket returned")
+    assert "BAR_CODE_TICKET_ACKNOWLEDGE" not in rec.states()
