@@ -438,9 +438,14 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         ERROR chose silence, and gets it."""
         message = f"a {type(args).__name__} receiver raised{tail}"
         self.log.exception("%s", message)
-        if self.log.isEnabledFor(logging.ERROR) and not _heard(self.log, logging.ERROR):
-            sys.stderr.write(f"cashdevice [{self.comPort}]: {message}\n")
-            traceback.print_exc(file=sys.stderr)
+        stderr = sys.stderr
+        if stderr is None or not self.log.isEnabledFor(logging.ERROR) or _heard(self.log, logging.ERROR):
+            return  # (None under pythonw.exe: nowhere to show it, as threading.excepthook does)
+        try:
+            stderr.write(f"cashdevice [{self.comPort}]: {message}\n")
+            traceback.print_exc(file=stderr)
+        except (OSError, ValueError):
+            pass  # (a closed stderr, a broken pipe: the other receivers still get the event)
 
     def _set_state(self, state: DeviceState) -> None:
         with self._state_lock:

@@ -101,3 +101,18 @@ def test_auto_accept_turned_off_by_the_ticket_states_receiver_holds_the_ticket(
     assert device.ReturnFromEscrow()
     rec.wait_for(lambda: ticket.status == 3, what="the ticket returned")
     assert "BAR_CODE_TICKET_ACKNOWLEDGE" not in rec.states()
+
+
+@pytest.mark.parametrize("setup", ["sys.stderr = None  # (pythonw.exe)", "sys.stderr.close()"])
+def test_a_raising_handler_under_pythonw_does_not_cost_the_other_receivers_their_event(setup: str) -> None:
+    """81de113 writes a raising receiver's traceback to ``sys.stderr`` when logging is not
+    configured.  Under pythonw.exe (a Windows kiosk or service, where a C# port runs) ``sys.stderr``
+    is None: ``sys.stderr.write`` raised AttributeError from the ``except`` in ``_fire``, so the
+    other receivers of that CashEvent never got it (the credit went uncounted) and the rest of the
+    poll reply was not handled.  Python's own thread excepthook skips the print when stderr is
+    None.  A closed stderr (ValueError) did the same."""
+    from test_first_hour_port import run_script
+
+    out = run_script(setup)
+    assert out.returncode == 0, out.stdout
+    assert "host 2000 ledger 2000" in out.stdout, out.stdout
