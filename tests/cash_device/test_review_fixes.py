@@ -1,5 +1,6 @@
-"""Review of the fixes since c1525ff (probe review1).  Each test drives CashDevice against the
-in-process emulator and compares what the host reported with the emulator's ledger."""
+"""What a review of the merged fixes found (payouts cut by a reset, tickets, raising receivers).
+Each test drives CashDevice against the in-process emulator and compares what the host reported
+with the emulator's ledger."""
 
 from __future__ import annotations
 
