@@ -122,6 +122,8 @@ class DeviceContract:
     _transaction_stored: int
     _transaction_reported: int
     _transaction_cleared: int
+    _transaction_returned: int
+    _after_cut: int
     _transaction_events: collections.deque[tuple[DispenserTransactionEventResponse, float]]
     _delivering_transaction_events: bool
     _job_requester: int | None

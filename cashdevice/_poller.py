@@ -214,6 +214,10 @@ class _Pending:
 
 
 _QUIET_POLLS_TO_RESOLVE = 2
+_AFTER_CUT_POLLS = 3
+"""Polls after a reset cut a dispenser transaction in which NOTE INTO STORE AT RESET, with no credited
+note pending, is the transaction's note put back (GA973: such notes come in the poll after SLAVE
+RESET's)."""
 """Polls in a row that show no sign of a running dispenser transaction before the host settles it
 from the device's levels (its end event was lost, e.g. to a power cut)."""
 
@@ -611,6 +615,8 @@ class PollerMethods(DeviceContract):
         if not events and not startup:
             # an idle poll (OK and nothing else): what the general path below does with no
             # events, without its loops and locks when nothing changes
+            if self._after_cut:
+                self._after_cut -= 1
             if self._v["deviceError"] != DeviceError.NONE:
                 self._set(deviceError=DeviceError.NONE)
             self._set_state(DeviceState.IDLE)
@@ -694,6 +700,8 @@ class PollerMethods(DeviceContract):
                 self._session_up = False
         if startup:
             return  # the start-up poll only reports money events; states follow from the run loop
+        if self._after_cut:
+            self._after_cut -= 1
         if not any(e.code in _EVENT_ERROR for e in events) and poll_state in (None, DeviceState.DISABLED):
             self._set(deviceError=DeviceError.NONE)  # the fault is no longer reported
         if poll_state is None:
@@ -713,6 +721,23 @@ class PollerMethods(DeviceContract):
             self._report_pending(
                 CashEventType.STORED if code in _AT_RESET_TO_STORE else CashEventType.STACKED
             )
+            return
+        if code in _AT_RESET_TO_STORE and (self._after_cut or self._transaction is not None):
+            # no credited note pending: a payout's (or float's) note the reset caught on its way
+            # out, put back into the store as the unit powered up (GA138 0xCB: "a bill was moved
+            # into the payout storage as part of the power-up proceedure").  Not a credit: no
+            # STORED.  Nobody took it, though DISPENSING may have counted it in the bezel
+            amount = self._money(event.amounts)
+            self.log.warning(
+                "NOTE INTO STORE AT RESET %d %s: a note of the transaction the reset cut, back in the "
+                "store (not a credit)",
+                amount.value,
+                amount.country,
+            )
+            if self._transaction is not None and amount.country in ("", self._transaction_amount.country):
+                self._transaction_returned += amount.value
+            if not self._read_levels_quietly():
+                self._bump_level(amount.value, amount.country, +1)
             return
         if code in _ONE_NOTE_TO_CASHBOX:  # (counted before the event, for its handler)
             if event.amounts:
@@ -741,6 +766,8 @@ class PollerMethods(DeviceContract):
             self._device_error(_EVENT_ERROR[code])
         if code in _TRANSACTION_ENDS and self._transaction is None and self._repeats_last_end(event):
             return
+        if code in (PollEvent.INCOMPLETE_PAYOUT, PollEvent.INCOMPLETE_FLOAT):
+            self._after_cut = _AFTER_CUT_POLLS  # (its note may come back into the store next)
         if code == PollEvent.READ:
             if event.channel:
                 if self._escrow_channel != event.channel:
@@ -888,6 +915,7 @@ class PollerMethods(DeviceContract):
         self._transaction_stored = 0
         self._transaction_reported = 0
         self._transaction_cleared = 0
+        self._transaction_returned = 0
         self._transaction_unconfirmed = unconfirmed
         self._quiet_polls = 0
         self._set(dispenseState=DispenserTransactionState.IN_PROGRESS)
@@ -1078,7 +1106,8 @@ class PollerMethods(DeviceContract):
             # a note the unit cleared into its cashbox at power-up left the store, and DISPENSING
             # counted it once it reached the bezel (GA973 NV11 "Dispensing notes"); nobody took it
             moved -= self._transaction_cleared
-            reported -= self._transaction_cleared
+            # (a note put back into the store is not in ``moved``: the levels have it again)
+            reported -= self._transaction_cleared + self._transaction_returned
         moved = max(0, moved, reported)
         if kind in (DispenserTransactionType.PAYOUT, DispenserTransactionType.PAYOUT_BY_DENOMINATION):
             done = requested.value > 0 and moved >= requested.value
@@ -1220,6 +1249,8 @@ class PollerMethods(DeviceContract):
             # levels only if the next polls do not say where it went
             self._reset_polls = _QUIET_POLLS_TO_RESOLVE
         kind = self._transaction
+        if kind is not None:
+            self._after_cut = _AFTER_CUT_POLLS  # (its note may come back into the store next)
         if kind in (DispenserTransactionType.PAYOUT, DispenserTransactionType.PAYOUT_BY_DENOMINATION):
             # (no INCOMPLETE PAYOUT in the start-up poll: GA138's NV11 event table has none.)
             # Settled from the levels by :meth:`_converge` after the polls that may still say where

@@ -320,6 +320,8 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._transaction_stored = 0
         self._transaction_reported = 0  # the most the device reported moved (DISPENSING ...) so far
         self._transaction_cleared = 0  # a payout's notes the unit put in the cashbox as it powered up
+        self._transaction_returned = 0  # ... and back into the store (NOTE INTO STORE AT RESET)
+        self._after_cut = 0  # polls left in which NOTE INTO STORE AT RESET is a cut transaction's note
         # DispenserTransactionEvents queued (with when), delivered in order by one thread at a time
         self._transaction_events: collections.deque[tuple[DispenserTransactionEventResponse, float]] = (
             collections.deque()

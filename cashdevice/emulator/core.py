@@ -77,6 +77,10 @@ class Timing:
     # CASHBOX AT RESET ``E2 00``, NOTE INTO STACKER AT RESET ``CA``) is reported in the poll after
     # the one with SLAVE RESET (and INCOMPLETE PAYOUT); False: in that same first poll
     reset_notes_next_poll: bool = True
+    # where a payout's note left in the bezel by a power cut goes at power-up: "cashbox" (NOTE INTO
+    # STACKER AT RESET, as GA973's "Power removed during payout" shows) or "store" (NOTE INTO STORE
+    # AT RESET, GA138 0xCB: "a bill was moved into the payout storage as part of the power-up")
+    bezel_at_reset: str = "cashbox"
 
 
 @dataclass

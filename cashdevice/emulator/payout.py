@@ -106,7 +106,14 @@ class PayoutMixin(DeviceCore):
                 )
             )
         bezel, p.bezel = p.bezel, None
-        if bezel is not None:
+        if bezel is not None and self.timing.bezel_at_reset == "store":
+            # back where it came from: it never left the unit (the ledger's in-bezel count drops)
+            self.store[bezel] = self.store.get(bezel, 0) + 1
+            p.float_order.append(bezel)
+            self.emit_at_reset(
+                Event(PollEvent.NOTE_INTO_STORE_AT_RESET, amounts=self.amounts(bezel.value, bezel.country))
+            )
+        elif bezel is not None:
             p.cashbox[bezel] = p.cashbox.get(bezel, 0) + 1
             self.ledger.record("cleared", bezel, detail="note in bezel at power loss")
             fallback = Event(PollEvent.NOTE_CLEARED_INTO_CASHBOX, channel=0)

@@ -103,3 +103,37 @@ def test_a_jammed_payout_is_reported_once_through_clearing_and_a_power_cycle(
     assert 0 < paid < 1500
     assert ends(rec) == [("ERROR", paid, "EUR")], rec.summary()
     emu.ledger.check()
+
+
+@pytest.mark.parametrize("model", ["NV11", "SPECTRAL_PAYOUT"])
+@pytest.mark.parametrize("incomplete", [True, False], ids=["incomplete-payout", "no-incomplete-payout"])
+def test_a_payout_note_put_back_into_the_store_at_power_up_is_neither_paid_nor_credited(
+    emulators: Make, devices: Make, model: str, incomplete: bool
+) -> None:
+    """GA138 NOTE INTO STORE AT RESET (0xCB, NV11 and SMART Payout): "a bill was moved into the
+    payout storage as part of the power-up proceedure".  A 15.00 payout: the customer took one 5.00,
+    the second waits in the bezel when the power goes, and the unit puts it back into its store at
+    power-up.  Paid: 5.00; no credit.  (Before: a CashEvent STORED 5.00, which an application counts
+    as a customer's credit, and, without INCOMPLETE PAYOUT, the payout reported as 10.00.)"""
+    emu, device, rec = open_emulated(emulators, devices, model, levels={500: 4}, payout_step=0.05)
+    emu.timing.bezel_at_reset = "store"
+    assert device.DispenseValue(ValueCountryCode(1500, "EUR")) == DTRR.OK
+    assert emu.wait_for(in_bezel, 10)
+    assert emu.take_notes() == 1
+    assert emu.wait_for(in_bezel, 10)
+    rec.wait_for(lambda: ("DISPENSING", 1000, "EUR") in rec.cash(), what="DISPENSING 10.00")
+    with emu._lock:
+        emu.power_off()
+        if not incomplete:
+            emu.device.persistent.interrupted = None
+        emu.power_on()
+    rec.wait_for(lambda: bool(ends(rec)), timeout=15, what="the payout's end")
+    rec.wait_for(lambda: rec.states()[-1] == "IDLE", what="IDLE again")
+    start = emu.exchanges
+    assert emu.wait_for(lambda e: e.exchanges >= start + 5, 10)
+    assert emu.ledger.dispensed_total() == 500
+    emu.ledger.check()
+    assert ends(rec) == [("ERROR", 500, "EUR")], rec.summary()
+    assert not [c for c in rec.cash() if c[0] == "STORED"], rec.cash()
+    five = next(e for e in device.currencyAssignment if e.Value == 500)
+    assert five.Stored == emu.status()["levels"]["500 EUR"] == 3
