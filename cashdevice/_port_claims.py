@@ -50,9 +50,12 @@ class PortClaims:
     collected device's finalizer) may start inside :meth:`claim` on the same thread."""
 
     def __init__(self) -> None:
-        self._holders: weakref.WeakValueDictionary[str, CashDevice] = weakref.WeakValueDictionary()
-        self._ports: dict[str, str] = {}
-        """Per key, the port as its holder named it (a link's target may change: see :meth:`_live`)."""
+        self._ports: weakref.WeakKeyDictionary[CashDevice, str] = weakref.WeakKeyDictionary()
+        """Per holder, its port as it named it: a claim is where that name resolves *now* (a
+        ``/dev/serial/by-id`` link, or the emulator's pty link, of a unit that was unplugged points
+        nowhere, then to whatever node the unit is given when it comes back; the holder reopens its
+        port by that name).  Every look-up resolves every holder's name again: a handful of
+        ``realpath`` calls, for the few devices one process opens."""
         self._lock = threading.RLock()
 
     def claim(self, port: str, device: CashDevice) -> CashDevice | None:
@@ -60,48 +63,29 @@ class PortClaims:
         instance that already holds it (nothing recorded)."""
         key = port_key(port)
         with self._lock:
-            holder = self._live(key)
-            if holder is not None and holder is not device:
+            holder = self._live(key, device)
+            if holder is not None:
                 return holder
-            self._holders[key] = device
-            self._ports[key] = port
+            self._ports[device] = port
             return None
 
     def release(self, device: CashDevice) -> None:
-        """Forget ``device``'s claims (no-op if it holds none)."""
+        """Forget ``device``'s claim (no-op if it holds none)."""
         with self._lock:
-            for key, holder in list(self._holders.items()):
-                if holder is device:
-                    del self._holders[key]
-                    self._ports.pop(key, None)
+            self._ports.pop(device, None)
 
     def holder(self, port: str) -> CashDevice | None:
         """The live instance holding ``port``, if any."""
         with self._lock:
             return self._live(port_key(port))
 
-    def _live(self, key: str) -> CashDevice | None:
-        """The holder of ``key`` if its port still resolves to ``key``.  A claim is keyed by what
-        its holder's port resolved to at Open: a ``/dev/serial/by-id`` link (or the emulator's
-        pty link) whose device was unplugged points elsewhere, or nowhere, when it comes back,
-        and the device node it left may go to another unit (USB re-enumeration gives the next
-        unit plugged in the freed ``/dev/ttyACM0``).  Such a claim moves to where the holder's
-        port resolves now (the holder reopens its port by the name it was given)."""
-        holder = self._holders.get(key)
-        if holder is None:
-            self._ports.pop(key, None)
-            return None
-        named = self._ports.get(key)
-        if named is None:
-            return holder
-        now = port_key(named)
-        if now == key:
-            return holder
-        del self._holders[key]
-        del self._ports[key]
-        if now not in self._holders:
-            self._holders[now] = holder
-            self._ports[now] = named
+    def _live(self, key: str, but: CashDevice | None = None) -> CashDevice | None:
+        """The holder (other than ``but``) whose port resolves to ``key`` now.  A holder whose
+        link points nowhere (its unit unplugged) holds the link's own path meanwhile, and the node
+        the link will name once the unit is back, whichever it is."""
+        for holder, named in list(self._ports.items()):
+            if holder is not but and port_key(named) == key:
+                return holder
         return None
 
 
