@@ -299,6 +299,22 @@ class DeviceContract:
         names the setting: a later value replaces it."""
         self._settings_again[key] = (what, name, args)
 
+    def _set_again_raw(self, data: bytes) -> None:
+        """SendCustomCommand sent ``data`` and the unit took it.  When ``data`` is a setting that
+        :meth:`_set_again` keeps (the application set it by its method before), its value replaces
+        the kept one: a reconnect must not undo what the application did last."""
+        for key, (what, name, _) in list(self._settings_again.items()):
+            row = self.commands.row(name)
+            if not row.matches(data):
+                continue
+            try:
+                args = row.decode_request(data)
+            except ValueError:  # (not the row's layout: the kept value is the application's no more)
+                del self._settings_again[key]
+                continue
+            if (name, *args[: len(key) - 1]) == key:  # (the same setting: e.g. the same coin's route)
+                self._settings_again[key] = (what, name, tuple(args))
+
 
 class _SessionLost(SSPError):
     """The device no longer answers in our session (KEY NOT SET, reset, eCOUNT error)."""

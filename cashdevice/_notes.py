@@ -701,7 +701,10 @@ class NoteMethods(DeviceContract):
             self.log.error("SendCustomCommand: %s", exc)
             return False
         self.lastCustomCommandResponse = reply
-        return reply[0] == Response.OK
+        if reply[0] != Response.OK:
+            return False
+        self._set_again_raw(data[:customCommandDataLength])
+        return True
 
     lastCustomCommandResponse: bytes = b""
     """The reply DATA of the last :meth:`SendCustomCommand` (ours; C# has no field for it)."""

@@ -7,10 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from device_helpers import Recorder
+import pytest
+from device_helpers import Recorder, open_emulated
+from test_settings_after_reset import reset_unit
+from test_wanted_state import polls
 
-from cashdevice import CashSystemOpenResult, DeviceModel
+from cashdevice import CashSystemOpenResult, DeviceModel, ValueCountryCode
 from cashdevice._port_claims import PortClaims
+from cashdevice.enums import SetSorterRouteRequestResult
 
 Make = Callable[..., Any]
 
@@ -87,3 +91,46 @@ def test_a_second_instance_is_refused_the_link_of_an_open_device_whose_unit_came
     finally:
         for fd in taken:
             os.close(fd)
+
+
+# ------------------------------------------------------------------------------ settings set again
+
+
+@pytest.mark.parametrize("how", ["unplug", "power cycle"])
+def test_a_barcode_inhibit_the_application_changed_by_a_custom_command_is_not_undone_by_a_reconnect(
+    emulators: Make, devices: Make, how: str
+) -> None:
+    """SetBarcodeInhibit(0xFC) (currency and tickets), later SendCustomCommand(26 FD): the
+    application disables currency by a raw SET BAR CODE INHIBIT (C# L12377 sends any command).  A
+    reconnect sent the 0xFC that SetBarcodeInhibit had recorded: the unit, which had kept 0xFD
+    (unplug) or was back at 0xFE (power cycle), took the next note the application had refused."""
+    emu, device, rec = open_emulated(emulators, devices, "SPECTRAL_PAYOUT", levels={})
+    assert device.SetBarcodeInhibit(0xFC)
+    assert device.SendCustomCommand(bytes([0x26, 0xFD]), 2)
+    assert emu.device.barcode_inhibit == 0xFD
+    reset_unit(how, emu, device, rec)
+    assert emu.device.barcode_inhibit == 0xFD, "a reconnect undid the application's last barcode inhibit"
+    assert emu.insert_note(1000, wait=5)
+    rec.wait_for(lambda: emu.device.note is None, what="the note leaves the note path")
+    polls(emu, 3)
+    assert emu.ledger.credited_total() == 0, "the unit took a note while the application disabled currency"
+    assert [c for c in rec.cash() if c[0] in ("ESCROW", "STORED", "STACKED")] == []
+
+
+def test_a_sorter_route_set_by_a_custom_command_replaces_only_that_coins_route(
+    emulators: Make, devices: Make
+) -> None:
+    """SetSorterRoute for two coins, then a custom SET SORTER ROUTE for one of them: after a
+    power cycle both coins are where the application last put them."""
+    emu, device, rec = open_emulated(
+        emulators, devices, "TWIN_SMART_COIN_SYSTEM", {"allow_unverified": True}, levels={}
+    )
+    one, two = ValueCountryCode(100, "EUR"), ValueCountryCode(200, "EUR")
+    assert device.SetSorterRoute(one, 1) == SetSorterRouteRequestResult.OK
+    assert device.SetSorterRoute(two, 1) == SetSorterRouteRequestResult.OK
+    raw = device.commands.row("SET_SORTER_ROUTE").encode(100, "EUR", 0)
+    assert device.SendCustomCommand(raw, len(raw))
+    routes = {d.value: r for d, r in emu.device.sorter_routes.items()}
+    assert routes == {100: 0, 200: 1}
+    reset_unit("power cycle", emu, device, rec)
+    assert {d.value: r for d, r in emu.device.sorter_routes.items()} == {100: 0, 200: 1}
