@@ -1,4 +1,4 @@
-"""Probe review2: port claims that follow their holder's link; settings set again after a reconnect."""
+"""Port claims follow their holder's link; a setting changed by SendCustomCommand is the one set again."""
 
 from __future__ import annotations
 
