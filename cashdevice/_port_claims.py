@@ -16,6 +16,7 @@ The one instance is :data:`PORT_CLAIMS`; tests may build their own.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 import urllib.parse
 import weakref
@@ -44,18 +45,32 @@ def port_key(port: str) -> str:
     return text
 
 
-def _signature(name: str) -> tuple[int, int, int] | None:
-    """What changes when what ``name`` resolves to may have changed: a device path's own
-    ``lstat`` (a link that udev or the emulator re-created has a new inode or ctime; None while
-    it is missing); a URL or a name like ``COM3`` never resolves differently."""
+_MAX_HOPS = 40  # (the kernel's own limit on links followed in one look-up)
+
+
+def _signature(name: str) -> tuple[tuple[int, int, int, str], ...] | None:
+    """What changes when what ``name`` resolves to may have changed: the ``lstat`` of the device
+    path and of every link it leads through, with each link's text (a link that udev or the
+    emulator re-created has a new inode, ctime or target; the application's own link to a by-id
+    link never changes, the by-id link does; an inode reused within a coarse ctime tick keeps
+    neither its target nor its text).  None while a hop is missing; a URL or a name like ``COM3``
+    never resolves differently."""
     text = name.strip()
     if "://" in text or not text.startswith(("/", ".")):
-        return (0, 0, 0)
+        return ()
+    hops: list[tuple[int, int, int, str]] = []
+    path = text
     try:
-        st = os.lstat(text)
+        for _ in range(_MAX_HOPS):
+            st = os.lstat(path)
+            target = os.readlink(path) if stat.S_ISLNK(st.st_mode) else ""
+            hops.append((st.st_dev, st.st_ino, st.st_ctime_ns, target))
+            if not target:
+                break
+            path = os.path.join(os.path.dirname(path), target)
     except OSError:
         return None
-    return (st.st_dev, st.st_ino, st.st_ctime_ns)
+    return tuple(hops)
 
 
 class _Claim:
