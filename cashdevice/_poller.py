@@ -234,7 +234,7 @@ class PollerMethods(DeviceContract):
         if self._disabled_by_stop and self._session_up:
             self._disabled_by_stop = False
             if self._acceptor_enabled:
-                self._best_effort("ENABLE")
+                self._enable_now()
         self._set_state(DeviceState.STARTED)
         self._next_due = time.monotonic()
 
@@ -1169,6 +1169,7 @@ class PollerMethods(DeviceContract):
         self._transaction_unconfirmed = False
         self._quiet_polls = 0
         self._reenable = True
+        self._enable_after_settle = False
         self._set(dispenseState=state)
         self._queue_transaction_event(
             DispenserTransactionEventResponse(

@@ -209,6 +209,11 @@ class SessionMethods(DeviceContract):
         if link is None:
             raise SSPPortError("the port is not open")
         self._session_up = False
+        # a payout the unit may have ended unreported (a reset) is settled from the levels after the
+        # next polls; a customer's coin or note taken meanwhile would count in them as money that
+        # did not leave.  Enabled once it ends (_reenable); until then no ENABLE goes, not even the
+        # application's (EnableAcceptor from a CONNECTED receiver, startRunning: :meth:`_enable_now`)
+        self._enable_after_settle = self._transaction in _SETTLED_FROM_LEVELS
         self._set_state(DeviceState.CONNECTING)
         with link.lock:
             if link.abandoned_command(self._address) in _POLLS and self._established_once:
@@ -244,13 +249,18 @@ class SessionMethods(DeviceContract):
             if self._device_reset:
                 self._settle_after_reset()
             if self._acceptor_enabled:
-                if self._transaction not in _SETTLED_FROM_LEVELS:
-                    self._best_effort("ENABLE")
-                # else: a payout the unit may have ended unreported (a reset) is settled from the
-                # levels after the next polls; a customer's coin or note taken meanwhile would count
-                # in them as money that did not leave.  Enabled once it ends (_reenable)
+                self._enable_now()
             else:
                 self._best_effort("DISABLE")
+
+    def _enable_now(self) -> bool:
+        """ENABLE (:meth:`_best_effort`), unless a payout that a reconnect left open is still to be
+        settled from the levels: then the unit is enabled once it ends (True: nothing to retry)."""
+        if self._enable_after_settle and self._transaction in _SETTLED_FROM_LEVELS:
+            self.log.info("ENABLE waits for the payout open at the reconnect to be settled")
+            return True
+        self._enable_after_settle = False
+        return self._best_effort("ENABLE")
 
     def _recover_abandoned_poll(self) -> None:
         """Before SYNC throws it away, resend the poll whose replies were all lost: a device that

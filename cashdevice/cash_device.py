@@ -334,6 +334,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._quiet_polls = 0
         self._replenish_left = 0
         self._reenable = False
+        self._enable_after_settle = False  # a reconnect left a payout to settle: no ENABLE until it ends
         self._port_read_error = False
         self._auto_accept = auto_accept
         self._acceptor_enabled = True
@@ -1112,7 +1113,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
     def EnableAcceptor(self) -> None:
         """C# ``void EnableAcceptor()`` (L12257): ENABLE (0x0A); payout modules are not touched."""
         self._acceptor_enabled = True
-        if not self._best_effort("ENABLE"):
+        if not self._enable_now():
             self.log.warning("EnableAcceptor(): ENABLE not acknowledged")
 
     @csharp(None)

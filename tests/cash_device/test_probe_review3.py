@@ -36,3 +36,76 @@ def test_a_claim_on_a_link_to_a_link_follows_the_inner_link(tmp_path: Path) -> N
     by_id.symlink_to(acm1)  # ... and back as ttyACM1
     assert claims.claim(str(acm1), b) is a  # type: ignore[arg-type]
     assert claims.claim(str(acm0), b) is None  # type: ignore[arg-type]  # (ttyACM0 is free)
+
+
+# ------------------------------------------------------------------------------ (a) the settle window
+
+import pytest  # noqa: E402
+from device_helpers import Recorder, open_emulated  # noqa: E402
+from support import settle  # noqa: E402
+
+from cashdevice import DeviceState, ValueCountryCode  # noqa: E402
+from cashdevice.enums import DispenserTransactionState  # noqa: E402
+from cashdevice.enums import DispenseTransactionRequestResult as DTRR  # noqa: E402
+
+
+def ends(rec: Recorder) -> list[tuple[str, int, str]]:
+    return [
+        (e.state.name, e.value, e.countryCode)
+        for e in rec.of("DispenserTransactionEvent")
+        if e.state != DispenserTransactionState.IN_PROGRESS
+    ]
+
+
+def cut_after_a_finished_payout(emu: Any, inserted: list[bool]) -> None:
+    """A 3.00 payout finished, its DISPENSED lost with the power (no INCOMPLETE PAYOUT); at power-up
+    a customer drops a 1.00 coin as soon as the unit takes an ENABLE."""
+    with emu._lock:
+        assert settle(emu, lambda e: e.ledger.dispensed_total() == 300 and e.status()["job"] is None, 5)
+        emu.power_off()
+        assert emu.device.persistent.interrupted is None
+        emu.power_on()
+        unit = emu.device
+        original = unit.execute
+
+        def execute(data: bytes, encrypted: bool) -> bytes:
+            answer = original(data, encrypted)
+            if data[0] == 0x0A and answer[:1] == b"\xf0" and not inserted:
+                inserted.append(unit.insert_coin(100, None))
+            return answer
+
+        unit.execute = execute
+
+
+@pytest.mark.virtual_clock
+@pytest.mark.parametrize("how", ["EnableAcceptor", "stopRunning-startRunning"])
+def test_the_application_enabling_the_unit_while_a_cut_payout_is_settled_does_not_shrink_it(
+    emulators: Make, devices: Make, how: str
+) -> None:
+    """da58b4e leaves the unit disabled after a reset until a payout it cut is settled from the
+    levels, so that no customer's coin counts in them.  An application that (re-)enables the acceptor
+    when the device comes back, as a C# port does on CONNECTED (EnableAcceptor), or that stops and
+    starts the poll thread (startRunning's ENABLE after stopRunning's DISABLE), sent ENABLE at once:
+    the coin taken meanwhile counted as money that did not leave, and the 3.00 payout was reported
+    ERROR 2.00 (an application that pays the rest pays the customer twice)."""
+    emu, device, rec = open_emulated(emulators, devices, "SMART_HOPPER", levels={100: 10})
+    inserted: list[bool] = []
+    connected = len([s for s in rec.states() if s == "CONNECTED"])
+
+    def on_state(sender: Any, e: Any) -> None:
+        if e.state == DeviceState.CONNECTED and how == "EnableAcceptor":
+            device.EnableAcceptor()
+
+    device.DeviceStateChangedEvent.connect(on_state)
+    assert device.DispenseValue(ValueCountryCode(300, "EUR")) == DTRR.OK
+    cut_after_a_finished_payout(emu, inserted)
+    rec.wait_for(lambda: rec.states().count("CONNECTED") > connected, timeout=15, what="reconnected")
+    if how != "EnableAcceptor" and not ends(rec):
+        device.stopRunning()
+        device.startRunning()
+    rec.wait_for(lambda: bool(ends(rec)), timeout=15, what="the payout's end")
+    assert emu.wait_for(lambda e: bool(inserted), 5) and inserted == [True]
+    rec.wait_for(lambda: ("COIN_CREDIT", 100, "EUR") in rec.cash(), what="the coin")
+    assert emu.ledger.dispensed_total() == 300
+    assert ends(rec) == [("COMPLETED", 300, "EUR")], rec.summary()
+    emu.ledger.check()
