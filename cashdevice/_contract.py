@@ -109,6 +109,7 @@ class DeviceContract:
     _ticket_in_escrow: bool
     _rejecting_channel: int
     _hold: bool
+    _escrow_decisions: int
     _bezel_reported: bool
     _error_transfer_due: bool
     _dispensing_reported: dict[str, int]

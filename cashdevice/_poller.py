@@ -659,10 +659,16 @@ class PollerMethods(DeviceContract):
                 self._hold = not self._auto_accept
                 ticket_states.append(DeviceState.BAR_CODE_TICKET_VALIDATED)
         for state in ticket_states:
-            held = self._hold
+            held, decisions = self._hold, self._escrow_decisions
             self._set_state(state)
-            if state == DeviceState.BAR_CODE_TICKET_VALIDATED and not held and not self._auto_accept:
+            if (
+                state == DeviceState.BAR_CODE_TICKET_VALIDATED
+                and not held
+                and not self._auto_accept
+                and self._escrow_decisions == decisions
+            ):
                 # a receiver turned auto-accept off to decide on this ticket, as on a note's ESCROW
+                # (and did not decide at once: AcceptFromEscrow / ReturnFromEscrow)
                 self._hold = self._ticket_in_escrow
         poll_state: DeviceState | None = None
         disabled = False
@@ -777,9 +783,12 @@ class PollerMethods(DeviceContract):
                     # held before the event: its handler may decide at once (AcceptFromEscrow,
                     # ReturnFromEscrow, SetAutoAccept(True) clear the hold) ...
                     held = self._hold = not self._auto_accept
+                    decisions = self._escrow_decisions
                     self._cash(CashEventType.ESCROW, value, country)
-                    if not held and not self._auto_accept:
-                        self._hold = True  # ... or turn auto-accept off to decide on this note
+                    if not held and not self._auto_accept and self._escrow_decisions == decisions:
+                        # ... or turn auto-accept off to decide on this note (later: a receiver
+                        # that decided at once, AcceptFromEscrow / ReturnFromEscrow, is not undone)
+                        self._hold = True
             else:
                 self._fraud_note = None  # (the next note)
                 self._flush_pending()

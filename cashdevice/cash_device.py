@@ -307,6 +307,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         self._ticket_in_escrow = False  # a barcode ticket waits in escrow (BARCODE TICKET VALIDATED)
         self._rejecting_channel = 0
         self._hold = False
+        self._escrow_decisions = 0  # AcceptFromEscrow / ReturnFromEscrow calls that decided (a receiver's)
         self._bezel_reported = False
         self._error_transfer_due = False  # a payout ended by ERROR DURING PAYOUT: its note's C9 to come
         self._dispensing_reported: dict[str, int] = {}  # country -> value last reported DISPENSING
@@ -1087,6 +1088,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         if not self._v["noteInEscrow"] and not self._ticket_in_escrow:
             self.log.info("AcceptFromEscrow(): no note in escrow")
             return False
+        self._escrow_decisions += 1
         self._hold = False
         self._wake.set()
         return True
@@ -1105,6 +1107,7 @@ class CashDevice(CoinMethods, NoteMethods, PayoutMethods, PollerMethods, Session
         except (SSPError, ValueError) as exc:
             self.log.warning("ReturnFromEscrow(): %s", exc)
             return False
+        self._escrow_decisions += 1
         self._hold = False
         self._wake.set()
         return True

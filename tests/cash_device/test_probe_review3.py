@@ -109,3 +109,49 @@ def test_the_application_enabling_the_unit_while_a_cut_payout_is_settled_does_no
     assert emu.ledger.dispensed_total() == 300
     assert ends(rec) == [("COMPLETED", 300, "EUR")], rec.summary()
     emu.ledger.check()
+
+
+# ------------------------------------------------------------------------------ (b) deciding in the receiver
+
+TICKET = "123456789012345678"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("what", ["ticket", "note"])
+def test_a_receiver_that_turns_auto_accept_off_and_accepts_at_once_is_not_held_again(
+    emulators: Make, devices: Make, what: str
+) -> None:
+    """dde2136: a receiver of BAR_CODE_TICKET_VALIDATED (as one of a note's ESCROW) that turns
+    auto-accept off holds the ticket for the application's decision.  A receiver that turns it off
+    and decides in the same breath (``SetAutoAccept(False); AcceptFromEscrow()``, True) had its
+    decision undone when it returned: the hold was set again, and the ticket (or note) sat in escrow
+    under HOLD for ever, the application believing it taken."""
+    emu, device, rec = open_emulated(emulators, devices, "NOTE_VALIDATOR")
+    accepted: list[bool] = []
+    if what == "ticket":
+        assert device.SetBarcodeReaderConfiguration(3, 1, 18)
+        assert device.SetBarcodeInhibit(0xFC)
+
+        def on_state(sender: Any, e: Any) -> None:
+            if e.state == DeviceState.BAR_CODE_TICKET_VALIDATED:
+                device.SetAutoAccept(False)
+                accepted.append(device.AcceptFromEscrow())
+
+        device.DeviceStateChangedEvent.connect(on_state)
+        assert emu.insert_ticket(TICKET)
+        rec.wait_for(lambda: bool(accepted), what="the receiver's decision")
+        assert accepted == [True]
+        rec.wait_for(lambda: "BAR_CODE_TICKET_ACKNOWLEDGE" in rec.states(), what="the ticket stacked")
+    else:
+
+        def on_cash(sender: Any, e: Any) -> None:
+            if e.eventType.name == "ESCROW":
+                device.SetAutoAccept(False)
+                accepted.append(device.AcceptFromEscrow())
+
+        device.CashEvent.connect(on_cash)
+        assert emu.insert_note(500)
+        rec.wait_for(lambda: bool(accepted), what="the receiver's decision")
+        assert accepted == [True]
+        rec.wait_for(lambda: ("STACKED", 500, "EUR") in rec.cash(), what="the note stacked")
+        emu.ledger.check()
