@@ -214,6 +214,12 @@ class _Pending:
 
 
 _QUIET_POLLS_TO_RESOLVE = 2
+def _one_currency(a: str, b: str) -> bool:
+    """Amounts of one currency, or of one that is not said (a mixed-currency transaction has
+    none; an event without a country code)."""
+    return not a or not b or a == b
+
+
 _AFTER_CUT_POLLS = 3
 """Polls after a reset cut a dispenser transaction in which NOTE INTO STORE AT RESET, with no credited
 note pending, is the transaction's note put back (GA973: such notes come in the poll after SLAVE
@@ -740,7 +746,8 @@ class PollerMethods(DeviceContract):
                 amount.value,
                 amount.country,
             )
-            if self._transaction is not None and amount.country in ("", self._transaction_amount.country):
+            transaction = self._transaction_amount.country
+            if self._transaction is not None and _one_currency(amount.country, transaction):
                 self._transaction_returned += amount.value
             if not self._read_levels_quietly():
                 self._bump_level(amount.value, amount.country, +1)
@@ -755,7 +762,7 @@ class PollerMethods(DeviceContract):
                 # a payout cut by a reset: the note on its way out went into the cashbox as the
                 # unit powered up (GA973 "Power removed during payout"), not to the customer;
                 # it left the store all the same (:meth:`_resolve_transaction`)
-                if amount.country in ("", self._transaction_amount.country):
+                if _one_currency(amount.country, self._transaction_amount.country):
                     self._transaction_cleared += amount.value
             if code == PollEvent.NOTE_TRANSFERRED_TO_STACKER and self._transaction is None:
                 if self._error_transfer_due:

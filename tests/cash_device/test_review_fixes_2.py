@@ -1,4 +1,4 @@
-"""Probe review3: an adversarial review of the changes merged after ca514a8 (payouts cut by a reset,
+"""A second review of the merged fixes (payouts cut by a reset,
 NOTE INTO STORE AT RESET, port claims that follow their holder's name)."""
 
 from __future__ import annotations
