@@ -80,6 +80,26 @@ def _module_threads() -> Iterator[None]:
     assert_no_new_threads(before)
 
 
+def status_scope(rig: Rig, device_id: str) -> dict[str, Any]:
+    """The ASGI scope of an authenticated GetDeviceStatus of ``device_id``, for a test that plays
+    the client's side of the connection itself (a client that leaves mid-request)."""
+    path = "/api/CashDevice/GetDeviceStatus"
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": f"deviceID={quote(device_id, safe='')}".encode(),
+        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {rig.token}".encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+
+
 class Rig:
     """A running server, its emulators and an authenticated client."""
 

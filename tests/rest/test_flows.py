@@ -16,13 +16,12 @@ from collections.abc import Iterator
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
 from cashdevice.rest.registry import WORKERS_PER_DEVICE
 
-from .rig import Rig, seed_examples, served
+from .rig import Rig, seed_examples, served, status_scope
 
 SECTIONS = {s["name"]: s for s in seed_examples()["sections"]}
 
@@ -121,22 +120,7 @@ def _get_status_from_a_client_that_leaves(rig: Rig, device_id: str, *, leaves_at
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    path = "/api/CashDevice/GetDeviceStatus"
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": f"deviceID={quote(device_id, safe='')}".encode(),
-        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {rig.token}".encode())],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    asyncio.run(rig.app(scope, receive, send))
+    asyncio.run(rig.app(status_scope(rig, device_id), receive, send))
     status: int = next(m["status"] for m in sent if m["type"] == "http.response.start")
     return status
 

@@ -8,11 +8,10 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 
-from .rig import Rig
+from .rig import Rig, status_scope
 
 
 @pytest.fixture(scope="module")
@@ -69,22 +68,7 @@ def _status_from_a_client_that_leaves(rig: Rig, device_id: str, taken: Any, mean
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    path = "/api/CashDevice/GetDeviceStatus"
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": f"deviceID={quote(device_id, safe='')}".encode(),
-        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {rig.token}".encode())],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    asyncio.run(rig.app(scope, receive, send))
+    asyncio.run(rig.app(status_scope(rig, device_id), receive, send))
     status: int = next(m["status"] for m in sent if m["type"] == "http.response.start")
     return status
 
