@@ -214,18 +214,18 @@ class _Pending:
 
 
 _QUIET_POLLS_TO_RESOLVE = 2
-def _one_currency(a: str, b: str) -> bool:
-    """Amounts of one currency, or of one that is not said (a mixed-currency transaction has
-    none; an event without a country code)."""
-    return not a or not b or a == b
-
-
+"""Polls in a row that show no sign of a running dispenser transaction before the host settles it
+from the device's levels (its end event was lost, e.g. to a power cut)."""
 _AFTER_CUT_POLLS = 3
 """Polls after a reset cut a dispenser transaction in which NOTE INTO STORE AT RESET, with no credited
 note pending, is the transaction's note put back (GA973: such notes come in the poll after SLAVE
 RESET's)."""
-"""Polls in a row that show no sign of a running dispenser transaction before the host settles it
-from the device's levels (its end event was lost, e.g. to a power cut)."""
+
+
+def _one_currency(a: str, b: str) -> bool:
+    """Amounts of one currency, or of one that is not said (a mixed-currency transaction has
+    none; an event without a country code)."""
+    return not a or not b or a == b
 
 
 class PollerMethods(DeviceContract):
