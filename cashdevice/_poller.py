@@ -29,7 +29,7 @@ from .enums import (
 from .link import LinkTimeoutError
 from .models import DISPENSERS, PAYOUT_MODELS
 from .records import CurrencyAssignmentEntry, DispenserTransactionEventResponse, ReplenishEventResponse
-from .ssp import Command, PollEvent, Response, SSPError, SSPPortError, SSPTimeoutError
+from .ssp import Command, PollEvent, Response, SSPError, SSPPortError, SSPReplyError, SSPTimeoutError
 
 if TYPE_CHECKING:
     from .cash_device import CashDevice
@@ -262,7 +262,12 @@ class PollerMethods(DeviceContract):
             elif self._link is None or not self._link.is_open:
                 self._reopen()
             elif not self._session_up:
-                self._establish()
+                try:
+                    self._establish()
+                except SSPReplyError as exc:
+                    # a start-up step refused (a unit still powering up, a reply garbled past its
+                    # CRC): the session is tried again at the next turn, as after silence
+                    self._on_link_trouble(exc)
             else:
                 self._poll_once()
         except LinkTimeoutError as exc:

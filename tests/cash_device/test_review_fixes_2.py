@@ -40,11 +40,13 @@ def test_a_claim_on_a_link_to_a_link_follows_the_inner_link(tmp_path: Path) -> N
 
 # ------------------------------------------------------------------------------ (a) the settle window
 
+import logging  # noqa: E402
+
 import pytest  # noqa: E402
 from device_helpers import Recorder, open_emulated  # noqa: E402
 from support import settle  # noqa: E402
 
-from cashdevice import DeviceState, ValueCountryCode  # noqa: E402
+from cashdevice import CashSystemOpenResult, DeviceModel, DeviceState, ValueCountryCode  # noqa: E402
 from cashdevice.enums import DispenserTransactionState  # noqa: E402
 from cashdevice.enums import DispenseTransactionRequestResult as DTRR  # noqa: E402
 
@@ -155,3 +157,37 @@ def test_a_receiver_that_turns_auto_accept_off_and_accepts_at_once_is_not_held_a
         assert accepted == [True]
         rec.wait_for(lambda: ("STACKED", 500, "EUR") in rec.cash(), what="the note stacked")
         emu.ledger.check()
+
+
+def test_a_start_up_step_the_unit_refuses_is_tried_again_not_a_poll_loop_error(
+    emulators: Make, devices: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A storm soak of 40 grouped devices met ``SET GENERATOR refused: 0xE0`` while a unit came back
+    (a reply garbled past its CRC, or a unit still powering up): it surfaced as "poll loop error",
+    with a traceback at ERROR.  A refused start-up step is link trouble: the session is tried again,
+    and the credit that follows is reported once, as the ledger has it."""
+    emu = emulators("SPECTRAL_PAYOUT")
+    device = devices()
+    rec = Recorder(device)
+    assert device.Open(emu.url, 0, DeviceModel.SPECTRAL_PAYOUT) == CashSystemOpenResult.OK
+    refused: list[bytes] = []
+    with emu._lock:
+        handlers = emu.device.handlers
+        setup = handlers[0x05]  # SETUP REQUEST, a step of every start-up
+
+        def refuse_once(data: bytes) -> bytes:
+            if not refused:
+                refused.append(data)
+                return bytes([0xF5])  # COMMAND CANNOT BE PROCESSED
+            return setup(data)
+
+        handlers[0x05] = refuse_once
+    with caplog.at_level(logging.WARNING, logger="cashdevice"):
+        emu.power_cycle()
+        rec.wait_for(lambda: bool(refused), timeout=15, what="SETUP REQUEST refused once")
+        rec.wait_for(lambda: rec.states().count("CONNECTED") >= 2, timeout=15, what="reconnected")
+        assert emu.insert_note(1000, wait=10)
+        rec.wait_for(lambda: ("STORED", 1000, "EUR") in rec.cash(), timeout=15, what="STORED")
+    assert not [r for r in caplog.records if "poll loop error" in r.getMessage()]
+    assert [c for c in rec.cash() if c[0] == "STORED"] == [("STORED", 1000, "EUR")]
+    assert emu.ledger.get(1000, "EUR").stored == 1
